@@ -1,0 +1,67 @@
+# Two commands matter: `make run` and `make test`. Everything else supports them.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ENV_FILE := var/regui.env
+
+.PHONY: run test install install-dev system-deps env migrate lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	# pytest loads tests.testenv (test keys) before Django; it must be importable from the venv.
+	$(BIN)/python -c 'import site, os; open(os.path.join(site.getsitepackages()[0], "regui-checkout.pth"), "w").write(os.getcwd() + "\n")'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# A local env file with generated keys, written once and kept (losing it loses the secrets).
+$(ENV_FILE): | $(VENV)/.installed
+	mkdir -p var
+	umask 077; { \
+	  echo "REGUI_SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
+	  echo "REGUI_ENCRYPTION_KEYS=$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"; \
+	} > $@
+	@echo "Wrote $@ (keep it: it holds the key that encrypts your secrets)."
+
+env: $(ENV_FILE)
+
+migrate: $(ENV_FILE)
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(BIN)/python manage.py check --fail-level ERROR
+	$(BIN)/python manage.py ensure_admin
+	exec bin/run
+
+# Debian packages the end-to-end tests drive for real (browser, sshd, registry, containerd).
+SYSTEM_BINS := /usr/bin/chromium /usr/sbin/sshd /usr/bin/docker-registry /usr/bin/containerd /usr/bin/ctr /usr/bin/htpasswd /usr/bin/skopeo /usr/bin/openssl /usr/sbin/ip
+system-deps:
+	@missing=""; for b in $(SYSTEM_BINS); do [ -x $$b ] || missing="$$missing $$b"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages for the end-to-end tests (missing:$$missing)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    chromium openssh-server docker-registry containerd apache2-utils skopeo openssl iproute2 nftables >/dev/null \
+	  || echo "Could not install system packages: end-to-end tests will be skipped (or fail under REGUI_REQUIRE_E2E=1)."; \
+	fi
+
+test: install-dev system-deps
+	bin/test
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+bench: install-dev
+	for b in bench/*.py; do echo "== $$b"; REGUI_ENV_FILE= $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var/staticfiles

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+
+from .roles import ROLES
+
+ROLE_CHOICES = [(r, r.capitalize()) for r in ROLES]
+
+
+class UserCreateForm(UserCreationForm):
+    role = forms.ChoiceField(choices=ROLE_CHOICES, initial="viewer")
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username",)
+
+
+class UserRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=[("", "No access")] + ROLE_CHOICES, required=False)
+    is_active = forms.BooleanField(required=False, label="Active")

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import os
+import secrets
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand
+
+from regui.core.services import user_set_role
+
+
+class Command(BaseCommand):
+    help = "Make sure an admin account exists (password from REGUI_ADMIN_PASSWORD, or generated and printed once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default=os.environ.get("REGUI_ADMIN_USER", "admin"))
+
+    def handle(self, *args, username: str, **options):
+        if User.objects.filter(username=username).exists():
+            self.stdout.write(f"Admin account {username!r} exists.")
+            return
+        password = os.environ.get("REGUI_ADMIN_PASSWORD")
+        generated = not password
+        password = password or secrets.token_urlsafe(15)
+        user = User.objects.create_user(username=username, password=password)
+        user_set_role(user=user, role="admin")
+        if generated:
+            self.stdout.write(
+                f"Created admin account {username!r} with password: {password}\n"
+                "It is shown only this once: change it after logging in or set REGUI_ADMIN_PASSWORD."
+            )
+        else:
+            self.stdout.write(f"Created admin account {username!r} (password from REGUI_ADMIN_PASSWORD).")

@@ -1,0 +1,244 @@
+"""The Registries page as data: what the form posted, before it is saved.
+
+Every box and row carries a short token, so field names and error slots stay attached to the
+right row while rows are added and removed in the browser. Pure Python, no Django.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from . import validation as v
+
+TOKEN = re.compile(r"[a-z0-9]{1,16}")
+AUTH_NONE, AUTH_CREATE_BASIC, AUTH_CREATE_RKE = "none", "create-basic", "create-rke"
+
+
+def new_token() -> str:
+    return secrets.token_hex(4)
+
+
+def pem_from_bundle(text: str) -> str:
+    """Rancher accepts a CA bundle as PEM or as base64 of PEM; keep PEM."""
+    if not text or "-----BEGIN" in text:
+        return text
+    try:
+        decoded = base64.b64decode("".join(text.split()), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return text
+    return decoded.strip() if "-----BEGIN" in decoded else text
+
+
+@dataclass
+class EndpointRow:
+    token: str
+    url: str = ""
+
+
+@dataclass
+class RewriteRow:
+    token: str
+    pattern: str = ""
+    replacement: str = ""
+
+
+@dataclass
+class MirrorBox:
+    token: str
+    hostname: str = ""
+    endpoints: list[EndpointRow] = field(default_factory=list)
+    rewrites: list[RewriteRow] = field(default_factory=list)
+
+
+@dataclass
+class ConfigBox:
+    token: str
+    hostname: str = ""
+    auth: str = AUTH_NONE  # AUTH_* or the id of an existing secret
+    username: str = ""
+    password: str = ""
+    tls_secret: str = ""  # "" or the id of a TLS secret
+    ca_bundle: str = ""
+    insecure_skip_verify: bool = False
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    empty_auth: bool = False
+    empty_tls: bool = False
+
+
+@dataclass
+class Draft:
+    revision: int = 0
+    mirrors: list[MirrorBox] = field(default_factory=list)
+    configs: list[ConfigBox] = field(default_factory=list)
+    message: str = ""
+
+
+class QueryDict(Protocol):
+    def get(self, key: str, default: str = ...) -> str: ...
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def _tokens(data: QueryDict, key: str) -> list[str]:
+    seen: list[str] = []
+    for t in data.getlist(key):
+        if TOKEN.fullmatch(t) and t not in seen:
+            seen.append(t)
+    return seen
+
+
+def draft_from_post(data: QueryDict) -> Draft:
+    def text(key: str) -> str:
+        return (data.get(key) or "").strip()
+
+    try:
+        revision = int(data.get("revision") or 0)
+    except ValueError:
+        revision = -1
+    draft = Draft(revision=revision, message=text("message")[:500])
+    for m in _tokens(data, "mirror"):
+        draft.mirrors.append(MirrorBox(
+            token=m,
+            hostname=text(f"{m}-hostname"),
+            endpoints=[EndpointRow(e, text(f"{e}-url")) for e in _tokens(data, f"{m}-endpoint")],
+            rewrites=[
+                RewriteRow(r, text(f"{r}-pattern"), text(f"{r}-replacement"))
+                for r in _tokens(data, f"{m}-rewrite")
+            ],
+        ))
+    for c in _tokens(data, "config"):
+        draft.configs.append(ConfigBox(
+            token=c,
+            hostname=text(f"{c}-hostname"),
+            auth=text(f"{c}-auth") or AUTH_NONE,
+            username=text(f"{c}-username"),
+            # Passwords keep their spaces: they are someone's exact secret.
+            password=data.get(f"{c}-password") or "",
+            tls_secret=text(f"{c}-tls_secret"),
+            ca_bundle=pem_from_bundle(text(f"{c}-ca_bundle")),
+            insecure_skip_verify=bool(data.get(f"{c}-insecure_skip_verify")),
+            ca_file=text(f"{c}-ca_file"),
+            cert_file=text(f"{c}-cert_file"),
+            key_file=text(f"{c}-key_file"),
+            empty_auth=bool(data.get(f"{c}-empty_auth")),
+            empty_tls=bool(data.get(f"{c}-empty_tls")),
+        ))
+    return draft
+
+
+def drop_blank_boxes(draft: Draft) -> Draft:
+    """Rancher skips untouched boxes; so do we, but only wholly empty ones."""
+    draft.mirrors = [
+        m for m in draft.mirrors
+        if m.hostname or any(e.url for e in m.endpoints) or any(r.pattern or r.replacement for r in m.rewrites)
+    ]
+    for m in draft.mirrors:
+        m.endpoints = [e for e in m.endpoints if e.url]
+        m.rewrites = [r for r in m.rewrites if r.pattern or r.replacement]
+    draft.configs = [
+        c for c in draft.configs
+        if c.hostname or c.auth != AUTH_NONE or c.tls_secret or c.ca_bundle or c.insecure_skip_verify
+        or c.ca_file or c.cert_file or c.key_file
+    ]
+    return draft
+
+
+@dataclass(frozen=True)
+class SecretInfo:
+    id: int
+    name: str
+    kind: str  # "basic" | "rke_auth" | "tls"
+
+
+Errors = dict[str, list[str]]
+
+
+def _add(errors: Errors, key: str, message: str | None) -> None:
+    if message:
+        errors.setdefault(key, []).append(message)
+
+
+def _validate_mirror(m: MirrorBox, errors: Errors) -> None:
+    _add(errors, f"{m.token}-hostname", v.check_hostname(m.hostname))
+    seen: dict[str, str] = {}
+    for e in m.endpoints:
+        problem = v.check_endpoint(e.url)
+        _add(errors, f"{e.token}-url", problem)
+        if problem:
+            continue
+        ident = v.endpoint_identity(e.url)
+        if ident in seen:
+            _add(errors, f"{e.token}-url", f"Duplicate of endpoint “{seen[ident]}”: K3s would drop it.")
+        seen.setdefault(ident, e.url)
+    patterns: set[str] = set()
+    for r in m.rewrites:
+        problem = v.check_rewrite_pattern(r.pattern)
+        _add(errors, f"{r.token}-pattern", problem)
+        if not problem and r.pattern in patterns:
+            _add(errors, f"{r.token}-pattern", "This pattern is already listed for this mirror.")
+        patterns.add(r.pattern)
+        _add(errors, f"{r.token}-replacement", v.check_rewrite_replacement(r.replacement, r.pattern))
+
+
+def _validate_config(c: ConfigBox, secrets_by_id: Mapping[int, SecretInfo], errors: Errors) -> None:
+    _add(errors, f"{c.token}-hostname", v.check_hostname(c.hostname))
+    if c.auth in (AUTH_CREATE_BASIC, AUTH_CREATE_RKE):
+        if not c.username:
+            _add(errors, f"{c.token}-username", "Username is required.")
+        if not c.password:
+            _add(errors, f"{c.token}-password", "Password is required.")
+    elif c.auth != AUTH_NONE:
+        info = secrets_by_id.get(int(c.auth)) if c.auth.isdigit() else None
+        if info is None or info.kind not in ("basic", "rke_auth"):
+            _add(errors, f"{c.token}-auth", "Choose an HTTP Basic Auth or RKE Auth Config secret.")
+    if c.tls_secret:
+        info = secrets_by_id.get(int(c.tls_secret)) if c.tls_secret.isdigit() else None
+        if info is None or info.kind != "tls":
+            _add(errors, f"{c.token}-tls_secret", "Choose a TLS Certificate secret.")
+        if c.cert_file or c.key_file:
+            _add(errors, f"{c.token}-tls_secret", "Use either a TLS Secret or node-side cert/key paths, not both.")
+    _add(errors, f"{c.token}-ca_bundle", v.check_ca_bundle(c.ca_bundle))
+    if c.ca_bundle and c.ca_file:
+        _add(errors, f"{c.token}-ca_file", "Use either the CA Cert Bundle or a node-side CA path, not both.")
+    for name in ("ca_file", "cert_file", "key_file"):
+        path = getattr(c, name)
+        if path and not path.startswith("/"):
+            _add(errors, f"{c.token}-{name}", "Give an absolute path on the node.")
+
+
+def validate_draft(draft: Draft, secrets_by_id: Mapping[int, SecretInfo]) -> Errors:
+    errors: Errors = {}
+    hosts: dict[str, str] = {}
+    for m in draft.mirrors:
+        _validate_mirror(m, errors)
+        if m.hostname in hosts:
+            _add(errors, f"{m.token}-hostname", f"“{m.hostname}” already has a mirror box above.")
+        hosts.setdefault(m.hostname, m.token)
+    hosts = {}
+    for c in draft.configs:
+        _validate_config(c, secrets_by_id, errors)
+        if c.hostname in hosts:
+            _add(errors, f"{c.token}-hostname", f"“{c.hostname}” already has a Registry Authentication box above.")
+        hosts.setdefault(c.hostname, c.token)
+    return errors
+
+
+def error_slots(draft: Draft) -> list[str]:
+    """Every error slot the page shows for this draft, so stale messages can be cleared."""
+    slots = []
+    for m in draft.mirrors:
+        slots.append(f"{m.token}-hostname")
+        slots += [f"{e.token}-url" for e in m.endpoints]
+        for r in m.rewrites:
+            slots += [f"{r.token}-pattern", f"{r.token}-replacement"]
+    for c in draft.configs:
+        slots += [f"{c.token}-{n}" for n in (
+            "hostname", "auth", "username", "password", "tls_secret", "ca_bundle", "ca_file", "cert_file",
+            "key_file")]
+    return slots

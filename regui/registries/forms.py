@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from django import forms
+
+from .models import Cluster, Secret
+from .services import SecretInput
+
+MAX_UPLOAD = 1024 * 1024
+
+
+class ClusterForm(forms.ModelForm):
+    class Meta:
+        model = Cluster
+        fields = ["name", "distro", "description"]
+        help_texts = {
+            "name": "Letters, digits, '-' and '_'. Used in URLs and on the command line.",
+            "distro": "Decides the file path (/etc/rancher/k3s or /etc/rancher/rke2) and service names.",
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class SecretForm(forms.Form):
+    """One form for every kind; the template shows the fields of the chosen kind."""
+
+    name = forms.SlugField(max_length=253, label="Name")
+    description = forms.CharField(max_length=200, required=False, label="Description")
+    username = forms.CharField(max_length=255, required=False, label="Username")
+    password = forms.CharField(
+        required=False, label="Password", strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    auth = forms.CharField(
+        required=False, label="Auth", strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="base64 of username:password, as in an RKE Auth Config secret.",
+    )
+    identity_token = forms.CharField(
+        required=False, label="Identity Token",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    private_key = forms.CharField(
+        required=False, label="Private Key", strip=False,
+        widget=forms.Textarea(attrs={
+            "rows": 6, "spellcheck": "false",
+            "placeholder": "Paste in the private key, typically starting with -----BEGIN RSA PRIVATE KEY-----",
+        }),
+    )
+    certificate = forms.CharField(
+        required=False, label="Certificate",
+        widget=forms.Textarea(attrs={
+            "rows": 6, "spellcheck": "false",
+            "placeholder": "Paste in the CA certificate, starting with -----BEGIN CERTIFICATE----",
+        }),
+    )
+
+    def __init__(self, *args, kind: str, instance: Secret | None = None, **kwargs):
+        self.kind = kind
+        self.instance = instance
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "name": instance.name, "description": instance.description,
+                "username": instance.username, "certificate": instance.certificate,
+            }
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            for field in Secret.SEALED_FIELDS[Secret.Kind(kind)]:
+                if instance.has_value(field):
+                    self.fields[field].widget.attrs["placeholder"] = "(unchanged — leave blank to keep)"
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        clash = Secret.objects.filter(name=name)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("A secret with this name already exists.")
+        return name
+
+    def to_input(self) -> SecretInput:
+        d = self.cleaned_data
+        return SecretInput(
+            name=d["name"], kind=self.kind, description=d["description"], username=d["username"],
+            password=d["password"], auth=d["auth"], identity_token=d["identity_token"],
+            certificate=d["certificate"], private_key=d["private_key"],
+        )
+
+    def visible_field_names(self) -> list[str]:
+        common = ["name", "description"]
+        return common + {
+            Secret.Kind.BASIC: ["username", "password"],
+            Secret.Kind.RKE_AUTH: ["username", "password", "auth", "identity_token"],
+            Secret.Kind.TLS: ["private_key", "certificate"],
+        }[Secret.Kind(self.kind)]
+
+
+class ImportForm(forms.Form):
+    text = forms.CharField(
+        required=False, label="registries.yaml",
+        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false", "class": "mono"}),
+    )
+    file = forms.FileField(required=False, label="…or upload a file")
+    replace = forms.BooleanField(
+        required=False, label="Replace everything",
+        help_text="Remove mirrors and registry authentication that the file does not list.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > MAX_UPLOAD:
+                raise forms.ValidationError("The file is larger than 1 MiB.")
+            try:
+                data["text"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise forms.ValidationError("The file is not UTF-8 text.") from None
+        if not (data.get("text") or "").strip():
+            raise forms.ValidationError("Paste a registries.yaml or choose a file.")
+        return data

@@ -1,0 +1,123 @@
+"""Import an existing registries.yaml into a cluster: parsed exactly as K3s parses it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from . import draft as d
+from .models import Cluster, Secret
+from .selectors import draft_from_cluster
+from .services import InvalidDraft, registries_save
+
+
+class ImportRefused(Exception):
+    def __init__(self, message: str, line: int | None = None, details: list[str] | None = None):
+        super().__init__(message)
+        self.line = line
+        self.details = details or []
+
+
+@dataclass
+class ImportResult:
+    mirrors: int = 0
+    configs: int = 0
+    secrets: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        made = f"; created secret(s) {', '.join(self.secrets)}" if self.secrets else ""
+        return f"Imported {self.mirrors} mirror(s) and {self.configs} registry authentication entries{made}."
+
+
+def _secret_name(cluster: Cluster, host: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", f"{cluster.name}-{host}".lower()).strip("-")[:200] or "imported"
+    name, n = f"{base}-auth", 1
+    while Secret.objects.filter(name=name).exists():
+        n += 1
+        name = f"{base}-auth-{n}"
+    return name
+
+
+def _auth_secret(cluster: Cluster, host: str, auth) -> Secret | None:
+    if not (auth.username or auth.password or auth.auth or auth.identity_token):
+        return None
+    rke = bool(auth.auth or auth.identity_token)
+    secret = Secret(
+        name=_secret_name(cluster, host),
+        kind=Secret.Kind.RKE_AUTH if rke else Secret.Kind.BASIC,
+        username=auth.username,
+        description=f"Imported from registries.yaml of {cluster.name} ({host})",
+    )
+    secret.seal({"password": auth.password, "auth": auth.auth, "identity_token": auth.identity_token})
+    secret.save()
+    return secret
+
+
+def _message_for(errors: d.Errors, draft: d.Draft) -> list[str]:
+    names: dict[str, str] = {}
+    for m in draft.mirrors:
+        names[m.token] = f"mirrors.{m.hostname}"
+        names.update({e.token: f"mirrors.{m.hostname}.endpoint[{i}]" for i, e in enumerate(m.endpoints)})
+        names.update({r.token: f"mirrors.{m.hostname}.rewrite[{r.pattern}]" for r in m.rewrites})
+    for c in draft.configs:
+        names[c.token] = f"configs.{c.hostname}"
+    out = []
+    for slot, problems in errors.items():
+        token, _, fieldname = slot.partition("-")
+        for problem in problems:
+            out.append(f"{names.get(token, token)} ({fieldname}): {problem}")
+    return out
+
+
+@transaction.atomic
+def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None) -> ImportResult:
+    """Create the file's mirrors, configs and inline credentials (as secrets), or save nothing."""
+    from regui.k3s import RegistriesParseError, parse_registries
+
+    try:
+        parsed = parse_registries(text)
+    except RegistriesParseError as exc:
+        where = f"line {exc.line}: " if getattr(exc, "line", None) else ""
+        raise ImportRefused(f"K3s would refuse this file ({where}{exc})", getattr(exc, "line", None)) from None
+
+    draft = d.Draft() if replace else draft_from_cluster(cluster)
+    draft.revision = cluster.revision
+    result = ImportResult()
+    for host, mirror in parsed.mirrors.items():
+        box = d.MirrorBox(
+            d.new_token(), host,
+            endpoints=[d.EndpointRow(d.new_token(), e) for e in mirror.endpoints],
+            rewrites=[d.RewriteRow(d.new_token(), p, r) for p, r in mirror.rewrites.items()],
+        )
+        draft.mirrors = [m for m in draft.mirrors if m.hostname != host] + [box]
+        result.mirrors += 1
+    for host, config in parsed.configs.items():
+        box = d.ConfigBox(d.new_token(), host)
+        if config.auth is not None:
+            secret = _auth_secret(cluster, host, config.auth)
+            if secret is None:
+                box.empty_auth = True
+            else:
+                box.auth = str(secret.id)
+                result.secrets.append(secret.name)
+        if config.tls is not None:
+            tls = config.tls
+            box.ca_file, box.cert_file, box.key_file = tls.ca_file, tls.cert_file, tls.key_file
+            box.insecure_skip_verify = bool(tls.insecure_skip_verify)
+            box.empty_tls = not (tls.ca_file or tls.cert_file or tls.key_file or tls.insecure_skip_verify)
+        draft.configs = [c for c in draft.configs if c.hostname != host] + [box]
+        result.configs += 1
+    if parsed.ignored_keys:
+        result.warnings.append(
+            "K3s ignores these keys, so they were not imported: " + ", ".join(parsed.ignored_keys)
+        )
+    try:
+        registries_save(cluster=cluster, draft=draft, user=user)
+    except InvalidDraft as exc:
+        raise ImportRefused(
+            "The file parses, but regui will not save it: fix these first.", details=_message_for(exc.errors, draft)
+        ) from None
+    return result

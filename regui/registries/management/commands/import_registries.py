@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from regui.registries.importing import ImportRefused, registries_import
+from regui.registries.models import Cluster
+
+
+class Command(BaseCommand):
+    help = "Import a registries.yaml into a cluster (created if missing). Saves nothing on any error."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="path to registries.yaml, or - for standard input")
+        parser.add_argument("--cluster", required=True)
+        parser.add_argument("--distro", choices=[c for c, _ in Cluster.Distro.choices])
+        parser.add_argument("--replace", action="store_true", help="drop entries the file does not list")
+
+    def handle(self, *args, file: str, cluster: str, distro: str | None, replace: bool, **options):
+        import sys
+
+        try:
+            text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read {file}: {exc}") from None
+        target = Cluster.objects.filter(name=cluster).first()
+        if target is None:
+            target = Cluster(name=cluster, distro=distro or Cluster.Distro.K3S)
+            try:
+                target.full_clean()
+            except Exception as exc:  # ValidationError: a bad cluster name
+                raise CommandError(f"cannot create cluster {cluster!r}: {exc}") from None
+            target.save()
+        elif distro and distro != target.distro:
+            target.distro = distro
+            target.save(update_fields=["distro"])
+        try:
+            result = registries_import(cluster=target, text=text, replace=replace)
+        except ImportRefused as exc:
+            details = "".join(f"\n  {line}" for line in exc.details)
+            raise CommandError(f"{exc}{details}") from None
+        self.stdout.write(result.summary())
+        for warning in result.warnings:
+            self.stderr.write(f"warning: {warning}")

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.db import models
+
+from regui.core import crypto
+
+
+class Cluster(models.Model):
+    class Distro(models.TextChoices):
+        K3S = "k3s", "K3s"
+        RKE2 = "rke2", "RKE2"
+
+    name = models.SlugField(max_length=63, unique=True)
+    distro = models.CharField(max_length=8, choices=Distro.choices, default=Distro.K3S)
+    description = models.TextField(blank=True)
+    # Bumped on every save of the registries; a form posted with an older number is refused
+    # instead of silently overwriting someone else's change.
+    revision = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def registries_path(self) -> str:
+        return f"/etc/rancher/{self.distro}/registries.yaml"
+
+
+class Secret(models.Model):
+    class Kind(models.TextChoices):
+        BASIC = "basic", "HTTP Basic Auth"
+        RKE_AUTH = "rke_auth", "RKE Auth Config"
+        TLS = "tls", "TLS Certificate"
+
+    # Which value fields each kind seals; anything else is refused by the services.
+    SEALED_FIELDS = {
+        Kind.BASIC: ("password",),
+        Kind.RKE_AUTH: ("password", "auth", "identity_token"),
+        Kind.TLS: ("private_key",),
+    }
+
+    name = models.SlugField(max_length=253, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    description = models.CharField(max_length=200, blank=True)
+    # Not secret: Rancher shows usernames and certificates too, and they help people pick.
+    username = models.CharField(max_length=255, blank=True)
+    certificate = models.TextField(blank=True)
+    # The secret values as one Fernet token of a JSON object; never sent to a browser.
+    sealed = models.TextField(blank=True)
+    # Which sealed fields hold a value (names only), so redacted previews need no decryption.
+    sealed_fields = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def label(self) -> str:
+        if self.kind == self.Kind.TLS:
+            return f"{self.name} (TLS Certificate)"
+        user = f": {self.username}" if self.username else ""
+        return f"{self.name} ({self.get_kind_display()}{user})"
+
+    def unseal(self) -> dict[str, str]:
+        if not self.sealed:
+            return {}
+        return json.loads(crypto.decrypt(settings.REGUI_ENCRYPTION_KEYS, self.sealed))
+
+    def seal(self, values: dict[str, str]) -> None:
+        clean = {k: v for k, v in values.items() if v}
+        self.sealed = crypto.encrypt(settings.REGUI_ENCRYPTION_KEYS, json.dumps(clean, sort_keys=True))
+        self.sealed_fields = ",".join(sorted(clean))
+
+    def has_value(self, field: str) -> bool:
+        return field in self.sealed_fields.split(",")
+
+
+class Mirror(models.Model):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="mirrors")
+    position = models.PositiveIntegerField(default=0)
+    hostname = models.CharField(max_length=262)
+    # Ordered: the list order is the order containerd tries them in.
+    endpoints = models.JSONField(default=list, blank=True)
+    # Ordered list of [pattern, replacement] pairs.
+    rewrites = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["cluster", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "hostname"], name="unique_mirror_hostname"),
+        ]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+
+class RegistryConfig(models.Model):
+    """One `configs` entry: TLS and credentials for a registry host[:port] (or `*`)."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="configs")
+    position = models.PositiveIntegerField(default=0)
+    hostname = models.CharField(max_length=262)
+    auth_secret = models.ForeignKey(
+        Secret, null=True, blank=True, on_delete=models.PROTECT, related_name="auth_uses"
+    )
+    tls_secret = models.ForeignKey(
+        Secret, null=True, blank=True, on_delete=models.PROTECT, related_name="tls_uses"
+    )
+    ca_bundle = models.TextField(blank=True)
+    insecure_skip_verify = models.BooleanField(default=False)
+    # Material that already lives on the nodes (paths), as in hand-written files.
+    ca_file = models.CharField(max_length=4096, blank=True)
+    cert_file = models.CharField(max_length=4096, blank=True)
+    key_file = models.CharField(max_length=4096, blank=True)
+    # An imported `auth: {}` or `tls: {}` still matters to K3s (presence writes a CRI table / TLS block).
+    empty_auth = models.BooleanField(default=False)
+    empty_tls = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["cluster", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "hostname"], name="unique_config_hostname"),
+        ]
+
+    def __str__(self) -> str:
+        return self.hostname

@@ -1,0 +1,134 @@
+"""Reads: models -> drafts and render specs, in a constant number of queries."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+
+from .draft import (
+    AUTH_CREATE_BASIC,
+    AUTH_CREATE_RKE,
+    AUTH_NONE,
+    ConfigBox,
+    Draft,
+    EndpointRow,
+    MirrorBox,
+    RewriteRow,
+    SecretInfo,
+    new_token,
+)
+from .models import Cluster, Secret
+from .render import AuthSpec, ConfigSpec, MirrorSpec, RegistriesSpec, TLSSpec, render_yaml, tls_dir
+
+PRESENT = "\0present"  # stands in for a value in redacted specs: nothing real reaches the renderer
+
+
+def secret_infos() -> dict[int, SecretInfo]:
+    return {s.id: SecretInfo(s.id, s.name, s.kind) for s in Secret.objects.only("id", "name", "kind")}
+
+
+def secrets_for_choice() -> dict[str, list[Secret]]:
+    grouped: dict[str, list[Secret]] = {"auth": [], "tls": []}
+    for s in Secret.objects.all():
+        grouped["tls" if s.kind == Secret.Kind.TLS else "auth"].append(s)
+    return grouped
+
+
+def draft_from_cluster(cluster: Cluster) -> Draft:
+    draft = Draft(revision=cluster.revision)
+    for m in cluster.mirrors.all():
+        draft.mirrors.append(MirrorBox(
+            token=new_token(),
+            hostname=m.hostname,
+            endpoints=[EndpointRow(new_token(), url) for url in m.endpoints],
+            rewrites=[RewriteRow(new_token(), p, r) for p, r in m.rewrites],
+        ))
+    for c in cluster.configs.all():
+        draft.configs.append(ConfigBox(
+            token=new_token(),
+            hostname=c.hostname,
+            auth=str(c.auth_secret_id) if c.auth_secret_id else AUTH_NONE,
+            tls_secret=str(c.tls_secret_id) if c.tls_secret_id else "",
+            ca_bundle=c.ca_bundle,
+            insecure_skip_verify=c.insecure_skip_verify,
+            ca_file=c.ca_file,
+            cert_file=c.cert_file,
+            key_file=c.key_file,
+            empty_auth=c.empty_auth,
+            empty_tls=c.empty_tls,
+        ))
+    return draft
+
+
+def _auth_spec(box: ConfigBox, secrets: Mapping[int, Secret], reveal: bool) -> AuthSpec | None:
+    if box.auth in (AUTH_CREATE_BASIC, AUTH_CREATE_RKE):
+        if box.auth == AUTH_CREATE_RKE:
+            token = base64.b64encode(f"{box.username}:{box.password}".encode()).decode()
+            return AuthSpec(username=box.username, auth=token, secret_name="(new)")
+        return AuthSpec(username=box.username, password=box.password, secret_name="(new)")
+    secret = secrets.get(int(box.auth)) if box.auth.isdigit() else None
+    if secret is None:
+        return AuthSpec() if box.empty_auth else None
+    if reveal:
+        values = secret.unseal()
+    else:
+        values = {f: PRESENT for f in secret.sealed_fields.split(",") if f}
+    return AuthSpec(
+        username=secret.username,
+        password=values.get("password", ""),
+        auth=values.get("auth", ""),
+        identity_token=values.get("identity_token", ""),
+        secret_name=secret.name,
+    )
+
+
+def _tls_spec(box: ConfigBox, distro: str, secrets: Mapping[int, Secret]) -> tuple[TLSSpec | None, list]:
+    owned = tls_dir(distro, box.hostname)
+    files: list[tuple[str, str]] = []
+    ca_file, cert_file, key_file = box.ca_file, box.cert_file, box.key_file
+    if box.ca_bundle:
+        ca_file = f"{owned}/ca.crt"
+        files.append((ca_file, f"CA Cert Bundle of {box.hostname}"))
+    secret = secrets.get(int(box.tls_secret)) if box.tls_secret.isdigit() else None
+    if secret is not None:
+        cert_file, key_file = f"{owned}/tls.crt", f"{owned}/tls.key"
+        files += [(cert_file, f"certificate of secret {secret.name}"), (key_file, f"private key of secret {secret.name}")]
+    if not (ca_file or cert_file or key_file or box.insecure_skip_verify or box.empty_tls):
+        return None, files
+    return TLSSpec(ca_file, cert_file, key_file, box.insecure_skip_verify), files
+
+
+def draft_spec(draft: Draft, *, distro: str, secrets: Mapping[int, Secret], reveal: bool) -> RegistriesSpec:
+    mirrors = tuple(
+        MirrorSpec(
+            host=m.hostname,
+            endpoints=tuple(e.url for e in m.endpoints if e.url),
+            rewrites=tuple((r.pattern, r.replacement) for r in m.rewrites if r.pattern),
+        )
+        for m in draft.mirrors
+    )
+    configs, files = [], []
+    for box in draft.configs:
+        tls, box_files = _tls_spec(box, distro, secrets)
+        files += box_files
+        configs.append(ConfigSpec(host=box.hostname, auth=_auth_spec(box, secrets, reveal), tls=tls))
+    return RegistriesSpec(mirrors=mirrors, configs=tuple(configs), files=tuple((p, d, "") for p, d in files))
+
+
+def secrets_by_id(ids: Iterable[str]) -> dict[int, Secret]:
+    wanted = {int(i) for i in ids if i and i.isdigit()}
+    return Secret.objects.in_bulk(wanted) if wanted else {}
+
+
+def draft_secret_ids(draft: Draft) -> list[str]:
+    return [c.auth for c in draft.configs] + [c.tls_secret for c in draft.configs]
+
+
+def draft_render(draft: Draft, *, distro: str, reveal: bool = False) -> str:
+    secrets = secrets_by_id(draft_secret_ids(draft))
+    return render_yaml(draft_spec(draft, distro=distro, secrets=secrets, reveal=reveal), redact=not reveal)
+
+
+def cluster_render(cluster: Cluster, *, reveal: bool = False) -> str:
+    """The bytes of the cluster's registries.yaml; `reveal=False` gives the redacted preview."""
+    return draft_render(draft_from_cluster(cluster), distro=cluster.distro, reveal=reveal)

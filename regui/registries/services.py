@@ -1,0 +1,192 @@
+"""Writes: saving the Registries page and secrets. Views stay thin and call these."""
+
+from __future__ import annotations
+
+import base64
+import secrets as pysecrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+
+from .draft import AUTH_CREATE_BASIC, AUTH_CREATE_RKE, AUTH_NONE, Draft, Errors, drop_blank_boxes, validate_draft
+from .models import Cluster, Mirror, RegistryConfig, Secret
+from .selectors import secret_infos
+from .validation import check_certificate, check_key_matches_certificate, check_private_key
+
+
+class StaleRevision(Exception):
+    """The form was based on an older revision than the one saved now."""
+
+
+class InvalidDraft(Exception):
+    def __init__(self, errors: Errors):
+        super().__init__(f"{len(errors)} field(s) need attention")
+        self.errors = errors
+
+
+class SecretInUse(Exception):
+    pass
+
+
+def _unique_secret_name(prefix: str) -> str:
+    while True:
+        name = f"{prefix}{pysecrets.token_hex(3)}"
+        if not Secret.objects.filter(name=name).exists():
+            return name
+
+
+def _inline_secret(kind: str, username: str, password: str) -> Secret:
+    secret = Secret(name=_unique_secret_name("registryconfig-auth-"), kind=kind, username=username)
+    if kind == Secret.Kind.RKE_AUTH:
+        # What Rancher's "RKE Auth Config" stores: base64 of user:password in `auth`.
+        secret.seal({"auth": base64.b64encode(f"{username}:{password}".encode()).decode()})
+    else:
+        secret.seal({"password": password})
+    secret.save()
+    return secret
+
+
+@transaction.atomic
+def registries_save(*, cluster: Cluster, draft: Draft, user=None) -> Cluster:
+    """Replace the cluster's mirrors and configs with the draft's, or raise and save nothing."""
+    locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
+    if draft.revision != locked.revision:
+        raise StaleRevision(
+            f"Someone saved these registries (now revision {locked.revision}) after you opened the page "
+            f"(revision {draft.revision}). Reload to see their changes, then make yours again."
+        )
+    draft = drop_blank_boxes(draft)
+    errors = validate_draft(draft, secret_infos())
+    if errors:
+        raise InvalidDraft(errors)
+
+    locked.mirrors.all().delete()
+    locked.configs.all().delete()
+    Mirror.objects.bulk_create(
+        Mirror(
+            cluster=locked,
+            position=i,
+            hostname=m.hostname,
+            endpoints=[e.url for e in m.endpoints if e.url],
+            rewrites=[[r.pattern, r.replacement] for r in m.rewrites],
+        )
+        for i, m in enumerate(draft.mirrors)
+    )
+    configs = []
+    for i, c in enumerate(draft.configs):
+        if c.auth == AUTH_CREATE_BASIC:
+            auth_id = _inline_secret(Secret.Kind.BASIC, c.username, c.password).id
+        elif c.auth == AUTH_CREATE_RKE:
+            auth_id = _inline_secret(Secret.Kind.RKE_AUTH, c.username, c.password).id
+        else:
+            auth_id = int(c.auth) if c.auth != AUTH_NONE else None
+        configs.append(RegistryConfig(
+            cluster=locked,
+            position=i,
+            hostname=c.hostname,
+            auth_secret_id=auth_id,
+            tls_secret_id=int(c.tls_secret) if c.tls_secret else None,
+            ca_bundle=c.ca_bundle,
+            insecure_skip_verify=c.insecure_skip_verify,
+            ca_file=c.ca_file,
+            cert_file=c.cert_file,
+            key_file=c.key_file,
+            empty_auth=c.empty_auth and auth_id is None,
+            empty_tls=c.empty_tls,
+        ))
+    RegistryConfig.objects.bulk_create(configs)
+    locked.revision += 1
+    locked.updated_by = user if getattr(user, "is_authenticated", False) else None
+    locked.save(update_fields=["revision", "updated_by", "updated_at"])
+    return locked
+
+
+@dataclass
+class SecretInput:
+    name: str
+    kind: str
+    description: str = ""
+    username: str = ""
+    password: str = ""
+    auth: str = ""
+    identity_token: str = ""
+    certificate: str = ""
+    private_key: str = ""
+
+
+def secret_validate(data: SecretInput, existing: Secret | None = None) -> Errors:
+    errors: Errors = {}
+    old = existing.sealed_fields.split(",") if existing else []
+
+    def need(field: str, label: str) -> None:
+        if not getattr(data, field) and field not in old:
+            errors.setdefault(field, []).append(f"{label} is required.")
+
+    if data.kind == Secret.Kind.BASIC:
+        if not data.username:
+            errors.setdefault("username", []).append("Username is required.")
+        need("password", "Password")
+    elif data.kind == Secret.Kind.RKE_AUTH:
+        has_pair = data.username and (data.password or "password" in old)
+        has_any = has_pair or data.auth or data.identity_token or {"auth", "identity_token"} & set(old)
+        if not has_any:
+            errors.setdefault("auth", []).append(
+                "Give a username and password, an auth value (base64 of user:password), or an identity token."
+            )
+        if data.auth:
+            try:
+                decoded = base64.b64decode(data.auth, validate=True).decode()
+                if ":" not in decoded:
+                    raise ValueError
+            except ValueError:
+                errors.setdefault("auth", []).append("Auth must be base64 of username:password.")
+    elif data.kind == Secret.Kind.TLS:
+        for field, check in (("certificate", check_certificate), ("private_key", check_private_key)):
+            if getattr(data, field):
+                if problem := check(getattr(data, field)):
+                    errors.setdefault(field, []).append(problem)
+            elif field == "certificate" or "private_key" not in old:
+                errors.setdefault(field, []).append(
+                    "Certificate is required." if field == "certificate" else "Private Key is required."
+                )
+        key = data.private_key or (existing.unseal().get("private_key", "") if existing else "")
+        if not errors and key and (problem := check_key_matches_certificate(key, data.certificate)):
+            errors.setdefault("private_key", []).append(problem)
+    else:
+        errors.setdefault("kind", []).append("Choose a secret type.")
+    return errors
+
+
+@transaction.atomic
+def secret_save(*, data: SecretInput, existing: Secret | None = None) -> Secret:
+    """Create or update a secret. Blank value fields on update keep the stored values."""
+    errors = secret_validate(data, existing)
+    if errors:
+        raise InvalidDraft(errors)
+    secret = existing or Secret(kind=data.kind)
+    secret.name = data.name
+    secret.description = data.description
+    secret.username = data.username if data.kind != Secret.Kind.TLS else ""
+    secret.certificate = data.certificate.strip() + "\n" if data.kind == Secret.Kind.TLS else ""
+    values = existing.unseal() if existing else {}
+    for field in Secret.SEALED_FIELDS[Secret.Kind(secret.kind)]:
+        if getattr(data, field):
+            values[field] = getattr(data, field)
+    values = {k: v for k, v in values.items() if k in Secret.SEALED_FIELDS[Secret.Kind(secret.kind)]}
+    secret.seal(values)
+    secret.save()
+    return secret
+
+
+def secret_users(secret: Secret) -> list[str]:
+    uses = RegistryConfig.objects.filter(Q(auth_secret=secret) | Q(tls_secret=secret)).select_related("cluster")
+    return sorted({f"{u.cluster.name}: {u.hostname}" for u in uses})
+
+
+@transaction.atomic
+def secret_delete(*, secret: Secret) -> None:
+    users = secret_users(secret)
+    if users:
+        raise SecretInUse(f"Secret {secret.name} is used by {', '.join(users)}; remove it there first.")
+    secret.delete()

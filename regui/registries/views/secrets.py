@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from regui.core.roles import ADMIN, OPERATOR, require_role
+
+from ..forms import SecretForm
+from ..models import Secret
+from ..services import InvalidDraft, SecretInUse, secret_delete, secret_save, secret_users
+
+
+def secret_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "registries/secret_list.html", {
+        "secrets": Secret.objects.all(), "kinds": Secret.Kind.choices,
+    })
+
+
+def _form_page(request: HttpRequest, form: SecretForm, secret: Secret | None) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = secret_save(data=form.to_input(), existing=secret)
+        except InvalidDraft as exc:
+            for field, problems in exc.errors.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            messages.success(request, f"Secret {saved.name} saved.")
+            return redirect("secret-list")
+    return render(request, "registries/secret_form.html", {
+        "form": form, "secret": secret, "kind_label": Secret.Kind(form.kind).label,
+    }, status=400 if form.errors else 200)
+
+
+@require_role(OPERATOR)
+def secret_create(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind", "basic")
+    if kind not in Secret.Kind.values:
+        raise Http404("Unknown secret type.")
+    return _form_page(request, SecretForm(request.POST or None, kind=kind), None)
+
+
+@require_role(OPERATOR)
+def secret_edit(request: HttpRequest, name: str) -> HttpResponse:
+    secret = get_object_or_404(Secret, name=name)
+    form = SecretForm(request.POST or None, kind=secret.kind, instance=secret)
+    return _form_page(request, form, secret)
+
+
+@require_role(OPERATOR)
+def secret_remove(request: HttpRequest, name: str) -> HttpResponse:
+    secret = get_object_or_404(Secret, name=name)
+    users = secret_users(secret)
+    if request.method == "POST":
+        try:
+            secret_delete(secret=secret)
+        except SecretInUse as exc:
+            messages.error(request, str(exc))
+            return redirect("secret-list")
+        messages.success(request, f"Secret {name} deleted.")
+        return redirect("secret-list")
+    return render(request, "registries/secret_delete.html", {"secret": secret, "users": users})
+
+
+@require_role(ADMIN)
+def secret_reveal(request: HttpRequest, name: str) -> HttpResponse:
+    if request.method != "POST":
+        return render(request, "registries/secret_reveal.html", {"secret": get_object_or_404(Secret, name=name)})
+    secret = get_object_or_404(Secret, name=name)
+    response = render(request, "registries/secret_reveal.html", {"secret": secret, "values": secret.unseal()})
+    response["Cache-Control"] = "no-store"
+    return response

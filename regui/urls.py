@@ -1,0 +1,25 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from regui.core import views as core
+from regui.registries.views import clusters, registries_page, secrets
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", core.healthz, name="healthz"),
+    path("", clusters.cluster_list, name="cluster-list"),
+    path("clusters/new/", clusters.cluster_create, name="cluster-create"),
+    path("clusters/<slug:name>/", registries_page.registries_page, name="cluster-registries"),
+    path("clusters/<slug:name>/edit/", clusters.cluster_edit, name="cluster-edit"),
+    path("clusters/<slug:name>/delete/", clusters.cluster_delete, name="cluster-delete"),
+    path("clusters/<slug:name>/import/", clusters.cluster_import, name="cluster-import"),
+    path("clusters/<slug:name>/registries.yaml", registries_page.registries_download, name="cluster-download"),
+    path("secrets/", secrets.secret_list, name="secret-list"),
+    path("secrets/new/", secrets.secret_create, name="secret-create"),
+    path("secrets/<slug:name>/", secrets.secret_edit, name="secret-edit"),
+    path("secrets/<slug:name>/delete/", secrets.secret_remove, name="secret-delete"),
+    path("secrets/<slug:name>/reveal/", secrets.secret_reveal, name="secret-reveal"),
+    path("users/", core.user_list, name="user-list"),
+    path("users/<int:pk>/", core.user_edit, name="user-edit"),
+]

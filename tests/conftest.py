@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+REQUIRE_E2E = os.environ.get("REGUI_REQUIRE_E2E") == "1"
+
+
+def require(condition: bool, what: str) -> None:
+    """Skip when a real part is missing on a developer's machine; fail in CI (REGUI_REQUIRE_E2E=1)."""
+    if condition:
+        return
+    if REQUIRE_E2E:
+        pytest.fail(f"prerequisite missing: {what}", pytrace=False)
+    pytest.skip(f"prerequisite missing: {what}")
+
+
+def require_binary(path: str) -> str:
+    found = path if os.path.isabs(path) and os.access(path, os.X_OK) else shutil.which(path)
+    require(bool(found), f"{path} (installed by `make test`)")
+    return found
+
+
+@pytest.fixture
+def make_user(db):
+    from django.contrib.auth.models import User
+
+    from regui.core.services import user_set_role
+
+    def make(username: str, role: str | None) -> User:
+        user = User.objects.create_user(username=username, password=f"pw-{username}-Longer1")
+        if role:
+            user_set_role(user=user, role=role)
+        return user
+
+    return make
+
+
+def _client_for(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def admin_client(make_user):
+    return _client_for(make_user("alice", "admin"))
+
+
+@pytest.fixture
+def operator_client(make_user):
+    return _client_for(make_user("olivia", "operator"))
+
+
+@pytest.fixture
+def viewer_client(make_user):
+    return _client_for(make_user("victor", "viewer"))
+
+
+@pytest.fixture
+def cluster(db):
+    from regui.registries.models import Cluster
+
+    return Cluster.objects.create(name="prod", distro="k3s")

@@ -1,0 +1,58 @@
+"""A real Celery worker answers on the embedded broker and on Redis, and reaches the database."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from tests.conftest import require
+from tests.procs import app_env, celery_worker, manage
+
+SEND = "from regui.core.tasks import ping; print(ping.delay().get(timeout=60))"
+
+
+def test_a_worker_answers_on_the_embedded_filesystem_broker_and_sqlite(tmp_path):
+    env = app_env(tmp_path)
+    assert manage(env, "migrate", "-v0").returncode == 0
+    with celery_worker(env, tmp_path / "worker.log"):
+        r = manage(env, "shell", "-c", SEND)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "pong"
+    assert (tmp_path / "celery" / "queue").is_dir()
+
+
+@pytest.fixture
+def postgres_database():
+    psycopg = pytest.importorskip("psycopg")
+    base = os.environ.get("REGUI_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+    try:
+        conn = psycopg.connect(base, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        require(False, f"PostgreSQL at {base}: {exc}")
+    name = f"regui_worker_{uuid.uuid4().hex[:8]}"
+    conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
+def test_a_worker_answers_on_redis_with_postgresql(tmp_path, postgres_database):
+    import redis
+
+    broker = os.environ.get("REGUI_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(broker, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        require(False, f"Redis at {broker}: {exc}")
+    env = app_env(tmp_path, DATABASE_URL=postgres_database, CELERY_BROKER_URL=broker)
+    migrated = manage(env, "migrate", "-v0")
+    assert migrated.returncode == 0, migrated.stderr
+    with celery_worker(env, tmp_path / "worker.log"):
+        r = manage(env, "shell", "-c", SEND)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "pong"
+    assert not (tmp_path / "celery").exists(), "the Redis run must not fall back to the filesystem broker"

@@ -1,0 +1,54 @@
+"""Real processes for tests: manage.py commands and a Celery worker with their own data dir."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_KEY = os.environ["REGUI_ENCRYPTION_KEYS"]
+
+
+def app_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REGUI_", "DATABASE_URL", "CELERY_"))}
+    env.update({
+        "REGUI_ENV_FILE": "", "REGUI_DATA_DIR": str(data_dir), "REGUI_SECRET_KEY": "s" * 50,
+        "REGUI_ENCRYPTION_KEYS": TEST_KEY, "PYTHONUNBUFFERED": "1",
+    })
+    env.update(extra)
+    return env
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@contextmanager
+def celery_worker(env: dict[str, str], log: Path, concurrency: int = 2):
+    """A real `celery worker` process; stopped (warm, then hard) when the block ends."""
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "regui", "worker", "--loglevel=INFO",
+             f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in log.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"celery worker did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()

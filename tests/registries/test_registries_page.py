@@ -1,0 +1,171 @@
+"""The cluster's Registries page: Rancher's boxes, htmx fragments, live preview and save."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from regui.registries.models import Mirror, RegistryConfig, Secret
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def url(cluster):
+    return f"/clusters/{cluster.name}/"
+
+
+def form(revision=0, **extra):
+    data = {
+        "revision": str(revision), "_action": "save",
+        "mirror": ["m1"], "m1-hostname": "docker.io",
+        "m1-endpoint": ["e1", "e2"], "e1-url": "https://mirror.example.com:5000", "e2-url": "http://10.0.0.5:5000",
+        "m1-rewrite": ["r1"], "r1-pattern": "^rancher/(.*)", "r1-replacement": "mirrorproject/rancher-images/$1",
+        "config": ["c1"], "c1-hostname": "mirror.example.com:5000", "c1-auth": "create-basic",
+        "c1-username": "robot", "c1-password": "S3cret-pass-xyz",
+    }
+    data.update(extra)
+    return data
+
+
+def test_it_shows_rancher_labels_verbatim(operator_client, cluster):
+    html = operator_client.get(url(cluster)).content.decode()
+    for label in ["Mirrors", "Registry Hostname", "Mirror Endpoints", "Rewrites", "Add Mirror",
+                  "Add Rewrite Config", "Registry Authentication", "Authentication",
+                  "Create an HTTP Basic Auth Secret", "Create an RKE Auth Config Secret", "None", "TLS Secret",
+                  "CA Cert Bundle", "Skip TLS Verifications", "Add Registry"]:
+        assert label in html, label
+
+
+def test_it_serves_new_boxes_and_rows_as_fragments(operator_client, cluster):
+    box = operator_client.get(url(cluster) + "?add=mirror", **HX).content.decode()
+    assert 'name="mirror"' in box and "<html" not in box
+    row = operator_client.get(url(cluster) + "?add=endpoint&parent=abc123", **HX).content.decode()
+    assert 'name="abc123-endpoint"' in row
+    rw = operator_client.get(url(cluster) + "?add=rewrite&parent=abc123", **HX).content.decode()
+    assert "Rewrite pattern" in rw and "Rewrite replacement" in rw
+    cfg = operator_client.get(url(cluster) + "?add=config", **HX).content.decode()
+    assert 'name="config"' in cfg
+    assert operator_client.get(url(cluster) + "?add=nonsense").status_code == 404
+    assert operator_client.get(url(cluster) + "?add=endpoint&parent=<script>").status_code == 404
+
+
+def test_the_preview_renders_the_yaml_without_the_password(operator_client, cluster):
+    r = operator_client.post(url(cluster), form(_action="preview"), **HX)
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert "S3cret-pass-xyz" not in html
+    assert "docker.io:" in html and "mirrorproject/rancher-images/$1" in html
+    assert "&lt;redacted: password of secret (new)&gt;" in html
+    assert Mirror.objects.count() == 0, "a preview saves nothing"
+
+
+def test_the_preview_marks_invalid_fields_inline(operator_client, cluster):
+    html = operator_client.post(url(cluster), form(_action="preview", **{"e1-url": "ftp://nope"}), **HX).content.decode()
+    slot = re.search(r'<div class="field-error" id="err-e1-url"[^>]*hx-swap-oob="true">(.*?)</div>', html, re.S)
+    assert slot and "Scheme" in slot.group(1)
+    cleared = re.search(r'id="err-e2-url"[^>]*hx-swap-oob="true"></div>', html)
+    assert cleared, "valid fields get their old messages cleared"
+
+
+def test_it_saves_mirrors_configs_and_an_inline_secret(operator_client, cluster):
+    r = operator_client.post(url(cluster), form(), **HX)
+    assert r.status_code == 200 and r["HX-Redirect"] == url(cluster)
+    m = Mirror.objects.get()
+    assert m.endpoints == ["https://mirror.example.com:5000", "http://10.0.0.5:5000"]
+    assert m.rewrites == [["^rancher/(.*)", "mirrorproject/rancher-images/$1"]]
+    c = RegistryConfig.objects.get()
+    assert c.auth_secret.kind == "basic" and c.auth_secret.username == "robot"
+    assert c.auth_secret.unseal() == {"password": "S3cret-pass-xyz"}
+    cluster.refresh_from_db()
+    assert cluster.revision == 1
+
+
+def test_reloading_shows_the_saved_values_but_never_the_password(operator_client, cluster):
+    operator_client.post(url(cluster), form())
+    html = operator_client.get(url(cluster)).content.decode()
+    assert 'value="https://mirror.example.com:5000"' in html and 'value="^rancher/(.*)"' in html
+    assert "S3cret-pass-xyz" not in html
+    secret = Secret.objects.get()
+    assert f'value="{secret.id}" selected' in html
+
+
+def test_it_saves_nothing_while_errors_remain(operator_client, cluster):
+    data = form(**{"e2-url": "https://h:99999", "r1-pattern": "(?!x)", "c1-password": ""})
+    r = operator_client.post(url(cluster), data, **HX)
+    html = r.content.decode()
+    assert "Nothing was saved" in html
+    for slot in ("e2-url", "r1-pattern", "c1-password"):
+        assert re.search(rf'id="err-{slot}"[^>]*hx-swap-oob="true"><span>', html), slot
+    assert Mirror.objects.count() == 0 and Secret.objects.count() == 0
+
+
+def test_without_htmx_a_failed_save_re_renders_the_page_with_errors(operator_client, cluster):
+    r = operator_client.post(url(cluster), form(**{"m1-hostname": "https://docker.io"}))
+    assert r.status_code == 400
+    assert "no scheme" in r.content.decode()
+    assert "S3cret-pass-xyz" not in r.content.decode()
+
+
+def test_it_refuses_duplicate_hostnames_and_endpoints(operator_client, cluster):
+    data = form(**{"mirror": ["m1", "m2"], "m2-hostname": "docker.io", "e2-url": "mirror.example.com:5000/v2"})
+    html = operator_client.post(url(cluster), data, **HX).content.decode()
+    assert "already has a mirror box" in html
+    assert "Duplicate of endpoint" in html
+
+
+def test_a_save_based_on_an_outdated_revision_is_refused(operator_client, cluster):
+    operator_client.post(url(cluster), form(revision=0))
+    r = operator_client.post(url(cluster), form(revision=0, **{"m1-hostname": "quay.io"}), **HX)
+    assert "Reload to see their changes" in r.content.decode()
+    assert Mirror.objects.get().hostname == "docker.io"
+
+
+def test_removing_all_boxes_saves_an_empty_configuration(operator_client, cluster):
+    operator_client.post(url(cluster), form(revision=0))
+    operator_client.post(url(cluster), {"revision": "1", "_action": "save"})
+    assert Mirror.objects.count() == 0 and RegistryConfig.objects.count() == 0
+
+
+def test_an_existing_secret_and_tls_material_render_as_node_paths(operator_client, cluster):
+    from regui.registries.services import SecretInput, secret_save
+    from tests.certs import key_and_cert
+
+    key, cert = key_and_cert()
+    tls = secret_save(data=SecretInput(name="client-cert", kind="tls", certificate=cert, private_key=key))
+    data = form(**{"c1-auth": "none", "c1-tls_secret": str(tls.id), "c1-ca_bundle": cert})
+    operator_client.post(url(cluster), data)
+    from regui.registries.selectors import cluster_render
+
+    text = cluster_render(cluster)
+    base = "/var/lib/rancher/k3s/etc/tls/registries/mirror.example.com:5000"
+    assert f"ca_file: {base}/ca.crt" in text and f"cert_file: {base}/tls.crt" in text
+    assert f"key_file: {base}/tls.key" in text
+    assert "BEGIN" not in text
+
+
+def test_a_base64_ca_bundle_is_accepted_like_rancher_does(operator_client, cluster):
+    import base64
+
+    from tests.certs import key_and_cert
+
+    _, cert = key_and_cert()
+    operator_client.post(url(cluster), form(**{"c1-ca_bundle": base64.b64encode(cert.encode()).decode()}))
+    assert RegistryConfig.objects.get().ca_bundle.startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_a_viewer_sees_the_page_read_only_and_cannot_save(viewer_client, cluster):
+    html = viewer_client.get(url(cluster)).content.decode()
+    assert "<fieldset disabled>" in html
+    assert viewer_client.post(url(cluster), form()).status_code == 403
+    assert Mirror.objects.count() == 0
+
+
+def test_only_admins_download_the_real_file(operator_client, admin_client, cluster):
+    admin_client.post(url(cluster), form())
+    assert operator_client.get(url(cluster) + "registries.yaml").status_code == 403
+    r = admin_client.get(url(cluster) + "registries.yaml")
+    assert r.status_code == 200 and "S3cret-pass-xyz" in r.content.decode()
+    assert r["Cache-Control"] == "no-store"
