@@ -20,7 +20,8 @@ AUTH_NONE, AUTH_CREATE_BASIC, AUTH_CREATE_RKE = "none", "create-basic", "create-
 
 
 def new_token() -> str:
-    return secrets.token_hex(4)
+    # A letter first: the token is used in element ids, and CSS selectors cannot start with a digit.
+    return "k" + secrets.token_hex(4)
 
 
 def pem_from_bundle(text: str) -> str:
@@ -227,18 +228,3 @@ def validate_draft(draft: Draft, secrets_by_id: Mapping[int, SecretInfo]) -> Err
             _add(errors, f"{c.token}-hostname", f"“{c.hostname}” already has a Registry Authentication box above.")
         hosts.setdefault(c.hostname, c.token)
     return errors
-
-
-def error_slots(draft: Draft) -> list[str]:
-    """Every error slot the page shows for this draft, so stale messages can be cleared."""
-    slots = []
-    for m in draft.mirrors:
-        slots.append(f"{m.token}-hostname")
-        slots += [f"{e.token}-url" for e in m.endpoints]
-        for r in m.rewrites:
-            slots += [f"{r.token}-pattern", f"{r.token}-replacement"]
-    for c in draft.configs:
-        slots += [f"{c.token}-{n}" for n in (
-            "hostname", "auth", "username", "password", "tls_secret", "ca_bundle", "ca_file", "cert_file",
-            "key_file")]
-    return slots

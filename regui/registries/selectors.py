@@ -27,8 +27,12 @@ def secret_infos() -> dict[int, SecretInfo]:
     return {s.id: SecretInfo(s.id, s.name, s.kind) for s in Secret.objects.only("id", "name", "kind")}
 
 
+class SecretChoices(list):
+    """A plain list that templates may annotate with pre-rendered options."""
+
+
 def secrets_for_choice() -> dict[str, list[Secret]]:
-    grouped: dict[str, list[Secret]] = {"auth": [], "tls": []}
+    grouped: dict[str, list[Secret]] = {"auth": SecretChoices(), "tls": SecretChoices()}
     for s in Secret.objects.all():
         grouped["tls" if s.kind == Secret.Kind.TLS else "auth"].append(s)
     return grouped

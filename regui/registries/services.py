@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 
-from .draft import AUTH_CREATE_BASIC, AUTH_CREATE_RKE, AUTH_NONE, Draft, Errors, drop_blank_boxes, validate_draft
+from .draft import (
+    AUTH_CREATE_BASIC,
+    AUTH_CREATE_RKE,
+    AUTH_NONE,
+    Draft,
+    Errors,
+    drop_blank_boxes,
+    validate_draft,
+)
 from .models import Cluster, Mirror, RegistryConfig, Secret
 from .selectors import secret_infos
 from .validation import check_certificate, check_key_matches_certificate, check_private_key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -62,12 +63,17 @@ def test_the_preview_renders_the_yaml_without_the_password(operator_client, clus
     assert Mirror.objects.count() == 0, "a preview saves nothing"
 
 
-def test_the_preview_marks_invalid_fields_inline(operator_client, cluster):
+def field_errors(html: str, which: str = "preview") -> dict:
+    m = re.search(rf'<script id="field-errors-{which}" type="application/json">(.*?)</script>', html, re.S)
+    assert m, f"no field-errors-{which} data in the response"
+    return json.loads(m.group(1))
+
+
+def test_the_preview_reports_invalid_fields_for_inline_display(operator_client, cluster):
     html = operator_client.post(url(cluster), form(_action="preview", **{"e1-url": "ftp://nope"}), **HX).content.decode()
-    slot = re.search(r'<div class="field-error" id="err-e1-url"[^>]*hx-swap-oob="true">(.*?)</div>', html, re.S)
-    assert slot and "Scheme" in slot.group(1)
-    cleared = re.search(r'id="err-e2-url"[^>]*hx-swap-oob="true"></div>', html)
-    assert cleared, "valid fields get their old messages cleared"
+    errors = field_errors(html)
+    assert "Scheme" in errors["e1-url"][0]
+    assert "e2-url" not in errors, "valid fields have no message (the page clears their old one)"
 
 
 def test_it_saves_mirrors_configs_and_an_inline_secret(operator_client, cluster):
@@ -97,8 +103,9 @@ def test_it_saves_nothing_while_errors_remain(operator_client, cluster):
     r = operator_client.post(url(cluster), data, **HX)
     html = r.content.decode()
     assert "Nothing was saved" in html
+    errors = field_errors(html, "save")
     for slot in ("e2-url", "r1-pattern", "c1-password"):
-        assert re.search(rf'id="err-{slot}"[^>]*hx-swap-oob="true"><span>', html), slot
+        assert errors[slot], slot
     assert Mirror.objects.count() == 0 and Secret.objects.count() == 0
 
 
@@ -106,6 +113,7 @@ def test_without_htmx_a_failed_save_re_renders_the_page_with_errors(operator_cli
     r = operator_client.post(url(cluster), form(**{"m1-hostname": "https://docker.io"}))
     assert r.status_code == 400
     assert "no scheme" in r.content.decode()
+    assert re.search(r'id="err-m1-hostname" role="alert"><span>Give only host', r.content.decode())
     assert "S3cret-pass-xyz" not in r.content.decode()
 
 

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from contextlib import suppress
+
 from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -18,3 +22,25 @@ def slot(token: str, field: str) -> str:
 @register.filter
 def lookup_field(form, name: str):
     return form[name]
+
+
+@register.simple_tag
+def field_errors(errors: dict, token: str, field: str) -> str:
+    """The error slot of one field; built in Python because a page can hold thousands of them."""
+    key = f"{token}-{field}"
+    messages = errors.get(key, []) if errors else []
+    return format_html(
+        '<div class="field-error" id="err-{}" role="alert">{}</div>',
+        key, format_html_join("", "<span>{}</span>", ((m,) for m in messages)),
+    )
+
+
+@register.simple_tag
+def secret_options(secrets: list, selected: str) -> str:
+    """`<option>`s for a secret select; in Python because every box on a big page repeats the list."""
+    cache = getattr(secrets, "_regui_options", None)
+    if cache is None:
+        cache = [(str(s.id), format_html('<option value="{}"{{}}>{}</option>', s.id, s.label)) for s in secrets]
+        with suppress(AttributeError):  # a list subclass from the selector accepts attributes
+            secrets._regui_options = cache
+    return mark_safe("".join(html.format(" selected" if value == selected else "") for value, html in cache))

@@ -60,12 +60,10 @@ def _fragment(request: HttpRequest, cluster: Cluster, what: str) -> HttpResponse
 def _preview(request: HttpRequest, cluster: Cluster) -> HttpResponse:
     draft = d.drop_blank_boxes(d.draft_from_post(request.POST))
     errors = d.validate_draft(draft, secret_infos())
-    posted = d.draft_from_post(request.POST)
     return render(request, "registries/partials/_preview.html", {
         "cluster": cluster,
         "yaml": draft_render(draft, distro=cluster.distro),
         "errors": errors,
-        "slots": d.error_slots(posted),
     })
 
 
@@ -86,7 +84,7 @@ def _save_failed(request, cluster, posted: d.Draft, errors: d.Errors, summary: s
     if request.htmx:
         # Swap only the messages: the inputs stay as typed, passwords included.
         return render(request, "registries/partials/_save_result.html", {
-            "summary": summary, "errors": errors, "slots": d.error_slots(posted),
+            "summary": summary, "errors": errors,
         })
     ctx = _context(request, cluster, posted, errors)
     ctx["summary"] = summary
@@ -95,7 +93,7 @@ def _save_failed(request, cluster, posted: d.Draft, errors: d.Errors, summary: s
 
 @require_http_methods(["GET", "POST"])
 def registries_page(request: HttpRequest, name: str) -> HttpResponse:
-    cluster = get_object_or_404(Cluster, name=name)
+    cluster = get_object_or_404(Cluster.objects.select_related("updated_by"), name=name)
     if request.method == "GET":
         if "add" in request.GET:
             return _fragment(request, cluster, request.GET["add"])

@@ -19,7 +19,9 @@ class Command(BaseCommand):
         if User.objects.filter(username=username).exists():
             self.stdout.write(f"Admin account {username!r} exists.")
             return
-        password = os.environ.get("REGUI_ADMIN_PASSWORD")
+        from regui.settings import env_secret
+
+        password = env_secret("REGUI_ADMIN_PASSWORD")
         generated = not password
         password = password or secrets.token_urlsafe(15)
         user = User.objects.create_user(username=username, password=password)

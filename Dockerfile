@@ -1,0 +1,12 @@
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 REGUI_DATA_DIR=/data REGUI_ENV_FILE=
+RUN apt-get update && apt-get install -y --no-install-recommends openssh-client && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN useradd --system --home /data regui && mkdir -p /data && chown regui /data
+USER regui
+EXPOSE 8000
+# Checks (keys, database) run before serving, so a wrong key stops the container with a message.
+CMD ["sh", "-c", "python manage.py migrate --noinput && python manage.py check --fail-level ERROR && python manage.py ensure_admin && exec gunicorn regui.wsgi:application --bind 0.0.0.0:8000 --workers 3 --access-logfile -"]

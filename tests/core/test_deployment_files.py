@@ -1,0 +1,36 @@
+"""The deployment files a new user meets: docker-compose.yml and the pinned requirements."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import require_binary
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_docker_compose_accepts_the_file():
+    compose = require_binary("docker-compose")
+    r = subprocess.run([compose, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"], capture_output=True,
+                       text=True, timeout=60, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+
+
+def test_compose_runs_web_worker_postgres_and_redis_with_secrets_from_files():
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert {"web", "worker", "postgres", "redis"} <= set(data["services"])
+    web = data["services"]["web"]
+    assert web["environment"]["REGUI_ENCRYPTION_KEYS_FILE"].startswith("/run/secrets/")
+    assert "gunicorn" in (ROOT / "Dockerfile").read_text()
+    assert data["services"]["worker"]["command"][:3] == ["celery", "-A", "regui"]
+
+
+def test_requirements_pin_exact_versions():
+    lines = [ln for ln in (ROOT / "requirements.txt").read_text().splitlines() if ln and not ln.startswith("#")]
+    assert lines and all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][^\s]*", ln) for ln in lines), lines
+    names = {ln.split("==")[0].lower() for ln in lines}
+    assert {"django", "pyyaml", "django-htmx", "celery", "paramiko"} <= names

@@ -1,0 +1,141 @@
+"""Import then export: every seed example and every spec vector means the same to K3s afterwards."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from regui.k3s import generate_hosts
+from regui.registries.models import Cluster, Mirror, RegistryConfig, Secret
+
+pytestmark = pytest.mark.django_db
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SEEDS = sorted((DATA / "seeds").glob("*.yaml"))
+VECTORS = yaml.safe_load((Path(__file__).resolve().parents[1] / "k3s" / "data" / "k3s-hosts-cases.yaml").read_text())
+
+
+def _import(path_or_text, cluster="c1", *extra) -> str:
+    if isinstance(path_or_text, str):
+        path = Path("/tmp") / f"regui-import-{cluster}.yaml"
+        path.write_text(path_or_text)
+    else:
+        path = path_or_text
+    out = io.StringIO()
+    call_command("import_registries", str(path), "--cluster", cluster, *extra, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def _export(cluster="c1", *extra) -> str:
+    out = io.StringIO()
+    call_command("export_registries", "--cluster", cluster, *extra, stdout=out)
+    return out.getvalue()
+
+
+def _same_to_k3s(original: str, exported: str, **flags) -> None:
+    a, b = generate_hosts(original, **flags), generate_hosts(exported, **flags)
+    assert b.parse_error is None
+    assert b.hosts_dirs == a.hosts_dirs
+    assert b.cri_auth == a.cri_auth
+
+
+def test_there_are_seed_examples():
+    assert len(SEEDS) >= 30
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+def test_every_seed_example_imports_and_exports_to_the_same_k3s_config(seed):
+    text = seed.read_text()
+    verdict = generate_hosts(text)
+    if verdict.parse_error:
+        # K3s itself refuses these (e.g. the schema block with placeholders): so does the import.
+        with pytest.raises(CommandError, match="K3s would refuse this file"):
+            _import(seed)
+        assert not Mirror.objects.exists() and not Secret.objects.exists()
+        return
+    _import(seed)
+    exported = _export()
+    _same_to_k3s(text, exported)
+    for program in ("k3s", "rke2"):
+        _same_to_k3s(text, exported, program=program, embedded_registry=True)
+
+
+CASES = [c for c in VECTORS if not c["expected"].get("parse_error")]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["name"])
+def test_every_spec_vector_round_trips_or_is_refused_with_a_reason(case):
+    text = case["input"]["registries_yaml"]
+    flags = case["input"].get("flags") or {}
+    kwargs = {"program": case["input"].get("program", "k3s"),
+              "disable_default_endpoint": flags.get("disable_default_registry_endpoint", False),
+              "embedded_registry": flags.get("embedded_registry", False)}
+    if "\\" in text:
+        with pytest.raises(CommandError, match="hosts.toml"):
+            _import(text)
+        return
+    _import(text)
+    _same_to_k3s(text, _export(), **kwargs)
+
+
+def test_inline_credentials_become_secrets_and_the_redacted_export_hides_them():
+    _import('configs:\n  "reg.example.com:5000":\n    auth:\n      username: robot\n      password: "0123"\n'
+            '  "tok.example.com":\n    auth:\n      identity_token: "eyJ-secret-token"\n')
+    basic = Secret.objects.get(kind="basic")
+    assert basic.username == "robot" and basic.unseal() == {"password": "0123"}
+    assert Secret.objects.get(kind="rke_auth").unseal() == {"identity_token": "eyJ-secret-token"}
+    redacted = _export("c1", "--redacted")
+    assert "eyJ-secret-token" not in redacted and '"0123"' not in redacted
+    assert 'password: "0123"' in _export()
+
+
+def test_keys_k3s_ignores_are_listed_in_a_warning():
+    err = io.StringIO()
+    path = Path("/tmp/regui-ignored.yaml")
+    path.write_text("mirrors:\n  docker.io:\n    endpoints: [https://x.example.com]\nconfigs:\n"
+                    "  h.example.com:\n    auth:\n      token: abc\n")
+    call_command("import_registries", str(path), "--cluster", "c1", stdout=io.StringIO(), stderr=err)
+    assert "mirrors.docker.io.endpoints" in err.getvalue()
+    assert "configs.h.example.com.auth.token" in err.getvalue()
+
+
+def test_invalid_yaml_gives_the_line_and_saves_nothing():
+    with pytest.raises(CommandError) as exc:
+        _import("mirrors:\n  docker.io:\n    endpoint: https://not-a-list\n")
+    assert "line 3" in str(exc.value)
+    with pytest.raises(CommandError, match="line"):
+        _import("mirrors:\n\tdocker.io: {}\n")
+    assert not Cluster.objects.get(name="c1").mirrors.exists()
+
+
+def test_a_file_regui_would_not_save_is_refused_whole():
+    with pytest.raises(CommandError) as exc:
+        _import("mirrors:\n  docker.io:\n    endpoint: [https://ok.example.com, 'ftp://bad']\nconfigs:\n"
+                "  ok.example.com:\n    auth: {username: u, password: p}\n")
+    assert "mirrors.docker.io.endpoint[1]" in str(exc.value)
+    assert not Mirror.objects.exists() and not Secret.objects.exists() and not RegistryConfig.objects.exists()
+
+
+def test_replace_drops_entries_the_file_does_not_list_and_merge_keeps_them():
+    _import("mirrors:\n  docker.io:\n    endpoint: [https://a.example.com]\n")
+    _import("mirrors:\n  quay.io:\n    endpoint: [https://q.example.com]\n")
+    assert sorted(Mirror.objects.values_list("hostname", flat=True)) == ["docker.io", "quay.io"]
+    _import("mirrors:\n  ghcr.io: {}\n", "c1", "--replace")
+    assert list(Mirror.objects.values_list("hostname", flat=True)) == ["ghcr.io"]
+
+
+def test_export_of_an_unknown_cluster_is_a_clear_error():
+    with pytest.raises(CommandError, match="no cluster named"):
+        _export("nope")
+
+
+def test_the_import_page_shows_the_reason_and_saves_nothing(operator_client, cluster):
+    r = operator_client.post(f"/clusters/{cluster.name}/import/", {"text": "mirrors:\n  docker.io:\n    endpoint: x\n"})
+    assert r.status_code == 400 and "line 3" in r.content.decode()
+    ok = operator_client.post(f"/clusters/{cluster.name}/import/", {"text": "mirrors:\n  docker.io: {}\n"})
+    assert ok.status_code == 302 and Mirror.objects.get().hostname == "docker.io"
