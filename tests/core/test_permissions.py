@@ -65,3 +65,9 @@ def test_posts_without_a_csrf_token_are_refused(make_user, cluster):
     c = Client(enforce_csrf_checks=True)
     c.force_login(make_user("olivia", "operator"))
     assert c.post("/clusters/prod/", {"revision": "0", "_action": "save"}).status_code == 403
+
+
+def test_refusals_explain_themselves(viewer_client, cluster):
+    r = viewer_client.get("/clusters/new/")
+    assert r.status_code == 403 and "needs the operator role" in r.content.decode()
+    assert "nothing at this address" in viewer_client.get("/no/such/page/").content.decode()

@@ -1,0 +1,50 @@
+"""`make run`'s last step, bin/run: a web server and a Celery worker that serve a logged-in user."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+from tests.procs import ROOT, app_env, manage
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_bin_run_serves_the_site_and_starts_a_worker(tmp_path):
+    port = _free_port()
+    env = app_env(tmp_path, REGUI_LISTEN=f"127.0.0.1:{port}", REGUI_WORKER_CONCURRENCY="1",
+                  PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
+    assert manage(env, "migrate", "-v0").returncode == 0
+    made = manage(env, "ensure_admin")
+    assert "password:" in made.stdout, "a generated admin password is printed once"
+    again = manage(env, "ensure_admin")
+    assert "exists" in again.stdout and "password:" not in again.stdout
+
+    log = tmp_path / "run.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([str(ROOT / "bin" / "run")], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        body = ""
+        while time.monotonic() < deadline:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2).read().decode()
+                if "ready." in log.read_text():
+                    break
+            except OSError:
+                pass
+            time.sleep(0.3)
+        assert "Log in to regui" in body, log.read_text()[-2000:]
+        assert "ready." in log.read_text(), "the Celery worker started beside the web server"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
