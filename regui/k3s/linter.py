@@ -1,0 +1,199 @@
+"""Lint registries.yaml for what K3s/RKE2 will *actually* do with it.
+
+Each finding says what K3s will do (message) and how to fix it (hint). Severity: "error"
+breaks the node, gets the file refused, or makes a hosts.toml invalid; "warning" is silent
+misbehaviour; "info" explains a rule worth knowing. Fact numbers refer to §8 of the spec.
+
+================================  ========  =====  ============================================
+code                              severity  fact   fires when
+================================  ========  =====  ============================================
+parse-error                       error     1      K3s refuses the file (tab, unquoted ``*``,
+                                                   type mismatch, quoted bool, bad YAML)
+auth-token-key                    error     1      ``token``/``identitytoken`` under auth (ignored)
+unknown-key                       warning   1      unknown/miscased key or ``auths`` (ignored)
+invalid-endpoint                  error     4, 5   endpoint unparseable, non-http(s), empty host
+endpoint-breaks-hosts-toml        error     —      ``"`` or ``\\`` in an endpoint URL as written
+endpoint-plain-http-guess         warning   5      no scheme but port 80, or a non-loopback IP:port
+                                                   (not 443): K3s will use https
+insecure-skip-verify-on-http      warning   5      ``insecure_skip_verify`` for an http:// endpoint
+endpoint-override-path            warn/inf  4      path not ""/"/"/"/v2": used verbatim, no /v2 added
+default-endpoint-listed           info      6      the upstream itself is listed as an endpoint
+duplicate-endpoint                warning   6      the same URL after normalisation, dropped
+mirror-without-endpoints          info      8, 10  a mirror with no endpoints (no-op unless
+                                                   the embedded registry is on)
+mirror-key-never-matches          error     —      key cannot be a registry in an image name
+invalid-registry-key              error     —      K3s cannot parse a mirror/config key: skipped
+config-port-mismatch              warning   2      endpoint and config key differ only by port
+config-keyed-by-mirror-name       warning   2      creds/TLS keyed by the mirror name, endpoint
+                                                   host differs: they never apply to the endpoint
+dockerhub-auth-key                warning   3      credentials under ``docker.io``
+wildcard-auth-unused              warning   3, 7   auth under ``"*"``: containerd never uses it
+wildcard-config-dropped           warning   7      ``"*"`` config discarded by a ``"*"`` mirror
+disable-default-ineffective       warning   8      mirror name also a configs key: with
+                                                   --disable-default-registry-endpoint the
+                                                   upstream server line is kept anyway
+rewrite-invalid-regex             error     9      pattern RE2/Go cannot compile (skipped)
+rewrite-breaks-hosts-toml         error     9      ``\\``, ``"`` or control char in a rewrite
+rewrite-ambiguous-group           error     9      ``$1x`` in a replacement (group named "1x")
+rewrite-overlap                   warning   9      two patterns can both change the same name
+rewrites-lost                     warning   6, 9   rewrites that no mirror endpoint receives
+tls-client-pair-incomplete        warning   —      cert_file without key_file or vice versa
+hosts-toml-invalid                error     —      a generated hosts.toml is not valid TOML
+restart-required                  info      10     any content: only read at service start
+================================  ========  =====  ============================================
+
+Plain-HTTP heuristic (``endpoint-plain-http-guess``): a scheme-less endpoint whose port is 80,
+or whose host is a non-loopback IP literal with an explicit port other than 443, is most
+likely a plain-HTTP registry; K3s gives it https (only loopback gets http).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+from .hosts import generate_from_registries
+from .linter_mirrors import lint_mirror
+from .parse import Registries, RegistriesParseError, parse_registries
+from .urls import URLError, normalize_endpoint_address
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str  # "error" | "warning" | "info"
+    path: tuple[Any, ...]
+    message: str
+    hint: str
+    line: int | None = None
+
+
+_SUGGEST = {"endpoints": "endpoint", "rewrites": "rewrite", "mirror": "mirrors", "config": "configs",
+            "insecure-skip-verify": "insecure_skip_verify", "insecureSkipVerify": "insecure_skip_verify",
+            "ca": "ca_file", "cert": "cert_file", "key": "key_file", "user": "username",
+            "identityToken": "identity_token"}
+
+
+def _parse_error_hint(msg: str) -> str:
+    if "cannot start any token" in msg:
+        return "Indent with spaces only; YAML forbids tabs for indentation."
+    if "alphabetic or numeric character" in msg:
+        return 'Quote the wildcard key: write "*": instead of *:.'
+    if "into bool" in msg:
+        return "Write insecure_skip_verify: true (unquoted); a quoted \"true\" is a string."
+    if "into []string" in msg:
+        return "Make endpoint a list: endpoint: [\"https://mirror.example.com\"]."
+    return "Fix the YAML so it decodes into K3s's schema; validate before pushing to nodes."
+
+
+def _unknown_keys(reg: Registries, out: list[Finding]) -> None:
+    for path in reg.ignored_paths:
+        key = path[-1]
+        line = reg.lines.get(path)
+        if path == ("auths",):
+            out.append(Finding("unknown-key", "warning", path, "`auths` is a containerd 1.x leftover: K3s "
+                               "decodes it but never uses it, so these credentials are ignored.",
+                               "Move the credentials to configs.<registry host>.auth.", line))
+        elif len(path) == 4 and path[0] == "configs" and path[2] == "auth" and key in ("token", "identitytoken"):
+            out.append(Finding("auth-token-key", "error", path, f"`{key}` is not a K3s auth key; it is "
+                               "silently dropped and the registry is accessed without this token.",
+                               "Use identity_token (with underscore) for a refresh/identity token, or "
+                               "username/password.", line))
+        else:
+            guess = _SUGGEST.get(key) or next((f for f in ("mirrors", "configs", "endpoint", "rewrite", "auth",
+                                                          "tls", "username", "password", "identity_token",
+                                                          "ca_file", "cert_file", "key_file",
+                                                          "insecure_skip_verify") if f == key.lower()), None)
+            hint = f"Did you mean `{guess}`? Keys are case-sensitive." if guess else "Remove the key."
+            out.append(Finding("unknown-key", "warning", path, f"K3s ignores the unknown key `{key}` "
+                               "(non-strict YAML decoding): it has no effect.", hint, line))
+
+
+def _configs(reg: Registries, out: list[Finding]) -> None:
+    for key, cfg in reg.configs.items():
+        path = ("configs", key)
+        line = reg.lines.get(path)
+        if key != "*":
+            try:
+                n = normalize_endpoint_address(key)
+            except URLError as e:
+                out.append(Finding("invalid-registry-key", "error", path, f"K3s cannot parse the configs key "
+                                   f"`{key}` ({e}); it logs an error and skips this entry.",
+                                   "Use a host[:port] key without scheme, e.g. registry.example.com:5000.", line))
+                continue
+            if "://" in key or n.override_path:
+                out.append(Finding("invalid-registry-key", "error", path, f"configs keys are matched against "
+                                   f"endpoint host[:port] only; `{key}` (with scheme or path) never matches.",
+                                   f"Use `{n.url.host}` as the key.", line))
+        if cfg.auth is not None and key == "*":
+            out.append(Finding("wildcard-auth-unused", "warning", (*path, "auth"), "Credentials under \"*\" are "
+                               "rendered into containerd's config but containerd looks credentials up by the "
+                               "exact host it contacts, so they are never used.",
+                               "Repeat the credentials under each registry/mirror host[:port].",
+                               reg.lines.get((*path, "auth"))))
+        if key == "*" and "*" in reg.mirrors:
+            out.append(Finding("wildcard-config-dropped", "warning", path, "A \"*\" mirror also exists: K3s "
+                               "writes _default/hosts.toml from the mirror and discards this config's TLS "
+                               "settings.", "Put the TLS settings under the mirror endpoints' host[:port] keys.",
+                               line))
+        if key == "docker.io" and cfg.auth is not None:
+            out.append(Finding("dockerhub-auth-key", "warning", (*path, "auth"), "Docker Hub is contacted as "
+                               "registry-1.docker.io; credentials under docker.io only work on K3s/RKE2 builds "
+                               "with containerd v2.0.5-k3s2 or newer (2025+), older nodes pull anonymously.",
+                               "Key Docker Hub credentials as registry-1.docker.io.",
+                               reg.lines.get((*path, "auth"))))
+        tls = cfg.tls
+        if tls is not None and bool(tls.cert_file) != bool(tls.key_file):
+            out.append(Finding("tls-client-pair-incomplete", "warning", (*path, "tls"), "Only one of cert_file/"
+                               "key_file is set; K3s writes an empty string for the other and containerd "
+                               "fails to load the client certificate for this host.",
+                               "Set both cert_file and key_file, or neither.", reg.lines.get((*path, "tls"))))
+
+
+def _hosts_toml_validity(reg: Registries, program: str, out: list[Finding]) -> None:
+    if any(f.code in ("rewrite-breaks-hosts-toml", "endpoint-breaks-hosts-toml") for f in out):
+        return
+    seen: set[str] = set()
+    # The embedded registry adds endpoints, which can collide (e.g. "*" and "_default" share a dir).
+    results = [generate_from_registries(reg, program), generate_from_registries(reg, program, embedded_registry=True)]
+    for name, toml_text in ((n, t) for r in results for n, t in r.hosts_dirs.items()):
+        try:
+            tomllib.loads(toml_text)
+        except tomllib.TOMLDecodeError as e:
+            if name in seen:
+                continue
+            seen.add(name)
+            section = "mirrors" if name == "_default" or name in reg.mirrors else "configs"
+            key = "*" if name == "_default" else name
+            out.append(Finding("hosts-toml-invalid", "error", (section, key), f"certs.d/{name}/hosts.toml would "
+                               f"not be valid TOML ({e}); containerd rejects it and ignores every mirror and "
+                               "TLS setting for this registry.", "Remove control characters, quotes and "
+                               "backslashes from paths, endpoints and rewrites.", None))
+
+
+def lint(yaml_text: Any, program: str = "k3s") -> list[Finding]:
+    """Findings for a registries.yaml. Never raises."""
+    program = program if program in ("k3s", "rke2") else "k3s"
+    try:
+        reg = parse_registries(yaml_text)
+    except RegistriesParseError as e:
+        where = f" (line {e.line})" if e.line else ""
+        return [Finding("parse-error", "error", (), f"{program} refuses this file{where}: {e.message}. The agent "
+                        "keeps retrying 'Waiting to retrieve agent configuration' and containerd/kubelet never "
+                        "start.", _parse_error_hint(e.message), e.line)]
+    out: list[Finding] = []
+    try:
+        _unknown_keys(reg, out)
+        _configs(reg, out)
+        for name, mirror in reg.mirrors.items():
+            out.extend(Finding(*f) for f in lint_mirror(reg, name, mirror))
+        _hosts_toml_validity(reg, program, out)
+        if reg.mirrors or reg.configs:
+            services = "rke2-server / rke2-agent" if program == "rke2" else "k3s / k3s-agent"
+            out.append(Finding("restart-required", "info", (), f"{program} reads registries.yaml only at start: "
+                               f"restart {services} on every node that uses it (servers run an agent too).",
+                               "Restart the service on each node after pushing the file.", None))
+    except Exception as e:  # a lint bug must never take the editor down
+        out.append(Finding("internal-error", "info", (), f"lint could not finish: {e!r}", "Report this.", None))
+    return out

@@ -1,0 +1,224 @@
+"""Lint rules for one ``mirrors`` entry: its key, endpoints and rewrites (codes: see linter.py)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+from .parse import Mirror, Registries
+from .rewrite import RewriteError, ambiguous_group_refs, compile_pattern, replace_all
+from .urls import URLError, is_localhost, normalize_endpoint_address, parse_ip, split_host_port_lenient
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        import re._parser as _sre  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover
+        import sre_parse as _sre  # type: ignore[no-redef]
+
+# (code, severity, path, message, hint, line)
+Raw = tuple[str, str, tuple[Any, ...], str, str, "int | None"]
+
+
+def _never_matches(key: str) -> bool:
+    if key == "*":
+        return False
+    if "/" in key:
+        return True
+    return "." not in key and ":" not in key and key != "localhost" and key.lower() == key
+
+
+def _example(pattern: str) -> list[str]:
+    """A few strings the pattern matches, built from its syntax tree (best effort)."""
+    try:
+        tree = _sre.parse(pattern)
+    except Exception:
+        return []
+
+    def gen(items: Any, variant: int) -> str:
+        s = []
+        for op, av in items:
+            name = str(op)
+            if name == "LITERAL":
+                s.append(chr(av))
+            elif name == "ANY":
+                s.append("a")
+            elif name == "IN":
+                s.append(_class_char(av))
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                lo, _hi, sub = av
+                s.append(gen(sub, variant) * max(lo, 1 if variant else lo))
+            elif name == "SUBPATTERN":
+                s.append(gen(av[-1], variant))
+            elif name == "BRANCH":
+                branches = av[1]
+                s.append(gen(branches[variant % len(branches)], variant))
+        return "".join(s)
+
+    return [gen(tree, v) for v in range(3)]
+
+
+def _class_char(items: Any) -> str:
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL":
+            return chr(av)
+        if name == "RANGE":
+            return chr(av[0])
+        if name == "CATEGORY":
+            return "a" if "WORD" in str(av) or "NOT_DIGIT" in str(av) else "0"
+    return "a"
+
+
+def _changes(pattern: str, repl: str, name: str) -> bool:
+    try:
+        return replace_all(pattern, repl, name) != name
+    except RewriteError:
+        return False
+
+
+def _rewrites(reg: Registries, key: str, mirror: Mirror) -> Iterator[Raw]:
+    base = ("mirrors", key, "rewrite")
+    valid: list[str] = []
+    for pattern, repl in mirror.rewrites.items():
+        path, line = (*base, pattern), reg.lines.get((*base, pattern))
+        bad = [c for c in pattern + repl if c in '\\"' or ord(c) < 0x20 or ord(c) == 0x7F]
+        if bad:
+            yield ("rewrite-breaks-hosts-toml", "error", path, f"K3s writes rewrites into hosts.toml without "
+                   f"escaping; {bad[0]!r} makes certs.d/{'_default' if key == '*' else key}/hosts.toml invalid "
+                   "(or silently changes the pattern), so containerd ignores all mirrors for this registry.",
+                   "Avoid backslashes and quotes: use [.] instead of \\., [0-9] instead of \\d.", line)
+        try:
+            compile_pattern(pattern)
+            valid.append(pattern)
+        except RewriteError as e:
+            yield ("rewrite-invalid-regex", "error", path, f"containerd cannot compile this RE2 pattern ({e}); it "
+                   "logs 'Failed to compile rewrite' on every pull and skips it.",
+                   "Use RE2 syntax: no look-arounds or back-references.", line)
+        refs = ambiguous_group_refs(repl)
+        if refs:
+            yield ("rewrite-ambiguous-group", "error", path, f"In Go's Expand, {refs[0]} means the group named "
+                   f"{refs[0][1:]!r}, which does not exist, so it expands to nothing.",
+                   f"Write ${{{refs[0][1:].rstrip('_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ')}}} "
+                   "with braces before the text that follows.", line)
+    for i, p1 in enumerate(valid):
+        for p2 in valid[i + 1:]:
+            samples = {s for p in (p1, p2) for s in _example(p)}
+            samples |= {f"{a}/{b}" for a in _example(p1)[:1] for b in _example(p2)[:1]}
+            hit = next((s for s in sorted(samples) if _changes(p1, mirror.rewrites[p1], s)
+                        and _changes(p2, mirror.rewrites[p2], s)), None)
+            if hit is not None:
+                yield ("rewrite-overlap", "warning", (*base, p2), f"Patterns {p1!r} and {p2!r} both change "
+                       f"{hit!r}; containerd tries them in random order (Go map), so the result differs "
+                       "between pulls.", "Make the patterns mutually exclusive, e.g. anchor them with ^.",
+                       reg.lines.get((*base, p2)))
+
+
+def lint_mirror(reg: Registries, key: str, mirror: Mirror) -> Iterator[Raw]:
+    path, line = ("mirrors", key), reg.lines.get(("mirrors", key))
+    default_url: str | None = None
+    if key != "*":
+        try:
+            default_url = normalize_endpoint_address(key).url_string
+        except URLError as e:
+            yield ("invalid-registry-key", "error", path, f"K3s cannot parse the mirror key `{key}` ({e}); the "
+                   "whole mirror is skipped.", "Use the registry name exactly as in image names.", line)
+            return
+    if key == "_default":
+        yield ("mirror-key-never-matches", "error", path, "`_default` is the directory K3s writes for \"*\": "
+               "this mirror collides with the wildcard (which one wins is random) and matches no image.",
+               'Use the quoted wildcard "*" instead.', line)
+    elif _never_matches(key):
+        yield ("mirror-key-never-matches", "error", path, f"No image reference can have `{key}` as its registry "
+               "(a registry needs a dot, a colon, or to be localhost), so this mirror is never used.",
+               "Use the full registry name, e.g. docker.io or registry.example.com:5000; quote \"*\" for all.",
+               line)
+    if not mirror.endpoints:
+        yield ("mirror-without-endpoints", "info", path, "This mirror has no endpoints: without the embedded "
+               "registry it writes no hosts.toml and the upstream is used as usual; with --embedded-registry "
+               "it opts the registry into peer-to-peer sharing.", "Add endpoints, or keep it only for the "
+               "embedded registry.", line)
+    seen: dict[str, int] = {}
+    received_rewrites = False
+    last = len(mirror.endpoints) - 1
+    for i, ep in enumerate(mirror.endpoints):
+        ep_path, ep_line = (*path, "endpoint", i), reg.lines.get((*path, "endpoint", i))
+        try:
+            n = normalize_endpoint_address(ep)
+        except URLError as e:
+            yield ("invalid-endpoint", "error", ep_path, f"K3s skips this endpoint: {e}.",
+                   "Write a URL like https://mirror.example.com:5000.", ep_line)
+            continue
+        u = n.url
+        if u.scheme not in ("http", "https") or not u.host or u.opaque:
+            yield ("invalid-endpoint", "error", ep_path, f"K3s does not validate endpoints and writes "
+                   f"{n.url_string!r} into hosts.toml, but containerd cannot use it (scheme {u.scheme!r}, "
+                   f"host {u.host!r}).", "Use http:// or https:// with a host name.", ep_line)
+        if any(c in n.url_string for c in '"\\'):
+            yield ("endpoint-breaks-hosts-toml", "error", ep_path, "The URL is written into hosts.toml without "
+                   "escaping; its quote/backslash makes the file invalid TOML.",
+                   "Percent-encode the character or remove it.", ep_line)
+        if n.url_string in seen:
+            yield ("duplicate-endpoint", "warning", ep_path, f"Same URL as endpoint {seen[n.url_string]} after "
+                   f"normalisation ({n.url_string}); K3s drops this copy.", "Remove the duplicate.", ep_line)
+            continue
+        seen[n.url_string] = i
+        if n.override_path:
+            sloppy = u.path.endswith("/") or "//" in u.path
+            yield ("endpoint-override-path", "warning" if sloppy else "info", ep_path, f"The path {u.path!r} is "
+                   "not empty, / or /v2, so K3s writes override_path = true: containerd uses it verbatim as the "
+                   f"API root (no /v2 added) and requests {n.url_string.rstrip('/')}/<repo>/manifests/<ref>.",
+                   "Use https://host or https://host/v2 for a normal registry; keep a custom path only for "
+                   "proxies that serve the API there (e.g. /v2/<project>).", ep_line)
+        hostname, port = split_host_port_lenient(u.host)
+        ip = parse_ip(hostname)
+        if "://" not in ep and (port == "80" or (ip is not None and port not in ("", "443")
+                                                 and not is_localhost(u.host))):
+            yield ("endpoint-plain-http-guess", "warning", ep_path, f"No scheme given, so K3s uses "
+                   f"{n.url_string}; if this registry speaks plain HTTP the pulls fail with a TLS error.",
+                   f"Write http://{ep} if it is plain HTTP (or https:// to make it explicit).", ep_line)
+        cfg = reg.configs.get(n.registry)
+        if n.registry == "docker.io":
+            cfg = reg.configs.get("registry-1.docker.io", cfg)
+        if cfg is None:
+            others = [k for k in reg.configs if k != "*" and split_host_port_lenient(k)[0] == hostname]
+            if others:
+                yield ("config-port-mismatch", "warning", ep_path, f"configs has {others[0]!r} but this endpoint "
+                       f"is {n.registry!r}; configs are matched by the exact host[:port], so no TLS/auth "
+                       "applies here.", f"Rename the configs key to {n.registry!r} (or make the ports match).",
+                       ep_line)
+        elif u.scheme == "http" and cfg.tls is not None and cfg.tls.insecure_skip_verify:
+            yield ("insecure-skip-verify-on-http", "warning", ep_path, "insecure_skip_verify is set for an "
+                   "http:// endpoint: TLS settings make containerd try HTTPS first (then fall back), and "
+                   "skip_verify has nothing to verify on plain HTTP.",
+                   "Drop the tls block for plain-HTTP registries, or switch the endpoint to https://.", ep_line)
+        if key != "*" and key in reg.configs and n.registry != key and cfg is None:
+            mc = reg.configs[key]
+            if mc.auth is not None or mc.tls is not None:
+                yield ("config-keyed-by-mirror-name", "warning", ("configs", key), f"configs[{key!r}] applies "
+                       f"only to {key}'s upstream server, not to the mirror endpoint {n.registry}; pulls through "
+                       "the mirror go without these credentials/TLS.", f"Add a configs entry keyed "
+                       f"{n.registry!r}.", reg.lines.get(("configs", key)))
+        if n.url_string == default_url:
+            folded = i == last
+            yield ("default-endpoint-listed", "info", ep_path, "This is the registry's own default endpoint; "
+                   + ("as the last entry it becomes the server line (tried last, never rewritten)." if folded
+                      else "not being last, it stays a mirror host and the default is tried again at the end."),
+                   "Omit it: K3s always adds the upstream last (unless --disable-default-registry-endpoint).",
+                   ep_line)
+            if folded:
+                continue
+        received_rewrites = True
+    if mirror.rewrites and not received_rewrites:
+        yield ("rewrites-lost", "warning", (*path, "rewrite"), "No mirror endpoint receives these rewrites "
+               "(rewrites never apply to the default/server endpoint), so they have no effect.",
+               "To rewrite a registry's own pulls, list an endpoint that differs textually from the default, "
+               "e.g. https://registry.example.com:443.", reg.lines.get((*path, "rewrite")))
+    if key != "*" and key in reg.configs and mirror.endpoints:
+        yield ("disable-default-ineffective", "warning", ("configs", key), f"If you use "
+               f"--disable-default-registry-endpoint: configs has the same key as the mirror {key!r}, so K3s "
+               "reuses the configs entry and keeps the upstream server line for this registry anyway.",
+               "Move the TLS/auth to the endpoints' host keys, or accept that the upstream stays reachable.",
+               reg.lines.get(("configs", key)))
+    yield from _rewrites(reg, key, mirror)

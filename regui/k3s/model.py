@@ -1,0 +1,53 @@
+"""The decoded registries.yaml (wharfie ``registries.Registry`` and friends)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class RegistriesParseError(ValueError):
+    """The file K3s would refuse to load (the agent then loops, never starting containerd)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class Auth:
+    username: str = ""
+    password: str = ""
+    auth: str = ""
+    identity_token: str = ""
+
+
+@dataclass
+class TLS:
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    insecure_skip_verify: bool = False
+
+
+@dataclass
+class RegistryConfig:
+    auth: Auth | None = None
+    tls: TLS | None = None
+
+
+@dataclass
+class Mirror:
+    endpoints: list[str] = field(default_factory=list)
+    rewrites: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Registries:
+    mirrors: dict[str, Mirror] = field(default_factory=dict)
+    configs: dict[str, RegistryConfig] = field(default_factory=dict)
+    ignored_keys: list[str] = field(default_factory=list)
+    ignored_paths: list[tuple[str, ...]] = field(default_factory=list)
+    # 1-based line of each decoded value, keyed like lint paths ("mirrors", name, "endpoint", 0)
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)

@@ -1,0 +1,394 @@
+"""Decode registries.yaml the way K3s does (wharfie types + ``gopkg.in/yaml.v2``, non-strict).
+
+PyYAML's constructor resolves scalars before we see them (``0123`` -> 83, ``yes`` -> True),
+while yaml.v2 hands the *original text* to string fields. So we only use PyYAML's composer
+and decode the node graph ourselves, following yaml.v2's decoder: type errors accumulate
+into one "unmarshal errors" message, merge keys are applied in position, duplicate keys
+overwrite (maps reached through a repeated struct field are merged), unknown keys are ignored.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .model import TLS, Auth, Mirror, Registries, RegistriesParseError, RegistryConfig
+
+_STR, _NULL, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
+_MERGE, _BINARY = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:binary"
+_MAX_STEPS = 2_000_000  # yaml.v2 also refuses documents that explode through aliases
+
+
+class _Loader(yaml.SafeLoader):
+    """Composer only: tags stay empty unless written explicitly, duplicate anchors allowed."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:  # noqa: ARG002
+        return ""
+
+    def compose_node(self, parent: Any, index: Any) -> Node:
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None and not isinstance(event, yaml.AliasEvent):
+            # libyaml lets a later anchor of the same name shadow the earlier one.
+            self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)
+
+
+_INT_RE = re.compile(r"[-+]?(0b[01]+|0o?[0-7]+|0x[0-9a-fA-F]+|[0-9]+)")
+_FLOAT_RE = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_TS_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}([Tt ]|$)")
+_BOOLS = {**dict.fromkeys(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"], True),
+          **dict.fromkeys(["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"], False)}
+_NULLS = {"", "~", "null", "Null", "NULL"}
+
+
+def _resolve_plain(value: str) -> str:
+    """yaml.v2's implicit tag for a plain scalar (only needed for error messages and bools)."""
+    if value in _BOOLS:
+        return "!!bool"
+    if value in _NULLS:
+        return "!!null"
+    if value in (".nan", ".NaN", ".NAN") or value.lstrip("+-") in (".inf", ".Inf", ".INF"):
+        return "!!float"
+    if value[:1] in tuple("+-.0123456789"):
+        if _TS_RE.match(value):
+            return "!!timestamp"
+        plain = value.replace("_", "")
+        if _INT_RE.fullmatch(plain):
+            return "!!int"
+        if _FLOAT_RE.fullmatch(plain):
+            return "!!float"
+    if value == "<<":
+        return "!!merge"
+    return "!!str"
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _is_plain(n: Node) -> bool:
+    return isinstance(n, ScalarNode) and n.tag == "" and n.style is None
+
+
+def _node_tag(n: Node) -> str:
+    if n.tag:
+        return _short(n.tag)
+    if isinstance(n, MappingNode):
+        return "!!map"
+    if isinstance(n, SequenceNode):
+        return "!!seq"
+    return _resolve_plain(n.value) if n.style is None else "!!str"
+
+
+def _is_null(n: Node) -> bool:
+    if not isinstance(n, ScalarNode):
+        return False
+    return n.tag == _NULL or (_is_plain(n) and n.value in _NULLS)
+
+
+def _prepare_null(n: Node) -> bool:
+    """yaml.v2 ``prepare``: only these leave a pointer field nil (``NULL`` allocates one)."""
+    return n.tag == _NULL or (_is_plain(n) and n.value in ("null", "~", ""))
+
+
+def _line(n: Node) -> int:
+    return n.start_mark.line + 1
+
+
+class _Fatal(Exception):
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.message, self.line = message, line
+
+
+_FIELDS = {
+    "registries.Registry": {"mirrors", "configs", "auths"},
+    "registries.Mirror": {"endpoint", "rewrite"},
+    "registries.RegistryConfig": {"auth", "tls"},
+    "registries.AuthConfig": {"username", "password", "auth", "identity_token"},
+    "registries.TLSConfig": {"ca_file", "cert_file", "key_file", "insecure_skip_verify"},
+}
+
+
+class _Decoder:
+    def __init__(self, reg: Registries) -> None:
+        self.reg = reg
+        self.terrors: list[tuple[int, str]] = []
+        self.active: set[int] = set()
+        self.steps = 0
+
+    def _tick(self, n: Node) -> None:
+        self.steps += 1
+        if self.steps > _MAX_STEPS:
+            raise _Fatal("yaml: document contains excessive aliasing", _line(n))
+
+    def terror(self, n: Node, gotype: str) -> None:
+        tag = _node_tag(n)
+        value = ""
+        if tag not in ("!!seq", "!!map"):
+            raw = n.value if isinstance(n, ScalarNode) else ""
+            b = raw.encode("utf-8", "surrogatepass")
+            value = raw if len(b) <= 10 else b[:7].decode("utf-8", "replace") + "..."
+            value = f" `{value}`"
+        self.terrors.append((_line(n), f"line {_line(n)}: cannot unmarshal {tag}{value} into {gotype}"))
+
+    def ignore(self, path: tuple[str, ...], key: Node | None) -> None:
+        self.reg.ignored_keys.append(".".join(path))
+        self.reg.ignored_paths.append(path)
+        if key is not None:
+            self.reg.lines[path] = _line(key)
+
+    # -- scalars -------------------------------------------------------------------------
+    def string(self, n: Node) -> str | None:
+        self._tick(n)
+        if not isinstance(n, ScalarNode):
+            self.terror(n, "string")
+            return None
+        if n.tag == _BINARY:
+            try:
+                return base64.b64decode(n.value.replace("\n", ""), validate=True).decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                raise _Fatal("yaml: !!binary value contains invalid base64 data", _line(n)) from None
+        if n.tag in ("", _STR) or not n.tag.startswith("tag:yaml.org,2002:"):
+            return "" if _is_null(n) else n.value
+        want, got = _short(n.tag), _resolve_plain(n.value)
+        if want != got and not (want == "!!float" and got == "!!int"):
+            raise _Fatal(f"yaml: cannot decode {got} `{n.value}` as a {want}", _line(n))
+        return "" if want == "!!null" else n.value
+
+    def boolean(self, n: Node) -> bool | None:
+        self._tick(n)
+        if isinstance(n, ScalarNode):
+            if _is_null(n):
+                return False
+            if ((n.tag == "" and n.style is None) or n.tag == _BOOL) and n.value in _BOOLS:
+                return _BOOLS[n.value]
+        self.terror(n, "bool")
+        return None
+
+    # -- containers ----------------------------------------------------------------------
+    def pairs(self, n: MappingNode, gotype: str) -> list[tuple[Node, Node]]:
+        """Key/value pairs in decode order, with ``<<`` merges expanded in place."""
+        out: list[tuple[Node, Node]] = []
+        for k, v in n.value:
+            self._tick(k)
+            if isinstance(k, ScalarNode) and k.value == "<<" and (_is_plain(k) or k.tag == _MERGE):
+                out.extend(self.merge(v, gotype))
+            else:
+                out.append((k, v))
+        return out
+
+    def merge(self, v: Node, gotype: str) -> list[tuple[Node, Node]]:
+        want = "yaml: map merge requires map or sequence of maps as the value"
+        if isinstance(v, MappingNode):
+            return self.guarded(v, lambda: self.pairs(v, gotype))
+        if isinstance(v, SequenceNode):
+            out: list[tuple[Node, Node]] = []
+            for item in reversed(v.value):  # earlier maps take precedence: decoded last
+                if not isinstance(item, MappingNode):
+                    raise _Fatal(want, _line(item))
+                out.extend(self.guarded(item, lambda item=item: self.pairs(item, gotype)))
+            return out
+        raise _Fatal(want, _line(v))
+
+    def guarded(self, n: Node, fn: Any) -> Any:
+        if id(n) in self.active:
+            raise _Fatal("yaml: anchor value contains itself", _line(n))
+        self.active.add(id(n))
+        try:
+            return fn()
+        finally:
+            self.active.discard(id(n))
+
+    def struct(self, n: Node, gotype: str, path: tuple[Any, ...], setter: Any) -> bool:
+        """Decode a mapping into a struct; ``setter(key, value_node)`` handles known fields."""
+        self._tick(n)
+        if _is_null(n):
+            return True
+        if not isinstance(n, MappingNode):
+            self.terror(n, gotype)
+            return False
+
+        def run() -> bool:
+            for k, v in self.pairs(n, gotype):
+                name = self.string(k)
+                if name is None:
+                    continue
+                if name in _FIELDS[gotype]:
+                    setter(name, v)
+                else:
+                    self.ignore((*path, name), k)
+            return True
+
+        return self.guarded(n, run)
+
+    def str_map(self, n: Node, target: dict[str, str], path: tuple[Any, ...]) -> dict[str, str]:
+        self._tick(n)
+        if _is_null(n):
+            return {}
+        if not isinstance(n, MappingNode):
+            self.terror(n, "map[string]string")
+            return target
+
+        def run() -> dict[str, str]:
+            for k, v in self.pairs(n, "map[string]string"):
+                key = self.string(k)
+                val = self.string(v) if key is not None else None
+                if key is not None and val is not None:
+                    target[key] = val
+                    self.reg.lines[(*path, key)] = _line(k)
+            return target
+
+        return self.guarded(n, run)
+
+    def str_list(self, n: Node, path: tuple[Any, ...]) -> list[str]:
+        self._tick(n)
+        if _is_null(n):
+            return []
+        if not isinstance(n, SequenceNode):
+            self.terror(n, "[]string")
+            return []
+
+        def run() -> list[str]:
+            out: list[str] = []
+            for item in n.value:
+                s = self.string(item)
+                if s is not None:
+                    self.reg.lines[(*path, len(out))] = _line(item)
+                    out.append(s)
+            return out
+
+        return self.guarded(n, run)
+
+    def named_map(self, n: Node, gotype: str, path: tuple[Any, ...], decode_value: Any,
+                  target: dict[str, Any] | None = None) -> None:
+        self._tick(n)
+        if _is_null(n):
+            if target is not None:
+                target.clear()  # yaml.v2 sets a map field to nil on null, even after a duplicate key
+            return
+        if not isinstance(n, MappingNode):
+            self.terror(n, f"map[string]{gotype}")
+            return
+
+        def run() -> None:
+            for k, v in self.pairs(n, f"map[string]{gotype}"):
+                key = self.string(k)
+                if key is not None:
+                    self.reg.lines[(*path, key)] = _line(k)
+                    decode_value(key, v)
+
+        self.guarded(n, run)
+
+    # -- schema --------------------------------------------------------------------------
+    def registry(self, n: Node) -> None:
+        def field_(name: str, v: Node) -> None:
+            if name == "mirrors":
+                self.named_map(v, "registries.Mirror", ("mirrors",), self.mirror, self.reg.mirrors)
+            elif name == "configs":
+                self.named_map(v, "registries.RegistryConfig", ("configs",), self.config, self.reg.configs)
+            else:  # `auths` is decoded by wharfie but never used by K3s
+                self.ignore(("auths",), None)
+                self.named_map(v, "registries.AuthConfig", ("auths",), lambda k, node: self.auth(
+                    node, ("auths", k), Auth()))
+
+        self.struct(n, "registries.Registry", (), field_)
+
+    def mirror(self, key: str, n: Node) -> None:
+        m, path = Mirror(), ("mirrors", key)
+
+        def field_(name: str, v: Node) -> None:
+            if name == "endpoint":
+                m.endpoints = self.str_list(v, (*path, "endpoint"))
+            else:
+                m.rewrites = self.str_map(v, m.rewrites, (*path, "rewrite"))
+
+        if self.struct(n, "registries.Mirror", path, field_):
+            self.reg.mirrors[key] = m
+
+    def config(self, key: str, n: Node) -> None:
+        c, path = RegistryConfig(), ("configs", key)
+
+        def field_(name: str, v: Node) -> None:
+            self.reg.lines[(*path, name)] = _line(v)
+            if name == "auth":
+                c.auth = None if _prepare_null(v) else self.auth(v, (*path, "auth"), c.auth or Auth())
+            else:
+                c.tls = None if _prepare_null(v) else self.tls(v, (*path, "tls"), c.tls or TLS())
+
+        if self.struct(n, "registries.RegistryConfig", path, field_):
+            self.reg.configs[key] = c
+
+    def auth(self, n: Node, path: tuple[Any, ...], a: Auth) -> Auth:
+        def field_(name: str, v: Node) -> None:
+            s = self.string(v)
+            if s is not None:
+                self.reg.lines[(*path, name)] = _line(v)
+                setattr(a, name, s)
+
+        self.struct(n, "registries.AuthConfig", path, field_)
+        return a
+
+    def tls(self, n: Node, path: tuple[Any, ...], t: TLS) -> TLS:
+        def field_(name: str, v: Node) -> None:
+            self.reg.lines[(*path, name)] = _line(v)
+            value = self.boolean(v) if name == "insecure_skip_verify" else self.string(v)
+            if value is not None:
+                setattr(t, name, value)
+
+        self.struct(n, "registries.TLSConfig", path, field_)
+        return t
+
+
+def _yaml_error_message(e: yaml.YAMLError) -> tuple[str, int | None]:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(e, "problem", None) or str(e)
+    if isinstance(e, yaml.composer.ComposerError) and "undefined alias" in problem:
+        problem = "unknown anchor " + problem.split("alias", 1)[1].strip() + " referenced"
+    # PyYAML names the offending character; libyaml (and so yaml.v2) does not.
+    problem = re.sub(r"found character .*? that cannot", "found character that cannot", problem)
+    where = f"line {line}: " if line else ""
+    return f"yaml: {where}{problem}", line
+
+
+def parse_registries(text: Any) -> Registries:
+    """Decode registries.yaml text; raise RegistriesParseError where K3s refuses the file."""
+    if isinstance(text, bytes | bytearray):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            raise RegistriesParseError("yaml: invalid leading UTF-8 octet") from None
+    if not isinstance(text, str):
+        raise RegistriesParseError(f"registries.yaml must be text, not {type(text).__name__}")
+    reg = Registries()
+    try:
+        loader = _Loader(text)
+        try:
+            # yaml.v2 Unmarshal decodes only the first document of a stream.
+            root = loader.get_node() if loader.check_node() else None
+        finally:
+            loader.dispose()
+        if root is not None:
+            decoder = _Decoder(reg)
+            decoder.registry(root)
+            if decoder.terrors:
+                msgs = [m for _, m in decoder.terrors]
+                raise RegistriesParseError("yaml: unmarshal errors:\n  " + "\n  ".join(msgs),
+                                           decoder.terrors[0][0])
+    except RegistriesParseError:
+        raise
+    except _Fatal as e:
+        raise RegistriesParseError(e.message, e.line) from None
+    except yaml.YAMLError as e:
+        raise RegistriesParseError(*_yaml_error_message(e)) from None
+    except RecursionError:
+        raise RegistriesParseError("yaml: exceeded max depth") from None
+    except Exception as e:  # PyYAML oddities must surface as "refused", never as a crash
+        raise RegistriesParseError(f"yaml: {e}") from None
+    return reg
