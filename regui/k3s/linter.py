@@ -196,4 +196,11 @@ def lint(yaml_text: Any, program: str = "k3s") -> list[Finding]:
                                "Restart the service on each node after pushing the file.", None))
     except Exception as e:  # a lint bug must never take the editor down
         out.append(Finding("internal-error", "info", (), f"lint could not finish: {e!r}", "Report this.", None))
-    return out
+    # Two rules can reach the same conclusion about one field; say it once.
+    seen: set[tuple] = set()
+    unique = []
+    for f in out:
+        if (f.code, f.path, f.message) not in seen:
+            seen.add((f.code, f.path, f.message))
+            unique.append(f)
+    return unique

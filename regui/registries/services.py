@@ -18,8 +18,9 @@ from .draft import (
     drop_blank_boxes,
     validate_draft,
 )
+from .insight import lint_errors_by_slot
 from .models import Cluster, Mirror, RegistryConfig, Secret
-from .selectors import secret_infos
+from .selectors import draft_render, secret_infos
 from .validation import check_certificate, check_key_matches_certificate, check_private_key
 
 
@@ -66,6 +67,10 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None) -> Cluster:
         )
     draft = drop_blank_boxes(draft)
     errors = validate_draft(draft, secret_infos())
+    if errors:
+        raise InvalidDraft(errors)
+    # What the form checks cannot see (e.g. a hostname no image can match) K3s's rules can.
+    errors = lint_errors_by_slot(draft_render(draft, distro=locked.distro), draft, program=locked.distro)
     if errors:
         raise InvalidDraft(errors)
 

@@ -24,11 +24,13 @@ def test_it_refuses_to_start_without_an_encryption_key(tmp_path):
     r = manage(tmp_path, "check")
     assert r.returncode != 0
     assert "REGUI_ENCRYPTION_KEYS is not set" in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_it_refuses_a_malformed_key(tmp_path):
     r = manage(tmp_path, "check", REGUI_ENCRYPTION_KEYS="not-a-key")
     assert r.returncode != 0 and "not a valid Fernet key" in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_it_refuses_a_key_that_cannot_open_stored_secrets_and_rotation_fixes_nothing_silently(tmp_path):

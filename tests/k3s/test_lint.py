@@ -119,3 +119,13 @@ def test_rke2_mentions_its_own_services():
 
 def test_the_module_docstring_is_the_codes_table():
     assert "rewrite-overlap" in (Path(lint_module.__file__).read_text())
+
+
+def test_it_reports_each_finding_once():
+    from regui.k3s import lint
+
+    text = ("mirrors:\n  docker.io:\n    endpoint: [\"https://a.example.com:5000\"]\n"
+            "configs:\n  docker.io:\n    auth: {username: u, password: p}\n")
+    keys = [(f.code, f.path, f.message) for f in lint(text)]
+    assert len(keys) == len(set(keys))
+    assert any(code == "config-keyed-by-mirror-name" for code, _, _ in keys)

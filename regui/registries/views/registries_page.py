@@ -15,6 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from regui.core.roles import ADMIN, has_role, require_role
 
 from .. import draft as d
+from ..insight import draft_insight
 from ..models import Cluster
 from ..selectors import draft_from_cluster, draft_render, secret_infos, secrets_for_choice
 from ..services import InvalidDraft, StaleRevision, registries_save
@@ -60,10 +61,15 @@ def _fragment(request: HttpRequest, cluster: Cluster, what: str) -> HttpResponse
 def _preview(request: HttpRequest, cluster: Cluster) -> HttpResponse:
     draft = d.drop_blank_boxes(d.draft_from_post(request.POST))
     errors = d.validate_draft(draft, secret_infos())
+    text = draft_render(draft, distro=cluster.distro)
+    image = request.POST.get("explain_image", "")[:500]
+    insight = draft_insight(
+        text, draft, program=cluster.distro, image=image,
+        disable_default=bool(request.POST.get("flag_disable_default")),
+        embedded=bool(request.POST.get("flag_embedded")),
+    )
     return render(request, "registries/partials/_preview.html", {
-        "cluster": cluster,
-        "yaml": draft_render(draft, distro=cluster.distro),
-        "errors": errors,
+        "cluster": cluster, "yaml": text, "errors": errors, "insight": insight, "image": image,
     })
 
 
@@ -84,10 +90,11 @@ def _save_failed(request, cluster, posted: d.Draft, errors: d.Errors, summary: s
     if request.htmx:
         # Swap only the messages: the inputs stay as typed, passwords included.
         return render(request, "registries/partials/_save_result.html", {
-            "summary": summary, "errors": errors,
+            "summary": summary, "errors": errors, "general_errors": errors.get("__all__", []),
         })
     ctx = _context(request, cluster, posted, errors)
     ctx["summary"] = summary
+    ctx["general_errors"] = errors.get("__all__", [])
     return render(request, PAGE, ctx, status=400)
 
 
