@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "django_celery_results",
     "regui.core.apps.CoreConfig",
     "regui.registries.apps.RegistriesConfig",
+    "regui.inventory.apps.InventoryConfig",
+    "regui.pushes.apps.PushesConfig",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +107,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the Celery worker write to one file; wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Tests run a real Celery worker in another process: the test database must be a file it can open.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -156,6 +160,16 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# Pushes over SSH.
+REGUI_SSH_CONNECT_TIMEOUT = env.float("REGUI_SSH_CONNECT_TIMEOUT", default=10.0)
+REGUI_SSH_RETRIES = env.int("REGUI_SSH_RETRIES", default=3)  # connection errors only
+REGUI_SSH_BACKOFF = env.float("REGUI_SSH_BACKOFF", default=1.0)  # seconds, doubled per retry
+REGUI_SSH_COMMAND_TIMEOUT = env.float("REGUI_SSH_COMMAND_TIMEOUT", default=120.0)
+REGUI_RESTART_WAIT = env.int("REGUI_RESTART_WAIT", default=60)  # for `systemctl is-active` after a restart
+REGUI_PUSH_CONCURRENCY = env.int("REGUI_PUSH_CONCURRENCY", default=10)  # agents at once
+REGUI_NODE_LOCK_WAIT = env.float("REGUI_NODE_LOCK_WAIT", default=600.0)
+REGUI_NODE_LOCK_STALE = env.float("REGUI_NODE_LOCK_STALE", default=900.0)
 
 LOGGING = {
     "version": 1,

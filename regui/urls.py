@@ -2,6 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from regui.core import views as core
+from regui.inventory import views as inventory
+from regui.pushes import views as pushes
 from regui.registries.views import clusters, registries_page, secrets
 
 urlpatterns = [
@@ -15,6 +17,19 @@ urlpatterns = [
     path("clusters/<slug:name>/delete/", clusters.cluster_delete, name="cluster-delete"),
     path("clusters/<slug:name>/import/", clusters.cluster_import, name="cluster-import"),
     path("clusters/<slug:name>/registries.yaml", registries_page.registries_download, name="cluster-download"),
+    path("clusters/<slug:name>/nodes/", inventory.node_list, name="node-list"),
+    path("clusters/<slug:name>/nodes/new/", inventory.node_create, name="node-create"),
+    path("clusters/<slug:name>/nodes/bulk/", inventory.node_bulk, name="node-bulk"),
+    path("clusters/<slug:name>/nodes/<int:pk>/", inventory.node_detail, name="node-detail"),
+    path("clusters/<slug:name>/nodes/<int:pk>/edit/", inventory.node_edit, name="node-edit"),
+    path("clusters/<slug:name>/nodes/<int:pk>/delete/", inventory.node_delete, name="node-delete"),
+    path("clusters/<slug:name>/nodes/<int:pk>/scan/", inventory.node_scan, name="node-scan"),
+    path("clusters/<slug:name>/nodes/<int:pk>/approve/", inventory.node_approve, name="node-approve"),
+    path("clusters/<slug:name>/nodes/<int:pk>/push/", inventory.node_push, name="node-push"),
+    path("clusters/<slug:name>/nodes/<int:pk>/import/", inventory.node_import, name="node-import"),
+    path("clusters/<slug:name>/push/", pushes.cluster_push, name="cluster-push"),
+    path("clusters/<slug:name>/jobs/", pushes.job_list, name="job-list"),
+    path("jobs/<int:pk>/", pushes.job_detail, name="job-detail"),
     path("secrets/", secrets.secret_list, name="secret-list"),
     path("secrets/new/", secrets.secret_create, name="secret-create"),
     path("secrets/<slug:name>/", secrets.secret_edit, name="secret-edit"),

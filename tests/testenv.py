@@ -1,7 +1,16 @@
 """Loaded with `-p tests.testenv` before Django: fixed test keys, no local env file."""
 
 import os
+import tempfile
 
 os.environ["REGUI_ENV_FILE"] = ""
 os.environ.setdefault("REGUI_SECRET_KEY", "test-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("REGUI_ENCRYPTION_KEYS", "Ir3ebr4u4C0bI8cKJnlexuI35Bw15DcV_CUMjPVjwQ4=")
+# A fresh data dir per run: the SQLite test database and the filesystem broker's queue live there.
+os.environ.setdefault("REGUI_DATA_DIR", tempfile.mkdtemp(prefix="regui-test-"))
+
+if os.environ["REGUI_DATA_DIR"].startswith(tempfile.gettempdir() + "/regui-test-"):
+    import atexit
+    import shutil
+
+    atexit.register(shutil.rmtree, os.environ["REGUI_DATA_DIR"], True)

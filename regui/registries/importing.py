@@ -121,3 +121,27 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None) 
             "The file parses, but regui will not save it: fix these first.", details=_message_for(exc.errors, draft)
         ) from None
     return result
+
+
+def registries_redacted(text: str, source: str) -> str:
+    """A file someone else wrote, as regui would show it: same content, credentials replaced by markers."""
+    from regui.k3s import RegistriesParseError, parse_registries
+
+    from .render import AuthSpec, ConfigSpec, MirrorSpec, RegistriesSpec, TLSSpec, render_yaml
+
+    try:
+        parsed = parse_registries(text)
+    except RegistriesParseError as exc:
+        return f"# K3s would refuse this file: {exc}\n"
+    spec = RegistriesSpec(
+        mirrors=tuple(MirrorSpec(h, tuple(m.endpoints), tuple(m.rewrites.items())) for h, m in parsed.mirrors.items()),
+        configs=tuple(
+            ConfigSpec(
+                h,
+                AuthSpec(c.auth.username, c.auth.password, c.auth.auth, c.auth.identity_token, source) if c.auth else None,
+                TLSSpec(c.tls.ca_file, c.tls.cert_file, c.tls.key_file, bool(c.tls.insecure_skip_verify)) if c.tls else None,
+            )
+            for h, c in parsed.configs.items()
+        ),
+    )
+    return render_yaml(spec, redact=True)

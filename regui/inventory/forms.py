@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django import forms
+
+from .models import Node
+
+CREDENTIAL_HELP = "Stored encrypted; never shown again. Leave blank to keep the stored one."
+
+
+def _credential_field() -> forms.CharField:
+    return forms.CharField(
+        required=False, strip=False, label="Private key or password",
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off",
+                                     "placeholder": "-----BEGIN OPENSSH PRIVATE KEY-----  (or the password)"}),
+    )
+
+
+def _parse_labels(text: str) -> dict[str, str]:
+    labels = {}
+    for part in filter(None, (p.strip() for p in text.replace("\n", ",").split(","))):
+        key, _, value = part.partition("=")
+        if not key.strip():
+            raise forms.ValidationError(f"Label {part!r} has no name.")
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+class NodeForm(forms.ModelForm):
+    credential = _credential_field()
+    labels_text = forms.CharField(required=False, label="Labels", help_text="e.g. zone=a, gpu")
+
+    class Meta:
+        model = Node
+        fields = ["name", "address", "port", "role", "ssh_user", "use_sudo", "credential_kind"]
+        labels = {"ssh_user": "SSH user", "credential_kind": "Credential", "use_sudo": "Use sudo"}
+
+    def __init__(self, *args, cluster, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cluster = cluster
+        self.fields["labels_text"].initial = self.instance.labels_text if self.instance.pk else ""
+        self.fields["credential"].help_text = CREDENTIAL_HELP if self.instance.pk else "Stored encrypted; never shown again."
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        clash = Node.objects.filter(cluster=self.cluster, name=name).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("This cluster already has a node with this name.")
+        return name
+
+    def clean_port(self):
+        port = self.cleaned_data["port"]
+        if not 1 <= port <= 65535:
+            raise forms.ValidationError("Port must be from 1 to 65535.")
+        return port
+
+    def clean_labels_text(self):
+        return _parse_labels(self.cleaned_data["labels_text"])
+
+    def clean(self):
+        data = super().clean()
+        credential = data.get("credential", "")
+        if not credential and not self.instance.sealed:
+            self.add_error("credential", "A private key or password is required.")
+        if credential and data.get("credential_kind") == Node.Credential.KEY and "PRIVATE KEY" not in credential:
+            self.add_error("credential", "This does not look like a private key (-----BEGIN ... PRIVATE KEY-----).")
+        if data.get("use_sudo") and data.get("ssh_user") == "root":
+            self.add_error("use_sudo", "root needs no sudo.")
+        return data
+
+    def save(self, commit=True):
+        node = super().save(commit=False)
+        node.cluster = self.cluster
+        node.labels = self.cleaned_data["labels_text"]
+        if self.cleaned_data.get("credential"):
+            node.seal_credential(self.cleaned_data["credential"])
+        if commit:
+            node.save()
+        return node
+
+
+class BulkNodesForm(forms.Form):
+    lines = forms.CharField(
+        label="Nodes", widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "mono",
+                                                    "placeholder": "server-1 10.0.0.11 server\nagent-1 10.0.0.21:2222 agent"}),
+        help_text="One node per line: name address[:port] role (server or agent).",
+    )
+    ssh_user = forms.CharField(initial="root", label="SSH user")
+    use_sudo = forms.BooleanField(required=False, label="Use sudo")
+    credential_kind = forms.ChoiceField(choices=Node.Credential.choices, label="Credential")
+    credential = _credential_field()
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("credential"):
+            self.add_error("credential", "A private key or password is required.")
+        return data

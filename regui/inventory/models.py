@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.db import models
+
+from regui.core import crypto
+from regui.registries.models import Cluster
+
+
+class Node(models.Model):
+    class Role(models.TextChoices):
+        SERVER = "server", "Server"
+        AGENT = "agent", "Agent"
+
+    class Credential(models.TextChoices):
+        KEY = "key", "Private key"
+        PASSWORD = "password", "Password"
+
+    class Sync(models.TextChoices):
+        NEVER = "never", "never pushed"
+        IN_SYNC = "in_sync", "in sync"
+        DRIFTED = "drifted", "drifted"
+        UNREACHABLE = "unreachable", "unreachable"
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="nodes")
+    name = models.SlugField(max_length=63)
+    address = models.CharField(max_length=253, help_text="Host name or IP address the dashboard connects to.")
+    port = models.PositiveIntegerField(default=22)
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.AGENT)
+    ssh_user = models.CharField(max_length=64, default="root")
+    use_sudo = models.BooleanField(default=False, help_text="Run as root through `sudo -n` (non-root users).")
+    credential_kind = models.CharField(max_length=8, choices=Credential.choices, default=Credential.KEY)
+    # The private key or password as one Fernet token; write-only, like every secret.
+    sealed = models.TextField(blank=True)
+    labels = models.JSONField(default=dict, blank=True)
+
+    # The pinned host key: nothing connects until an operator approved one.
+    host_key_type = models.CharField(max_length=64, blank=True)
+    host_key = models.TextField(blank=True)
+    host_key_fingerprint = models.CharField(max_length=100, blank=True)
+    host_key_approved_at = models.DateTimeField(null=True, blank=True)
+    host_key_approved_by = models.CharField(max_length=150, blank=True)
+    # The last scan, shown for approval.
+    scanned_key_type = models.CharField(max_length=64, blank=True)
+    scanned_key = models.TextField(blank=True)
+    scanned_fingerprint = models.CharField(max_length=100, blank=True)
+    scanned_at = models.DateTimeField(null=True, blank=True)
+
+    # What the node had when we last looked (push or drift check).
+    sync_state = models.CharField(max_length=12, choices=Sync.choices, default=Sync.NEVER)
+    last_sha256 = models.CharField(max_length=64, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_message = models.TextField(blank=True)
+    # A write-only push changed the file but K3s has not read it yet.
+    restart_pending = models.BooleanField(default=False)
+
+    # Per-node lock: which job holds the node, and since when (stale locks expire).
+    lock_job = models.PositiveBigIntegerField(null=True, blank=True)
+    lock_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["cluster", "-role", "name"]
+        constraints = [models.UniqueConstraint(fields=["cluster", "name"], name="unique_node_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def service(self) -> str:
+        distro = self.cluster.distro
+        if distro == "rke2":
+            return "rke2-server" if self.role == self.Role.SERVER else "rke2-agent"
+        return "k3s" if self.role == self.Role.SERVER else "k3s-agent"
+
+    @property
+    def has_approved_key(self) -> bool:
+        return bool(self.host_key and self.host_key_approved_at)
+
+    @property
+    def labels_text(self) -> str:
+        return ", ".join(f"{k}={v}" if v else k for k, v in sorted(self.labels.items()))
+
+    def seal_credential(self, value: str) -> None:
+        self.sealed = crypto.encrypt(settings.REGUI_ENCRYPTION_KEYS, json.dumps({"v": value}))
+
+    def unseal_credential(self) -> str:
+        if not self.sealed:
+            return ""
+        return json.loads(crypto.decrypt(settings.REGUI_ENCRYPTION_KEYS, self.sealed))["v"]

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from regui.core import crypto
+from regui.core.roles import OPERATOR, require_role
+from regui.pushes.services import push_job_create
+from regui.registries.importing import ImportRefused, registries_import, registries_redacted
+
+from .forms import BulkNodesForm, NodeForm
+from .models import Node
+from .selectors import node_rows
+from .services import (
+    NodeError,
+    node_approve_host_key,
+    node_read_registries,
+    node_scan_host_key,
+    nodes_bulk_create,
+)
+
+
+def _cluster(name: str):
+    from regui.registries.models import Cluster
+
+    return get_object_or_404(Cluster, name=name)
+
+
+def _node(name: str, pk: int) -> Node:
+    return get_object_or_404(Node.objects.select_related("cluster"), pk=pk, cluster__name=name)
+
+
+def node_list(request: HttpRequest, name: str) -> HttpResponse:
+    cluster = _cluster(name)
+    return render(request, "inventory/node_list.html", {"cluster": cluster, "rows": node_rows(cluster)})
+
+
+def node_detail(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    """The node's page; for htmx, just its row in the node list (polled while a push runs)."""
+    node = _node(name, pk)
+    row = node_rows(node.cluster, node_id=node.pk)[0]
+    if request.htmx:
+        return render(request, "inventory/partials/_node_row.html", {"cluster": node.cluster, "row": row})
+    results = node.push_results.select_related("job").order_by("-id")[:20]
+    return render(request, "inventory/node_detail.html", {"cluster": node.cluster, "node": node, "row": row,
+                                                          "results": results})
+
+
+@require_role(OPERATOR)
+def node_create(request: HttpRequest, name: str) -> HttpResponse:
+    cluster = _cluster(name)
+    form = NodeForm(request.POST or None, cluster=cluster)
+    if request.method == "POST" and form.is_valid():
+        node = form.save()
+        messages.success(request, f"Node {node.name} added. Scan and approve its host key before pushing.")
+        return redirect("node-detail", cluster.name, node.pk)
+    return render(request, "inventory/node_form.html", {"cluster": cluster, "form": form})
+
+
+@require_role(OPERATOR)
+def node_edit(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    node = _node(name, pk)
+    form = NodeForm(request.POST or None, instance=node, cluster=node.cluster)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Node {node.name} saved.")
+        return redirect("node-detail", node.cluster.name, node.pk)
+    return render(request, "inventory/node_form.html", {"cluster": node.cluster, "form": form, "node": node})
+
+
+@require_role(OPERATOR)
+def node_delete(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    node = _node(name, pk)
+    if request.method == "POST":
+        node.delete()
+        messages.success(request, f"Node {node.name} removed from regui (nothing changed on it).")
+        return redirect("node-list", name)
+    return render(request, "inventory/node_delete.html", {"cluster": node.cluster, "node": node})
+
+
+@require_role(OPERATOR)
+def node_bulk(request: HttpRequest, name: str) -> HttpResponse:
+    cluster = _cluster(name)
+    form = BulkNodesForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            nodes = nodes_bulk_create(cluster=cluster, text=d["lines"], ssh_user=d["ssh_user"],
+                                      credential_kind=d["credential_kind"], credential=d["credential"],
+                                      use_sudo=d["use_sudo"])
+        except NodeError as exc:
+            form.add_error("lines", str(exc))
+        else:
+            messages.success(request, f"Added {len(nodes)} node(s). Scan and approve their host keys before pushing.")
+            return redirect("node-list", cluster.name)
+    return render(request, "inventory/node_bulk.html", {"cluster": cluster, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@require_role(OPERATOR)
+def node_scan(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    node = _node(name, pk)
+    if request.method == "POST":
+        try:
+            key = node_scan_host_key(node=node)
+        except NodeError as exc:
+            messages.error(request, f"Scan of {node.name} failed: {exc}")
+        else:
+            if node.host_key and key.key != node.host_key:
+                messages.warning(request, f"{node.name} now presents {key.type} {key.fingerprint}, not the approved "
+                                          f"{node.host_key_type} {node.host_key_fingerprint}. Approve only if "
+                                          "you know why it changed.")
+            else:
+                messages.info(request, f"{node.name} presents {key.type} {key.fingerprint}.")
+    return redirect("node-detail", name, pk)
+
+
+@require_role(OPERATOR)
+def node_approve(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    node = _node(name, pk)
+    if request.method == "POST":
+        try:
+            node_approve_host_key(node=node, fingerprint=request.POST.get("fingerprint", ""), user=request.user)
+        except NodeError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Host key {node.host_key_fingerprint} approved for {node.name}.")
+    return redirect("node-detail", name, pk)
+
+
+@require_role(OPERATOR)
+def node_push(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    node = _node(name, pk)
+    if request.method != "POST":
+        return redirect("node-detail", name, pk)
+    job = push_job_create(cluster=node.cluster, user=request.user, nodes=[node],
+                          restart=not request.POST.get("write_only"))
+    if job.status == job.Status.REFUSED:
+        messages.error(request, job.message)
+    if request.htmx:
+        row = node_rows(node.cluster, node_id=node.pk)[0]
+        return render(request, "inventory/partials/_node_row.html", {"cluster": node.cluster, "row": row,
+                                                                     "refused": job.message if job.status == job.Status.REFUSED else ""})
+    return redirect("job-detail", job.pk) if job.status != job.Status.REFUSED else redirect("node-list", name)
+
+
+@require_role(OPERATOR)
+def node_import(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    """Read the node's registries.yaml, show it redacted, import it on confirmation.
+
+    The file holds credentials in clear text, so it never goes to the browser: between the two
+    steps it waits in the session, encrypted with the key ring."""
+    node = _node(name, pk)
+    if request.method != "POST":
+        return redirect("node-detail", name, pk)
+    key = f"node-import-{node.pk}"
+    if request.POST.get("confirm"):
+        sealed = request.session.pop(key, None)
+        if not sealed:
+            messages.error(request, "Nothing to import any more: read the node's file again.")
+            return redirect("node-detail", name, pk)
+        try:
+            result = registries_import(cluster=node.cluster, text=crypto.decrypt(settings.REGUI_ENCRYPTION_KEYS, sealed),
+                                       replace=bool(request.POST.get("replace")), user=request.user)
+        except ImportRefused as exc:
+            messages.error(request, f"{exc} {' '.join(exc.details)}")
+            return redirect("node-detail", name, pk)
+        messages.success(request, f"From {node.name}: {result.summary()}")
+        for warning in result.warnings:
+            messages.warning(request, warning)
+        return redirect("cluster-registries", name)
+    try:
+        text = node_read_registries(node=node)
+    except NodeError as exc:
+        messages.error(request, f"Import from {node.name} failed: {exc}")
+        return redirect("node-detail", name, pk)
+    request.session[key] = crypto.encrypt(settings.REGUI_ENCRYPTION_KEYS, text)
+    return render(request, "inventory/node_import.html", {
+        "cluster": node.cluster, "node": node, "preview": registries_redacted(text, f"{node.name}'s file"),
+    })

@@ -1,0 +1,44 @@
+"""What a push writes: the rendered registries.yaml and the TLS material regui owns."""
+
+from __future__ import annotations
+
+from regui.k3s import generate_hosts, lint
+from regui.registries.models import Cluster
+from regui.registries.render import tls_dir
+from regui.registries.selectors import cluster_render
+
+from .script import RemoteFile
+
+
+class RenderRefused(Exception):
+    """The render must not reach a node (K3s would refuse it, or it is empty or invalid)."""
+
+
+def cluster_files(cluster: Cluster) -> list[RemoteFile]:
+    """registries.yaml first, then the CA bundles and client certificates it refers to."""
+    text = cluster_render(cluster, reveal=True)
+    files = [RemoteFile(cluster.registries_path, text.encode(), dir_mode="0755")]
+    for config in cluster.configs.select_related("tls_secret"):
+        base = tls_dir(cluster.distro, config.hostname)
+        if config.ca_bundle:
+            files.append(RemoteFile(f"{base}/ca.crt", config.ca_bundle.strip().encode() + b"\n"))
+        if config.tls_secret is not None:
+            secret = config.tls_secret
+            files.append(RemoteFile(f"{base}/tls.crt", secret.certificate.encode()))
+            files.append(RemoteFile(f"{base}/tls.key", secret.unseal().get("private_key", "").encode()))
+    return files
+
+
+def check_render(cluster: Cluster) -> str:
+    """The redacted render, once it is known to be safe to push; else RenderRefused with why."""
+    text = cluster_render(cluster)
+    if not cluster.mirrors.exists() and not cluster.configs.exists():
+        raise RenderRefused("The cluster has no mirrors and no registry authentication: an empty file is never "
+                            "pushed (it would silently drop whatever the nodes have).")
+    result = generate_hosts(text, program=cluster.distro)
+    if result.parse_error:
+        raise RenderRefused(f"{cluster.distro} would refuse this file: {result.parse_error}")
+    errors = [f for f in lint(text, program=cluster.distro) if f.severity == "error"]
+    if errors:
+        raise RenderRefused("Lint errors must be fixed before a push: " + "; ".join(f.message for f in errors))
+    return text

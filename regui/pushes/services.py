@@ -1,0 +1,243 @@
+"""Pushes: create a job, run it across the cluster, push one node. Tasks and views call these."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from regui.inventory.models import Node
+from regui.inventory.services import node_target
+from regui.registries.models import Cluster
+
+from . import ssh
+from .files import RenderRefused, check_render, cluster_files
+from .models import OUTPUT_CAP, PushJob, PushResult
+from .script import RemoteFile, parse_report, push_program
+
+log = logging.getLogger(__name__)
+R = PushResult.Status
+
+
+def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = None, restart: bool = True,
+                    kind: str = PushJob.Kind.PUSH) -> PushJob:
+    """Record a job for the given nodes (all by default) and queue it; refused renders never queue."""
+    nodes = list(cluster.nodes.all()) if nodes is None else nodes
+    job = PushJob(cluster=cluster, kind=kind, restart=restart, revision=cluster.revision,
+                  created_by=user if getattr(user, "is_authenticated", False) else None,
+                  created_by_name=getattr(user, "username", "") or "")
+    try:
+        if not nodes:
+            raise RenderRefused("No nodes to push to: add nodes to the cluster first.")
+        if kind == PushJob.Kind.PUSH:
+            check_render(cluster)
+    except RenderRefused as exc:
+        job.status, job.message, job.finished_at = PushJob.Status.REFUSED, str(exc), timezone.now()
+        job.save()
+        return job
+    with transaction.atomic():
+        job.save()
+        PushResult.objects.bulk_create(
+            PushResult(job=job, node=n, node_name=n.name, role=n.role) for n in nodes
+        )
+        from .tasks import push_job_run_task
+
+        # Ids only: the worker reads everything else (secrets included) from the database itself.
+        transaction.on_commit(lambda: push_job_run_task.delay(job.pk))
+    return job
+
+
+def _finish(result: PushResult, status: str, message: str, **fields) -> None:
+    result.status, result.message = status, message
+    result.finished_at = timezone.now()
+    if result.started_at:
+        result.duration_ms = int((result.finished_at - result.started_at).total_seconds() * 1000)
+    for name, value in fields.items():
+        setattr(result, name, value)
+    result.output = result.output[:OUTPUT_CAP]
+    result.save()
+
+
+def _lock(node_id: int, job_id: int) -> bool:
+    """Take the node for this job, waiting while another job holds it (stale locks expire)."""
+    deadline = time.monotonic() + settings.REGUI_NODE_LOCK_WAIT
+    while True:
+        stale = timezone.now() - timedelta(seconds=settings.REGUI_NODE_LOCK_STALE)
+        taken = Node.objects.filter(pk=node_id).filter(
+            Q(lock_job__isnull=True) | Q(lock_at__lt=stale) | Q(lock_job=job_id)
+        ).update(lock_job=job_id, lock_at=timezone.now())
+        if taken:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.25)
+
+
+def _unlock(node_id: int, job_id: int) -> None:
+    Node.objects.filter(pk=node_id, lock_job=job_id).update(lock_job=None, lock_at=None)
+
+
+def node_push(job: PushJob, result: PushResult, files: list[RemoteFile]) -> str:
+    """Push (or check) one node and record the outcome. Returns the final status."""
+    node = Node.objects.select_related("cluster").get(pk=result.node_id)
+    result.status, result.started_at = R.RUNNING, timezone.now()
+    result.save(update_fields=["status", "started_at"])
+    if not _lock(node.pk, job.pk):
+        _finish(result, R.FAILED, "Another push held this node for too long; nothing was done.")
+        return R.FAILED
+    try:
+        return _node_push_locked(job, result, node, files)
+    finally:
+        _unlock(node.pk, job.pk)
+
+
+def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[RemoteFile]) -> str:
+    check = job.kind == PushJob.Kind.DRIFT
+    program = push_program(files, mode="check" if check else "push", service=node.service,
+                           restart=job.restart, force_restart=job.restart and node.restart_pending,
+                           wait_seconds=settings.REGUI_RESTART_WAIT)
+    target = node_target(node)
+    try:
+        transport = ssh.connect(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
+                                retries=settings.REGUI_SSH_RETRIES, backoff=settings.REGUI_SSH_BACKOFF)
+        try:
+            out = ssh.run(transport, ssh.as_root(target, "sh -s"), program.encode(),
+                          timeout=settings.REGUI_SSH_COMMAND_TIMEOUT + settings.REGUI_RESTART_WAIT)
+        finally:
+            transport.close()
+    except ssh.SSHError as exc:
+        status = R.UNREACHABLE if exc.unreachable else R.FAILED
+        _record_node(node, Node.Sync.UNREACHABLE if exc.unreachable else None, str(exc))
+        _finish(result, status, str(exc))
+        return status
+    report = parse_report(out.stdout)
+    main = files[0].path
+    result.output = (out.stdout + out.stderr)
+    result.sha256_before = report.before.get(main, "").replace("-", "")
+    after = report.after.get(main) or (report.before.get(main) if report.result in ("unchanged", "checked") else "")
+    result.sha256_after = (after or "").replace("-", "")
+    if out.status != 0 or report.error or not report.result:
+        message = _failure_message(out, report, target.use_sudo)
+        changed = bool(report.after)
+        _record_node(node, Node.Sync.DRIFTED if changed else None, message, sha=result.sha256_after)
+        _finish(result, R.FAILED, message, restarted=report.restarted)
+        return R.FAILED
+    if check:
+        in_sync = all(report.before.get(f.path) == f.sha256 for f in files)
+        status = R.IN_SYNC if in_sync else R.DRIFTED
+        message = "matches the current render" if in_sync else _drift_message(files, report.before)
+        _record_node(node, Node.Sync.IN_SYNC if in_sync else Node.Sync.DRIFTED, message, sha=result.sha256_before)
+        _finish(result, status, message)
+        return status
+    changed = report.result == "changed"
+    pending = changed and not job.restart
+    node.restart_pending = pending or (node.restart_pending and not report.restarted)
+    message = _push_message(changed, report, job.restart, node.service)
+    _record_node(node, Node.Sync.IN_SYNC, message, sha=result.sha256_after)
+    _finish(result, R.CHANGED if changed else R.UNCHANGED, message, restarted=report.restarted)
+    return result.status
+
+
+def _record_node(node: Node, state: str | None, message: str, sha: str = "") -> None:
+    fields = {"last_checked_at": timezone.now(), "last_message": message[:2000],
+              "restart_pending": node.restart_pending}
+    if state:
+        fields["sync_state"] = state
+    if sha:
+        fields["last_sha256"] = sha
+    Node.objects.filter(pk=node.pk).update(**fields)
+
+
+def _failure_message(out: ssh.ExecResult, report, sudo: bool) -> str:
+    err = out.stderr.strip()
+    if sudo and ("a password is required" in err or "sudo:" in err):
+        return f"sudo refused to run as root without a password: {err.splitlines()[-1] if err else ''}".strip()
+    if report.error:
+        detail = f" ({err.splitlines()[-1]})" if err else ""
+        return f"{report.error}{detail}. The previous file was left in place." if not report.after else report.error
+    return f"the remote program exited with status {out.status}: {err[-500:] or 'no output'}"
+
+
+def _drift_message(files: list[RemoteFile], before: dict[str, str]) -> str:
+    differ = [f.path for f in files if before.get(f.path) != f.sha256]
+    missing = [p for p in differ if before.get(p) == "-"]
+    text = "differs from the current render: " + ", ".join(differ)
+    return text + (f" (missing: {', '.join(missing)})" if missing else "")
+
+
+def _push_message(changed: bool, report, restart: bool, service: str) -> str:
+    if not changed:
+        return f"already up to date; restarted {service} to apply an earlier write-only push" if report.restarted \
+            else "already up to date: nothing written, no restart"
+    written = ", ".join(sorted(report.after)) or "files"
+    if report.restarted:
+        return f"wrote {written}; restarted {service}, now {report.active}"
+    return f"wrote {written}; not restarted (write only): restart {service} to apply" if not restart \
+        else f"wrote {written}"
+
+
+def push_job_run(job_id: int) -> PushJob:
+    """Run a job: servers one at a time (stop restarting after a failure, for etcd quorum),
+    agents in parallel up to REGUI_PUSH_CONCURRENCY. A node's failure never stops the others."""
+    job = PushJob.objects.select_related("cluster").get(pk=job_id)
+    if not job.is_active:
+        return job
+    job.status, job.started_at = PushJob.Status.RUNNING, timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    cluster = job.cluster
+    results = list(job.results.filter(status=R.PENDING))
+    try:
+        if job.kind == PushJob.Kind.PUSH:
+            check_render(cluster)
+        files = cluster_files(cluster)
+    except RenderRefused as exc:
+        job.results.filter(status=R.PENDING).update(status=R.SKIPPED, message=str(exc))
+        job.status, job.message, job.finished_at = PushJob.Status.REFUSED, str(exc), timezone.now()
+        job.save(update_fields=["status", "message", "finished_at"])
+        return job
+    job.sha256 = hashlib.sha256(files[0].content).hexdigest()
+    job.revision = cluster.revision
+    job.save(update_fields=["sha256", "revision"])
+
+    def in_thread(result: PushResult) -> str:
+        try:
+            return node_push(job, result, files)
+        except Exception as exc:  # one node's bug must not take the others down
+            log.exception("push of node %s failed", result.node_name)
+            _finish(result, R.FAILED, f"internal error: {type(exc).__name__}")
+            return R.FAILED
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                connection.close()
+
+    servers = [r for r in results if r.role == Node.Role.SERVER]
+    agents = [r for r in results if r.role != Node.Role.SERVER]
+
+    def server_sequence() -> None:
+        for i, result in enumerate(servers):
+            if in_thread(result) == R.FAILED and job.restart and job.kind == PushJob.Kind.PUSH:
+                for later in servers[i + 1:]:
+                    _finish(later, R.SKIPPED, f"skipped: server {result.node_name} failed, and servers restart "
+                                              "one at a time to protect etcd quorum")
+                return
+        if threading.current_thread() is not threading.main_thread():
+            connection.close()
+
+    workers = max(1, min(settings.REGUI_PUSH_CONCURRENCY, len(agents)) + (1 if servers else 0))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(server_sequence)] if servers else []
+        futures += [pool.submit(in_thread, r) for r in agents]
+        for f in futures:
+            f.result()
+    close_old_connections()
+    job.status, job.finished_at = PushJob.Status.DONE, timezone.now()
+    job.save(update_fields=["status", "finished_at"])
+    return job

@@ -1,0 +1,199 @@
+"""SSH to one node with a pinned host key (paramiko). Pure Python, no Django.
+
+Host keys are never accepted on first sight: a connection negotiates only the pinned key's type
+and is refused, with both fingerprints, when the node presents a different key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import socket
+import time
+from dataclasses import dataclass
+
+import paramiko
+
+# The key types paramiko may negotiate for a pinned key of each type.
+_ALGORITHMS = {
+    "ssh-ed25519": ["ssh-ed25519"],
+    "ssh-rsa": ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"],
+    "ecdsa-sha2-nistp256": ["ecdsa-sha2-nistp256"],
+    "ecdsa-sha2-nistp384": ["ecdsa-sha2-nistp384"],
+    "ecdsa-sha2-nistp521": ["ecdsa-sha2-nistp521"],
+}
+
+
+class SSHError(Exception):
+    """A failure with a message fit for an operator. `unreachable` separates network trouble."""
+
+    unreachable = False
+
+
+class Unreachable(SSHError):
+    unreachable = True
+
+
+class HostKeyRefused(SSHError):
+    pass
+
+
+class AuthFailed(SSHError):
+    pass
+
+
+@dataclass(frozen=True)
+class HostKey:
+    type: str
+    key: str  # base64 of the public key blob, as in known_hosts
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.key)
+
+
+@dataclass(frozen=True)
+class Target:
+    address: str
+    port: int
+    username: str
+    host_key: HostKey | None
+    private_key: str = ""
+    password: str = ""
+    use_sudo: bool = False
+
+
+def fingerprint(key_b64: str) -> str:
+    digest = hashlib.sha256(base64.b64decode(key_b64)).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def _socket(address: str, port: int, timeout: float) -> socket.socket:
+    try:
+        return socket.create_connection((address, port), timeout=timeout)
+    except TimeoutError:
+        raise Unreachable(f"connection to {address}:{port} timed out after {timeout:g} s") from None
+    except OSError as exc:
+        raise Unreachable(f"cannot connect to {address}:{port}: {exc.strerror or exc}") from None
+
+
+def _start(address: str, port: int, timeout: float, key_types: list[str] | None) -> paramiko.Transport:
+    sock = _socket(address, port, timeout)
+    transport = paramiko.Transport(sock)
+    transport.banner_timeout = timeout
+    transport.handshake_timeout = timeout
+    if key_types:
+        transport.get_security_options().key_types = key_types
+    try:
+        transport.start_client(timeout=timeout)
+    except (paramiko.SSHException, EOFError, OSError) as exc:
+        transport.close()
+        text = str(exc) or type(exc).__name__
+        if "Incompatible" in text or "no acceptable host key" in text:
+            raise HostKeyRefused(
+                f"{address}:{port} offers no host key of the pinned type: the node's host key changed. "
+                "Scan the host key again and approve it if the change is expected."
+            ) from None
+        raise Unreachable(f"no SSH handshake with {address}:{port} within {timeout:g} s ({text})") from None
+    return transport
+
+
+def scan_host_key(address: str, port: int, timeout: float = 10) -> HostKey:
+    """The key the node presents now (to show for approval; never trusted by itself)."""
+    transport = _start(address, port, timeout, None)
+    try:
+        key = transport.get_remote_server_key()
+        return HostKey(key.get_name(), key.get_base64())
+    finally:
+        transport.close()
+
+
+def _load_private_key(pem: str) -> paramiko.PKey:
+    for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            return cls.from_private_key(io.StringIO(pem))
+        except (paramiko.SSHException, ValueError):
+            continue
+    raise AuthFailed("the stored private key cannot be read (not an unencrypted OpenSSH/PEM key)")
+
+
+def _authenticate(transport: paramiko.Transport, target: Target) -> None:
+    try:
+        if target.private_key:
+            transport.auth_publickey(target.username, _load_private_key(target.private_key))
+        else:
+            transport.auth_password(target.username, target.password)
+    except paramiko.AuthenticationException:
+        raise AuthFailed(f"{target.username}@{target.address} refused the credentials") from None
+    except (paramiko.SSHException, EOFError, OSError) as exc:
+        raise Unreachable(f"connection lost while logging in: {exc}") from None
+
+
+def connect(target: Target, *, timeout: float = 10, retries: int = 3, backoff: float = 1.0) -> paramiko.Transport:
+    """An authenticated transport; network errors are retried, key and login errors are not."""
+    if target.host_key is None:
+        raise HostKeyRefused("no approved host key: scan the node's host key and approve it first")
+    pinned = target.host_key
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            transport = _start(target.address, target.port, timeout, _ALGORITHMS.get(pinned.type, [pinned.type]))
+            break
+        except Unreachable:
+            if attempt >= retries:
+                raise
+            time.sleep(backoff * 2 ** (attempt - 1))
+    offered = transport.get_remote_server_key()
+    if offered.get_base64() != pinned.key:
+        transport.close()
+        raise HostKeyRefused(
+            f"host key of {target.address}:{target.port} changed: approved {pinned.type} {pinned.fingerprint}, "
+            f"node now presents {offered.get_name()} {fingerprint(offered.get_base64())}. Nothing was sent. "
+            "If the change is expected, scan and approve the new key."
+        )
+    _authenticate(transport, target)
+    return transport
+
+
+@dataclass
+class ExecResult:
+    status: int
+    stdout: str
+    stderr: str
+
+
+def run(transport: paramiko.Transport, command: str, stdin: bytes = b"", timeout: float = 120) -> ExecResult:
+    """Run one command, feeding `stdin`; secrets travel on stdin, never in a command line."""
+    try:
+        channel = transport.open_session(timeout=timeout)
+        channel.settimeout(timeout)
+        channel.exec_command(command)
+        if stdin:
+            channel.sendall(stdin)
+        channel.shutdown_write()
+        out, err = bytearray(), bytearray()
+        deadline = time.monotonic() + timeout
+        while True:
+            if channel.recv_ready():
+                out += channel.recv(65536)
+            elif channel.recv_stderr_ready():
+                err += channel.recv_stderr(65536)
+            elif channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+                break
+            elif time.monotonic() > deadline:
+                raise SSHError(f"the command did not finish within {timeout:g} s")
+            else:
+                time.sleep(0.005)
+        status = channel.recv_exit_status()
+        channel.close()
+    except TimeoutError:
+        raise SSHError(f"the node stopped answering (no data for {timeout:g} s)") from None
+    except (paramiko.SSHException, EOFError, OSError) as exc:
+        raise Unreachable(f"connection lost: {exc}") from None
+    return ExecResult(status, out.decode(errors="replace"), err.decode(errors="replace"))
+
+
+def as_root(target: Target, command: str) -> str:
+    return f"sudo -n {command}" if target.use_sudo else command

@@ -1,0 +1,109 @@
+"""The shell program a push runs on a node, run here with `sh` against a temp directory."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from regui.pushes.script import RemoteFile, parse_report, push_program
+
+
+@pytest.fixture
+def node(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "systemctl.log"
+    fake = bin_dir / "systemctl"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {log}\n[ "$1" = is-active ] && echo "${{STATE:-active}}"\n'
+                    '[ "$1" = restart ] && [ -n "$RESTART_FAILS" ] && exit 1\nexit 0\n')
+    fake.chmod(0o755)
+
+    def run(program: str, **env):
+        e = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", **env}
+        return subprocess.run(["sh", "-s"], input=program, capture_output=True, text=True, env=e, timeout=30)
+
+    run.root, run.log = tmp_path, log
+    return run
+
+
+def files(root: Path, yaml: bytes = b"mirrors: {}\n", key: bytes = b"KEY") -> list[RemoteFile]:
+    return [RemoteFile(str(root / "etc/rancher/k3s/registries.yaml"), yaml, "0755"),
+            RemoteFile(str(root / "tls/reg.example.com/tls.key"), key)]
+
+
+def test_the_first_push_writes_0600_files_and_restarts(node):
+    fs = files(node.root)
+    out = node(push_program(fs, mode="push", service="k3s", restart=True, wait_seconds=2))
+    report = parse_report(out.stdout)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert report.result == "changed" and report.restarted and report.active == "active"
+    main = Path(fs[0].path)
+    assert main.read_bytes() == b"mirrors: {}\n"
+    assert stat.S_IMODE(main.stat().st_mode) == 0o600
+    assert stat.S_IMODE(main.parent.stat().st_mode) == 0o755
+    assert stat.S_IMODE(Path(fs[1].path).parent.stat().st_mode) == 0o700
+    assert report.after[fs[0].path] == fs[0].sha256
+    assert "restart k3s" in node.log.read_text()
+
+
+def test_a_second_push_is_unchanged_and_does_not_restart(node):
+    fs = files(node.root)
+    node(push_program(fs, mode="push", service="k3s", restart=True, wait_seconds=2))
+    node.log.unlink()
+    report = parse_report(node(push_program(fs, mode="push", service="k3s", restart=True)).stdout)
+    assert report.result == "unchanged" and not report.restarted and not node.log.exists()
+
+
+def test_it_keeps_five_timestamped_0600_backups(node):
+    main = node.root / "etc/rancher/k3s/registries.yaml"
+    for i in range(7):
+        fs = files(node.root, yaml=f"# version {i}\n".encode())
+        if i:
+            # backups are named by the second; make each name distinct without sleeping
+            for b in main.parent.glob("registries.yaml.regui-backup-*"):
+                b.rename(b.with_name(b.name + f"-{i}"))
+        assert node(push_program(fs, mode="push", service="k3s", restart=False)).returncode == 0
+    backups = sorted(main.parent.glob("registries.yaml.regui-backup-*"))
+    assert 1 <= len(backups) <= 5
+    assert all(stat.S_IMODE(b.stat().st_mode) == 0o600 for b in backups)
+
+
+def test_write_only_does_not_restart(node):
+    report = parse_report(node(push_program(files(node.root), mode="push", service="k3s", restart=False)).stdout)
+    assert report.result == "changed" and not report.restarted and not node.log.exists()
+
+
+def test_a_failed_restart_is_reported(node):
+    out = node(push_program(files(node.root), mode="push", service="k3s-agent", restart=True), RESTART_FAILS="1")
+    assert out.returncode == 4 and "systemctl restart k3s-agent failed" in parse_report(out.stdout).error
+
+
+def test_a_service_that_does_not_become_active_is_reported(node):
+    out = node(push_program(files(node.root), mode="push", service="k3s", restart=True, wait_seconds=1),
+               STATE="failed")
+    assert out.returncode == 5 and "is failed, not active" in parse_report(out.stdout).error
+
+
+def test_a_program_cut_short_runs_nothing(node):
+    program = push_program(files(node.root), mode="push", service="k3s", restart=True)
+    for cut in (len(program) // 3, len(program) - 6):
+        out = node(program[:cut])
+        assert "RESULT" not in out.stdout and not (node.root / "etc").exists()
+
+
+def test_check_mode_only_reports(node):
+    fs = files(node.root)
+    report = parse_report(node(push_program(fs, mode="check", service="k3s", restart=True)).stdout)
+    assert report.result == "checked" and report.before[fs[0].path] == "-"
+    assert not (node.root / "etc").exists()
+
+
+def test_no_content_appears_in_a_command_line(node):
+    fs = files(node.root, key=b"super-secret-key-material")
+    program = push_program(fs, mode="push", service="k3s", restart=False)
+    assert "super-secret-key-material" not in program, "content travels base64-encoded"
+    assert "printf '%s' \"$4\" | base64 -d" in program  # printf is a shell builtin: no argv exposure
