@@ -43,14 +43,14 @@ run: migrate
 	exec bin/run
 
 # Debian packages the end-to-end tests drive for real (browser, sshd, registry, containerd).
-SYSTEM_BINS := /usr/bin/chromium /usr/sbin/sshd /usr/bin/docker-registry /usr/bin/containerd /usr/bin/ctr /usr/bin/htpasswd /usr/bin/skopeo /usr/bin/openssl /usr/sbin/ip /usr/bin/docker-compose
+SYSTEM_BINS := /usr/bin/chromium /usr/sbin/sshd /usr/bin/docker-registry /usr/bin/containerd /usr/bin/ctr /usr/bin/htpasswd /usr/bin/skopeo /usr/bin/openssl /usr/sbin/ip /usr/bin/docker-compose /usr/bin/sudo /usr/sbin/nft
 system-deps:
 	@missing=""; for b in $(SYSTEM_BINS); do [ -x $$b ] || missing="$$missing $$b"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages for the end-to-end tests (missing:$$missing)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	    chromium openssh-server docker-registry containerd apache2-utils skopeo openssl iproute2 nftables docker-compose >/dev/null \
+	    chromium openssh-server docker-registry containerd apache2-utils skopeo openssl iproute2 nftables docker-compose sudo >/dev/null \
 	  || echo "Could not install system packages: end-to-end tests will be skipped (or fail under REGUI_REQUIRE_E2E=1)."; \
 	fi
 

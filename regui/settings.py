@@ -177,4 +177,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("REGUI_LOG_LEVEL", default="INFO")},
+    # paramiko logs every failed handshake as a traceback from its own thread; push results say it better.
+    "loggers": {"paramiko": {"level": "CRITICAL"}},
 }

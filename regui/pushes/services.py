@@ -88,11 +88,15 @@ def _unlock(node_id: int, job_id: int) -> None:
 def node_push(job: PushJob, result: PushResult, files: list[RemoteFile]) -> str:
     """Push (or check) one node and record the outcome. Returns the final status."""
     node = Node.objects.select_related("cluster").get(pk=result.node_id)
-    result.status, result.started_at = R.RUNNING, timezone.now()
-    result.save(update_fields=["status", "started_at"])
+    result.status, result.message = R.RUNNING, "waiting until no other push works on this node"
+    result.save(update_fields=["status", "message"])
     if not _lock(node.pk, job.pk):
         _finish(result, R.FAILED, "Another push held this node for too long; nothing was done.")
         return R.FAILED
+    # Timed from when the node is ours, so durations and overlaps are about the node itself.
+    result.started_at, result.message = timezone.now(), ""
+    result.save(update_fields=["started_at", "message"])
+    node.refresh_from_db()
     try:
         return _node_push_locked(job, result, node, files)
     finally:
@@ -212,7 +216,7 @@ def push_job_run(job_id: int) -> PushJob:
             return node_push(job, result, files)
         except Exception as exc:  # one node's bug must not take the others down
             log.exception("push of node %s failed", result.node_name)
-            _finish(result, R.FAILED, f"internal error: {type(exc).__name__}")
+            _finish(result, R.FAILED, f"internal error ({type(exc).__name__}: {exc}); see the worker log")
             return R.FAILED
         finally:
             if threading.current_thread() is not threading.main_thread():

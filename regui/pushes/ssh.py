@@ -10,6 +10,7 @@ import base64
 import hashlib
 import io
 import socket
+import threading
 import time
 from dataclasses import dataclass
 
@@ -96,6 +97,10 @@ def _start(address: str, port: int, timeout: float, key_types: list[str] | None)
                 "Scan the host key again and approve it if the change is expected."
             ) from None
         raise Unreachable(f"no SSH handshake with {address}:{port} within {timeout:g} s ({text})") from None
+    if not transport.is_active() or not transport.remote_version:
+        # start_client can return when the transport thread gave up (a hung server), not only on success.
+        transport.close()
+        raise Unreachable(f"no SSH handshake with {address}:{port} within {timeout:g} s (no banner)")
     return transport
 
 
@@ -145,7 +150,11 @@ def connect(target: Target, *, timeout: float = 10, retries: int = 3, backoff: f
             if attempt >= retries:
                 raise
             time.sleep(backoff * 2 ** (attempt - 1))
-    offered = transport.get_remote_server_key()
+    try:
+        offered = transport.get_remote_server_key()
+    except paramiko.SSHException:
+        transport.close()
+        raise Unreachable(f"the SSH session with {target.address}:{target.port} ended during the handshake") from None
     if offered.get_base64() != pinned.key:
         transport.close()
         raise HostKeyRefused(
@@ -165,33 +174,43 @@ class ExecResult:
 
 
 def run(transport: paramiko.Transport, command: str, stdin: bytes = b"", timeout: float = 120) -> ExecResult:
-    """Run one command, feeding `stdin`; secrets travel on stdin, never in a command line."""
+    """Run one command, feeding `stdin`; secrets travel on stdin, never in a command line.
+
+    A watchdog closes the transport at the deadline: paramiko's writes can block forever on a dead
+    link (it retries socket timeouts while sending), and closing is the one thing that unblocks them."""
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        transport.close()
+
+    watchdog = threading.Timer(timeout, expire)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         channel = transport.open_session(timeout=timeout)
-        channel.settimeout(timeout)
         channel.exec_command(command)
         if stdin:
             channel.sendall(stdin)
         channel.shutdown_write()
         out, err = bytearray(), bytearray()
-        deadline = time.monotonic() + timeout
-        while True:
+        while not (channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready()):
             if channel.recv_ready():
                 out += channel.recv(65536)
             elif channel.recv_stderr_ready():
                 err += channel.recv_stderr(65536)
-            elif channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
-                break
-            elif time.monotonic() > deadline:
-                raise SSHError(f"the command did not finish within {timeout:g} s")
+            elif channel.closed and not channel.exit_status_ready():
+                raise EOFError("channel closed")
             else:
                 time.sleep(0.005)
         status = channel.recv_exit_status()
         channel.close()
-    except TimeoutError:
-        raise SSHError(f"the node stopped answering (no data for {timeout:g} s)") from None
     except (paramiko.SSHException, EOFError, OSError) as exc:
-        raise Unreachable(f"connection lost: {exc}") from None
+        if expired.is_set():
+            raise Unreachable(f"the node stopped answering: no result within {timeout:g} s") from None
+        raise Unreachable(f"connection lost: {exc or type(exc).__name__}") from None
+    finally:
+        watchdog.cancel()
     return ExecResult(status, out.decode(errors="replace"), err.decode(errors="replace"))
 
 

@@ -84,7 +84,8 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None) 
         raise ImportRefused(f"K3s would refuse this file ({where}{exc})", getattr(exc, "line", None)) from None
 
     draft = d.Draft() if replace else draft_from_cluster(cluster)
-    draft.revision = cluster.revision
+    # An import is not based on a page someone looked at: it applies to whatever is current.
+    draft.revision = Cluster.objects.values_list("revision", flat=True).get(pk=cluster.pk)
     result = ImportResult()
     for host, mirror in parsed.mirrors.items():
         box = d.MirrorBox(

@@ -1,0 +1,105 @@
+"""What a push writes on the nodes, and when it restarts (real worker, real sshd per node)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def export(cluster) -> bytes:
+    out = io.StringIO()
+    call_command("export_registries", "--cluster", cluster.name, stdout=out)
+    return out.getvalue().encode()
+
+
+def test_the_first_push_writes_a_0600_file_identical_to_the_export(stack, nodes):
+    h = nodes(2)
+    stack.add(h, roles=["server", "agent"])
+    job = stack.push()
+    res = stack.results(job)
+    assert {r.status for r in res.values()} == {"changed"}, [r.message for r in res.values()]
+    for hn in h.nodes:
+        assert hn.read("/etc/rancher/k3s/registries.yaml") == export(stack.cluster)
+        st = hn.stat("/etc/rancher/k3s/registries.yaml")
+        assert (st.mode & 0o777, st.uid, st.gid) == (0o600, 0, 0)
+        assert hn.stat("/etc/rancher/k3s").mode & 0o777 == 0o755
+    assert [r.unit for r in h.nodes[0].restarts()] == ["k3s"]
+    assert [r.unit for r in h.nodes[1].restarts()] == ["k3s-agent"]
+    assert res["node1"].restarted and res["node1"].sha256_after == job.sha256
+    assert res["node1"].sha256_before == ""
+
+
+def test_a_second_push_is_unchanged_and_restarts_nothing(stack, nodes):
+    h = nodes(2)
+    stack.add(h)
+    stack.push()
+    job = stack.push()
+    assert {r.status for r in job.results.all()} == {"unchanged"}
+    assert not any(r.restarted for r in job.results.all())
+    assert all(len(hn.restarts()) == 1 for hn in h.nodes)
+
+
+def test_a_change_restarts_only_the_nodes_that_changed(stack, nodes):
+    from regui.registries.importing import registries_import
+
+    h = nodes(3)
+    added = stack.add(h)
+    stack.push()
+    registries_import(cluster=stack.cluster, text="mirrors:\n  quay.io:\n    endpoint: [https://q.example.com]\n",
+                      replace=False)
+    stack.push(nodes=[added[0]])
+    job = stack.push()
+    res = stack.results(job)
+    assert (res["node1"].status, res["node2"].status, res["node3"].status) == ("unchanged", "changed", "changed")
+    assert [len(hn.restarts()) for hn in h.nodes] == [2, 2, 2]
+    assert not res["node1"].restarted and res["node2"].restarted
+    assert b"quay.io" in h.nodes[2].read("/etc/rancher/k3s/registries.yaml")
+    backups = [f for f in h.nodes[1].listdir("/etc/rancher/k3s") if ".regui-backup-" in f]
+    assert len(backups) == 1 and h.nodes[1].stat(f"/etc/rancher/k3s/{backups[0]}").mode & 0o777 == 0o600
+
+
+def test_write_only_writes_and_a_later_push_applies_it(stack, nodes):
+    h = nodes(1)
+    stack.add(h)
+    job = stack.push(restart=False)
+    r = job.results.get()
+    assert r.status == "changed" and not r.restarted and "not restarted" in r.message
+    assert h.nodes[0].restarts() == []
+    again = stack.push().results.get()
+    assert again.status == "unchanged" and again.restarted, "the pending restart is applied"
+    assert len(h.nodes[0].restarts()) == 1
+
+
+def test_tls_material_lands_with_0600(stack, nodes):
+    from regui.registries.models import RegistryConfig
+    from regui.registries.services import SecretInput, secret_save
+    from tests.certs import key_and_cert
+
+    key, cert = key_and_cert("mirror.example.com")
+    tls = secret_save(data=SecretInput(name="client", kind="tls", certificate=cert, private_key=key))
+    RegistryConfig.objects.filter(cluster=stack.cluster).update(tls_secret=tls, ca_bundle=cert)
+    h = nodes(1)
+    stack.add(h)
+    assert stack.push().results.get().status == "changed"
+    base = "/var/lib/rancher/k3s/etc/tls/registries/mirror.example.com:5000"
+    hn = h.nodes[0]
+    assert hn.read(f"{base}/tls.key") == key.encode() and hn.read(f"{base}/tls.crt") == cert.encode()
+    assert hn.read(f"{base}/ca.crt").strip() == cert.strip().encode()
+    for name in ("tls.key", "tls.crt", "ca.crt"):
+        assert hn.stat(f"{base}/{name}").mode & 0o777 == 0o600
+    assert b"key_file: " + base.encode() + b"/tls.key" in hn.read("/etc/rancher/k3s/registries.yaml")
+
+
+def test_rke2_nodes_get_the_rke2_path_and_services(stack, nodes):
+    stack.cluster.distro = "rke2"
+    stack.cluster.save()
+    h = nodes(2)
+    stack.add(h, roles=["server", "agent"])
+    stack.push()
+    assert h.nodes[0].read("/etc/rancher/rke2/registries.yaml") == export(stack.cluster)
+    assert [r.unit for r in h.nodes[0].restarts()] == ["rke2-server"]
+    assert [r.unit for r in h.nodes[1].restarts()] == ["rke2-agent"]
