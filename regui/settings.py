@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "regui.registries.apps.RegistriesConfig",
     "regui.inventory.apps.InventoryConfig",
     "regui.pushes.apps.PushesConfig",
+    "regui.audit.apps.AuditConfig",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "regui.core.middleware.RoleRequiredMiddleware",
+    "regui.audit.context.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -170,6 +172,14 @@ REGUI_RESTART_WAIT = env.int("REGUI_RESTART_WAIT", default=60)  # for `systemctl
 REGUI_PUSH_CONCURRENCY = env.int("REGUI_PUSH_CONCURRENCY", default=10)  # agents at once
 REGUI_NODE_LOCK_WAIT = env.float("REGUI_NODE_LOCK_WAIT", default=600.0)
 REGUI_NODE_LOCK_STALE = env.float("REGUI_NODE_LOCK_STALE", default=900.0)
+
+# Audit history.
+REGUI_HISTORY_DAYS = env.int("REGUI_HISTORY_DAYS", default=90)  # prune_history default; 0 keeps all
+REGUI_TRUST_X_FORWARDED_FOR = env.bool("REGUI_TRUST_X_FORWARDED_FOR", default=False)
+CELERY_BEAT_SCHEDULE = {
+    "prune-history": {"task": "regui.prune_history", "schedule": 24 * 60 * 60},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 LOGGING = {
     "version": 1,

@@ -3,11 +3,14 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
-from .roles import ROLES
+from .roles import ROLES, role_of
 
 
 @transaction.atomic
-def user_set_role(*, user: User, role: str, active: bool | None = None) -> None:
+def user_set_role(*, user: User, role: str, active: bool | None = None, created: bool = False) -> None:
+    from regui.audit.services import audit_record
+
+    before = {"role": None if created else role_of(user), "is_active": None if created else user.is_active}
     user.groups.remove(*Group.objects.filter(name__in=ROLES))
     if role:
         group, _ = Group.objects.get_or_create(name=role)
@@ -16,3 +19,10 @@ def user_set_role(*, user: User, role: str, active: bool | None = None) -> None:
         user.is_active = active
         user.save(update_fields=["is_active"])
     user.__dict__.pop("_regui_role", None)
+    after = {"role": role or None, "is_active": user.is_active}
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if created:
+        changes = {"username": [None, user.username], **changes}
+    if changes:
+        audit_record(action="create" if created else "update", object_type="user", object_id=user.pk,
+                     object_repr=user.username, changes=changes)

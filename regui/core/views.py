@@ -21,7 +21,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        user_set_role(user=user, role=form.cleaned_data["role"])
+        user_set_role(user=user, role=form.cleaned_data["role"], created=True)
         messages.success(request, f"User {user.username} created.")
         return redirect("user-list")
     users = [(u, role_of(u)) for u in User.objects.prefetch_related("groups").order_by("username")]

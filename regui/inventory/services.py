@@ -9,11 +9,37 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from regui.audit.services import audit_record, diff_fields
 from regui.pushes import ssh
 from regui.pushes.script import read_program
 from regui.registries.models import Cluster
 
 from .models import Node
+
+NODE_FIELDS = ("name", "address", "port", "role", "ssh_user", "use_sudo", "credential_kind", "labels")
+
+
+def _node_view(node: Node) -> dict:
+    return {f: getattr(node, f) for f in NODE_FIELDS}
+
+
+def node_save(*, form) -> Node:
+    """Create or update a node from its form, recording the change (the credential only as changed)."""
+    before = _node_view(Node.objects.get(pk=form.instance.pk)) if form.instance.pk else None
+    node = form.save()
+    changes = diff_fields(before or {}, _node_view(node))
+    if form.cleaned_data.get("credential"):
+        changes["credential"] = ["(set)" if before else None, "(changed)" if before else "(set)"]
+    if before is None or changes:
+        audit_record(action="update" if before else "create", object_type="node", object_id=node.pk,
+                     object_repr=node.name, node=node, changes=changes)
+    return node
+
+
+def node_delete(*, node: Node) -> None:
+    audit_record(action="delete", object_type="node", object_id=node.pk, object_repr=node.name, node=node,
+                 changes=diff_fields(_node_view(node), {}))
+    node.delete()
 
 
 class NodeError(Exception):
@@ -52,8 +78,11 @@ def node_approve_host_key(*, node: Node, fingerprint: str, user=None) -> None:
     node.host_key_fingerprint = node.scanned_fingerprint
     node.host_key_approved_at = timezone.now()
     node.host_key_approved_by = getattr(user, "username", "") or ""
+    previous = node.host_key_fingerprint
     node.save(update_fields=["host_key_type", "host_key", "host_key_fingerprint", "host_key_approved_at",
                              "host_key_approved_by"])
+    audit_record(action="approve_key", object_type="node", object_id=node.pk, object_repr=node.name, node=node,
+                 changes={"host_key": [previous or None, f"{node.host_key_type} {node.host_key_fingerprint}"]})
 
 
 def node_forget_host_key(*, node: Node) -> None:
@@ -112,7 +141,12 @@ def nodes_bulk_create(*, cluster: Cluster, text: str, ssh_user: str, credential_
                     ssh_user=ssh_user, credential_kind=credential_kind, use_sudo=use_sudo)
         node.seal_credential(credential)
         nodes.append(node)
-    return Node.objects.bulk_create(nodes)
+    created = Node.objects.bulk_create(nodes)
+    for node in Node.objects.filter(cluster=cluster, name__in=[n.name for n in nodes]):
+        audit_record(action="create", object_type="node", object_id=node.pk, object_repr=node.name, node=node,
+                     changes={**diff_fields({}, _node_view(node)), "credential": [None, "(set)"]},
+                     message="bulk add")
+    return created
 
 
 def node_read_registries(*, node: Node) -> str:

@@ -17,9 +17,11 @@ from .services import (
     NodeError,
     node_approve_host_key,
     node_read_registries,
+    node_save,
     node_scan_host_key,
     nodes_bulk_create,
 )
+from .services import node_delete as node_delete_service
 
 
 def _cluster(name: str):
@@ -53,7 +55,7 @@ def node_create(request: HttpRequest, name: str) -> HttpResponse:
     cluster = _cluster(name)
     form = NodeForm(request.POST or None, cluster=cluster)
     if request.method == "POST" and form.is_valid():
-        node = form.save()
+        node = node_save(form=form)
         messages.success(request, f"Node {node.name} added. Scan and approve its host key before pushing.")
         return redirect("node-detail", cluster.name, node.pk)
     return render(request, "inventory/node_form.html", {"cluster": cluster, "form": form})
@@ -64,7 +66,7 @@ def node_edit(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     node = _node(name, pk)
     form = NodeForm(request.POST or None, instance=node, cluster=node.cluster)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        node_save(form=form)
         messages.success(request, f"Node {node.name} saved.")
         return redirect("node-detail", node.cluster.name, node.pk)
     return render(request, "inventory/node_form.html", {"cluster": node.cluster, "form": form, "node": node})
@@ -74,7 +76,7 @@ def node_edit(request: HttpRequest, name: str, pk: int) -> HttpResponse:
 def node_delete(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     node = _node(name, pk)
     if request.method == "POST":
-        node.delete()
+        node_delete_service(node=node)
         messages.success(request, f"Node {node.name} removed from regui (nothing changed on it).")
         return redirect("node-list", name)
     return render(request, "inventory/node_delete.html", {"cluster": node.cluster, "node": node})

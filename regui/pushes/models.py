@@ -26,6 +26,9 @@ class PushJob(models.Model):
     restart = models.BooleanField(default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_by_name = models.CharField(max_length=150, blank=True)
+    # The request that started the job: the worker's history entries join it.
+    request_id = models.CharField(max_length=36, blank=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import threading
@@ -14,6 +15,8 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from regui.audit import context as audit_context
+from regui.audit.services import audit_record
 from regui.inventory.models import Node
 from regui.inventory.services import node_target
 from regui.registries.models import Cluster
@@ -31,9 +34,11 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
                     kind: str = PushJob.Kind.PUSH) -> PushJob:
     """Record a job for the given nodes (all by default) and queue it; refused renders never queue."""
     nodes = list(cluster.nodes.all()) if nodes is None else nodes
+    actor = audit_context.current()
     job = PushJob(cluster=cluster, kind=kind, restart=restart, revision=cluster.revision,
                   created_by=user if getattr(user, "is_authenticated", False) else None,
-                  created_by_name=getattr(user, "username", "") or "")
+                  created_by_name=getattr(user, "username", "") or "", request_id=actor.request_id,
+                  source_ip=actor.source_ip)
     try:
         if not nodes:
             raise RenderRefused("No nodes to push to: add nodes to the cluster first.")
@@ -42,12 +47,17 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
     except RenderRefused as exc:
         job.status, job.message, job.finished_at = PushJob.Status.REFUSED, str(exc), timezone.now()
         job.save()
+        audit_record(action="push", object_type="push_job", object_id=job.pk, object_repr=str(job), cluster=cluster,
+                     revision=cluster.revision, changes={"status": [None, "refused"]}, message=str(exc))
         return job
     with transaction.atomic():
         job.save()
         PushResult.objects.bulk_create(
             PushResult(job=job, node=n, node_name=n.name, role=n.role) for n in nodes
         )
+        audit_record(action="push", object_type="push_job", object_id=job.pk, object_repr=str(job), cluster=cluster,
+                     revision=cluster.revision,
+                     changes={"nodes": [None, [n.name for n in nodes]], "restart": [None, restart], "kind": [None, kind]})
         from .tasks import push_job_run_task
 
         # Ids only: the worker reads everything else (secrets included) from the database itself.
@@ -98,9 +108,14 @@ def node_push(job: PushJob, result: PushResult, files: list[RemoteFile]) -> str:
     result.save(update_fields=["started_at", "message"])
     node.refresh_from_db()
     try:
-        return _node_push_locked(job, result, node, files)
+        status = _node_push_locked(job, result, node, files)
     finally:
         _unlock(node.pk, job.pk)
+    audit_record(action="push_result", object_type="node", object_id=node.pk, object_repr=node.name, node=node,
+                 revision=job.revision, message=result.message,
+                 changes={"status": [None, status], "sha256": [result.sha256_before or None, result.sha256_after or None],
+                          "restarted": [None, result.restarted], "job": [None, job.pk]})
+    return status
 
 
 def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[RemoteFile]) -> str:
@@ -190,10 +205,17 @@ def _push_message(changed: bool, report, restart: bool, service: str) -> str:
 
 def push_job_run(job_id: int) -> PushJob:
     """Run a job: servers one at a time (stop restarting after a failure, for etcd quorum),
-    agents in parallel up to REGUI_PUSH_CONCURRENCY. A node's failure never stops the others."""
-    job = PushJob.objects.select_related("cluster").get(pk=job_id)
+    agents in parallel up to REGUI_PUSH_CONCURRENCY. A node's failure never stops the others.
+    History entries made here are the job's starter's, in the request that started it."""
+    job = PushJob.objects.select_related("cluster", "created_by").get(pk=job_id)
     if not job.is_active:
         return job
+    with audit_context.acting(job.created_by, request_id=job.request_id, source_ip=job.source_ip,
+                              username=job.created_by_name):
+        return _push_job_run(job)
+
+
+def _push_job_run(job: PushJob) -> PushJob:
     job.status, job.started_at = PushJob.Status.RUNNING, timezone.now()
     job.save(update_fields=["status", "started_at"])
     cluster = job.cluster
@@ -237,8 +259,9 @@ def push_job_run(job_id: int) -> PushJob:
 
     workers = max(1, min(settings.REGUI_PUSH_CONCURRENCY, len(agents)) + (1 if servers else 0))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(server_sequence)] if servers else []
-        futures += [pool.submit(in_thread, r) for r in agents]
+        # Each thread gets its own copy of this context, so its history entries keep the job's actor.
+        futures = [pool.submit(contextvars.copy_context().run, server_sequence)] if servers else []
+        futures += [pool.submit(contextvars.copy_context().run, in_thread, r) for r in agents]
         for f in futures:
             f.result()
     close_old_connections()

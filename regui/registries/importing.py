@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from regui.audit.services import audit_record
+
 from . import draft as d
 from .models import Cluster, Secret
 from .selectors import draft_from_cluster
@@ -53,6 +55,10 @@ def _auth_secret(cluster: Cluster, host: str, auth) -> Secret | None:
     )
     secret.seal({"password": auth.password, "auth": auth.auth, "identity_token": auth.identity_token})
     secret.save()
+    audit_record(action="create", object_type="secret", object_id=secret.pk, object_repr=secret.name, secret=secret,
+                 changes={"name": [None, secret.name], "kind": [None, secret.kind], "username": [None, secret.username],
+                          **{f: [None, "(set)"] for f in secret.sealed_fields.split(",") if f}},
+                 message=f"from an imported registries.yaml ({host})")
     return secret
 
 
@@ -73,7 +79,7 @@ def _message_for(errors: d.Errors, draft: d.Draft) -> list[str]:
 
 
 @transaction.atomic
-def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None) -> ImportResult:
+def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, message: str = "") -> ImportResult:
     """Create the file's mirrors, configs and inline credentials (as secrets), or save nothing."""
     from regui.k3s import RegistriesParseError, parse_registries
 
@@ -86,6 +92,7 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None) 
     draft = d.Draft() if replace else draft_from_cluster(cluster)
     # An import is not based on a page someone looked at: it applies to whatever is current.
     draft.revision = Cluster.objects.values_list("revision", flat=True).get(pk=cluster.pk)
+    draft.message = message or ("Imported registries.yaml (replacing everything)" if replace else "Imported registries.yaml")
     result = ImportResult()
     for host, mirror in parsed.mirrors.items():
         box = d.MirrorBox(

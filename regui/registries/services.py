@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 
+from regui.audit.revisions import record_registries_changes, revision_create, snapshot_of
+from regui.audit.services import audit_record, diff_fields
+
 from .draft import (
     AUTH_CREATE_BASIC,
     AUTH_CREATE_RKE,
@@ -53,6 +56,8 @@ def _inline_secret(kind: str, username: str, password: str) -> Secret:
     else:
         secret.seal({"password": password})
     secret.save()
+    audit_record(action="create", object_type="secret", object_id=secret.pk, object_repr=secret.name, secret=secret,
+                 changes=_secret_view_diff(None, secret, set(secret.sealed_fields.split(","))))
     return secret
 
 
@@ -74,6 +79,7 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None) -> Cluster:
     if errors:
         raise InvalidDraft(errors)
 
+    before = snapshot_of(locked)
     locked.mirrors.all().delete()
     locked.configs.all().delete()
     Mirror.objects.bulk_create(
@@ -112,6 +118,9 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None) -> Cluster:
     locked.revision += 1
     locked.updated_by = user if getattr(user, "is_authenticated", False) else None
     locked.save(update_fields=["revision", "updated_by", "updated_at"])
+    after = snapshot_of(locked)
+    record_registries_changes(locked, before, after, locked.revision, draft.message)
+    revision_create(cluster=locked, number=locked.revision, message=draft.message, snapshot=after, user=user)
     return locked
 
 
@@ -177,6 +186,7 @@ def secret_save(*, data: SecretInput, existing: Secret | None = None) -> Secret:
     errors = secret_validate(data, existing)
     if errors:
         raise InvalidDraft(errors)
+    before = _secret_view(existing) if existing else None
     secret = existing or Secret(kind=data.kind)
     secret.name = data.name
     secret.description = data.description
@@ -187,9 +197,42 @@ def secret_save(*, data: SecretInput, existing: Secret | None = None) -> Secret:
         if getattr(data, field):
             values[field] = getattr(data, field)
     values = {k: v for k, v in values.items() if k in Secret.SEALED_FIELDS[Secret.Kind(secret.kind)]}
+    old_values = existing.unseal() if existing else {}
     secret.seal(values)
     secret.save()
+    changed_values = {k for k in set(values) | set(old_values) if values.get(k) != old_values.get(k)}
+    changes = _secret_view_diff(before, secret, changed_values)
+    if before is None or changes:
+        audit_record(action="update" if before else "create", object_type="secret", object_id=secret.pk,
+                     object_repr=secret.name, secret=secret, changes=changes)
+    if existing is not None and (changed_values or before.get("certificate") != _secret_view(secret)["certificate"]):
+        _revise_clusters_using(secret, f"secret {secret.name} changed")
     return secret
+
+
+def _secret_view(secret: Secret) -> dict:
+    import hashlib
+
+    cert = secret.certificate
+    return {"name": secret.name, "kind": secret.kind, "description": secret.description, "username": secret.username,
+            "certificate": "PEM sha256:" + hashlib.sha256(cert.encode()).hexdigest()[:16] if cert else ""}
+
+
+def _secret_view_diff(before: dict | None, secret: Secret, changed_values: set[str]) -> dict:
+    """Metadata before/after, and for sealed values only the fact that they changed."""
+    changes = diff_fields(before or {}, _secret_view(secret))
+    for field in sorted(f for f in changed_values if f):
+        changes[field] = ["(set)" if before else None, "(changed)" if before else "(set)"]
+    return changes
+
+
+def _revise_clusters_using(secret: Secret, message: str) -> None:
+    """A secret's new value changes the file of every cluster using it: give each a new revision."""
+    for cluster in Cluster.objects.filter(Q(configs__auth_secret=secret) | Q(configs__tls_secret=secret)).distinct():
+        locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
+        locked.revision += 1
+        locked.save(update_fields=["revision", "updated_at"])
+        revision_create(cluster=locked, number=locked.revision, message=message, snapshot=snapshot_of(locked))
 
 
 def secret_users(secret: Secret) -> list[str]:
@@ -202,4 +245,28 @@ def secret_delete(*, secret: Secret) -> None:
     users = secret_users(secret)
     if users:
         raise SecretInUse(f"Secret {secret.name} is used by {', '.join(users)}; remove it there first.")
+    audit_record(action="delete", object_type="secret", object_id=secret.pk, object_repr=secret.name, secret=secret,
+                 changes=diff_fields(_secret_view(secret), {}))
     secret.delete()
+
+
+CLUSTER_FIELDS = ("name", "distro", "description")
+
+
+def cluster_save(*, form, user=None) -> Cluster:
+    """Create or update a cluster from its form, recording what changed."""
+    before = {f: form.initial.get(f) for f in CLUSTER_FIELDS} if form.instance.pk else None
+    cluster = form.save()
+    after = {f: getattr(cluster, f) for f in CLUSTER_FIELDS}
+    changes = diff_fields(before or {}, after)
+    if before is None or changes:
+        audit_record(action="update" if before else "create", object_type="cluster", object_id=cluster.pk,
+                     object_repr=cluster.name, cluster=cluster, changes=changes)
+    return cluster
+
+
+@transaction.atomic
+def cluster_delete(*, cluster: Cluster) -> None:
+    audit_record(action="delete", object_type="cluster", object_id=cluster.pk, object_repr=cluster.name,
+                 cluster=cluster, changes=diff_fields({f: getattr(cluster, f) for f in CLUSTER_FIELDS}, {}))
+    cluster.delete()

@@ -9,6 +9,8 @@ from regui.core.roles import OPERATOR, require_role
 from ..forms import ClusterForm, ImportForm
 from ..importing import ImportRefused, registries_import
 from ..models import Cluster
+from ..services import cluster_delete as cluster_delete_service
+from ..services import cluster_save
 
 
 def cluster_list(request: HttpRequest) -> HttpResponse:
@@ -20,7 +22,7 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
 def cluster_create(request: HttpRequest) -> HttpResponse:
     form = ClusterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        cluster = form.save()
+        cluster = cluster_save(form=form, user=request.user)
         messages.success(request, f"Cluster {cluster.name} created.")
         return redirect("cluster-registries", cluster.name)
     return render(request, "registries/cluster_form.html", {"form": form})
@@ -31,7 +33,7 @@ def cluster_edit(request: HttpRequest, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
     form = ClusterForm(request.POST or None, instance=cluster)
     if request.method == "POST" and form.is_valid():
-        cluster = form.save()
+        cluster = cluster_save(form=form, user=request.user)
         messages.success(request, f"Cluster {cluster.name} saved.")
         return redirect("cluster-registries", cluster.name)
     return render(request, "registries/cluster_form.html", {"form": form, "cluster": cluster})
@@ -41,7 +43,7 @@ def cluster_edit(request: HttpRequest, name: str) -> HttpResponse:
 def cluster_delete(request: HttpRequest, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
     if request.method == "POST":
-        cluster.delete()
+        cluster_delete_service(cluster=cluster)
         messages.success(request, f"Cluster {name} deleted.")
         return redirect("cluster-list")
     return render(request, "registries/cluster_delete.html", {"cluster": cluster})

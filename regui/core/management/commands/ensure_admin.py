@@ -25,7 +25,7 @@ class Command(BaseCommand):
         generated = not password
         password = password or secrets.token_urlsafe(15)
         user = User.objects.create_user(username=username, password=password)
-        user_set_role(user=user, role="admin")
+        user_set_role(user=user, role="admin", created=True)
         if generated:
             self.stdout.write(
                 f"Created admin account {username!r} with password: {password}\n"

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from regui.audit.services import audit_record
 from regui.registries.importing import ImportRefused, registries_import
 from regui.registries.models import Cluster
 
@@ -32,6 +33,9 @@ class Command(BaseCommand):
             except Exception as exc:  # ValidationError: a bad cluster name
                 raise CommandError(f"cannot create cluster {cluster!r}: {exc}") from None
             target.save()
+            audit_record(action="create", object_type="cluster", object_id=target.pk, object_repr=target.name,
+                         cluster=target, changes={"name": [None, target.name], "distro": [None, target.distro]},
+                         message="created by import_registries")
         elif distro and distro != target.distro:
             target.distro = distro
             target.save(update_fields=["distro"])

@@ -1,0 +1,295 @@
+"""Wall time of a cluster push through the real path, next to two baselines on the same nodes, same run.
+
+    .venv/bin/python bench/push.py [--nodes 30] [--runs 3] [--no-ansible] [--no-restart] [--keep]
+
+Needs root (harness nodes are network namespaces with their own sshd). Boots Django on a throw-away
+SQLite database with the filesystem broker, starts a real Celery worker (pool = core count, so the
+pool size visibly does not cap per-node parallelism; REGUI_PUSH_CONCURRENCY = node count), starts the
+nodes and registers them as agents with approved host keys. Every timed run pushes a *changed* file
+(the cluster is re-imported with another endpoint first), so every node writes.
+
+Rows:
+  floor     connect + authenticate + one exec of `true` per node, all nodes at once (plain threads)
+  bare      regui's remote program over that same one exec, from plain threads: no Celery, no database
+  regui     push_job_create -> job done (polled in the database): worker, database, results, write only
+  restart   as regui, 3 servers (one at a time) + agents, restart on (the fake systemctl is instant)
+  ansible   ansible-core `copy` module, forks = node count, OpenSSH without ControlMaster (one run)
+
+Targets: regui <= 1.5 x floor, ansible >= 10 x regui. Prints PASS/FAIL; exits 0 either way, 1 when
+something broke (130 on Ctrl-C). Everything it started is torn down, also on failure and Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import traceback
+from contextlib import ExitStack
+from pathlib import Path
+
+from _django import setup
+from _push_helpers import ANSIBLE_CORE, ansible_copy, ansible_venv, bare_push, floor, targets
+
+YAML = ('mirrors:\n  docker.io:\n    endpoint: ["https://mirror-{i}.example.com:5000"]\n'
+        'configs:\n  "mirror-{i}.example.com:5000":\n    auth: {{username: robot, password: "bench-secret-{i}"}}\n')
+TARGET_FLOOR, TARGET_ANSIBLE = 1.5, 10.0
+POLL = 0.025  # seconds between job-status reads; the exact span also comes from the job's own timestamps
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+class Bench:
+    def __init__(self, args, data: Path, stack: ExitStack) -> None:
+        self.args, self.data, self.stack = args, data, stack
+        self.variant = 0
+        self.rows: dict[str, list[dict]] = {}
+
+    # --- setup ---------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        from django.conf import settings
+
+        from regui.registries.models import Cluster
+        from tests.harness.nodes import Harness
+        from tests.procs import app_env, celery_worker
+
+        n = self.args.nodes
+        self.cluster = Cluster.objects.create(name="bench", distro="k3s")
+        self.change_render()
+        log(f"starting {n} harness nodes")
+        self.harness = Harness.create(n, sudo=False, timeout=60)
+        self.stack.callback(self.harness.destroy)
+        self.register_nodes()
+        db = settings.DATABASES["default"]["NAME"]
+        cores = os.cpu_count() or 2
+        env = app_env(self.data, DATABASE_URL=f"sqlite:///{db}", REGUI_PUSH_CONCURRENCY=str(n))
+        self.worker_log = self.data / "worker.log"
+        log(f"starting celery worker (--concurrency={cores}, REGUI_PUSH_CONCURRENCY={n})")
+        self.worker = self.stack.enter_context(celery_worker(env, self.worker_log, concurrency=cores))
+        self.cores = cores
+        self.targets = targets(self.harness)
+
+    def register_nodes(self) -> None:
+        from django.utils import timezone
+
+        from regui.inventory.models import Node
+
+        h, now = self.harness, timezone.now()
+        rows = []
+        for hn in h.nodes:
+            node = Node(cluster=self.cluster, name=f"{hn.name}-{h.id}", address=hn.address, port=hn.port,
+                        role=Node.Role.AGENT, ssh_user=h.user, credential_kind=Node.Credential.KEY,
+                        host_key_type=hn.host_key_type, host_key=hn.host_key_public,
+                        host_key_fingerprint=hn.host_key_fingerprint, host_key_approved_at=now,
+                        host_key_approved_by="bench")
+            node.seal_credential(h.client_private_key_pem)
+            rows.append(node)
+        Node.objects.bulk_create(rows)
+        self.by_address = {n.address: n for n in h.nodes}
+
+    def change_render(self) -> bytes:
+        """Re-import the cluster with another endpoint: every node's file differs from the new render."""
+        from regui.pushes.files import cluster_files
+        from regui.registries.importing import registries_import
+
+        self.variant += 1
+        registries_import(cluster=self.cluster, text=YAML.format(i=self.variant), replace=True)
+        self.cluster.refresh_from_db()
+        self.content = cluster_files(self.cluster)[0].content
+        return self.content
+
+    def check_landed(self, what: str) -> None:
+        wrong = [hn.name for hn in self.harness.nodes if hn.read(self.cluster.registries_path) != self.content]
+        if wrong:
+            raise RuntimeError(f"{what}: the new file is not on {len(wrong)} node(s): {', '.join(wrong[:5])}")
+
+    # --- measurements --------------------------------------------------------------------------------
+
+    def add(self, row: str, **values) -> dict:
+        self.rows.setdefault(row, []).append(values)
+        return values
+
+    def run_floor(self) -> None:
+        wall, per_node = floor(self.targets)
+        self.add("floor", wall=wall, node_median=statistics.median(per_node), node_max=max(per_node))
+        log(f"floor    {wall:6.2f} s")
+
+    def run_bare(self) -> None:
+        content = self.change_render()
+        wall, per_node = bare_push(self.targets, self.cluster.registries_path, content)
+        self.check_landed("bare push")
+        self.add("bare", wall=wall, node_median=statistics.median(per_node), node_max=max(per_node))
+        log(f"bare     {wall:6.2f} s")
+
+    def run_regui(self, row: str = "regui", restart: bool = False, servers: int = 0) -> None:
+        from regui.inventory.models import Node
+        from regui.pushes.models import PushJob, PushResult
+        from regui.pushes.services import push_job_create
+
+        nodes = list(self.cluster.nodes.order_by("name"))
+        roles = {n.pk: (Node.Role.SERVER if i < servers else Node.Role.AGENT) for i, n in enumerate(nodes)}
+        for role in (Node.Role.SERVER, Node.Role.AGENT):
+            Node.objects.filter(pk__in=[pk for pk, r in roles.items() if r == role]).update(role=role)
+        self.change_render()
+        active = (PushJob.Status.QUEUED, PushJob.Status.RUNNING)
+        deadline = time.monotonic() + 300
+        start = time.perf_counter()
+        job = push_job_create(cluster=self.cluster, restart=restart)
+        while PushJob.objects.filter(pk=job.pk).values_list("status", flat=True).get() in active:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"job {job.pk} not done after 300 s:\n{self.worker_tail()}")
+            time.sleep(POLL)
+        wall = time.perf_counter() - start
+        job.refresh_from_db()
+        results = list(job.results.all())
+        bad = [r for r in results if r.status != PushResult.Status.CHANGED or (restart and not r.restarted)]
+        if job.status != PushJob.Status.DONE or bad or len(results) != len(nodes):
+            detail = "\n".join(f"  {r.node_name}: {r.status} {r.message}" for r in bad[:5])
+            raise RuntimeError(f"{row}: job {job.pk} {job.status} {job.message}; {len(bad)} node(s) not "
+                               f"changed:\n{detail}\n{self.worker_tail()}")
+        self.check_landed(row)
+        self.add(row, wall=wall, **job_profile(job, results))
+        log(f"{row:8} {wall:6.2f} s  (job {job.pk}: {len(results)} x changed)")
+
+    def run_ansible(self) -> None:
+        binary = ansible_venv(log)
+        work = Path(tempfile.mkdtemp(prefix="regui-bench-ansible-"))
+        self.stack.callback(shutil.rmtree, work, True)
+        src = work / "registries.yaml"
+        src.write_bytes(self.change_render())
+        log(f"ansible  running ({ANSIBLE_CORE}, forks={self.args.nodes}) ...")
+        wall = ansible_copy(binary, self.harness, work, src, self.cluster.registries_path)
+        self.check_landed("ansible")
+        self.add("ansible", wall=wall)
+        log(f"ansible  {wall:6.2f} s")
+
+    def worker_tail(self) -> str:
+        with contextlib.suppress(OSError):
+            return "--- worker log (tail) ---\n" + self.worker_log.read_text()[-3000:]
+        return ""
+
+    # --- report --------------------------------------------------------------------------------------
+
+    def report(self) -> None:
+        best = {row: min(runs, key=lambda r: r["wall"]) for row, runs in self.rows.items()}
+        n = self.args.nodes
+        print()
+        print(f"push of a changed registries.yaml to {n} nodes; worker --concurrency={self.cores}, "
+              f"REGUI_PUSH_CONCURRENCY={n}")
+        print(f"{'':9}{'best s':>8}{'runs (s)':>26}{'node med s':>12}{'node max s':>12}{'peak nodes':>12}")
+        for row, runs in self.rows.items():
+            b = best[row]
+            walls = " ".join(f"{r['wall']:.2f}" for r in runs)
+            med = f"{b['node_median']:.2f}" if "node_median" in b else "-"
+            mx = f"{b['node_max']:.2f}" if "node_max" in b else "-"
+            peak = str(b.get("peak", "-"))
+            print(f"{row:9}{b['wall']:8.2f}{walls:>26}{med:>12}{mx:>12}{peak:>12}")
+        for row in ("regui", "restart"):
+            if row in best:
+                p = best[row]
+                print(f"\n{row} best run, from the job's timestamps (s): created->started (broker pickup) "
+                      f"{p['pickup']:.3f} | started->first node {p['setup']:.3f} | first node start->last node "
+                      f"end {p['nodes']:.3f} | last node end->job finished {p['tail']:.3f} | created->finished "
+                      f"{p['db_total']:.3f}; node start spread {p['start_spread']:.3f}")
+        print()
+        failed = False
+        if "floor" in best and "regui" in best:
+            ratio = best["regui"]["wall"] / best["floor"]["wall"]
+            ok = ratio <= TARGET_FLOOR
+            failed |= not ok
+            print(f"regui / floor   = {ratio:5.2f}  (target <= {TARGET_FLOOR})  {'PASS' if ok else 'FAIL'}")
+        if "bare" in best and "floor" in best:
+            print(f"bare / floor    = {best['bare']['wall'] / best['floor']['wall']:5.2f}  "
+                  "(regui's remote program without Celery and database; for reference)")
+        if "ansible" in best and "regui" in best:
+            ratio = best["ansible"]["wall"] / best["regui"]["wall"]
+            ok = ratio >= TARGET_ANSIBLE
+            failed |= not ok
+            print(f"ansible / regui = {ratio:5.1f}  (target >= {TARGET_ANSIBLE:g})  {'PASS' if ok else 'FAIL'}")
+        if "regui" in best:
+            peak = best["regui"]["peak"]
+            ok = peak > self.cores
+            failed |= not ok
+            print(f"peak nodes in flight = {peak} with a worker pool of {self.cores}  "
+                  f"(must exceed the pool size)  {'PASS' if ok else 'FAIL'}")
+        print(f"overall: {'FAIL' if failed else 'PASS'}")
+
+
+def job_profile(job, results) -> dict:
+    """Where a job's time went, from its own and its results' timestamps (seconds)."""
+    starts = sorted(r.started_at for r in results)
+    ends = sorted(r.finished_at for r in results)
+    events = sorted([(r.started_at, 1) for r in results] + [(r.finished_at, -1) for r in results])
+    peak = cur = 0
+    for _, step in events:
+        cur += step
+        peak = max(peak, cur)
+
+    def s(a, b) -> float:
+        return (b - a).total_seconds()
+
+    durations = [r.duration_ms / 1000 for r in results]
+    return {"pickup": s(job.created_at, job.started_at), "setup": s(job.started_at, starts[0]),
+            "nodes": s(starts[0], ends[-1]), "tail": s(ends[-1], job.finished_at),
+            "db_total": s(job.created_at, job.finished_at), "start_spread": s(starts[0], starts[-1]),
+            "node_median": statistics.median(durations), "node_max": max(durations), "peak": peak}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--nodes", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=3, help="runs of floor, bare and regui (best counts)")
+    parser.add_argument("--no-ansible", action="store_true", help="skip the Ansible baseline")
+    parser.add_argument("--no-restart", action="store_true", help="skip the push with restarts")
+    parser.add_argument("--keep", action="store_true", help="keep the data dir (database, worker log)")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("bench/push.py needs root (harness nodes are network namespaces)", file=sys.stderr)
+        return 1
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    data = setup()
+    with ExitStack() as stack:
+        if args.keep:
+            print(f"data dir kept: {data}")
+        else:
+            stack.callback(shutil.rmtree, data, True)
+        try:
+            bench = Bench(args, data, stack)
+            bench.start()
+            log("warm-up push (not timed: first task in a fresh worker process)")
+            bench.run_regui("warmup")
+            bench.rows.pop("warmup")
+            for _ in range(args.runs):  # interleaved, so drift on the machine hits every row alike
+                bench.run_floor()
+                bench.run_bare()
+                bench.run_regui()
+            if not args.no_restart:
+                for _ in range(args.runs):
+                    bench.run_regui("restart", restart=True, servers=min(3, args.nodes))
+            if not args.no_ansible:
+                bench.run_ansible()
+            bench.report()
+        except KeyboardInterrupt:
+            print("\ninterrupted; cleaning up", file=sys.stderr)
+            return 130
+        except Exception:
+            traceback.print_exc()
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Who is acting, in which request: set per request by the middleware, and by tasks for their job."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None = None
+    username: str = ""
+    request_id: str = ""
+    source_ip: str | None = None
+
+
+_NOBODY = Actor()
+_current: ContextVar[Actor] = ContextVar("regui_audit_actor", default=_NOBODY)  # noqa: B039 (frozen)
+
+
+def current() -> Actor:
+    return _current.get()
+
+
+@contextmanager
+def acting(user=None, *, request_id: str = "", source_ip: str | None = None, username: str = "") -> Iterator[Actor]:
+    actor = Actor(
+        user_id=getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None,
+        username=username or (getattr(user, "username", "") if getattr(user, "is_authenticated", False) else ""),
+        request_id=request_id or str(uuid.uuid4()),
+        source_ip=source_ip,
+    )
+    token = _current.set(actor)
+    try:
+        yield actor
+    finally:
+        _current.reset(token)
+
+
+def client_ip(request) -> str | None:
+    # Behind a proxy, REMOTE_ADDR is the proxy; trusting X-Forwarded-For is a deployment decision.
+    from django.conf import settings
+
+    if getattr(settings, "REGUI_TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class AuditMiddleware:
+    """Every request gets an id; changes it makes are recorded with it, the user and the address."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        with acting(user, source_ip=client_ip(request)) as actor:
+            request.audit_request_id = actor.request_id
+            response = self.get_response(request)
+        response["X-Request-ID"] = actor.request_id
+        return response

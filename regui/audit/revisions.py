@@ -1,0 +1,113 @@
+"""Numbered revisions of a cluster's registries, and the per-entry history of what a save changed."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from regui.registries.models import Cluster
+
+from .models import Revision
+from .services import audit_record, diff_fields
+
+
+def snapshot_of(cluster: Cluster) -> dict[str, Any]:
+    """The saved structure, secrets by id and name only (never values)."""
+    return {
+        "mirrors": [
+            {"hostname": m.hostname, "endpoints": list(m.endpoints), "rewrites": [list(r) for r in m.rewrites]}
+            for m in cluster.mirrors.all()
+        ],
+        "configs": [
+            {"hostname": c.hostname, "auth_secret_id": c.auth_secret_id,
+             "auth_secret": c.auth_secret.name if c.auth_secret else None, "tls_secret_id": c.tls_secret_id,
+             "tls_secret": c.tls_secret.name if c.tls_secret else None, "ca_bundle": c.ca_bundle,
+             "insecure_skip_verify": c.insecure_skip_verify, "ca_file": c.ca_file, "cert_file": c.cert_file,
+             "key_file": c.key_file, "empty_auth": c.empty_auth, "empty_tls": c.empty_tls}
+            for c in cluster.configs.select_related("auth_secret", "tls_secret")
+        ],
+    }
+
+
+def _entry_view(kind: str, item: dict[str, Any]) -> dict[str, Any]:
+    """What a history entry shows of a mirror or config: ids dropped, a CA bundle by its hash."""
+    view = {k: v for k, v in item.items() if k not in ("hostname", "auth_secret_id", "tls_secret_id")}
+    if kind == "config" and view.get("ca_bundle"):
+        view["ca_bundle"] = "PEM sha256:" + hashlib.sha256(view["ca_bundle"].encode()).hexdigest()[:16]
+    return view
+
+
+def record_registries_changes(cluster: Cluster, before: dict, after: dict, revision: int, message: str) -> None:
+    for kind, key in (("mirror", "mirrors"), ("registry_config", "configs")):
+        old = {i["hostname"]: _entry_view(kind, i) for i in before.get(key, [])}
+        new = {i["hostname"]: _entry_view(kind, i) for i in after.get(key, [])}
+        for host in [*old, *(h for h in new if h not in old)]:
+            if host not in new:
+                action, changes = "delete", diff_fields(old[host], {})
+            elif host not in old:
+                action, changes = "create", diff_fields({}, new[host])
+            elif old[host] != new[host]:
+                action, changes = "update", diff_fields(old[host], new[host])
+            else:
+                continue
+            audit_record(action=action, object_type=kind, object_id=host, object_repr=host, cluster=cluster,
+                         revision=revision, changes=changes, message=message)
+
+
+def revision_create(*, cluster: Cluster, number: int, message: str, snapshot: dict, user=None) -> Revision:
+    from regui.registries.selectors import cluster_render
+
+    real = cluster_render(cluster, reveal=True)
+    return Revision.objects.create(
+        cluster=cluster, number=number, message=message[:500], snapshot=snapshot,
+        author=user if getattr(user, "is_authenticated", False) else None,
+        author_name=getattr(user, "username", "") or "",
+        yaml_redacted=cluster_render(cluster), sha256=hashlib.sha256(real.encode()).hexdigest(),
+    )
+
+
+def revision_for_sha(cluster: Cluster, sha256: str) -> Revision | None:
+    if not sha256:
+        return None
+    return cluster.revisions.filter(sha256=sha256).order_by("-number").first()
+
+
+class RestoreRefused(Exception):
+    pass
+
+
+def registries_restore(*, cluster: Cluster, revision: Revision, user=None, message: str = "") -> Revision:
+    """Make a new revision whose content is `revision`'s (secrets by reference), ready to push."""
+    from regui.registries import draft as d
+    from regui.registries.models import Secret
+    from regui.registries.services import InvalidDraft, registries_save
+
+    snap = revision.snapshot or {}
+    wanted = {c.get(k) for c in snap.get("configs", []) for k in ("auth_secret_id", "tls_secret_id")} - {None}
+    existing = set(Secret.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    if missing := wanted - existing:
+        names = sorted({c.get(n) for c in snap.get("configs", []) for i, n in (("auth_secret_id", "auth_secret"),
+                        ("tls_secret_id", "tls_secret")) if c.get(i) in missing})
+        raise RestoreRefused(f"Revision {revision.number} uses deleted secret(s) {', '.join(map(str, names))}; "
+                             "recreate them or edit the registries instead.")
+    draft = d.Draft(revision=Cluster.objects.values_list("revision", flat=True).get(pk=cluster.pk),
+                    message=message or f"Restored revision {revision.number}")
+    for m in snap.get("mirrors", []):
+        draft.mirrors.append(d.MirrorBox(
+            d.new_token(), m["hostname"], [d.EndpointRow(d.new_token(), e) for e in m["endpoints"]],
+            [d.RewriteRow(d.new_token(), p, r) for p, r in m["rewrites"]]))
+    for c in snap.get("configs", []):
+        draft.configs.append(d.ConfigBox(
+            d.new_token(), c["hostname"], auth=str(c["auth_secret_id"]) if c.get("auth_secret_id") else d.AUTH_NONE,
+            tls_secret=str(c["tls_secret_id"]) if c.get("tls_secret_id") else "", ca_bundle=c.get("ca_bundle", ""),
+            insecure_skip_verify=c.get("insecure_skip_verify", False), ca_file=c.get("ca_file", ""),
+            cert_file=c.get("cert_file", ""), key_file=c.get("key_file", ""), empty_auth=c.get("empty_auth", False),
+            empty_tls=c.get("empty_tls", False)))
+    try:
+        saved = registries_save(cluster=cluster, draft=draft, user=user)
+    except InvalidDraft as exc:
+        raise RestoreRefused(f"Revision {revision.number} no longer passes the checks: {exc.errors}") from None
+    audit_record(action="restore", object_type="revision", object_id=revision.pk,
+                 object_repr=f"{cluster.name} r{revision.number}", cluster=cluster, revision=saved.revision,
+                 changes={"restored_from": [None, revision.number]}, message=draft.message)
+    return cluster.revisions.get(number=saved.revision)

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from .context import acting, client_ip
+from .services import audit_record
+
+
+def _record(request, user, action: str, username: str = "") -> None:
+    ip = client_ip(request) if request is not None else None
+    request_id = getattr(request, "audit_request_id", "")
+    with acting(user, request_id=request_id, source_ip=ip, username=username):
+        audit_record(action=action, object_type="user", object_id=getattr(user, "pk", "") or "",
+                     object_repr=username or getattr(user, "username", ""))
+
+
+@receiver(user_logged_in)
+def on_login(sender, request, user, **kwargs):
+    _record(request, user, "login")
+
+
+@receiver(user_logged_out)
+def on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        _record(request, user, "logout")
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    # Only the name that was typed: never the password Django hands the signal (already masked).
+    _record(request, None, "login_failed", username=str(credentials.get("username", ""))[:150])
