@@ -64,3 +64,14 @@ class AuditMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = actor.request_id
         return response
+
+
+@contextmanager
+def acting_as(user) -> Iterator[Actor]:
+    """Name `user` as the actor where no request did (a command, a test, a task), keeping the request id."""
+    now = current()
+    if now.user_id is not None or not getattr(user, "is_authenticated", False):
+        yield now
+        return
+    with acting(user, request_id=now.request_id, source_ip=now.source_ip) as actor:
+        yield actor

@@ -7,6 +7,7 @@ from typing import Any
 
 from regui.registries.models import Cluster
 
+from .context import acting_as
 from .models import Revision
 from .services import audit_record, diff_fields
 
@@ -78,6 +79,11 @@ class RestoreRefused(Exception):
 
 def registries_restore(*, cluster: Cluster, revision: Revision, user=None, message: str = "") -> Revision:
     """Make a new revision whose content is `revision`'s (secrets by reference), ready to push."""
+    with acting_as(user):
+        return _restore(cluster, revision, user, message)
+
+
+def _restore(cluster: Cluster, revision: Revision, user, message: str) -> Revision:
     from regui.registries import draft as d
     from regui.registries.models import Secret
     from regui.registries.services import InvalidDraft, registries_save

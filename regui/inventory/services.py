@@ -74,15 +74,15 @@ def node_approve_host_key(*, node: Node, fingerprint: str, user=None) -> None:
     cannot slip a different key in."""
     if not node.scanned_key or node.scanned_fingerprint != fingerprint:
         raise NodeError("The key shown is no longer the scanned one: scan again and check the fingerprint.")
+    previous = f"{node.host_key_type} {node.host_key_fingerprint}" if node.host_key else None
     node.host_key_type, node.host_key = node.scanned_key_type, node.scanned_key
     node.host_key_fingerprint = node.scanned_fingerprint
     node.host_key_approved_at = timezone.now()
     node.host_key_approved_by = getattr(user, "username", "") or ""
-    previous = node.host_key_fingerprint
     node.save(update_fields=["host_key_type", "host_key", "host_key_fingerprint", "host_key_approved_at",
                              "host_key_approved_by"])
     audit_record(action="approve_key", object_type="node", object_id=node.pk, object_repr=node.name, node=node,
-                 changes={"host_key": [previous or None, f"{node.host_key_type} {node.host_key_fingerprint}"]})
+                 changes={"host_key": [previous, f"{node.host_key_type} {node.host_key_fingerprint}"]})
 
 
 def node_forget_host_key(*, node: Node) -> None:
