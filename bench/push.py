@@ -185,6 +185,7 @@ class Bench:
         print()
         print(f"push of a changed registries.yaml to {n} nodes; worker --concurrency={self.cores}, "
               f"REGUI_PUSH_CONCURRENCY={n}")
+        print(f"database: {db_description()}")
         print(f"{'':9}{'best s':>8}{'runs (s)':>26}{'node med s':>12}{'node max s':>12}{'peak nodes':>12}")
         for row, runs in self.rows.items():
             b = best[row]
@@ -222,6 +223,17 @@ class Bench:
             print(f"peak nodes in flight = {peak} with a worker pool of {self.cores}  "
                   f"(must exceed the pool size)  {'PASS' if ok else 'FAIL'}")
         print(f"overall: {'FAIL' if failed else 'PASS'}")
+
+
+def db_description() -> str:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return connection.vendor
+    with connection.cursor() as c:
+        mode = c.execute("PRAGMA journal_mode").fetchone()[0]
+        sync = c.execute("PRAGMA synchronous").fetchone()[0]
+    return f"sqlite, journal_mode={mode}, synchronous={sync} (as the worker opens it)"
 
 
 def job_profile(job, results) -> dict:

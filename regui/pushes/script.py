@@ -34,29 +34,35 @@ umask 077
 changed=0
 say() { printf '%s\n' "$*"; }
 fail() { say "ERROR $*"; exit 3; }
-sha() { if [ -f "$1" ]; then sha256sum "$1" | cut -d' ' -f1; else echo -; fi; }
+# Sets $_h to the file's sha256, or "-"; no subshell of its own (a push runs on many nodes at once).
+hash_of() { _h=-; if [ -f "$1" ]; then set -- $(sha256sum "$1"); _h=$1; fi; }
 check() {
-  cur=$(sha "$1")
-  say "BEFORE $1 $cur"
-  [ "$cur" = "$2" ] || changed=1
+  hash_of "$1"
+  say "BEFORE $1 $_h"
+  eval "c$3=\$_h"
+  [ "$_h" = "$2" ] || changed=1
 }
 put() {
-  dir=$(dirname "$1")
-  if [ ! -d "$dir" ]; then mkdir -p "$dir" && chmod "$3" "$dir" || fail "cannot create $dir"; fi
+  dir=${1%/*}
+  if [ ! -d "$dir" ]; then (umask 022; mkdir -p "$dir") && chmod "$3" "$dir" || fail "cannot create $dir"; fi
   tmp="$dir/.regui-$$.tmp"
   printf '%s' "$4" | base64 -d > "$tmp" 2>/dev/null || { rm -f "$tmp"; fail "cannot write $tmp"; }
-  chmod 600 "$tmp" && chown 0:0 "$tmp" 2>/dev/null
-  [ "$(sha "$tmp")" = "$2" ] || { rm -f "$tmp"; fail "content of $tmp does not match what was sent"; }
+  chown 0:0 "$tmp" 2>/dev/null
+  hash_of "$tmp"
+  [ "$_h" = "$2" ] || { rm -f "$tmp"; fail "content of $tmp does not match what was sent"; }
   sync "$tmp" 2>/dev/null || sync
   mv -f "$tmp" "$1" || { rm -f "$tmp"; fail "cannot replace $1"; }
-  say "AFTER $1 $(sha "$1")"
+  say "AFTER $1 $_h"
 }
 backup() {
   [ -f "$1" ] || return 0
-  stamp=$(date -u +%Y%m%dT%H%M%SZ)
-  cp -p "$1" "$1.regui-backup-$stamp" && chmod 600 "$1.regui-backup-$stamp" || fail "cannot back up $1"
-  say "BACKUP $1.regui-backup-$stamp"
-  ls -1 "$1".regui-backup-* 2>/dev/null | sort -r | tail -n +KEEP | while IFS= read -r old; do rm -f "$old"; done
+  b="$1.regui-backup-$(date -u +%Y%m%dT%H%M%SZ)"
+  cp "$1" "$b" || fail "cannot back up $1"
+  say "BACKUP $b"
+  n=0; for f in "$1".regui-backup-*; do [ -e "$f" ] && n=$((n+1)); done
+  drop=$((n-KEEP))
+  # Names sort by their UTC timestamp, so the glob lists the oldest first.
+  for f in "$1".regui-backup-*; do [ $drop -gt 0 ] || break; rm -f "$f"; drop=$((drop-1)); done
 }
 """
 
@@ -69,19 +75,18 @@ def push_program(files: list[RemoteFile], *, mode: str, service: str, restart: b
                  force_restart: bool = False, wait_seconds: int = 60) -> str:
     """mode "push" writes what differs; mode "check" only reports sums (drift check)."""
     main_file = files[0]
-    lines = [_PRELUDE.replace("KEEP", str(BACKUPS_KEPT + 1))]
-    lines += [f"check {_q(f.path)} {f.sha256}" for f in files]
+    lines = [_PRELUDE.replace("KEEP", str(BACKUPS_KEPT))]
+    lines += [f"check {_q(f.path)} {f.sha256} {i}" for i, f in enumerate(files)]
     if mode == "check":
         lines.append("say RESULT checked")
         lines.append("return 0")
     else:
         lines.append("if [ $changed = 0 ]; then say 'RESULT unchanged'; else")
         # The main file goes last: TLS material is in place before the config that names it.
-        for f in files[1:] + [main_file]:
-            if f is main_file:
-                lines.append(f'  if [ "$(sha {_q(f.path)})" != {f.sha256} ]; then backup {_q(f.path)}; fi')
+        for i, f in [*list(enumerate(files))[1:], (0, main_file)]:
             payload = base64.b64encode(f.content).decode()
-            lines.append(f'  if [ "$(sha {_q(f.path)})" != {f.sha256} ]; then put {_q(f.path)} {f.sha256} '
+            backup = f"backup {_q(f.path)}; " if f is main_file else ""
+            lines.append(f'  if [ "$c{i}" != {f.sha256} ]; then {backup}put {_q(f.path)} {f.sha256} '
                          f"{f.dir_mode} '{payload}'; fi")
         lines.append("  say 'RESULT changed'")
         lines.append("fi")

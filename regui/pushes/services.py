@@ -65,7 +65,7 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
     return job
 
 
-def _finish(result: PushResult, status: str, message: str, **fields) -> None:
+def _finish(result: PushResult, status: str, message: str, *, save: bool = True, **fields) -> None:
     result.status, result.message = status, message
     result.finished_at = timezone.now()
     if result.started_at:
@@ -73,22 +73,25 @@ def _finish(result: PushResult, status: str, message: str, **fields) -> None:
     for name, value in fields.items():
         setattr(result, name, value)
     result.output = result.output[:OUTPUT_CAP]
-    result.save()
+    if save:
+        result.save()
+
+
+def _try_lock(node_id: int, job_id: int) -> bool:
+    stale = timezone.now() - timedelta(seconds=settings.REGUI_NODE_LOCK_STALE)
+    return bool(Node.objects.filter(pk=node_id).filter(
+        Q(lock_job__isnull=True) | Q(lock_at__lt=stale) | Q(lock_job=job_id)
+    ).update(lock_job=job_id, lock_at=timezone.now()))
 
 
 def _lock(node_id: int, job_id: int) -> bool:
     """Take the node for this job, waiting while another job holds it (stale locks expire)."""
     deadline = time.monotonic() + settings.REGUI_NODE_LOCK_WAIT
-    while True:
-        stale = timezone.now() - timedelta(seconds=settings.REGUI_NODE_LOCK_STALE)
-        taken = Node.objects.filter(pk=node_id).filter(
-            Q(lock_job__isnull=True) | Q(lock_at__lt=stale) | Q(lock_job=job_id)
-        ).update(lock_job=job_id, lock_at=timezone.now())
-        if taken:
-            return True
+    while not _try_lock(node_id, job_id):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.25)
+    return True
 
 
 def _unlock(node_id: int, job_id: int) -> None:
@@ -96,25 +99,34 @@ def _unlock(node_id: int, job_id: int) -> None:
 
 
 def node_push(job: PushJob, result: PushResult, files: list[RemoteFile]) -> str:
-    """Push (or check) one node and record the outcome. Returns the final status."""
+    """Push (or check) one node and record the outcome. Returns the final status.
+
+    Database writes are few and grouped (one to start, one transaction to finish): many nodes run
+    at once, and on SQLite every commit takes the database's single write lock."""
     node = Node.objects.select_related("cluster").get(pk=result.node_id)
-    result.status, result.message = R.RUNNING, "waiting until no other push works on this node"
-    result.save(update_fields=["status", "message"])
-    if not _lock(node.pk, job.pk):
-        _finish(result, R.FAILED, "Another push held this node for too long; nothing was done.")
-        return R.FAILED
+    if not _try_lock(node.pk, job.pk):
+        result.status, result.message = R.RUNNING, "waiting until no other push works on this node"
+        result.save(update_fields=["status", "message"])
+        if not _lock(node.pk, job.pk):
+            _finish(result, R.FAILED, "Another push held this node for too long; nothing was done.")
+            return R.FAILED
+        node.refresh_from_db()
     # Timed from when the node is ours, so durations and overlaps are about the node itself.
-    result.started_at, result.message = timezone.now(), ""
-    result.save(update_fields=["started_at", "message"])
-    node.refresh_from_db()
+    result.status, result.started_at, result.message = R.RUNNING, timezone.now(), ""
+    result.save(update_fields=["status", "started_at", "message"])
+    result.node_update = {}
     try:
         status = _node_push_locked(job, result, node, files)
-    finally:
+    except BaseException:
         _unlock(node.pk, job.pk)
-    audit_record(action="push_result", object_type="node", object_id=node.pk, object_repr=node.name, node=node,
-                 revision=job.revision, message=result.message,
-                 changes={"status": [None, status], "sha256": [result.sha256_before or None, result.sha256_after or None],
-                          "restarted": [None, result.restarted], "job": [None, job.pk]})
+        raise
+    with transaction.atomic():
+        result.save()
+        Node.objects.filter(pk=node.pk).update(**result.node_update, lock_job=None, lock_at=None)
+        audit_record(action="push_result", object_type="node", object_id=node.pk, object_repr=node.name, node=node,
+                     revision=job.revision, message=result.message,
+                     changes={"status": [None, status], "restarted": [None, result.restarted], "job": [None, job.pk],
+                              "sha256": [result.sha256_before or None, result.sha256_after or None]})
     return status
 
 
@@ -134,8 +146,8 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
             transport.close()
     except ssh.SSHError as exc:
         status = R.UNREACHABLE if exc.unreachable else R.FAILED
-        _record_node(node, Node.Sync.UNREACHABLE if exc.unreachable else None, str(exc))
-        _finish(result, status, str(exc))
+        _record_node(result, node, Node.Sync.UNREACHABLE if exc.unreachable else None, str(exc))
+        _finish(result, status, str(exc), save=False)
         return status
     report = parse_report(out.stdout)
     main = files[0].path
@@ -146,33 +158,34 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
     if out.status != 0 or report.error or not report.result:
         message = _failure_message(out, report, target.use_sudo)
         changed = bool(report.after)
-        _record_node(node, Node.Sync.DRIFTED if changed else None, message, sha=result.sha256_after)
-        _finish(result, R.FAILED, message, restarted=report.restarted)
+        _record_node(result, node, Node.Sync.DRIFTED if changed else None, message, sha=result.sha256_after)
+        _finish(result, R.FAILED, message, restarted=report.restarted, save=False)
         return R.FAILED
     if check:
         in_sync = all(report.before.get(f.path) == f.sha256 for f in files)
         status = R.IN_SYNC if in_sync else R.DRIFTED
         message = "matches the current render" if in_sync else _drift_message(files, report.before)
-        _record_node(node, Node.Sync.IN_SYNC if in_sync else Node.Sync.DRIFTED, message, sha=result.sha256_before)
-        _finish(result, status, message)
+        _record_node(result, node, Node.Sync.IN_SYNC if in_sync else Node.Sync.DRIFTED, message, sha=result.sha256_before)
+        _finish(result, status, message, save=False)
         return status
     changed = report.result == "changed"
     pending = changed and not job.restart
     node.restart_pending = pending or (node.restart_pending and not report.restarted)
     message = _push_message(changed, report, job.restart, node.service)
-    _record_node(node, Node.Sync.IN_SYNC, message, sha=result.sha256_after)
-    _finish(result, R.CHANGED if changed else R.UNCHANGED, message, restarted=report.restarted)
+    _record_node(result, node, Node.Sync.IN_SYNC, message, sha=result.sha256_after)
+    _finish(result, R.CHANGED if changed else R.UNCHANGED, message, restarted=report.restarted, save=False)
     return result.status
 
 
-def _record_node(node: Node, state: str | None, message: str, sha: str = "") -> None:
+def _record_node(result: PushResult, node: Node, state: str | None, message: str, sha: str = "") -> None:
+    """What the node looked like, saved with the result when the push finishes."""
     fields = {"last_checked_at": timezone.now(), "last_message": message[:2000],
               "restart_pending": node.restart_pending}
     if state:
         fields["sync_state"] = state
     if sha:
         fields["last_sha256"] = sha
-    Node.objects.filter(pk=node.pk).update(**fields)
+    result.node_update = fields
 
 
 def _failure_message(out: ssh.ExecResult, report, sudo: bool) -> str:

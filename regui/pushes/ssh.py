@@ -193,25 +193,23 @@ def run(transport: paramiko.Transport, command: str, stdin: bytes = b"", timeout
         if stdin:
             channel.sendall(stdin)
         channel.shutdown_write()
-        out, err = bytearray(), bytearray()
-        while not (channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready()):
-            if channel.recv_ready():
-                out += channel.recv(65536)
-            elif channel.recv_stderr_ready():
-                err += channel.recv_stderr(65536)
-            elif channel.closed and not channel.exit_status_ready():
-                raise EOFError("channel closed")
-            else:
-                time.sleep(0.005)
+        # Blocking reads (no polling loop): the program's stderr is small, so reading stdout to its
+        # end first cannot fill the stderr window; the watchdog bounds both.
+        out = channel.makefile("rb").read()
+        err = channel.makefile_stderr("rb").read()
         status = channel.recv_exit_status()
         channel.close()
+        if expired.is_set():
+            raise EOFError("deadline")
+        if status == -1:  # the channel closed without an exit status: the connection went away
+            raise EOFError("the connection closed before the command finished")
     except (paramiko.SSHException, EOFError, OSError) as exc:
         if expired.is_set():
             raise Unreachable(f"the node stopped answering: no result within {timeout:g} s") from None
         raise Unreachable(f"connection lost: {exc or type(exc).__name__}") from None
     finally:
         watchdog.cancel()
-    return ExecResult(status, out.decode(errors="replace"), err.decode(errors="replace"))
+    return ExecResult(status, bytes(out).decode(errors="replace"), bytes(err).decode(errors="replace"))
 
 
 def as_root(target: Target, command: str) -> str:
