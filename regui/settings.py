@@ -160,7 +160,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_queue / "processed"),
         "control_folder": str(_queue / "control"),
         "store_processed": False,
-        "polling_interval": 0.1,
+        # Listing a local directory is cheap; a push should not wait a tenth of a second to start.
+        "polling_interval": 0.02,
     }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

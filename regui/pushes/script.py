@@ -13,6 +13,7 @@ import base64
 import hashlib
 import shlex
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 BACKUPS_KEPT = 5
 
@@ -32,37 +33,48 @@ _PRELUDE = r"""
 main() {
 umask 077
 changed=0
+tmps=
 say() { printf '%s\n' "$*"; }
-fail() { say "ERROR $*"; exit 3; }
+fail() { [ -z "$tmps" ] || rm -f $tmps; say "ERROR $*"; exit 3; }
 # Sets $_h to the file's sha256, or "-"; no subshell of its own (a push runs on many nodes at once).
 hash_of() { _h=-; if [ -f "$1" ]; then set -- $(sha256sum "$1"); _h=$1; fi; }
 check() {
   hash_of "$1"
   say "BEFORE $1 $_h"
-  eval "c$3=\$_h"
   [ "$_h" = "$2" ] || changed=1
 }
-put() {
+# stage PATH SHA DIRMODE CONTENT ENCODING INDEX: write the new content beside PATH, then hash the
+# new and the current file in one sha256sum (one process instead of two).
+stage() {
   dir=${1%/*}
   if [ ! -d "$dir" ]; then (umask 022; mkdir -p "$dir") && chmod "$3" "$dir" || fail "cannot create $dir"; fi
-  tmp="$dir/.regui-$$.tmp"
-  printf '%s' "$4" | base64 -d > "$tmp" 2>/dev/null || { rm -f "$tmp"; fail "cannot write $tmp"; }
-  chown 0:0 "$tmp" 2>/dev/null
-  hash_of "$tmp"
-  [ "$_h" = "$2" ] || { rm -f "$tmp"; fail "content of $tmp does not match what was sent"; }
-  sync "$tmp" 2>/dev/null || sync
-  mv -f "$tmp" "$1" || { rm -f "$tmp"; fail "cannot replace $1"; }
-  say "AFTER $1 $_h"
+  tmp="$dir/.regui-$$-$6.tmp"
+  tmps="$tmps $tmp"
+  # printf is a shell builtin: the content reaches the file without a process (nor a command line).
+  if [ "$5" = b64 ]; then printf '%s' "$4" | base64 -d > "$tmp"; else printf '%s' "$4" > "$tmp"; fi 2>/dev/null \
+    || fail "cannot write $tmp"
+  path=$1 want=$2 idx=$6
+  set -- $(sha256sum "$tmp" "$path" 2>/dev/null)
+  [ "$1" = "$want" ] || fail "content of $tmp does not match what was sent"
+  cur=${3:--}
+  say "BEFORE $path $cur"
+  eval "c$idx=\$cur; t$idx=\$tmp"
+  [ "$cur" = "$want" ] || changed=1
 }
 backup() {
   [ -f "$1" ] || return 0
-  b="$1.regui-backup-$(date -u +%Y%m%dT%H%M%SZ)"
+  b="$1.regui-backup-STAMP"
   cp "$1" "$b" || fail "cannot back up $1"
   say "BACKUP $b"
   n=0; for f in "$1".regui-backup-*; do [ -e "$f" ] && n=$((n+1)); done
   drop=$((n-KEEP))
   # Names sort by their UTC timestamp, so the glob lists the oldest first.
   for f in "$1".regui-backup-*; do [ $drop -gt 0 ] || break; rm -f "$f"; drop=$((drop-1)); done
+}
+# place PATH TMP SHA: the staged file (already fsynced) takes PATH's name in one rename.
+place() {
+  mv -f "$2" "$1" || fail "cannot replace $1"
+  say "AFTER $1 $3"
 }
 """
 
@@ -71,23 +83,41 @@ def _q(value: str) -> str:
     return shlex.quote(value)
 
 
+def _payload(content: bytes) -> tuple[str, str]:
+    """Text goes single-quoted (no decoder process on the node); anything a shell string cannot
+    hold exactly (NUL, invalid UTF-8) goes base64-encoded."""
+    try:
+        text = content.decode()
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and "\0" not in text:
+        return shlex.quote(text) if text else "''", "raw"
+    return f"'{base64.b64encode(content).decode()}'", "b64"
+
+
 def push_program(files: list[RemoteFile], *, mode: str, service: str, restart: bool,
                  force_restart: bool = False, wait_seconds: int = 60) -> str:
     """mode "push" writes what differs; mode "check" only reports sums (drift check)."""
     main_file = files[0]
-    lines = [_PRELUDE.replace("KEEP", str(BACKUPS_KEPT))]
-    lines += [f"check {_q(f.path)} {f.sha256} {i}" for i, f in enumerate(files)]
+    # The backup's timestamp comes from here: one process less on every node.
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    lines = [_PRELUDE.replace("KEEP", str(BACKUPS_KEPT)).replace("STAMP", stamp)]
     if mode == "check":
+        lines += [f"check {_q(f.path)} {f.sha256}" for f in files]
         lines.append("say RESULT checked")
         lines.append("return 0")
     else:
-        lines.append("if [ $changed = 0 ]; then say 'RESULT unchanged'; else")
-        # The main file goes last: TLS material is in place before the config that names it.
+        for i, f in enumerate(files):
+            payload, encoding = _payload(f.content)
+            lines.append(f"stage {_q(f.path)} {f.sha256} {f.dir_mode} {payload} {encoding} {i}")
+        lines.append("if [ $changed = 0 ]; then rm -f $tmps; say 'RESULT unchanged'; else")
+        # One fsync call for every staged file, then renames: the main file last, so TLS
+        # material is in place before the config that names it.
+        lines.append("  sync $tmps 2>/dev/null || sync")
         for i, f in [*list(enumerate(files))[1:], (0, main_file)]:
-            payload = base64.b64encode(f.content).decode()
             backup = f"backup {_q(f.path)}; " if f is main_file else ""
-            lines.append(f'  if [ "$c{i}" != {f.sha256} ]; then {backup}put {_q(f.path)} {f.sha256} '
-                         f"{f.dir_mode} '{payload}'; fi")
+            lines.append(f'  if [ "$c{i}" != {f.sha256} ]; then {backup}place {_q(f.path)} "$t{i}" {f.sha256}; '
+                         f'else rm -f "$t{i}"; fi')
         lines.append("  say 'RESULT changed'")
         lines.append("fi")
         if restart:

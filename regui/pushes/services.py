@@ -25,6 +25,7 @@ from . import ssh
 from .files import RenderRefused, check_render, cluster_files
 from .models import OUTPUT_CAP, PushJob, PushResult
 from .script import RemoteFile, parse_report, push_program
+from .sink import ResultSink
 
 log = logging.getLogger(__name__)
 R = PushResult.Status
@@ -98,35 +99,49 @@ def _unlock(node_id: int, job_id: int) -> None:
     Node.objects.filter(pk=node_id, lock_job=job_id).update(lock_job=None, lock_at=None)
 
 
-def node_push(job: PushJob, result: PushResult, files: list[RemoteFile]) -> str:
+def node_push(job: PushJob, result: PushResult, files: list[RemoteFile], node: Node | None = None,
+              started: bool = False, sink: ResultSink | None = None) -> str:
     """Push (or check) one node and record the outcome. Returns the final status.
 
     Database writes are few and grouped (one to start, one transaction to finish): many nodes run
-    at once, and on SQLite every commit takes the database's single write lock."""
-    node = Node.objects.select_related("cluster").get(pk=result.node_id)
-    if not _try_lock(node.pk, job.pk):
+    at once, and on SQLite every commit takes the database's single write lock. `started` means the
+    job already locked the node and marked the result running (see `_start_all`)."""
+    node = node or Node.objects.select_related("cluster").get(pk=result.node_id)
+    if not started and not _try_lock(node.pk, job.pk):
         result.status, result.message = R.RUNNING, "waiting until no other push works on this node"
         result.save(update_fields=["status", "message"])
         if not _lock(node.pk, job.pk):
             _finish(result, R.FAILED, "Another push held this node for too long; nothing was done.")
             return R.FAILED
         node.refresh_from_db()
-    # Timed from when the node is ours, so durations and overlaps are about the node itself.
-    result.status, result.started_at, result.message = R.RUNNING, timezone.now(), ""
-    result.save(update_fields=["status", "started_at", "message"])
+    if not started:
+        # Timed from when the node is ours, so durations and overlaps are about the node itself.
+        result.status, result.started_at, result.message = R.RUNNING, timezone.now(), ""
+        result.save(update_fields=["status", "started_at", "message"])
     result.node_update = {}
     try:
         status = _node_push_locked(job, result, node, files)
     except BaseException:
         _unlock(node.pk, job.pk)
         raise
-    with transaction.atomic():
+    actor = audit_context.current()
+
+    def write() -> None:
         result.save()
         Node.objects.filter(pk=node.pk).update(**result.node_update, lock_job=None, lock_at=None)
-        audit_record(action="push_result", object_type="node", object_id=node.pk, object_repr=node.name, node=node,
-                     revision=job.revision, message=result.message,
-                     changes={"status": [None, status], "restarted": [None, result.restarted], "job": [None, job.pk],
-                              "sha256": [result.sha256_before or None, result.sha256_after or None]})
+        with audit_context.acting(None, request_id=actor.request_id, source_ip=actor.source_ip,
+                                  username=actor.username, user_id=actor.user_id):
+            audit_record(action="push_result", object_type="node", object_id=node.pk, object_repr=node.name,
+                         node=node, revision=job.revision, message=result.message,
+                         changes={"status": [None, status], "restarted": [None, result.restarted],
+                                  "job": [None, job.pk],
+                                  "sha256": [result.sha256_before or None, result.sha256_after or None]})
+
+    if sink is None:
+        with transaction.atomic():
+            write()
+    else:
+        sink.put(write)
     return status
 
 
@@ -228,6 +243,27 @@ def push_job_run(job_id: int) -> PushJob:
         return _push_job_run(job)
 
 
+def _start_all(job: PushJob, results: list[PushResult]) -> set[int]:
+    """Lock every free node and mark its result running in two statements, so that the threads
+    start SSH at once instead of queueing for the database one by one. Returns the result ids."""
+    if not results:
+        return set()
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.REGUI_NODE_LOCK_STALE)
+    ids = [r.node_id for r in results]
+    with transaction.atomic():
+        Node.objects.filter(pk__in=ids).filter(Q(lock_job__isnull=True) | Q(lock_at__lt=stale)).update(
+            lock_job=job.pk, lock_at=now)
+        mine = set(Node.objects.filter(pk__in=ids, lock_job=job.pk).values_list("pk", flat=True))
+        PushResult.objects.filter(job=job, node_id__in=mine).update(status=R.RUNNING, started_at=now)
+    started = set()
+    for r in results:
+        if r.node_id in mine:
+            r.status, r.started_at = R.RUNNING, now
+            started.add(r.pk)
+    return started
+
+
 def _push_job_run(job: PushJob) -> PushJob:
     job.status, job.started_at = PushJob.Status.RUNNING, timezone.now()
     job.save(update_fields=["status", "started_at"])
@@ -246,9 +282,11 @@ def _push_job_run(job: PushJob) -> PushJob:
     job.revision = cluster.revision
     job.save(update_fields=["sha256", "revision"])
 
-    def in_thread(result: PushResult) -> str:
+    sink = ResultSink()
+
+    def in_thread(result: PushResult, node: Node | None = None, is_started: bool = False) -> str:
         try:
-            return node_push(job, result, files)
+            return node_push(job, result, files, node=node, started=is_started, sink=sink)
         except Exception as exc:  # one node's bug must not take the others down
             log.exception("push of node %s failed", result.node_name)
             _finish(result, R.FAILED, f"internal error ({type(exc).__name__}: {exc}); see the worker log")
@@ -259,6 +297,11 @@ def _push_job_run(job: PushJob) -> PushJob:
 
     servers = [r for r in results if r.role == Node.Role.SERVER]
     agents = [r for r in results if r.role != Node.Role.SERVER]
+    nodes = Node.objects.select_related("cluster").in_bulk([r.node_id for r in results])
+    started = _start_all(job, agents)
+
+    def agent(result: PushResult) -> str:
+        return in_thread(result, nodes.get(result.node_id), result.pk in started)
 
     def server_sequence() -> None:
         for i, result in enumerate(servers):
@@ -274,10 +317,14 @@ def _push_job_run(job: PushJob) -> PushJob:
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # Each thread gets its own copy of this context, so its history entries keep the job's actor.
         futures = [pool.submit(contextvars.copy_context().run, server_sequence)] if servers else []
-        futures += [pool.submit(contextvars.copy_context().run, in_thread, r) for r in agents]
+        futures += [pool.submit(contextvars.copy_context().run, agent, r) for r in agents]
         for f in futures:
             f.result()
+    def finish_job() -> None:
+        job.status, job.finished_at = PushJob.Status.DONE, timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+
+    sink.put(finish_job)  # in the same commit as the last results
+    sink.close()
     close_old_connections()
-    job.status, job.finished_at = PushJob.Status.DONE, timezone.now()
-    job.save(update_fields=["status", "finished_at"])
     return job
