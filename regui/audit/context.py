@@ -26,9 +26,10 @@ def current() -> Actor:
 
 
 @contextmanager
-def acting(user=None, *, request_id: str = "", source_ip: str | None = None, username: str = "") -> Iterator[Actor]:
+def acting(user=None, *, request_id: str = "", source_ip: str | None = None, username: str = "",
+           user_id: int | None = None) -> Iterator[Actor]:
     actor = Actor(
-        user_id=getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None,
+        user_id=getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else user_id,
         username=username or (getattr(user, "username", "") if getattr(user, "is_authenticated", False) else ""),
         request_id=request_id or str(uuid.uuid4()),
         source_ip=source_ip,
