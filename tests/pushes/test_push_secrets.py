@@ -18,6 +18,11 @@ def test_no_secret_leaves_the_node_file(stack, nodes, push_worker, client):
     assert SECRET.encode() in h.nodes[0].read("/etc/rancher/k3s/registries.yaml"), "the test uses a real secret"
     node_key = h.client_private_key_pem.splitlines()[1]
 
+    import time
+
+    deadline = time.monotonic() + 15  # the worker stores the task result just after the job ends
+    while not TaskResult.objects.filter(status="SUCCESS").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
     task = TaskResult.objects.get()
     for text in (task.task_args, task.task_kwargs, task.result):
         assert SECRET not in (text or "") and node_key not in (text or "")
