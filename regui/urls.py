@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from regui.core import views as core
 from regui.inventory import views as inventory
@@ -37,4 +37,5 @@ urlpatterns = [
     path("secrets/<slug:name>/reveal/", secrets.secret_reveal, name="secret-reveal"),
     path("users/", core.user_list, name="user-list"),
     path("users/<int:pk>/", core.user_edit, name="user-edit"),
+    path("", include("regui.audit.urls")),
 ]

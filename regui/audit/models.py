@@ -63,7 +63,14 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-time", "-id"]
-        indexes = [models.Index(fields=["-time", "-id"], name="audit_newest_first")]
+        # The History page and each tab read newest-first within one scope: index exactly that.
+        indexes = [
+            models.Index(fields=["-time", "-id"], name="audit_newest_first"),
+            models.Index(fields=["cluster_id_ref", "-time", "-id"], name="audit_cluster_newest"),
+            models.Index(fields=["node_id_ref", "-time", "-id"], name="audit_node_newest"),
+            models.Index(fields=["secret_id_ref", "-time", "-id"], name="audit_secret_newest"),
+            models.Index(fields=["actor_name", "-time", "-id"], name="audit_actor_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M:%S} {self.actor_name or 'system'} {self.action} {self.object_type} {self.object_repr}"

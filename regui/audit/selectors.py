@@ -1,0 +1,266 @@
+"""Reads for the History pages: one set of filters builds every list (page, tabs, export).
+
+Pages are keyset pages over the `audit_newest_first` index (time, id): the cost of a page does not
+grow with the table, and no COUNT(*) runs over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import AuditEvent, Revision
+
+PAGE_SIZE = 50
+# Usernames cannot hold parentheses, so this value can never name a real account.
+SYSTEM = "(system)"
+OBJECT_TYPES = {
+    "cluster": "cluster", "mirror": "mirror", "registry_config": "registry authentication", "secret": "secret",
+    "node": "node", "user": "user", "push_job": "push", "revision": "revision",
+}
+FORM_FIELDS = ("user", "cluster", "object_type", "action", "date_from", "date_to", "request_id")
+SCOPE_FIELDS = ("cluster_id", "node_id", "secret_id")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class HistoryFilters:
+    user: str = ""
+    cluster: str = ""
+    object_type: str = ""
+    action: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    request_id: str = ""
+    # The History tabs' scope: set by the page's URL, carried as hidden fields to the export.
+    cluster_id: int | None = None
+    node_id: int | None = None
+    secret_id: int | None = None
+    # Scope fields fixed by the page's URL: left out of its links, which the URL already scopes.
+    fixed: tuple[str, ...] = field(default=(), compare=False)
+    errors: tuple[str, ...] = field(default=(), compare=False)
+
+    def params(self, *, with_fixed: bool = False) -> dict[str, str]:
+        """The non-empty filters as query parameters, in a stable order (shareable URLs)."""
+        out = {}
+        for name in FORM_FIELDS + SCOPE_FIELDS:
+            value = getattr(self, name)
+            if value not in (None, "") and (with_fixed or name not in self.fixed):
+                out[name] = value.isoformat() if isinstance(value, date) else str(value)
+        return out
+
+    def query(self, *, with_fixed: bool = False, **extra: str) -> str:
+        return urlencode({**self.params(with_fixed=with_fixed), **{k: v for k, v in extra.items() if v}})
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, name) not in (None, "") for name in FORM_FIELDS)
+
+    @property
+    def hidden_scope(self) -> dict[str, str]:
+        """Scope parameters given in the URL of the main page: kept as hidden fields of its form."""
+        return {k: v for k, v in self.params().items() if k in SCOPE_FIELDS}
+
+
+def _date(value: str, label: str, errors: list[str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(f"{label} must be a date like 2025-01-31; ignored.")
+        return None
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
+def history_filters(params: Mapping[str, str], **scope: int | None) -> HistoryFilters:
+    """Filters from GET parameters; a bad value is dropped with a message instead of failing the page."""
+    errors: list[str] = []
+
+    def text(name: str, limit: int) -> str:
+        return (params.get(name) or "").strip()[:limit]
+
+    object_type, action = text("object_type", 32), text("action", 16)
+    if object_type and object_type not in OBJECT_TYPES:
+        errors.append(f"Unknown object type {object_type!r}; ignored.")
+        object_type = ""
+    if action and action not in AuditEvent.Action.values:
+        errors.append(f"Unknown action {action!r}; ignored.")
+        action = ""
+    date_from = _date(text("date_from", 10), "From", errors)
+    date_to = _date(text("date_to", 10), "To", errors)
+    if date_from and date_to and date_to < date_from:
+        errors.append("The range ends before it starts: no entry can match.")
+    # A tab's scope comes from its URL alone: parameters can neither widen nor move it.
+    fixed = {k: v for k, v in scope.items() if v is not None}
+    ids = fixed or {name: _int(params.get(name)) for name in SCOPE_FIELDS}
+    return HistoryFilters(user=text("user", 150), cluster=text("cluster", 63), object_type=object_type,
+                          action=action, date_from=date_from, date_to=date_to, request_id=text("request_id", 36),
+                          fixed=tuple(fixed), errors=tuple(errors), **ids)
+
+
+def _day_start(day: date) -> datetime:
+    # Days are those of the configured time zone, as on the page.
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def history_queryset(f: HistoryFilters) -> QuerySet[AuditEvent]:
+    """Entries matching the filters, newest first. Every filter is on an indexed column but `cluster`
+    of a deleted cluster, which falls back to the stored name."""
+    qs = AuditEvent.objects.all()
+    if f.user:
+        qs = qs.filter(actor_name="" if f.user == SYSTEM else f.user)
+    if f.cluster:
+        from regui.registries.models import Cluster
+
+        # By id while the cluster exists: its entries from before a rename still belong to it.
+        pk = Cluster.objects.filter(name=f.cluster).values_list("pk", flat=True).first()
+        qs = qs.filter(cluster_id_ref=pk) if pk is not None else qs.filter(cluster_name=f.cluster)
+    for attr, column in (("object_type", "object_type"), ("action", "action"), ("request_id", "request_id"),
+                         ("cluster_id", "cluster_id_ref"), ("node_id", "node_id_ref"),
+                         ("secret_id", "secret_id_ref")):
+        value = getattr(f, attr)
+        if value not in (None, ""):
+            qs = qs.filter(**{column: value})
+    if f.date_from:
+        qs = qs.filter(time__gte=_day_start(f.date_from))
+    if f.date_to:
+        qs = qs.filter(time__lt=_day_start(f.date_to + timedelta(days=1)))
+    return qs.order_by("-time", "-id")
+
+
+# --- keyset pages ------------------------------------------------------------------------------
+
+
+def cursor_of(entry: AuditEvent) -> str:
+    # Whole microseconds since the epoch: exact, unlike a float timestamp.
+    return f"{(entry.time - _EPOCH) // timedelta(microseconds=1)}-{entry.pk}"
+
+
+def _parse_cursor(value: str) -> tuple[datetime, int] | None:
+    micros, _, pk = (value or "").partition("-")
+    if not (micros.isdigit() and pk.isdigit() and len(micros) < 19 and len(pk) < 19):
+        return None
+    return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
+
+
+@dataclass
+class HistoryPage:
+    entries: list[AuditEvent]
+    filters: HistoryFilters
+    older: str | None = None  # cursor for the next page down (older entries)
+    newer: str | None = None  # cursor for the page above, None on the newest page
+
+    @property
+    def is_newest(self) -> bool:
+        return self.newer is None
+
+    def older_query(self) -> str:
+        return self.filters.query(before=self.older or "")
+
+    def newer_query(self) -> str:
+        return self.filters.query(after=self.newer or "")
+
+    def newest_query(self) -> str:
+        return self.filters.query()
+
+
+def history_page(f: HistoryFilters, *, before: str = "", after: str = "", size: int = PAGE_SIZE) -> HistoryPage:
+    """One page: the newest entries, or those just older than `before`, or just newer than `after`.
+    One query; one more row than shown tells whether another page follows."""
+    qs = history_queryset(f)
+    if (key := _parse_cursor(after)) is not None:
+        t, pk = key
+        # Walk up from the cursor (ascending), then show the page newest first like every other.
+        rows = list(qs.filter(time__gte=t).exclude(time=t, id__lte=pk).order_by("time", "id")[: size + 1])
+        if len(rows) <= size:
+            # Back at the top: show the newest page itself, so it always holds the same entries.
+            return history_page(f, size=size)
+        entries = rows[:size][::-1]
+        page = HistoryPage(entries, f, older=cursor_of(entries[-1]), newer=cursor_of(entries[0]))
+    else:
+        key = _parse_cursor(before)
+        if key is not None:
+            t, pk = key
+            # `time <= t` is the index range; the exclude drops the cursor's own time-twins at or above it.
+            qs = qs.filter(time__lte=t).exclude(time=t, id__gte=pk)
+        rows = list(qs[: size + 1])
+        entries = rows[:size]
+        page = HistoryPage(entries, f, older=cursor_of(entries[-1]) if len(rows) > size else None,
+                           newer=cursor_of(entries[0]) if key is not None and entries else None)
+    for e in page.entries:
+        e.type_label = OBJECT_TYPES.get(e.object_type, e.object_type)
+    return page
+
+
+def filter_choices() -> dict[str, object]:
+    """What the filter form offers: two small queries, independent of the history's size (names of
+    deleted users and clusters can still be typed or reached from an entry's links)."""
+    from django.contrib.auth import get_user_model
+
+    from regui.registries.models import Cluster
+
+    return {
+        "users": list(get_user_model().objects.order_by("username").values_list("username", flat=True)),
+        "clusters": list(Cluster.objects.order_by("name").values_list("name", flat=True)),
+        "object_types": list(OBJECT_TYPES.items()),
+        "actions": AuditEvent.Action.choices,
+        "system": SYSTEM,
+    }
+
+
+def history_rows_for_export(f: HistoryFilters) -> Iterable[AuditEvent]:
+    # Streamed in chunks: an export of the whole history never sits in memory at once.
+    return history_queryset(f).iterator(chunk_size=2000)
+
+
+# --- revisions -----------------------------------------------------------------------------------
+
+
+@dataclass
+class RevisionRow:
+    revision: Revision
+    nodes: list[tuple[int, str]]
+    current: bool
+
+
+def revision_rows(cluster, revisions: Iterable[Revision]) -> list[RevisionRow]:
+    """Revisions with the nodes whose last-read file has each one's sha256: one query for all."""
+    from regui.inventory.models import Node
+
+    revisions = list(revisions)
+    by_sha: dict[str, list[tuple[int, str]]] = {}
+    shas = {r.sha256 for r in revisions}
+    if shas:
+        for pk, name, sha in (Node.objects.filter(cluster=cluster, last_sha256__in=shas)
+                              .order_by("name").values_list("pk", "name", "last_sha256")):
+            by_sha.setdefault(sha, []).append((pk, name))
+    return [RevisionRow(r, by_sha.get(r.sha256, []), r.number == cluster.revision) for r in revisions]
+
+
+@dataclass
+class NodeContent:
+    kind: str  # "unread" | "known" | "unknown"
+    sha256: str
+    revision: Revision | None = None
+    current: bool = False
+
+
+def node_content(node) -> NodeContent:
+    """Which revision a node's file is, by the sha256 read at its last push or drift check."""
+    from .revisions import revision_for_sha
+
+    if not node.last_sha256:
+        return NodeContent("unread", "")
+    revision = revision_for_sha(node.cluster, node.last_sha256)
+    if revision is None:
+        return NodeContent("unknown", node.last_sha256)
+    return NodeContent("known", node.last_sha256, revision, revision.number == node.cluster.revision)
