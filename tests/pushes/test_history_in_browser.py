@@ -40,7 +40,7 @@ def test_an_operator_finds_the_diff_of_a_pushed_mirror_edit_in_history(stack, no
     assert job.revision == 3 and job.results.get().status == "changed"
 
     page.goto(f"{live_server.url}/clusters/prod/")
-    page.get_by_role("link", name="History").click()
+    page.locator(".subnav").get_by_role("link", name="History").click()
     expect(page.locator("#revisions")).to_contain_text("r3")
     page.goto(f"{live_server.url}/history/")
     expect(page.locator("#history-table")).to_contain_text("edge")
