@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -48,3 +49,32 @@ def test_bin_run_serves_the_site_and_starts_a_worker(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_stopping_bin_run_stops_the_web_server_and_the_worker(tmp_path):
+    port = _free_port()
+    env = app_env(tmp_path, REGUI_LISTEN=f"127.0.0.1:{port}", REGUI_WORKER_CONCURRENCY="1")
+    assert manage(env, "migrate", "-v0").returncode == 0
+    log = tmp_path / "run.log"
+    with open(log, "w") as out:
+        # Not its own session: only bin/run gets the signal, as when `timeout` or a supervisor stops it.
+        proc = subprocess.Popen([str(ROOT / "bin" / "run")], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    pids = [int(p) for p in re.findall(r"pid (\d+)", log.read_text())]
+    assert len(pids) == 2, log.read_text()[-1500:]
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert not [p for p in pids if _alive(p)], "children left running"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "zombie" not in f.read().lower()
+    except FileNotFoundError:
+        return False
