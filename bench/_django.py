@@ -28,3 +28,16 @@ def setup() -> Path:
 
     call_command("migrate", verbosity=0)
     return data
+
+
+def best(fn, runs: int) -> tuple[float, float]:
+    """(fastest, median) seconds of `runs` calls."""
+    import statistics
+    import time
+
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times), statistics.median(times)

@@ -8,12 +8,12 @@ same with 0 and 100,000 entries) and the first page under 10x the empty page's t
 from __future__ import annotations
 
 import random
-import statistics
 import sys
 import time
 from contextlib import contextmanager
 from datetime import timedelta
 
+from _django import best as _best
 from _django import setup
 
 ENTRIES = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
@@ -22,12 +22,7 @@ RUNS = 15
 
 
 def best(fn, runs: int = RUNS) -> tuple[float, float]:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times), statistics.median(times)
+    return _best(fn, runs)
 
 
 @contextmanager

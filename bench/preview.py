@@ -6,10 +6,7 @@ the SQL query count (target: constant, <= 15, whatever the size).
 
 from __future__ import annotations
 
-import statistics
-import time
-
-from _django import setup
+from _django import best, setup
 
 
 def build(n: int):
@@ -70,15 +67,6 @@ def plain(cluster) -> dict:
                                  "tls": {"insecure_skip_verify": c.insecure_skip_verify}}
                     for c in cluster.configs.select_related("auth_secret")},
     }
-
-
-def best(fn, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times), statistics.median(times)
 
 
 def measure(n: int) -> None:

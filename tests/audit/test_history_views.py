@@ -15,6 +15,7 @@ from regui.audit.context import acting
 from regui.audit.models import AuditEvent
 from regui.audit.services import audit_record
 from regui.registries.models import Cluster, Secret
+from tests.audit.helpers import edit_endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -23,16 +24,6 @@ YAML = (f'mirrors:\n  docker.io:\n    endpoint: ["https://a.example.com"]\n'
         f'configs:\n  "a.example.com":\n    auth: {{username: robot, password: "{PW}"}}\n')
 
 
-def edit_endpoint(cluster: Cluster, url: str, user, message: str = "") -> None:
-    from regui.registries.selectors import draft_from_cluster
-    from regui.registries.services import registries_save
-
-    cluster.refresh_from_db()
-    draft = draft_from_cluster(cluster)
-    draft.mirrors[0].endpoints[0].url = url
-    draft.message = message
-    with acting(user):
-        registries_save(cluster=cluster, draft=draft, user=user)
 
 
 @pytest.fixture

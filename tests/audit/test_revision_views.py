@@ -10,22 +10,13 @@ from regui.audit.context import acting
 from regui.audit.models import Revision
 from regui.inventory.models import Node
 from regui.registries.models import Cluster, Secret
+from tests.audit.helpers import edit_endpoint
 
 pytestmark = pytest.mark.django_db
 
 PW = "Rev1sion-Secret-Pw-77"
 
 
-def set_endpoint(cluster: Cluster, url: str, user=None, message: str = "") -> None:
-    from regui.registries.selectors import draft_from_cluster
-    from regui.registries.services import registries_save
-
-    cluster.refresh_from_db()
-    draft = draft_from_cluster(cluster)
-    draft.mirrors[0].endpoints[0].url = url
-    draft.message = message
-    with acting(user):
-        registries_save(cluster=cluster, draft=draft, user=user)
 
 
 @pytest.fixture
@@ -38,8 +29,8 @@ def revised(make_user, cluster):
             f'configs:\n  "one.example.com":\n    auth: {{username: robot, password: "{PW}"}}\n')
     with acting(ada):
         registries_import(cluster=cluster, text=yaml, replace=True, user=ada, message="first import")
-    set_endpoint(cluster, "https://two.example.com", ada, "second")
-    set_endpoint(cluster, "https://three.example.com", ada, "third")
+    edit_endpoint(cluster, "https://two.example.com", ada, "second")
+    edit_endpoint(cluster, "https://three.example.com", ada, "third")
     cluster.refresh_from_db()
     return cluster
 

@@ -55,6 +55,18 @@ def test_an_operator_configures_registries_like_in_rancher(logged_in, live_serve
     assert PASSWORD not in page.locator("#preview").inner_html()
     assert page.evaluate("window.__noReload") == "still here", "the preview must not reload the page"
 
+    # What K3s will make of it, live in the other tabs.
+    page.locator("label[for=tab-hosts]").click()
+    expect(page.locator("#preview-hosts")).to_contain_text('[host."https://mirror.example.com:5000/v2"]')
+    page.locator("label[for=tab-explain]").click()
+    page.fill("#explain-image", "rancher/pause:3.6")
+    expect(page.locator("#preview-explain")).to_contain_text(
+        "https://mirror.example.com:5000/v2/mirrorproject/rancher-images/pause/manifests/3.6?ns=docker.io")
+    page.locator("label[for=tab-lint]").click()
+    expect(page.locator("#preview-lint")).to_contain_text("restart-required")
+    assert PASSWORD not in page.inner_text("body")
+    page.locator("label[for=tab-yaml]").click()
+
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".msg.success")).to_contain_text("saved")
     page.reload()

@@ -17,7 +17,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 def data(**extra):
     d = {
-        "revision": "0", "_action": "preview", "mirror": ["m1"], "m1-hostname": "docker.io",
+        "revision": "0", "_action": "insight", "mirror": ["m1"], "m1-hostname": "docker.io",
         "m1-endpoint": ["e1"], "e1-url": "https://mirror.example.com:5000",
         "m1-rewrite": ["r1"], "r1-pattern": "^rancher/(.*)", "r1-replacement": "mirrorproject/$1",
         "config": ["c1"], "c1-hostname": "mirror.example.com:5000", "c1-auth": "create-basic",
