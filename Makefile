@@ -61,7 +61,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 
 bench: install-dev
-	for b in bench/*.py; do echo "== $$b"; REGUI_ENV_FILE= $(BIN)/python $$b || exit 1; done
+	for b in bench/[!_]*.py; do echo "== $$b"; REGUI_ENV_FILE= $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) var/staticfiles
