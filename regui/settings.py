@@ -164,6 +164,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.02,
     }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
+# Installs sharing one Redis each need their own queue, or one's worker takes the other's tasks
+# and writes their results to the wrong database.
+CELERY_TASK_DEFAULT_QUEUE = env.str("REGUI_CELERY_QUEUE", default="celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -48,7 +48,9 @@ def test_a_worker_answers_on_redis_with_postgresql(tmp_path, postgres_database):
         redis.Redis.from_url(broker, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         require(False, f"Redis at {broker}: {exc}")
-    env = app_env(tmp_path, DATABASE_URL=postgres_database, CELERY_BROKER_URL=broker)
+    # Its own queue: the session's push worker listens on the same Redis database.
+    env = app_env(tmp_path, DATABASE_URL=postgres_database, CELERY_BROKER_URL=broker,
+                  REGUI_CELERY_QUEUE=f"regui-test-{uuid.uuid4().hex[:8]}")
     migrated = manage(env, "migrate", "-v0")
     assert migrated.returncode == 0, migrated.stderr
     with celery_worker(env, tmp_path / "worker.log"):

@@ -32,7 +32,7 @@ def push_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """One real `celery worker` for the session, on this run's broker and test database."""
     from django.conf import settings
 
-    extra = {"DATABASE_URL": _database_url(), **FAST}
+    extra = {"DATABASE_URL": _database_url(), "REGUI_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE, **FAST}
     if os.environ.get("CELERY_BROKER_URL"):
         extra["CELERY_BROKER_URL"] = os.environ["CELERY_BROKER_URL"]
     env = app_env(settings.DATA_DIR, **extra)
