@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from regui.k3s import generate_hosts, lint
 from regui.registries.models import Cluster
-from regui.registries.render import tls_dir
-from regui.registries.selectors import cluster_render
+from regui.registries.selectors import cluster_payload, cluster_render
 
 from .script import RemoteFile
 
@@ -16,17 +15,9 @@ class RenderRefused(Exception):
 
 def cluster_files(cluster: Cluster) -> list[RemoteFile]:
     """registries.yaml first, then the CA bundles and client certificates it refers to."""
-    text = cluster_render(cluster, reveal=True)
-    files = [RemoteFile(cluster.registries_path, text.encode(), dir_mode="0755")]
-    for config in cluster.configs.select_related("tls_secret"):
-        base = tls_dir(cluster.distro, config.hostname)
-        if config.ca_bundle:
-            files.append(RemoteFile(f"{base}/ca.crt", config.ca_bundle.strip().encode() + b"\n"))
-        if config.tls_secret is not None:
-            secret = config.tls_secret
-            files.append(RemoteFile(f"{base}/tls.crt", secret.certificate.encode()))
-            files.append(RemoteFile(f"{base}/tls.key", secret.unseal().get("private_key", "").encode()))
-    return files
+    text, tls = cluster_payload(cluster)
+    return [RemoteFile(cluster.registries_path, text.encode(), dir_mode="0755"),
+            *(RemoteFile(f.path, f.content()) for f in tls)]
 
 
 def check_render(cluster: Cluster) -> str:

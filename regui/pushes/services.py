@@ -304,14 +304,16 @@ def _push_job_run(job: PushJob) -> PushJob:
         return in_thread(result, nodes.get(result.node_id), result.pk in started)
 
     def server_sequence() -> None:
-        for i, result in enumerate(servers):
-            if in_thread(result) == R.FAILED and job.restart and job.kind == PushJob.Kind.PUSH:
-                for later in servers[i + 1:]:
-                    _finish(later, R.SKIPPED, f"skipped: server {result.node_name} failed, and servers restart "
-                                              "one at a time to protect etcd quorum")
-                return
-        if threading.current_thread() is not threading.main_thread():
-            connection.close()
+        try:
+            for i, result in enumerate(servers):
+                if in_thread(result) == R.FAILED and job.restart and job.kind == PushJob.Kind.PUSH:
+                    for later in servers[i + 1:]:
+                        _finish(later, R.SKIPPED, f"skipped: server {result.node_name} failed, and servers "
+                                                  "restart one at a time to protect etcd quorum")
+                    return
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                connection.close()
 
     workers = max(1, min(settings.REGUI_PUSH_CONCURRENCY, len(agents)) + (1 if servers else 0))
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -320,6 +322,7 @@ def _push_job_run(job: PushJob) -> PushJob:
         futures += [pool.submit(contextvars.copy_context().run, agent, r) for r in agents]
         for f in futures:
             f.result()
+
     def finish_job() -> None:
         job.status, job.finished_at = PushJob.Status.DONE, timezone.now()
         job.save(update_fields=["status", "finished_at"])

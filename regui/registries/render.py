@@ -5,7 +5,7 @@ Deterministic: the same data always gives the same bytes, so a push can compare 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .yamltext import scalar
 
@@ -49,8 +49,6 @@ class ConfigSpec:
 class RegistriesSpec:
     mirrors: tuple[MirrorSpec, ...] = ()
     configs: tuple[ConfigSpec, ...] = ()
-    # File each TLS secret's material must be written to on the node: path -> (secret name, field).
-    files: tuple[tuple[str, str, str], ...] = field(default=())
 
 
 def tls_dir(distro: str, host: str) -> str:

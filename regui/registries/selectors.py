@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 from .draft import (
     AUTH_CREATE_BASIC,
@@ -86,23 +87,40 @@ def _auth_spec(box: ConfigBox, secrets: Mapping[int, Secret], reveal: bool) -> A
     )
 
 
-def _tls_spec(box: ConfigBox, distro: str, secrets: Mapping[int, Secret]) -> tuple[TLSSpec | None, list]:
+@dataclass(frozen=True)
+class TLSFile:
+    """TLS material regui owns, at the path the render names; `content` is only called to push it."""
+
+    path: str
+    description: str
+    content: Callable[[], bytes]
+
+
+def _tls_spec(box: ConfigBox, distro: str, secrets: Mapping[int, Secret]) -> tuple[TLSSpec | None, list[TLSFile]]:
+    """The config's `tls` block and the files it refers to: the one place that decides where
+    TLS material lives on a node."""
     owned = tls_dir(distro, box.hostname)
-    files: list[tuple[str, str]] = []
+    files: list[TLSFile] = []
     ca_file, cert_file, key_file = box.ca_file, box.cert_file, box.key_file
     if box.ca_bundle:
         ca_file = f"{owned}/ca.crt"
-        files.append((ca_file, f"CA Cert Bundle of {box.hostname}"))
+        bundle = box.ca_bundle.strip().encode() + b"\n"
+        files.append(TLSFile(ca_file, f"CA Cert Bundle of {box.hostname}", lambda: bundle))
     secret = secrets.get(int(box.tls_secret)) if box.tls_secret.isdigit() else None
     if secret is not None:
         cert_file, key_file = f"{owned}/tls.crt", f"{owned}/tls.key"
-        files += [(cert_file, f"certificate of secret {secret.name}"), (key_file, f"private key of secret {secret.name}")]
+        files += [
+            TLSFile(cert_file, f"certificate of secret {secret.name}", lambda: secret.certificate.encode()),
+            TLSFile(key_file, f"private key of secret {secret.name}",
+                    lambda: secret.unseal().get("private_key", "").encode()),
+        ]
     if not (ca_file or cert_file or key_file or box.insecure_skip_verify or box.empty_tls):
         return None, files
     return TLSSpec(ca_file, cert_file, key_file, box.insecure_skip_verify), files
 
 
-def draft_spec(draft: Draft, *, distro: str, secrets: Mapping[int, Secret], reveal: bool) -> RegistriesSpec:
+def draft_spec(draft: Draft, *, distro: str, secrets: Mapping[int, Secret],
+               reveal: bool) -> tuple[RegistriesSpec, list[TLSFile]]:
     mirrors = tuple(
         MirrorSpec(
             host=m.hostname,
@@ -116,7 +134,7 @@ def draft_spec(draft: Draft, *, distro: str, secrets: Mapping[int, Secret], reve
         tls, box_files = _tls_spec(box, distro, secrets)
         files += box_files
         configs.append(ConfigSpec(host=box.hostname, auth=_auth_spec(box, secrets, reveal), tls=tls))
-    return RegistriesSpec(mirrors=mirrors, configs=tuple(configs), files=tuple((p, d, "") for p, d in files))
+    return RegistriesSpec(mirrors=mirrors, configs=tuple(configs)), files
 
 
 def secrets_by_id(ids: Iterable[str]) -> dict[int, Secret]:
@@ -130,9 +148,18 @@ def draft_secret_ids(draft: Draft) -> list[str]:
 
 def draft_render(draft: Draft, *, distro: str, reveal: bool = False) -> str:
     secrets = secrets_by_id(draft_secret_ids(draft))
-    return render_yaml(draft_spec(draft, distro=distro, secrets=secrets, reveal=reveal), redact=not reveal)
+    spec, _ = draft_spec(draft, distro=distro, secrets=secrets, reveal=reveal)
+    return render_yaml(spec, redact=not reveal)
 
 
 def cluster_render(cluster: Cluster, *, reveal: bool = False) -> str:
     """The bytes of the cluster's registries.yaml; `reveal=False` gives the redacted preview."""
     return draft_render(draft_from_cluster(cluster), distro=cluster.distro, reveal=reveal)
+
+
+def cluster_payload(cluster: Cluster) -> tuple[str, list[TLSFile]]:
+    """The real registries.yaml and the TLS files it names, from one read of the cluster."""
+    draft = draft_from_cluster(cluster)
+    secrets = secrets_by_id(draft_secret_ids(draft))
+    spec, files = draft_spec(draft, distro=cluster.distro, secrets=secrets, reveal=True)
+    return render_yaml(spec, redact=False), files
