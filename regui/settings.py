@@ -161,7 +161,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_queue / "control"),
         "store_processed": False,
         # Listing a local directory is cheap; a push should not wait a tenth of a second to start.
-        "polling_interval": 0.02,
+        "polling_interval": 0.01,
     }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="django-db")
 # Installs sharing one Redis each need their own queue, or one's worker takes the other's tasks

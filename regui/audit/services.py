@@ -26,12 +26,13 @@ def diff_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list
     return {k: [_plain(before.get(k)), _plain(after.get(k))] for k in keys if before.get(k) != after.get(k)}
 
 
-def audit_record(*, action: str, object_type: str, object_id: Any = "", object_repr: str = "",
-                 cluster=None, node=None, secret=None, revision: int | None = None,
-                 changes: dict | None = None, message: str = "") -> AuditEvent:
+def audit_event(*, action: str, object_type: str, object_id: Any = "", object_repr: str = "",
+                cluster=None, node=None, secret=None, revision: int | None = None,
+                changes: dict | None = None, message: str = "") -> AuditEvent:
+    """An unsaved entry for the current actor (for bulk writes); `audit_record` saves one."""
     actor = current()
     cluster = cluster or getattr(node, "cluster", None)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor_id=actor.user_id, actor_name=actor.username, request_id=actor.request_id,
         source_ip=actor.source_ip, action=action, object_type=object_type, object_id=str(object_id or ""),
         object_repr=str(object_repr)[:300], cluster_id_ref=getattr(cluster, "pk", None),
@@ -39,3 +40,9 @@ def audit_record(*, action: str, object_type: str, object_id: Any = "", object_r
         secret_id_ref=getattr(secret, "pk", None), revision=revision, changes=changes or {},
         message=(message or "")[:500],
     )
+
+
+def audit_record(**kwargs: Any) -> AuditEvent:
+    event = audit_event(**kwargs)
+    event.save()
+    return event

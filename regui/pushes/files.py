@@ -13,16 +13,23 @@ class RenderRefused(Exception):
     """The render must not reach a node (K3s would refuse it, or it is empty or invalid)."""
 
 
-def cluster_files(cluster: Cluster) -> list[RemoteFile]:
-    """registries.yaml first, then the CA bundles and client certificates it refers to."""
-    text, tls = cluster_payload(cluster)
+def cluster_files(cluster: Cluster, *, check: bool = False) -> list[RemoteFile]:
+    """registries.yaml first, then the CA bundles and client certificates it refers to.
+    `check` refuses (RenderRefused) what must not be pushed, judged on the redacted render so that
+    no message can quote a secret."""
+    redacted, text, tls = cluster_payload(cluster)
+    if check:
+        _check(cluster, redacted)
     return [RemoteFile(cluster.registries_path, text.encode(), dir_mode="0755"),
             *(RemoteFile(f.path, f.content()) for f in tls)]
 
 
 def check_render(cluster: Cluster) -> str:
     """The redacted render, once it is known to be safe to push; else RenderRefused with why."""
-    text = cluster_render(cluster)
+    return _check(cluster, cluster_render(cluster))
+
+
+def _check(cluster: Cluster, text: str) -> str:
     if not cluster.mirrors.exists() and not cluster.configs.exists():
         raise RenderRefused("The cluster has no mirrors and no registry authentication: an empty file is never "
                             "pushed (it would silently drop whatever the nodes have).")

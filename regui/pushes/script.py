@@ -64,7 +64,9 @@ stage() {
 backup() {
   [ -f "$1" ] || return 0
   b="$1.regui-backup-STAMP"
-  cp "$1" "$b" || fail "cannot back up $1"
+  # A hard link is the backup: the old file is never written again (its replacement is renamed
+  # over the name), and a link costs no copy. cp where links are not possible.
+  ln "$1" "$b" 2>/dev/null || cp "$1" "$b" || fail "cannot back up $1"
   say "BACKUP $b"
   n=0; for f in "$1".regui-backup-*; do [ -e "$f" ] && n=$((n+1)); done
   drop=$((n-KEEP))

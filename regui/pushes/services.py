@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from regui.audit import context as audit_context
-from regui.audit.services import audit_record
+from regui.audit.services import audit_event, audit_record
 from regui.inventory.models import Node
 from regui.inventory.services import node_target
 from regui.registries.models import Cluster
@@ -25,7 +25,7 @@ from . import ssh
 from .files import RenderRefused, check_render, cluster_files
 from .models import OUTPUT_CAP, PushJob, PushResult
 from .script import RemoteFile, parse_report, push_program
-from .sink import ResultSink
+from .sink import NodeOutcome, ResultSink, outcomes_write
 
 log = logging.getLogger(__name__)
 R = PushResult.Status
@@ -124,24 +124,18 @@ def node_push(job: PushJob, result: PushResult, files: list[RemoteFile], node: N
     except BaseException:
         _unlock(node.pk, job.pk)
         raise
-    actor = audit_context.current()
-
-    def write() -> None:
-        result.save()
-        Node.objects.filter(pk=node.pk).update(**result.node_update, lock_job=None, lock_at=None)
-        with audit_context.acting(None, request_id=actor.request_id, source_ip=actor.source_ip,
-                                  username=actor.username, user_id=actor.user_id):
-            audit_record(action="push_result", object_type="node", object_id=node.pk, object_repr=node.name,
-                         node=node, revision=job.revision, message=result.message,
-                         changes={"status": [None, status], "restarted": [None, result.restarted],
-                                  "job": [None, job.pk],
-                                  "sha256": [result.sha256_before or None, result.sha256_after or None]})
-
+    # Built here, in the node's thread, so the entry carries the job starter as its actor.
+    event = audit_event(action="push_result", object_type="node", object_id=node.pk, object_repr=node.name,
+                        node=node, revision=job.revision, message=result.message,
+                        changes={"status": [None, status], "restarted": [None, result.restarted],
+                                 "job": [None, job.pk],
+                                 "sha256": [result.sha256_before or None, result.sha256_after or None]})
+    outcome = NodeOutcome(result, node, result.node_update, event)
     if sink is None:
         with transaction.atomic():
-            write()
+            outcomes_write([outcome])
     else:
-        sink.put(write)
+        sink.put(outcome)
     return status
 
 
@@ -265,22 +259,21 @@ def _start_all(job: PushJob, results: list[PushResult]) -> set[int]:
 
 
 def _push_job_run(job: PushJob) -> PushJob:
-    job.status, job.started_at = PushJob.Status.RUNNING, timezone.now()
-    job.save(update_fields=["status", "started_at"])
+    job.started_at = timezone.now()
     cluster = job.cluster
     results = list(job.results.filter(status=R.PENDING))
     try:
-        if job.kind == PushJob.Kind.PUSH:
-            check_render(cluster)
-        files = cluster_files(cluster)
+        # Checked again here: the cluster may have changed since the job was queued.
+        files = cluster_files(cluster, check=job.kind == PushJob.Kind.PUSH)
     except RenderRefused as exc:
         job.results.filter(status=R.PENDING).update(status=R.SKIPPED, message=str(exc))
         job.status, job.message, job.finished_at = PushJob.Status.REFUSED, str(exc), timezone.now()
-        job.save(update_fields=["status", "message", "finished_at"])
+        job.save(update_fields=["status", "message", "started_at", "finished_at"])
         return job
+    job.status = PushJob.Status.RUNNING
     job.sha256 = hashlib.sha256(files[0].content).hexdigest()
     job.revision = cluster.revision
-    job.save(update_fields=["sha256", "revision"])
+    job.save(update_fields=["status", "started_at", "sha256", "revision"])
 
     sink = ResultSink()
 

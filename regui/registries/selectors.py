@@ -157,9 +157,10 @@ def cluster_render(cluster: Cluster, *, reveal: bool = False) -> str:
     return draft_render(draft_from_cluster(cluster), distro=cluster.distro, reveal=reveal)
 
 
-def cluster_payload(cluster: Cluster) -> tuple[str, list[TLSFile]]:
-    """The real registries.yaml and the TLS files it names, from one read of the cluster."""
+def cluster_payload(cluster: Cluster) -> tuple[str, str, list[TLSFile]]:
+    """(redacted render, real render, TLS files it names) from one read of the cluster."""
     draft = draft_from_cluster(cluster)
     secrets = secrets_by_id(draft_secret_ids(draft))
+    redacted, _ = draft_spec(draft, distro=cluster.distro, secrets=secrets, reveal=False)
     spec, files = draft_spec(draft, distro=cluster.distro, secrets=secrets, reveal=True)
-    return render_yaml(spec, redact=False), files
+    return render_yaml(redacted, redact=True), render_yaml(spec, redact=False), files

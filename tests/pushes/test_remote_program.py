@@ -68,8 +68,9 @@ def test_it_keeps_five_timestamped_0600_backups(node):
                 b.rename(b.with_name(b.name + f"-{i}"))
         assert node(push_program(fs, mode="push", service="k3s", restart=False)).returncode == 0
     backups = sorted(main.parent.glob("registries.yaml.regui-backup-*"))
-    assert 1 <= len(backups) <= 5
+    assert [b.read_bytes() for b in backups] == [f"# version {i}\n".encode() for i in range(1, 6)]
     assert all(stat.S_IMODE(b.stat().st_mode) == 0o600 for b in backups)
+    assert main.read_bytes() == b"# version 6\n"
 
 
 def test_write_only_does_not_restart(node):
