@@ -10,7 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def setup() -> Path:
+def setup(database_url: str = "", broker_url: str = "") -> Path:
+    """Django on a throw-away SQLite database and the filesystem broker; or, given a PostgreSQL
+    server URL, on a database created for this run (dropped by `teardown`) and the given broker."""
     sys.path.insert(0, str(ROOT))
     data = Path(tempfile.mkdtemp(prefix="regui-bench-"))
     os.environ.update({"REGUI_ENV_FILE": "", "REGUI_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE": "regui.settings"})
@@ -21,6 +23,11 @@ def setup() -> Path:
         os.environ["REGUI_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("CELERY_BROKER_URL", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = _create_database(database_url)
+    if broker_url:
+        os.environ["CELERY_BROKER_URL"] = broker_url
+        os.environ["REGUI_CELERY_QUEUE"] = f"regui-bench-{os.getpid()}"
     import django
 
     django.setup()
@@ -28,6 +35,34 @@ def setup() -> Path:
 
     call_command("migrate", verbosity=0)
     return data
+
+
+_created: list[tuple[str, str]] = []
+
+
+def _create_database(server_url: str) -> str:
+    import uuid
+
+    import psycopg
+
+    name = f"regui_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    _created.append((server_url, name))
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def teardown() -> None:
+    """Drop the databases `setup` created (after Django's own connections are closed)."""
+    from django.db import connections
+
+    connections.close_all()
+    import psycopg
+
+    while _created:
+        server_url, name = _created.pop()
+        with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def best(fn, runs: int) -> tuple[float, float]:

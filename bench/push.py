@@ -1,9 +1,10 @@
 """Wall time of a cluster push through the real path, next to two baselines on the same nodes, same run.
 
-    .venv/bin/python bench/push.py [--nodes 30] [--runs 3] [--no-ansible] [--no-restart] [--keep]
+    .venv/bin/python bench/push.py [--nodes 30] [--runs 5] [--no-ansible] [--no-restart] [--keep] [--production]
 
 Needs root (harness nodes are network namespaces with their own sshd). Boots Django on a throw-away
-SQLite database with the filesystem broker, starts a real Celery worker (pool = core count, so the
+SQLite database with the filesystem broker (or, with --production, a throw-away PostgreSQL database
+and Redis: REGUI_BENCH_DATABASE_URL / REGUI_BENCH_BROKER_URL, default this machine's), starts a real Celery worker (pool = core count, so the
 pool size visibly does not cap per-node parallelism; REGUI_PUSH_CONCURRENCY = node count), starts the
 nodes and registers them as agents with approved host keys. Every timed run pushes a *changed* file
 (the cluster is re-imported with another endpoint first), so every node writes.
@@ -15,7 +16,8 @@ Rows:
   restart   as regui, 3 servers (one at a time) + agents, restart on (the fake systemctl is instant)
   ansible   ansible-core `copy` module, forks = node count, OpenSSH without ControlMaster (one run)
 
-Targets: regui <= 1.5 x floor, ansible >= 10 x regui. Prints PASS/FAIL; exits 0 either way, 1 when
+regui / floor is judged on both the best runs and the medians (the runs are interleaved, so drift
+on the machine hits every row alike). Targets: regui <= 1.5 x floor, ansible >= 10 x regui. Prints PASS/FAIL; exits 0 either way, 1 when
 something broke (130 on Ctrl-C). Everything it started is torn down, also on failure and Ctrl-C.
 """
 
@@ -34,7 +36,7 @@ import traceback
 from contextlib import ExitStack
 from pathlib import Path
 
-from _django import setup
+from _django import setup, teardown
 from _push_helpers import ANSIBLE_CORE, ansible_copy, ansible_venv, bare_push, floor, targets
 
 YAML = ('mirrors:\n  docker.io:\n    endpoint: ["https://mirror-{i}.example.com:5000"]\n'
@@ -69,9 +71,10 @@ class Bench:
         self.harness = Harness.create(n, sudo=False, timeout=60)
         self.stack.callback(self.harness.destroy)
         self.register_nodes()
-        db = settings.DATABASES["default"]["NAME"]
+        db = os.environ.get("DATABASE_URL") or f"sqlite:///{settings.DATABASES['default']['NAME']}"
         cores = os.cpu_count() or 2
-        env = app_env(self.data, DATABASE_URL=f"sqlite:///{db}", REGUI_PUSH_CONCURRENCY=str(n))
+        extra = {k: os.environ[k] for k in ("CELERY_BROKER_URL", "REGUI_CELERY_QUEUE") if k in os.environ}
+        env = app_env(self.data, DATABASE_URL=db, REGUI_PUSH_CONCURRENCY=str(n), **extra)
         self.worker_log = self.data / "worker.log"
         log(f"starting celery worker (--concurrency={cores}, REGUI_PUSH_CONCURRENCY={n})")
         self.worker = self.stack.enter_context(celery_worker(env, self.worker_log, concurrency=cores))
@@ -149,7 +152,10 @@ class Bench:
         # A raw read: an ORM query every few milliseconds would take CPU from the push it times.
         sql = f"SELECT status FROM {PushJob._meta.db_table} WHERE id = %s"
         with connection.cursor() as cursor:
-            while cursor.execute(sql, [job.pk]) and cursor.fetchone()[0] in active:
+            while True:
+                cursor.execute(sql, [job.pk])
+                if cursor.fetchone()[0] not in active:
+                    break
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"job {job.pk} not done after 300 s:\n{self.worker_tail()}")
                 time.sleep(POLL)
@@ -213,9 +219,12 @@ class Bench:
         failed = False
         if "floor" in best and "regui" in best:
             ratio = best["regui"]["wall"] / best["floor"]["wall"]
-            ok = ratio <= TARGET_FLOOR
+            med = (statistics.median(r["wall"] for r in self.rows["regui"])
+                   / statistics.median(r["wall"] for r in self.rows["floor"]))
+            ok = max(ratio, med) <= TARGET_FLOOR  # both, so one lucky floor run cannot decide it
             failed |= not ok
-            print(f"regui / floor   = {ratio:5.2f}  (target <= {TARGET_FLOOR})  {'PASS' if ok else 'FAIL'}")
+            print(f"regui / floor   = {ratio:5.2f} best, {med:5.2f} median  (target <= {TARGET_FLOOR})  "
+                  f"{'PASS' if ok else 'FAIL'}")
         if "bare" in best and "floor" in best:
             print(f"bare / floor    = {best['bare']['wall'] / best['floor']['wall']:5.2f}  "
                   "(regui's remote program without Celery and database; for reference)")
@@ -237,7 +246,9 @@ def db_description() -> str:
     from django.db import connection
 
     if connection.vendor != "sqlite":
-        return connection.vendor
+        from django.conf import settings
+
+        return f"{connection.vendor}, broker {settings.CELERY_BROKER_URL.split('://')[0]}"
     with connection.cursor() as c:
         mode = c.execute("PRAGMA journal_mode").fetchone()[0]
         sync = c.execute("PRAGMA synchronous").fetchone()[0]
@@ -267,10 +278,13 @@ def job_profile(job, results) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=30)
-    parser.add_argument("--runs", type=int, default=3, help="runs of floor, bare and regui (best counts)")
+    parser.add_argument("--runs", type=int, default=5, help="runs of floor, bare and regui (best counts)")
     parser.add_argument("--no-ansible", action="store_true", help="skip the Ansible baseline")
     parser.add_argument("--no-restart", action="store_true", help="skip the push with restarts")
     parser.add_argument("--keep", action="store_true", help="keep the data dir (database, worker log)")
+    parser.add_argument("--production", action="store_true",
+                        help="PostgreSQL + Redis instead of the embedded defaults (servers from "
+                             "REGUI_BENCH_DATABASE_URL / REGUI_BENCH_BROKER_URL, or this machine's)")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("bench/push.py needs root (harness nodes are network namespaces)", file=sys.stderr)
@@ -280,8 +294,13 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
-    data = setup()
+    if args.production:
+        data = setup(os.environ.get("REGUI_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+                     os.environ.get("REGUI_BENCH_BROKER_URL", "redis://127.0.0.1:6379/14"))
+    else:
+        data = setup()
     with ExitStack() as stack:
+        stack.callback(teardown)
         if args.keep:
             print(f"data dir kept: {data}")
         else:

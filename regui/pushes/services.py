@@ -309,18 +309,17 @@ def _push_job_run(job: PushJob) -> PushJob:
                 connection.close()
 
     workers = max(1, min(settings.REGUI_PUSH_CONCURRENCY, len(agents)) + (1 if servers else 0))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        # Each thread gets its own copy of this context, so its history entries keep the job's actor.
-        futures = [pool.submit(contextvars.copy_context().run, server_sequence)] if servers else []
-        futures += [pool.submit(contextvars.copy_context().run, agent, r) for r in agents]
-        for f in futures:
-            f.result()
 
     def finish_job() -> None:
         job.status, job.finished_at = PushJob.Status.DONE, timezone.now()
         job.save(update_fields=["status", "finished_at"])
 
-    sink.put(finish_job)  # in the same commit as the last results
-    sink.close()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # Each thread gets its own copy of this context, so its history entries keep the job's actor.
+        futures = [pool.submit(contextvars.copy_context().run, server_sequence)] if servers else []
+        futures += [pool.submit(contextvars.copy_context().run, agent, r) for r in agents]
+        sink.serve(futures, last=finish_job)  # the job ends in the same commit as its last results
+        for f in futures:
+            f.result()
     close_old_connections()
     return job

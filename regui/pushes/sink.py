@@ -1,4 +1,4 @@
-"""Finished node results, written in small batches by one thread.
+"""Finished node results, written in small batches by the job's thread.
 
 Thirty nodes finishing within a few milliseconds of each other would otherwise make thirty
 commits queue for SQLite's single write lock, and ninety ORM statements take the CPU the SSH
@@ -13,6 +13,7 @@ import queue
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -66,40 +67,49 @@ def outcomes_write(outcomes: list[NodeOutcome]) -> None:
 
 
 class ResultSink:
+    """Written by the job's own thread while the node threads run (`serve`): no extra thread and
+    no extra database connection per job."""
+
     def __init__(self, gather_seconds: float = 0.005):
         self._queue: queue.Queue = queue.Queue()
         self._gather = gather_seconds
-        self._thread = threading.Thread(target=self._run, name="push-results", daemon=True)
-        self._thread.start()
 
     def put(self, item: NodeOutcome | Write) -> None:
         """A node's outcome, or a callable that writes (run after the outcomes of its batch)."""
         self._queue.put(item)
 
-    def close(self) -> None:
-        """Flush everything queued, then stop."""
-        self._queue.put(_STOP)
-        self._thread.join()
+    def serve(self, futures: list[Future], last: Write | None = None) -> None:
+        """Write batches as they arrive until every future is done and everything queued is written;
+        `last` goes in the final batch's commit."""
+        pending = len(futures)
+        lock = threading.Lock()
 
-    def _run(self) -> None:
-        try:
-            stopping = False
-            while not stopping:
-                batch = [self._queue.get()]
-                try:
-                    while True:
-                        batch.append(self._queue.get(timeout=self._gather))
-                except queue.Empty:
-                    pass
-                if _STOP in batch:
-                    stopping = True
-                    batch = [w for w in batch if w is not _STOP]
-                self._flush(batch)
-        finally:
-            connection.close()
+        def done(_f: Future) -> None:
+            nonlocal pending
+            with lock:
+                pending -= 1
+                last = pending == 0
+            if last:
+                self._queue.put(_STOP)
 
-    @staticmethod
-    def _flush(batch: list) -> None:
+        for f in futures:
+            f.add_done_callback(done)
+        if not futures:
+            self._queue.put(_STOP)
+        stopping = False
+        while not stopping:
+            batch = [self._queue.get()]
+            try:
+                while True:
+                    batch.append(self._queue.get(timeout=self._gather))
+            except queue.Empty:
+                pass
+            if _STOP in batch:
+                stopping = True
+                batch = [w for w in batch if w is not _STOP] + ([last] if last else [])
+            self.flush(batch)
+
+    def flush(self, batch: list) -> None:
         if not batch:
             return
         outcomes = [w for w in batch if isinstance(w, NodeOutcome)]

@@ -120,3 +120,27 @@ def test_any_content_lands_byte_for_byte(node, content):
     out = node(push_program(fs, mode="push", service="k3s", restart=False))
     assert out.returncode == 0, out.stdout + out.stderr
     assert Path(fs[0].path).read_bytes() == content
+
+
+def test_a_backup_is_a_hard_link_to_the_previous_file(node):
+    main = node.root / "etc/rancher/k3s/registries.yaml"
+    node(push_program(files(node.root, yaml=b"# old\n"), mode="push", service="k3s", restart=False))
+    old_inode = main.stat().st_ino
+    node(push_program(files(node.root, yaml=b"# new\n"), mode="push", service="k3s", restart=False))
+    [backup] = main.parent.glob("registries.yaml.regui-backup-*")
+    assert backup.stat().st_ino == old_inode and backup.read_bytes() == b"# old\n"
+    assert main.read_bytes() == b"# new\n" and main.stat().st_ino != old_inode
+
+
+def test_it_copies_the_backup_where_hard_links_fail(node):
+    (node.root / "bin/ln").write_text("#!/bin/sh\nexit 1\n")
+    (node.root / "bin/ln").chmod(0o755)
+    main = node.root / "etc/rancher/k3s/registries.yaml"
+    node(push_program(files(node.root, yaml=b"# old\n"), mode="push", service="k3s", restart=False))
+    old_inode = main.stat().st_ino
+    out = node(push_program(files(node.root, yaml=b"# new\n"), mode="push", service="k3s", restart=False))
+    assert out.returncode == 0, out.stdout + out.stderr
+    [backup] = main.parent.glob("registries.yaml.regui-backup-*")
+    assert backup.read_bytes() == b"# old\n" and stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert backup.stat().st_ino != old_inode, "a copy, not a link"
+    assert main.read_bytes() == b"# new\n"
