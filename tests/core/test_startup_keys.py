@@ -67,3 +67,27 @@ def test_no_plaintext_secret_reaches_the_database_file(tmp_path):
     db = (tmp_path / "regui.sqlite3").read_bytes()
     assert b"h.example.com" in db, "the test looks at the right file"
     assert b"pw-in-file-99" not in db and b"tok-in-file-42" not in db
+
+
+NODE = ("from regui.registries.models import Cluster; from regui.inventory.models import Node; "
+        "n = Node(cluster=Cluster.objects.create(name='edge', distro='k3s'), name='n1', address='10.0.0.1', "
+        "role='agent', ssh_user='root', credential_kind='password'); n.seal_credential('node-pw-31'); n.save()")
+READ_NODE = "from regui.inventory.models import Node; print(Node.objects.get(name='n1').unseal_credential())"
+
+
+def test_rotation_re_encrypts_node_credentials_too(tmp_path):
+    old, new, stranger = (Fernet.generate_key().decode() for _ in range(3))
+    assert manage(tmp_path, "migrate", "-v0", REGUI_ENCRYPTION_KEYS=old).returncode == 0
+    made = manage(tmp_path, "shell", "-c", NODE, REGUI_ENCRYPTION_KEYS=old)
+    assert made.returncode == 0, made.stderr
+
+    wrong = manage(tmp_path, "check", REGUI_ENCRYPTION_KEYS=stranger)
+    assert wrong.returncode != 0 and "REGUI_ENCRYPTION_KEYS is wrong" in wrong.stderr, "nodes alone are checked"
+
+    rot = manage(tmp_path, "rotate_secret_keys", REGUI_ENCRYPTION_KEYS=f"{new},{old}")
+    assert rot.returncode == 0 and "1 node credential(s)" in rot.stdout, rot.stdout + rot.stderr
+    assert manage(tmp_path, "check", REGUI_ENCRYPTION_KEYS=new).returncode == 0
+    read = manage(tmp_path, "shell", "-c", READ_NODE, REGUI_ENCRYPTION_KEYS=new)
+    assert read.returncode == 0 and read.stdout.strip().splitlines()[-1] == "node-pw-31", read.stderr
+    db = (tmp_path / "regui.sqlite3").read_bytes()
+    assert b"node-pw-31" not in db
