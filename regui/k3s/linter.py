@@ -38,6 +38,8 @@ rewrite-ambiguous-group           error     9      ``$1x`` in a replacement (gro
 rewrite-overlap                   warning   9      two patterns can both change the same name
 rewrites-lost                     warning   6, 9   rewrites that no mirror endpoint receives
 tls-client-pair-incomplete        warning   —      cert_file without key_file or vice versa
+tls-path-breaks-hosts-toml        error     —      a TLS path Go's %q escapes in a way TOML cannot
+                                                   read (control characters, invalid UTF-8)
 hosts-toml-invalid                error     —      a generated hosts.toml is not valid TOML
 restart-required                  info      10     any content: only read at service start
 ================================  ========  =====  ============================================
@@ -53,6 +55,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
+from .gostrings import go_quote
 from .hosts import generate_from_registries
 from .linter_mirrors import lint_mirror
 from .parse import Registries, RegistriesParseError, parse_registries
@@ -144,6 +147,14 @@ def _configs(reg: Registries, out: list[Finding]) -> None:
                                "Key Docker Hub credentials as registry-1.docker.io.",
                                reg.lines.get((*path, "auth"))))
         tls = cfg.tls
+        for field in ("ca_file", "cert_file", "key_file") if tls is not None else ():
+            value = getattr(tls, field)
+            if value and not _toml_reads_go_quote(value):
+                out.append(Finding("tls-path-breaks-hosts-toml", "error", (*path, "tls", field), f"K3s writes "
+                                   f"{field} into hosts.toml with Go's %q, whose escape for a character in it is "
+                                   "not valid TOML: containerd rejects the file and ignores every mirror and TLS "
+                                   "setting for this registry.", "Use a plain path (no control characters).",
+                                   reg.lines.get((*path, "tls", field))))
         if tls is not None and bool(tls.cert_file) != bool(tls.key_file):
             out.append(Finding("tls-client-pair-incomplete", "warning", (*path, "tls"), "Only one of cert_file/"
                                "key_file is set; K3s writes an empty string for the other and containerd "
@@ -151,8 +162,20 @@ def _configs(reg: Registries, out: list[Finding]) -> None:
                                "Set both cert_file and key_file, or neither.", reg.lines.get((*path, "tls"))))
 
 
+# Rules that predict from the input itself that K3s will write an invalid hosts.toml.
+PREDICTS_BROKEN_TOML = ("rewrite-breaks-hosts-toml", "endpoint-breaks-hosts-toml", "tls-path-breaks-hosts-toml")
+
+
+def _toml_reads_go_quote(value: str) -> bool:
+    try:
+        tomllib.loads("v = " + go_quote(value))
+    except tomllib.TOMLDecodeError:
+        return False
+    return True
+
+
 def _hosts_toml_validity(reg: Registries, program: str, out: list[Finding]) -> None:
-    if any(f.code in ("rewrite-breaks-hosts-toml", "endpoint-breaks-hosts-toml") for f in out):
+    if any(f.code in PREDICTS_BROKEN_TOML for f in out):
         return
     seen: set[str] = set()
     # The embedded registry adds endpoints, which can collide (e.g. "*" and "_default" share a dir).

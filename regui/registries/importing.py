@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from django.db import transaction
 
 from regui.audit.services import audit_record
 
 from . import draft as d
+from .draft import drop_blank_boxes
 from .models import Cluster, Secret
 from .selectors import draft_from_cluster
-from .services import InvalidDraft, registries_save
+from .services import draft_problems, registries_save
 
 
 class ImportRefused(Exception):
@@ -122,13 +124,25 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
         result.warnings.append(
             "K3s ignores these keys, so they were not imported: " + ", ".join(parsed.ignored_keys)
         )
-    try:
-        registries_save(cluster=cluster, draft=draft, user=user)
-    except InvalidDraft as exc:
+    leaked = [f"mirrors.{m.hostname}.endpoint[{i}]" for m in draft.mirrors for i, e in enumerate(m.endpoints)
+              if _has_userinfo(e.url)]
+    if leaked:
         raise ImportRefused(
-            "The file parses, but regui will not save it: fix these first.", details=_message_for(exc.errors, draft)
-        ) from None
+            "Credentials inside an endpoint URL would be stored and shown in plain text: move them to "
+            "configs.<registry host>.auth and import again.", details=leaked)
+    # K3s takes the file as it is, so regui does too; what the form would refuse is listed, shown
+    # next to the fields on the Registries page, and lint errors still keep it from being pushed.
+    problems = draft_problems(drop_blank_boxes(draft), distro=cluster.distro)
+    registries_save(cluster=cluster, draft=draft, user=user, strict=False)
+    if problems:
+        result.warnings.append("Imported as it is, but fix these before the next save from the Registries page: "
+                               + "; ".join(_message_for(problems, draft)))
     return result
+
+
+def _has_userinfo(url: str) -> bool:
+    netloc = urlsplit(url if "://" in url else "https://" + url).netloc
+    return "@" in netloc
 
 
 def registries_redacted(text: str, source: str) -> str:

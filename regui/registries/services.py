@@ -62,8 +62,20 @@ def _inline_secret(kind: str, username: str, password: str) -> Secret:
 
 
 @transaction.atomic
-def registries_save(*, cluster: Cluster, draft: Draft, user=None) -> Cluster:
-    """Replace the cluster's mirrors and configs with the draft's, or raise and save nothing."""
+def draft_problems(draft: Draft, *, distro: str) -> Errors:
+    """Form errors, then (when the fields are fine) the lint errors K3s's rules find in the render."""
+    errors = validate_draft(draft, secret_infos())
+    if errors:
+        return errors
+    # What the form checks cannot see (e.g. a hostname no image can match) K3s's rules can.
+    return lint_errors_by_slot(draft_render(draft, distro=distro), draft, program=distro)
+
+
+def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool = True) -> Cluster:
+    """Replace the cluster's mirrors and configs with the draft's, or raise and save nothing.
+
+    `strict=False` saves a draft with problems (an import of a file K3s accepts as it is): the
+    page then shows them next to the fields, and a push refuses lint errors."""
     locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
     if draft.revision != locked.revision:
         raise StaleRevision(
@@ -71,13 +83,10 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None) -> Cluster:
             f"(revision {draft.revision}). Reload to see their changes, then make yours again."
         )
     draft = drop_blank_boxes(draft)
-    errors = validate_draft(draft, secret_infos())
-    if errors:
-        raise InvalidDraft(errors)
-    # What the form checks cannot see (e.g. a hostname no image can match) K3s's rules can.
-    errors = lint_errors_by_slot(draft_render(draft, distro=locked.distro), draft, program=locked.distro)
-    if errors:
-        raise InvalidDraft(errors)
+    if strict:
+        errors = draft_problems(draft, distro=locked.distro)
+        if errors:
+            raise InvalidDraft(errors)
 
     before = snapshot_of(locked)
     locked.mirrors.all().delete()

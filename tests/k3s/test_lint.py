@@ -73,8 +73,11 @@ CASES = {
                       ("mirrors", "r.io", "rewrite")),
     "tls-client-pair-incomplete": ("configs:\n  r.io:\n    tls: {cert_file: /c}\n",
                                    "configs:\n  r.io:\n    tls: {cert_file: /c, key_file: /k}\n", ("configs", "r.io", "tls")),
-    "hosts-toml-invalid": ('configs:\n  r.io:\n    tls: {ca_file: "/c\\x01"}\n', "configs:\n  r.io:\n    tls: {ca_file: /c}\n",
-                           ("configs", "r.io")),
+    "tls-path-breaks-hosts-toml": ('configs:\n  r.io:\n    tls: {ca_file: "/c\\x01"}\n',
+                                   "configs:\n  r.io:\n    tls: {ca_file: /c}\n", ("configs", "r.io", "tls", "ca_file")),
+    # No input-level rule predicts this one: "*" and "_default" share a directory once the embedded
+    # registry adds its endpoint to both.
+    "hosts-toml-invalid": ("mirrors:\n  '*': {}\n  _default: {}\n", "mirrors:\n  '*': {}\n", ("mirrors", "*")),
     "restart-required": (M, "", ()),
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -22,13 +23,18 @@ VECTORS = yaml.safe_load((Path(__file__).resolve().parents[1] / "k3s" / "data" /
 
 def _import(path_or_text, cluster="c1", *extra) -> str:
     if isinstance(path_or_text, str):
-        path = Path("/tmp") / f"regui-import-{cluster}.yaml"
-        path.write_text(path_or_text)
+        path = Path(_write(path_or_text))
     else:
         path = path_or_text
     out = io.StringIO()
     call_command("import_registries", str(path), "--cluster", cluster, *extra, stdout=out, stderr=io.StringIO())
     return out.getvalue()
+
+
+def _write(text: str) -> str:
+    path = Path("/tmp") / f"regui-import-{os.getpid()}.yaml"
+    path.write_text(text)
+    return str(path)
 
 
 def _export(cluster="c1", *extra) -> str:
@@ -69,19 +75,18 @@ CASES = [c for c in VECTORS if not c["expected"].get("parse_error")]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c["name"])
-def test_every_spec_vector_round_trips_or_is_refused_with_a_reason(case):
+def test_every_spec_vector_round_trips(case):
     text = case["input"]["registries_yaml"]
     flags = case["input"].get("flags") or {}
     kwargs = {"program": case["input"].get("program", "k3s"),
               "disable_default_endpoint": flags.get("disable_default_registry_endpoint", False),
               "embedded_registry": flags.get("embedded_registry", False)}
+    err = io.StringIO()
+    call_command("import_registries", _write(text), "--cluster", "c1", stdout=io.StringIO(), stderr=err)
     rewrites = [kv for m in parse_registries(text).mirrors.values() for kv in m.rewrites.items()]
     if any("\\" in p + r or '"' in p + r for p, r in rewrites):
-        # K3s would write an invalid hosts.toml; regui refuses to store such a rewrite.
-        with pytest.raises(CommandError, match="hosts.toml"):
-            _import(text)
-        return
-    _import(text)
+        # K3s writes an invalid hosts.toml for these: imported as they are, and the import says so.
+        assert "hosts.toml" in err.getvalue()
     _same_to_k3s(text, _export(), **kwargs)
 
 
@@ -115,11 +120,40 @@ def test_invalid_yaml_gives_the_line_and_saves_nothing():
     assert not Cluster.objects.get(name="c1").mirrors.exists()
 
 
-def test_a_file_regui_would_not_save_is_refused_whole():
+ACCEPTED_BY_K3S = {
+    "a duplicate endpoint": ("mirrors:\n  docker.io:\n    endpoint: [https://m.example.com, https://m.example.com/v2]\n",
+                             "mirrors.docker.io.endpoint[1]"),
+    "a group the pattern lacks": ('mirrors:\n  docker.io:\n    endpoint: [https://m.example.com]\n'
+                                  '    rewrite:\n      "^(.*)$": "lib/$3"\n', "group 3"),
+    "a relative ca_file": ('configs:\n  m.example.com:\n    tls:\n      ca_file: certs/ca.pem\n', "absolute path"),
+    "an unsupported scheme": ("mirrors:\n  docker.io:\n    endpoint: [https://ok.example.com, 'ftp://bad']\n",
+                              "mirrors.docker.io.endpoint[1]"),
+}
+
+
+@pytest.mark.parametrize("name", ACCEPTED_BY_K3S)
+def test_a_file_k3s_accepts_imports_as_it_is_and_lists_what_to_fix(name):
+    text, problem = ACCEPTED_BY_K3S[name]
+    err = io.StringIO()
+    call_command("import_registries", _write(text), "--cluster", "c1", stdout=io.StringIO(), stderr=err)
+    assert problem in err.getvalue()
+    _same_to_k3s(text, _export())
+
+
+def test_the_registries_page_shows_what_an_import_let_through(client, make_user):
+    _import(ACCEPTED_BY_K3S["a relative ca_file"][0])
+    cluster = Cluster.objects.get(name="c1")
+    client.force_login(make_user("olivia", "operator"))
+    html = client.get(f"/clusters/{cluster.name}/").content.decode()
+    assert "certs/ca.pem" in html and "imported as they were" in html
+    assert "Give an absolute path on the node." in html
+
+
+def test_credentials_in_an_endpoint_url_are_refused_and_not_echoed():
     with pytest.raises(CommandError) as exc:
-        _import("mirrors:\n  docker.io:\n    endpoint: [https://ok.example.com, 'ftp://bad']\nconfigs:\n"
-                "  ok.example.com:\n    auth: {username: u, password: p}\n")
-    assert "mirrors.docker.io.endpoint[1]" in str(exc.value)
+        _import("mirrors:\n  docker.io:\n    endpoint: [https://ok.example.com, 'https://u:hunter2@m.example.com']\n"
+                "configs:\n  ok.example.com:\n    auth: {username: u, password: p}\n")
+    assert "mirrors.docker.io.endpoint[1]" in str(exc.value) and "hunter2" not in str(exc.value)
     assert not Mirror.objects.exists() and not Secret.objects.exists() and not RegistryConfig.objects.exists()
 
 

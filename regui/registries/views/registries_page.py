@@ -111,7 +111,13 @@ def registries_page(request: HttpRequest, name: str) -> HttpResponse:
     if request.method == "GET":
         if "add" in request.GET:
             return _fragment(request, cluster, request.GET["add"])
-        return render(request, PAGE, _context(request, cluster, draft_from_cluster(cluster)))
+        draft = draft_from_cluster(cluster)
+        # An import stores what K3s accepts even when the form would not: say so next to the fields.
+        errors = d.validate_draft(draft, secret_infos())
+        ctx = _context(request, cluster, draft, errors)
+        if errors:
+            ctx["summary"] = "The stored registries have problems (imported as they were): fix the fields marked below."
+        return render(request, PAGE, ctx)
     if request.POST.get("_action") == "preview":
         return _preview(request, cluster)
     if request.POST.get("_action") == "insight":
