@@ -86,7 +86,7 @@ def registries_restore(*, cluster: Cluster, revision: Revision, user=None, messa
 def _restore(cluster: Cluster, revision: Revision, user, message: str) -> Revision:
     from regui.registries import draft as d
     from regui.registries.models import Secret
-    from regui.registries.services import InvalidDraft, registries_save
+    from regui.registries.services import registries_save
 
     snap = revision.snapshot or {}
     wanted = {c.get(k) for c in snap.get("configs", []) for k in ("auth_secret_id", "tls_secret_id")} - {None}
@@ -109,11 +109,26 @@ def _restore(cluster: Cluster, revision: Revision, user, message: str) -> Revisi
             insecure_skip_verify=c.get("insecure_skip_verify", False), ca_file=c.get("ca_file", ""),
             cert_file=c.get("cert_file", ""), key_file=c.get("key_file", ""), empty_auth=c.get("empty_auth", False),
             empty_tls=c.get("empty_tls", False)))
-    try:
-        saved = registries_save(cluster=cluster, draft=draft, user=user)
-    except InvalidDraft as exc:
-        raise RestoreRefused(f"Revision {revision.number} no longer passes the checks: {exc.errors}") from None
+    # It was accepted when it was saved (or imported as K3s takes it): restore it as it was; the
+    # Registries page shows anything today's checks would refuse, and lint errors still block a push.
+    saved = registries_save(cluster=cluster, draft=draft, user=user, strict=False)
     audit_record(action="restore", object_type="revision", object_id=revision.pk,
                  object_repr=f"{cluster.name} r{revision.number}", cluster=cluster, revision=saved.revision,
                  changes={"restored_from": [None, revision.number]}, message=draft.message)
     return cluster.revisions.get(number=saved.revision)
+
+
+def restore_differences(original: Revision, restored: Revision) -> str:
+    """Why a restored file is not byte-for-byte the original: secrets are restored by reference, so
+    a secret changed since then brings its current value. Empty when the bytes are the same."""
+    from regui.registries.models import Secret
+
+    if restored.sha256 == original.sha256:
+        return ""
+    ids = {c.get(k) for c in (original.snapshot or {}).get("configs", [])
+           for k in ("auth_secret_id", "tls_secret_id")} - {None}
+    changed = sorted(Secret.objects.filter(pk__in=ids, updated_at__gt=original.created_at)
+                     .values_list("name", flat=True))
+    why = (f"secret(s) {', '.join(changed)} changed since, and the file uses their current values"
+           if changed else "the file is rendered by today's regui")
+    return f"The restored file differs from revision {original.number}'s: {why}."

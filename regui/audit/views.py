@@ -29,7 +29,7 @@ from regui.registries.models import Cluster, Secret
 
 from . import diff
 from .models import AuditEvent, Revision
-from .revisions import RestoreRefused, registries_restore
+from .revisions import RestoreRefused, registries_restore, restore_differences
 from .selectors import (
     OBJECT_TYPES,
     SYSTEM,
@@ -294,4 +294,6 @@ def revision_restore(request: HttpRequest, name: str, number: int) -> HttpRespon
         messages.error(request, str(exc))
         return redirect("cluster-revision", cluster.name, number)
     messages.success(request, f"Revision {number} restored as revision {restored.number}: push it to apply.")
+    if note := restore_differences(revision, restored):
+        messages.warning(request, note)
     return redirect("node-list", cluster.name)

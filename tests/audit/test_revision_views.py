@@ -194,3 +194,23 @@ def test_change_rows_render_json_and_mark_what_differs():
     assert [ln.mark for ln in ep.after if "https://c" in ln.text] == ["add"]
     assert insecure.before_absent and [ln.text for ln in insecure.after] == ["true"]
     assert name.after_absent and [ln.text for ln in name.before] == ['"x"']
+
+
+def test_restoring_after_a_secret_changed_says_the_file_uses_its_current_value(operator_client, revised):
+    from regui.registries.services import SecretInput, secret_save
+
+    secret = Secret.objects.get()
+    secret_save(data=SecretInput(name=secret.name, kind=secret.kind, username=secret.username,
+                                 password="a-newer-password-2"), existing=secret)
+    r = operator_client.post("/clusters/prod/revisions/1/restore/", follow=True)
+    html = r.content.decode()
+    assert "Revision 1 restored as revision" in html
+    assert f"secret(s) {secret.name} changed since" in html and "current values" in html
+    assert "a-newer-password-2" not in html
+    r1 = Revision.objects.get(cluster=revised, number=1)
+    assert Revision.objects.filter(cluster=revised).order_by("-number").first().sha256 != r1.sha256
+
+
+def test_an_exact_restore_carries_no_warning(operator_client, revised):
+    html = operator_client.post("/clusters/prod/revisions/1/restore/", follow=True).content.decode()
+    assert "Revision 1 restored as revision" in html and "differs from revision" not in html

@@ -117,7 +117,20 @@ def test_invalid_yaml_gives_the_line_and_saves_nothing():
     assert "line 3" in str(exc.value)
     with pytest.raises(CommandError, match="line"):
         _import("mirrors:\n\tdocker.io: {}\n")
-    assert not Cluster.objects.get(name="c1").mirrors.exists()
+    assert not Cluster.objects.filter(name="c1").exists(), "a refused import creates no cluster"
+
+
+def test_a_refused_import_changes_no_distro_and_an_accepted_one_records_it():
+    from regui.audit.models import AuditEvent
+
+    _import("mirrors:\n  docker.io:\n    endpoint: [https://a.example.com]\n")
+    with pytest.raises(CommandError):
+        _import("mirrors:\n\tdocker.io: {}\n", "c1", "--distro", "rke2")
+    assert Cluster.objects.get(name="c1").distro == "k3s"
+    _import("mirrors:\n  docker.io:\n    endpoint: [https://a.example.com]\n", "c1", "--distro", "rke2")
+    assert Cluster.objects.get(name="c1").distro == "rke2"
+    entry = AuditEvent.objects.get(action="update", object_type="cluster")
+    assert entry.changes == {"distro": ["k3s", "rke2"]} and "--distro" in entry.message
 
 
 ACCEPTED_BY_K3S = {

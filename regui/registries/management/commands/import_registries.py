@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from regui.audit.services import audit_record
 from regui.registries.importing import ImportRefused, registries_import
@@ -25,25 +27,35 @@ class Command(BaseCommand):
             text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {file}: {exc}") from None
-        target = Cluster.objects.filter(name=cluster).first()
+        # One transaction: a refused import leaves no new cluster and no changed distro behind.
+        with transaction.atomic():
+            target = self._target(cluster, distro)
+            try:
+                result = registries_import(cluster=target, text=text, replace=replace)
+            except ImportRefused as exc:
+                details = "".join(f"\n  {line}" for line in exc.details)
+                raise CommandError(f"{exc}{details}") from None
+        self.stdout.write(result.summary())
+        for warning in result.warnings:
+            self.stderr.write(f"warning: {warning}")
+
+    @staticmethod
+    def _target(name: str, distro: str | None) -> Cluster:
+        target = Cluster.objects.filter(name=name).first()
         if target is None:
-            target = Cluster(name=cluster, distro=distro or Cluster.Distro.K3S)
+            target = Cluster(name=name, distro=distro or Cluster.Distro.K3S)
             try:
                 target.full_clean()
-            except Exception as exc:  # ValidationError: a bad cluster name
-                raise CommandError(f"cannot create cluster {cluster!r}: {exc}") from None
+            except ValidationError as exc:  # a bad cluster name
+                raise CommandError(f"cannot create cluster {name!r}: {'; '.join(exc.messages)}") from None
             target.save()
             audit_record(action="create", object_type="cluster", object_id=target.pk, object_repr=target.name,
                          cluster=target, changes={"name": [None, target.name], "distro": [None, target.distro]},
                          message="created by import_registries")
         elif distro and distro != target.distro:
+            audit_record(action="update", object_type="cluster", object_id=target.pk, object_repr=target.name,
+                         cluster=target, changes={"distro": [target.distro, distro]},
+                         message="changed by import_registries --distro")
             target.distro = distro
             target.save(update_fields=["distro"])
-        try:
-            result = registries_import(cluster=target, text=text, replace=replace)
-        except ImportRefused as exc:
-            details = "".join(f"\n  {line}" for line in exc.details)
-            raise CommandError(f"{exc}{details}") from None
-        self.stdout.write(result.summary())
-        for warning in result.warnings:
-            self.stderr.write(f"warning: {warning}")
+        return target
