@@ -61,7 +61,6 @@ def _inline_secret(kind: str, username: str, password: str) -> Secret:
     return secret
 
 
-@transaction.atomic
 def draft_problems(draft: Draft, *, distro: str) -> Errors:
     """Form errors, then (when the fields are fine) the lint errors K3s's rules find in the render."""
     errors = validate_draft(draft, secret_infos())
@@ -71,6 +70,7 @@ def draft_problems(draft: Draft, *, distro: str) -> Errors:
     return lint_errors_by_slot(draft_render(draft, distro=distro), draft, program=distro)
 
 
+@transaction.atomic
 def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool = True) -> Cluster:
     """Replace the cluster's mirrors and configs with the draft's, or raise and save nothing.
 

@@ -89,6 +89,15 @@ def test_it_saves_mirrors_configs_and_an_inline_secret(operator_client, cluster)
     assert cluster.revision == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_save_outside_any_test_transaction_commits(operator_client, cluster):
+    # As in production (no request-wide transaction): PostgreSQL refuses the row lock a save takes
+    # unless the save opens its own transaction.
+    r = operator_client.post(url(cluster), form(), **HX)
+    assert r.status_code == 200 and r["HX-Redirect"] == url(cluster)
+    assert Mirror.objects.count() == 1 and RegistryConfig.objects.count() == 1
+
+
 def test_reloading_shows_the_saved_values_but_never_the_password(operator_client, cluster):
     operator_client.post(url(cluster), form())
     html = operator_client.get(url(cluster)).content.decode()
