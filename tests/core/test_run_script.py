@@ -78,3 +78,23 @@ def _alive(pid: int) -> bool:
             return "zombie" not in f.read().lower()
     except FileNotFoundError:
         return False
+
+
+CHECK_LOGIN = ("from django.contrib.auth import authenticate; from regui.core.roles import has_role; "
+               "u = authenticate(username='{user}', password='{pw}'); print('login', bool(u) and has_role(u, 'admin'))")
+
+
+def test_ensure_admin_takes_the_password_from_the_environment_or_a_file(tmp_path):
+    env = app_env(tmp_path, REGUI_ADMIN_PASSWORD="from-env-Pw-5521")
+    assert manage(env, "migrate", "-v0").returncode == 0
+    made = manage(env, "ensure_admin")
+    assert made.returncode == 0 and "from REGUI_ADMIN_PASSWORD" in made.stdout
+    assert "from-env-Pw-5521" not in made.stdout + made.stderr
+    assert "login True" in manage(env, "shell", "-c", CHECK_LOGIN.format(user="admin", pw="from-env-Pw-5521")).stdout
+
+    pw_file = tmp_path / "admin-pw"
+    pw_file.write_text("from-file-Pw-7730\n")
+    env2 = app_env(tmp_path, REGUI_ADMIN_PASSWORD_FILE=str(pw_file), REGUI_ADMIN_USER="root-admin")
+    assert manage(env2, "ensure_admin").returncode == 0
+    assert "login True" in manage(env2, "shell", "-c",
+                                  CHECK_LOGIN.format(user="root-admin", pw="from-file-Pw-7730")).stdout

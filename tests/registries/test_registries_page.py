@@ -186,3 +186,30 @@ def test_only_admins_download_the_real_file(operator_client, admin_client, clust
     r = admin_client.get(url(cluster) + "registries.yaml")
     assert r.status_code == 200 and "S3cret-pass-xyz" in r.content.decode()
     assert r["Cache-Control"] == "no-store"
+
+
+def _big_form(n: int, secret_id: int) -> dict:
+    data = {"revision": "0", "_action": "preview", "mirror": [], "config": []}
+    for i in range(n):
+        data["mirror"].append(f"m{i}")
+        data.update({f"m{i}-hostname": f"reg{i}.example.com", f"m{i}-endpoint": [f"e{i}"],
+                     f"e{i}-url": f"https://mirror{i}.example.com"})
+        data["config"].append(f"c{i}")
+        data.update({f"c{i}-hostname": f"mirror{i}.example.com", f"c{i}-auth": str(secret_id)})
+    return data
+
+
+def test_the_preview_costs_the_same_few_queries_at_any_size(operator_client, cluster):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    secret = Secret(name="robot", kind="basic", username="robot")
+    secret.seal({"password": "pw-77"})
+    secret.save()
+    counts = []
+    for n in (2, 60):
+        with CaptureQueriesContext(connection) as queries:
+            r = operator_client.post(url(cluster), _big_form(n, secret.pk), **HX)
+        assert r.status_code == 200 and f"mirror{n - 1}.example.com" in r.content.decode()
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 15, counts
