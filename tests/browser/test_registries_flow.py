@@ -87,3 +87,17 @@ def test_an_operator_configures_registries_like_in_rancher(logged_in, live_serve
     expect(page.locator("#save-summary")).to_contain_text("Nothing was saved")
     expect(endpoint).to_have_value("ftp://mirror.example.com")
     assert Mirror.objects.get().endpoints[0] == "https://mirror.example.com:5000"
+
+    # Removing: the bad endpoint row and the second registry box go, the preview follows, and the
+    # save keeps what is left.
+    page.locator(".mirror-box .endpoint-row").first.get_by_role("button", name="Remove endpoint").click()
+    expect(page.locator(".mirror-box .endpoint-row")).to_have_count(1)
+    page.locator(".config-box").nth(1).get_by_role("button", name="Remove registry").click()
+    expect(page.locator(".config-box")).to_have_count(1)
+    page.wait_for_function(
+        "() => { const t = document.querySelector('#preview-yaml').textContent;"
+        " return !t.includes('ftp://') && t.split('redacted: password').length === 2; }")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".msg.success")).to_contain_text("saved")
+    assert Mirror.objects.get().endpoints == ["http://10.0.0.5:5000"]
+    assert list(RegistryConfig.objects.values_list("hostname", flat=True)) == ["mirror.example.com:5000"]
