@@ -36,7 +36,12 @@ def test_an_operator_finds_the_diff_of_a_pushed_mirror_edit_in_history(stack, no
     page.goto(f"{live_server.url}/clusters/prod/")
     save_endpoint(page, "https://first.example.com:5000", "first edit")
     save_endpoint(page, "https://second.example.com:5000", "second edit")
-    job = stack.push()
+    page.wait_for_load_state("networkidle")  # the save's own navigation has settled
+    page.goto(f"{live_server.url}/clusters/prod/nodes/")
+    page.get_by_role("button", name="Push to all nodes").click()
+    expect(page.locator(".job-status")).to_have_text("done", timeout=30_000)
+    expect(page.locator(".result-row .result")).to_have_text("changed")
+    job = stack.cluster.push_jobs.get()
     assert job.revision == 3 and job.results.get().status == "changed"
 
     page.goto(f"{live_server.url}/clusters/prod/")
