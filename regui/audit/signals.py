@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
 from .context import acting, client_ip
@@ -30,3 +32,12 @@ def on_logout(sender, request, user, **kwargs):
 def on_login_failed(sender, credentials, request=None, **kwargs):
     # Only the name that was typed: never the password Django hands the signal (already masked).
     _record(request, None, "login_failed", username=str(credentials.get("username", ""))[:150])
+
+
+@receiver(pre_delete, sender=User)
+def on_user_deleted(sender, instance, **kwargs):
+    # The app deactivates accounts instead of deleting them; a deletion comes from a shell or a
+    # script, and still belongs in the history (the entries keep the name as text).
+    groups = sorted(instance.groups.values_list("name", flat=True))
+    audit_record(action="delete", object_type="user", object_id=instance.pk or "", object_repr=instance.username,
+                 changes={"username": [instance.username, None], "roles": [groups or None, None]})

@@ -162,6 +162,16 @@ def test_the_actor_name_survives_deleting_the_user(operator_client, cluster):
     assert entry.actor_name == "olivia" and entry.actor_id is None
 
 
+def test_deleting_a_user_outside_the_app_is_recorded_with_its_roles(make_user):
+    from django.contrib.auth.models import User
+
+    make_user("temp-op", "operator")
+    User.objects.filter(username="temp-op").delete()
+    entry = AuditEvent.objects.get(action="delete", object_type="user")
+    assert entry.object_repr == "temp-op" and entry.changes["username"] == ["temp-op", None]
+    assert entry.changes["roles"][0] == ["operator"]
+
+
 def test_no_entry_or_revision_holds_a_secret_value(operator_client, admin_client, cluster):
     operator_client.post(f"/clusters/{cluster.name}/", registries_form())
     name = Secret.objects.get().name
