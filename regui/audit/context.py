@@ -15,6 +15,8 @@ class Actor:
     username: str = ""
     request_id: str = ""
     source_ip: str | None = None
+    # What the person typed in the form's "Note for the history" box: goes with every entry the request makes.
+    note: str = ""
 
 
 _NOBODY = Actor()
@@ -27,12 +29,13 @@ def current() -> Actor:
 
 @contextmanager
 def acting(user=None, *, request_id: str = "", source_ip: str | None = None, username: str = "",
-           user_id: int | None = None) -> Iterator[Actor]:
+           user_id: int | None = None, note: str = "") -> Iterator[Actor]:
     actor = Actor(
         user_id=getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else user_id,
         username=username or (getattr(user, "username", "") if getattr(user, "is_authenticated", False) else ""),
         request_id=request_id or str(uuid.uuid4()),
         source_ip=source_ip,
+        note=note[:500],
     )
     token = _current.set(actor)
     try:
@@ -60,7 +63,8 @@ class AuditMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        with acting(user, source_ip=client_ip(request)) as actor:
+        note = request.POST.get("message", "").strip() if request.method == "POST" else ""
+        with acting(user, source_ip=client_ip(request), note=note) as actor:
             request.audit_request_id = actor.request_id
             response = self.get_response(request)
         response["X-Request-ID"] = actor.request_id
@@ -74,5 +78,5 @@ def acting_as(user) -> Iterator[Actor]:
     if now.user_id is not None or not getattr(user, "is_authenticated", False):
         yield now
         return
-    with acting(user, request_id=now.request_id, source_ip=now.source_ip) as actor:
+    with acting(user, request_id=now.request_id, source_ip=now.source_ip, note=now.note) as actor:
         yield actor

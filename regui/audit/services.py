@@ -38,7 +38,7 @@ def audit_event(*, action: str, object_type: str, object_id: Any = "", object_re
         object_repr=str(object_repr)[:300], cluster_id_ref=getattr(cluster, "pk", None),
         cluster_name=getattr(cluster, "name", "") or "", node_id_ref=getattr(node, "pk", None),
         secret_id_ref=getattr(secret, "pk", None), revision=revision, changes=changes or {},
-        message=(message or "")[:500],
+        message=(message or actor.note or "")[:500],
     )
 
 

@@ -43,6 +43,19 @@ def test_cluster_create_update_and_delete_are_recorded(operator_client):
     assert all(e.actor_name == "olivia" and e.cluster_name == "edge" for e in (create, update, delete))
 
 
+def test_a_note_typed_on_a_form_goes_with_its_entries(operator_client, admin_client, cluster, make_user):
+    for url in ("/clusters/new/", f"/clusters/{cluster.name}/edit/", "/secrets/new/?kind=basic",
+                f"/clusters/{cluster.name}/nodes/new/", f"/clusters/{cluster.name}/nodes/bulk/"):
+        html = operator_client.get(url).content.decode()
+        assert 'class="history-note"' in html and 'name="message"' in html, url
+    operator_client.post("/clusters/new/", {"name": "edge", "distro": "k3s", "message": "for the edge sites"})
+    assert last(object_type="cluster").message == "for the edge sites"
+    operator_client.post("/clusters/edge/delete/", {"message": "sites closed"})
+    assert last(object_type="cluster", action="delete").message == "sites closed"
+    user = make_user("temp", "viewer")
+    assert 'class="history-note"' in admin_client.get(f"/users/{user.pk}/").content.decode()
+
+
 def test_saving_registries_records_each_mirror_and_config_and_makes_a_revision(operator_client, cluster):
     operator_client.post(f"/clusters/{cluster.name}/", registries_form())
     mirror, config = last(object_type="mirror"), last(object_type="registry_config")
