@@ -57,6 +57,16 @@ def test_the_explain_tab_lists_each_attempt_in_order(operator_client, cluster):
     assert "rewritten from" in page and 'configs["mirror.example.com:5000"]' in page
 
 
+def test_the_explain_tab_shows_the_tls_each_attempt_uses(operator_client, cluster):
+    page = preview(operator_client, cluster, **{"c1-ca_file": "/etc/ssl/mirror-ca.pem",
+                                                "c1-insecure_skip_verify": "on"})
+    mirror_line = page[page.index("https://mirror.example.com:5000/v2/mirrorproject"):]
+    mirror_line = mirror_line[:mirror_line.index("</li>")] if "</li>" in mirror_line else mirror_line[:600]
+    assert "TLS: ca /etc/ssl/mirror-ca.pem" in mirror_line and "skip verify" in mirror_line
+    upstream = page[page.index("https://registry-1.docker.io/v2/rancher/pause"):][:600]
+    assert "TLS: system defaults" in upstream
+
+
 def test_the_explain_tab_explains_a_bad_image_reference(operator_client, cluster):
     page = preview(operator_client, cluster, explain_image="UPPER/Case::bad")
     assert 'class="msg error"' in page
