@@ -53,7 +53,7 @@ def _auth_secret(cluster: Cluster, host: str, auth) -> Secret | None:
         name=_secret_name(cluster, host),
         kind=Secret.Kind.RKE_AUTH if rke else Secret.Kind.BASIC,
         username=auth.username,
-        description=f"Imported from registries.yaml of {cluster.name} ({host})",
+        description=f"Imported from registries.yaml of {cluster.name} ({host})"[:200],
     )
     secret.seal({"password": auth.password, "auth": auth.auth, "identity_token": auth.identity_token})
     secret.save()
@@ -90,6 +90,10 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
     except RegistriesParseError as exc:
         where = f"line {exc.line}: " if getattr(exc, "line", None) else ""
         raise ImportRefused(f"K3s would refuse this file ({where}{exc})", getattr(exc, "line", None)) from None
+
+    if unstorable := _unstorable(parsed):
+        raise ImportRefused("K3s reads this file, but regui cannot keep some of its values as they are: "
+                            "fix them and import again.", details=unstorable)
 
     draft = d.Draft() if replace else draft_from_cluster(cluster)
     # An import is not based on a page someone looked at: it applies to whatever is current.
@@ -138,6 +142,44 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
         result.warnings.append("Imported as it is, but fix these before the next save from the Registries page: "
                                + "; ".join(_message_for(problems, draft)))
     return result
+
+
+HOST_MAX, USERNAME_MAX, PATH_MAX = 262, 255, 4096  # the columns that hold them
+
+
+def _unstorable(parsed) -> list[str]:
+    """Values regui cannot keep as they are: empty names and endpoints (its form drops blanks, which
+    would change what K3s writes), and what no column takes: too long, a NUL, bytes not UTF-8."""
+    values: list[tuple[str, str, int | None]] = []
+    for host, mirror in parsed.mirrors.items():
+        values.append((f"mirrors.{host[:60]}", host, HOST_MAX))
+        values += [(f"mirrors.{host[:60]}.endpoint[{i}]", e, None) for i, e in enumerate(mirror.endpoints)]
+        for pattern, replacement in mirror.rewrites.items():
+            values += [(f"mirrors.{host[:60]}.rewrite pattern", pattern, None),
+                       (f"mirrors.{host[:60]}.rewrite replacement", replacement, None)]
+    for host, config in parsed.configs.items():
+        values.append((f"configs.{host[:60]}", host, HOST_MAX))
+        if config.auth is not None:
+            values.append((f"configs.{host[:60]}.auth.username", config.auth.username, USERNAME_MAX))
+        if config.tls is not None:
+            values += [(f"configs.{host[:60]}.tls.{f}", getattr(config.tls, f), PATH_MAX)
+                       for f in ("ca_file", "cert_file", "key_file")]
+    problems = []
+    for where, value, limit in values:
+        if value == "" and limit == HOST_MAX:
+            problems.append(f"{where or 'a key'}: an empty registry name (K3s writes certs.d/hosts.toml for it)")
+        elif value == "" and where.endswith(".rewrite pattern"):
+            problems.append(f"{where}: an empty pattern (it matches every name); remove it")
+        elif value == "" and ".endpoint[" in where:
+            problems.append(f"{where}: an empty endpoint (K3s skips it but still writes hosts.toml for the "
+                            "registry); remove it")
+        elif limit is not None and len(value) > limit:
+            problems.append(f"{where}: longer than {limit} characters")
+        elif "\0" in value:
+            problems.append(f"{where}: holds a NUL character")
+        elif any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            problems.append(f"{where}: holds bytes that are not UTF-8")
+    return problems
 
 
 def _has_userinfo(url: str) -> bool:

@@ -188,3 +188,18 @@ def test_the_import_page_shows_the_reason_and_saves_nothing(operator_client, clu
     assert r.status_code == 400 and "line 3" in r.content.decode()
     ok = operator_client.post(f"/clusters/{cluster.name}/import/", {"text": "mirrors:\n  docker.io: {}\n"})
     assert ok.status_code == 302 and Mirror.objects.get().hostname == "docker.io"
+
+
+@pytest.mark.parametrize("text, detail", [
+    ("mirrors:\n  docker.io:\n    endpoint: ['']\n", "an empty endpoint"),
+    ("mirrors:\n  '':\n    endpoint: [https://m.example.com]\n", "an empty registry name"),
+    ('mirrors:\n  docker.io:\n    endpoint: [https://m.example.com]\n    rewrite:\n      "": "x/$1"\n',
+     "an empty pattern"),
+    (f"mirrors:\n  {'a' * 300}.example.com: {{}}\n", "longer than 262"),
+    ('configs:\n  m.example.com:\n    auth: {username: "u\\0x", password: p}\n', "NUL"),
+])
+def test_values_regui_cannot_keep_as_they_are_are_refused_with_the_reason(text, detail):
+    with pytest.raises(CommandError) as exc:
+        _import(text)
+    assert detail in str(exc.value)
+    assert not Mirror.objects.exists() and not Secret.objects.exists() and not RegistryConfig.objects.exists()
