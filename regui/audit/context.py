@@ -63,7 +63,7 @@ class AuditMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        note = request.POST.get("message", "").strip() if request.method == "POST" else ""
+        note = request.POST.get("message", "").replace("\0", "").strip() if request.method == "POST" else ""
         with acting(user, source_ip=client_ip(request), note=note) as actor:
             request.audit_request_id = actor.request_id
             response = self.get_response(request)

@@ -287,7 +287,7 @@ def revision_restore(request: HttpRequest, name: str, number: int) -> HttpRespon
     """Make a new revision with this one's content; pushing it is a separate, deliberate step."""
     cluster = get_object_or_404(Cluster, name=name)
     revision = get_object_or_404(Revision, cluster=cluster, number=number)
-    message = request.POST.get("message", "").strip()[:500]
+    message = request.POST.get("message", "").replace("\0", "").strip()[:500]
     try:
         restored = registries_restore(cluster=cluster, revision=revision, user=request.user, message=message)
     except RestoreRefused as exc:

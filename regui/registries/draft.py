@@ -102,7 +102,7 @@ def draft_from_post(data: QueryDict) -> Draft:
         revision = int(data.get("revision") or 0)
     except ValueError:
         revision = -1
-    draft = Draft(revision=revision, message=text("message")[:500])
+    draft = Draft(revision=revision, message=text("message").replace("\0", "")[:500])
     for m in _tokens(data, "mirror"):
         draft.mirrors.append(MirrorBox(
             token=m,
@@ -211,10 +211,33 @@ def _validate_config(c: ConfigBox, secrets_by_id: Mapping[int, SecretInfo], erro
         path = getattr(c, name)
         if path and not path.startswith("/"):
             _add(errors, f"{c.token}-{name}", "Give an absolute path on the node.")
+        elif len(path) > PATH_MAX:
+            _add(errors, f"{c.token}-{name}", f"A path on the node has {PATH_MAX} characters at most.")
+    if c.auth in (AUTH_CREATE_BASIC, AUTH_CREATE_RKE) and len(c.username) > USERNAME_MAX:
+        _add(errors, f"{c.token}-username", f"A username has {USERNAME_MAX} characters at most.")
+
+
+# The columns that keep them; longer values could not be saved.
+PATH_MAX, USERNAME_MAX = 4096, 255
+NUL_MESSAGE = "Remove the NUL character: no file or database can keep it."
+
+
+def _check_nul(draft: Draft, errors: Errors) -> None:
+    for m in draft.mirrors:
+        fields = [(f"{m.token}-hostname", m.hostname), *((f"{e.token}-url", e.url) for e in m.endpoints),
+                  *((f"{r.token}-{k}", getattr(r, k)) for r in m.rewrites for k in ("pattern", "replacement"))]
+        for slot, value in fields:
+            if "\0" in value:
+                _add(errors, slot, NUL_MESSAGE)
+    for c in draft.configs:
+        for name in ("hostname", "username", "password", "ca_bundle", "ca_file", "cert_file", "key_file"):
+            if "\0" in getattr(c, name):
+                _add(errors, f"{c.token}-{name}", NUL_MESSAGE)
 
 
 def validate_draft(draft: Draft, secrets_by_id: Mapping[int, SecretInfo]) -> Errors:
     errors: Errors = {}
+    _check_nul(draft, errors)
     hosts: dict[str, str] = {}
     for m in draft.mirrors:
         _validate_mirror(m, errors)
