@@ -84,7 +84,7 @@ class BulkNodesForm(forms.Form):
                                                     "placeholder": "server-1 10.0.0.11 server\nagent-1 10.0.0.21:2222 agent"}),
         help_text="One node per line: name address[:port] role (server or agent).",
     )
-    ssh_user = forms.CharField(initial="root", label="SSH user")
+    ssh_user = forms.CharField(initial="root", label="SSH user", max_length=Node._meta.get_field("ssh_user").max_length)
     use_sudo = forms.BooleanField(required=False, label="Use sudo")
     credential_kind = forms.ChoiceField(choices=Node.Credential.choices, label="Credential")
     credential = _credential_field()

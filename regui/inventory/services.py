@@ -119,6 +119,10 @@ def parse_bulk(text: str) -> tuple[list[BulkLine], list[str]]:
         if not 1 <= port <= 65535:
             errors.append(f"line {number}: port {port} is out of range")
             continue
+        name_max, address_max = (Node._meta.get_field(f).max_length for f in ("name", "address"))
+        if len(m["name"]) > name_max or len(m["address"]) > address_max:
+            errors.append(f"line {number}: a name has {name_max} characters at most, an address {address_max}")
+            continue
         lines.append(BulkLine(number, m["name"], m["address"].strip("[]"), port, m["role"]))
     names = [ln.name for ln in lines]
     errors += [f"name {n!r} appears more than once" for n in sorted({n for n in names if names.count(n) > 1})]
