@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from django.db import transaction
 
@@ -183,7 +182,9 @@ def _unstorable(parsed) -> list[str]:
 
 
 def _has_userinfo(url: str) -> bool:
-    netloc = urlsplit(url if "://" in url else "https://" + url).netloc
+    # By hand: urlsplit raises on some strings K3s takes (e.g. a lone "[").
+    rest = url.split("://", 1)[1] if "://" in url else url
+    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
     return "@" in netloc
 
 

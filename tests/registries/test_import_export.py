@@ -139,6 +139,8 @@ ACCEPTED_BY_K3S = {
     "a group the pattern lacks": ('mirrors:\n  docker.io:\n    endpoint: [https://m.example.com]\n'
                                   '    rewrite:\n      "^(.*)$": "lib/$3"\n', "group 3"),
     "a relative ca_file": ('configs:\n  m.example.com:\n    tls:\n      ca_file: certs/ca.pem\n', "absolute path"),
+    "an endpoint Python's URL parser rejects": ("mirrors:\n  docker.io:\n    endpoint: ['[']\n",
+                                                "mirrors.docker.io.endpoint[0]"),
     "an unsupported scheme": ("mirrors:\n  docker.io:\n    endpoint: [https://ok.example.com, 'ftp://bad']\n",
                               "mirrors.docker.io.endpoint[1]"),
 }

@@ -3,6 +3,8 @@ refused with a reason: never an unhandled error, on SQLite and on PostgreSQL ali
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, event, given, settings
@@ -20,7 +22,7 @@ class Rollback(Exception):
     pass
 
 
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=int(os.environ.get("REGUI_PROP_EXAMPLES", "150")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(doc=documents)
 def test_any_readable_document_imports_and_round_trips_or_is_refused(doc):
