@@ -89,7 +89,7 @@ def _restore(cluster: Cluster, revision: Revision, user, message: str) -> Revisi
     from regui.registries.services import registries_save
 
     snap = revision.snapshot or {}
-    wanted = {c.get(k) for c in snap.get("configs", []) for k in ("auth_secret_id", "tls_secret_id")} - {None}
+    wanted = _secret_ids(revision)
     existing = set(Secret.objects.filter(pk__in=wanted).values_list("pk", flat=True))
     if missing := wanted - existing:
         names = sorted({c.get(n) for c in snap.get("configs", []) for i, n in (("auth_secret_id", "auth_secret"),
@@ -118,6 +118,12 @@ def _restore(cluster: Cluster, revision: Revision, user, message: str) -> Revisi
     return cluster.revisions.get(number=saved.revision)
 
 
+def _secret_ids(revision: Revision) -> set[int]:
+    """The secrets a revision's snapshot refers to (auth and TLS), by id."""
+    configs = (revision.snapshot or {}).get("configs", [])
+    return {c.get(k) for c in configs for k in ("auth_secret_id", "tls_secret_id")} - {None}
+
+
 def restore_differences(original: Revision, restored: Revision) -> str:
     """Why a restored file is not byte-for-byte the original: secrets are restored by reference, so
     a secret changed since then brings its current value. Empty when the bytes are the same."""
@@ -125,9 +131,7 @@ def restore_differences(original: Revision, restored: Revision) -> str:
 
     if restored.sha256 == original.sha256:
         return ""
-    ids = {c.get(k) for c in (original.snapshot or {}).get("configs", [])
-           for k in ("auth_secret_id", "tls_secret_id")} - {None}
-    changed = sorted(Secret.objects.filter(pk__in=ids, updated_at__gt=original.created_at)
+    changed = sorted(Secret.objects.filter(pk__in=_secret_ids(original), updated_at__gt=original.created_at)
                      .values_list("name", flat=True))
     why = (f"secret(s) {', '.join(changed)} changed since, and the file uses their current values"
            if changed else "the file is rendered by today's regui")

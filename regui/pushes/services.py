@@ -78,11 +78,15 @@ def _finish(result: PushResult, status: str, message: str, *, save: bool = True,
         result.save()
 
 
+def _lockable(job_id: int, now) -> Q:
+    """Nodes this job may take: free, held by a lock gone stale, or already its own."""
+    stale = now - timedelta(seconds=settings.REGUI_NODE_LOCK_STALE)
+    return Q(lock_job__isnull=True) | Q(lock_at__lt=stale) | Q(lock_job=job_id)
+
+
 def _try_lock(node_id: int, job_id: int) -> bool:
-    stale = timezone.now() - timedelta(seconds=settings.REGUI_NODE_LOCK_STALE)
-    return bool(Node.objects.filter(pk=node_id).filter(
-        Q(lock_job__isnull=True) | Q(lock_at__lt=stale) | Q(lock_job=job_id)
-    ).update(lock_job=job_id, lock_at=timezone.now()))
+    now = timezone.now()
+    return bool(Node.objects.filter(_lockable(job_id, now), pk=node_id).update(lock_job=job_id, lock_at=now))
 
 
 def _lock(node_id: int, job_id: int) -> bool:
@@ -243,11 +247,9 @@ def _start_all(job: PushJob, results: list[PushResult]) -> set[int]:
     if not results:
         return set()
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.REGUI_NODE_LOCK_STALE)
     ids = [r.node_id for r in results]
     with transaction.atomic():
-        Node.objects.filter(pk__in=ids).filter(Q(lock_job__isnull=True) | Q(lock_at__lt=stale)).update(
-            lock_job=job.pk, lock_at=now)
+        Node.objects.filter(_lockable(job.pk, now), pk__in=ids).update(lock_job=job.pk, lock_at=now)
         mine = set(Node.objects.filter(pk__in=ids, lock_job=job.pk).values_list("pk", flat=True))
         PushResult.objects.filter(job=job, node_id__in=mine).update(status=R.RUNNING, started_at=now)
     started = set()
