@@ -17,6 +17,8 @@ from . import validation as v
 
 TOKEN = re.compile(r"[a-z0-9]{1,16}")
 AUTH_NONE, AUTH_CREATE_BASIC, AUTH_CREATE_RKE = "none", "create-basic", "create-rke"
+# Longest values the models keep (their max_length comes from here); longer ones cannot be saved.
+HOST_MAX, USERNAME_MAX, PATH_MAX = 262, 255, 4096
 
 
 def new_token() -> str:
@@ -217,8 +219,6 @@ def _validate_config(c: ConfigBox, secrets_by_id: Mapping[int, SecretInfo], erro
         _add(errors, f"{c.token}-username", f"A username has {USERNAME_MAX} characters at most.")
 
 
-# The columns that keep them; longer values could not be saved.
-PATH_MAX, USERNAME_MAX = 4096, 255
 NUL_MESSAGE = "Remove the NUL character: no file or database can keep it."
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from .draft import USERNAME_MAX
 from .models import Cluster, Secret
 from .services import SecretInput
 
@@ -24,7 +25,7 @@ class SecretForm(forms.Form):
 
     name = forms.SlugField(max_length=253, label="Name")
     description = forms.CharField(max_length=200, required=False, label="Description")
-    username = forms.CharField(max_length=255, required=False, label="Username")
+    username = forms.CharField(max_length=USERNAME_MAX, required=False, label="Username")
     password = forms.CharField(
         required=False, label="Password", strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),

@@ -10,7 +10,7 @@ from django.db import transaction
 from regui.audit.services import audit_record
 
 from . import draft as d
-from .draft import drop_blank_boxes
+from .draft import HOST_MAX, PATH_MAX, USERNAME_MAX, drop_blank_boxes
 from .models import Cluster, Secret
 from .selectors import draft_from_cluster
 from .services import draft_problems, registries_save
@@ -143,35 +143,34 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
     return result
 
 
-HOST_MAX, USERNAME_MAX, PATH_MAX = 262, 255, 4096  # the columns that hold them
+_EMPTY_NAME = "an empty registry name (K3s writes certs.d/hosts.toml for it)"
+_EMPTY_ENDPOINT = "an empty endpoint (K3s skips it but still writes hosts.toml for the registry); remove it"
+_EMPTY_PATTERN = "an empty pattern (it matches every name); remove it"
 
 
 def _unstorable(parsed) -> list[str]:
     """Values regui cannot keep as they are: empty names and endpoints (its form drops blanks, which
     would change what K3s writes), and what no column takes: too long, a NUL, bytes not UTF-8."""
-    values: list[tuple[str, str, int | None]] = []
+    # (where, value, length limit or None, what an empty value means or None when empty is fine)
+    checks: list[tuple[str, str, int | None, str | None]] = []
     for host, mirror in parsed.mirrors.items():
-        values.append((f"mirrors.{host[:60]}", host, HOST_MAX))
-        values += [(f"mirrors.{host[:60]}.endpoint[{i}]", e, None) for i, e in enumerate(mirror.endpoints)]
+        at = f"mirrors.{host[:60]}"
+        checks.append((at, host, HOST_MAX, _EMPTY_NAME))
+        checks += [(f"{at}.endpoint[{i}]", e, None, _EMPTY_ENDPOINT) for i, e in enumerate(mirror.endpoints)]
         for pattern, replacement in mirror.rewrites.items():
-            values += [(f"mirrors.{host[:60]}.rewrite pattern", pattern, None),
-                       (f"mirrors.{host[:60]}.rewrite replacement", replacement, None)]
+            checks += [(f"{at}.rewrite pattern", pattern, None, _EMPTY_PATTERN),
+                       (f"{at}.rewrite replacement", replacement, None, None)]
     for host, config in parsed.configs.items():
-        values.append((f"configs.{host[:60]}", host, HOST_MAX))
+        at = f"configs.{host[:60]}"
+        checks.append((at, host, HOST_MAX, _EMPTY_NAME))
         if config.auth is not None:
-            values.append((f"configs.{host[:60]}.auth.username", config.auth.username, USERNAME_MAX))
+            checks.append((f"{at}.auth.username", config.auth.username, USERNAME_MAX, None))
         if config.tls is not None:
-            values += [(f"configs.{host[:60]}.tls.{f}", getattr(config.tls, f), PATH_MAX)
-                       for f in ("ca_file", "cert_file", "key_file")]
+            checks += [(f"{at}.tls.{f}", getattr(config.tls, f), PATH_MAX, None) for f in ("ca_file", "cert_file", "key_file")]
     problems = []
-    for where, value, limit in values:
-        if value == "" and limit == HOST_MAX:
-            problems.append(f"{where or 'a key'}: an empty registry name (K3s writes certs.d/hosts.toml for it)")
-        elif value == "" and where.endswith(".rewrite pattern"):
-            problems.append(f"{where}: an empty pattern (it matches every name); remove it")
-        elif value == "" and ".endpoint[" in where:
-            problems.append(f"{where}: an empty endpoint (K3s skips it but still writes hosts.toml for the "
-                            "registry); remove it")
+    for where, value, limit, empty in checks:
+        if value == "" and empty:
+            problems.append(f"{where}: {empty}")
         elif limit is not None and len(value) > limit:
             problems.append(f"{where}: longer than {limit} characters")
         elif "\0" in value:

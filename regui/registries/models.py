@@ -7,6 +7,8 @@ from django.db import models
 
 from regui.core import crypto
 
+from .draft import HOST_MAX, PATH_MAX, USERNAME_MAX
+
 
 class Cluster(models.Model):
     class Distro(models.TextChoices):
@@ -52,7 +54,7 @@ class Secret(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     description = models.CharField(max_length=200, blank=True)
     # Not secret: Rancher shows usernames and certificates too, and they help people pick.
-    username = models.CharField(max_length=255, blank=True)
+    username = models.CharField(max_length=USERNAME_MAX, blank=True)
     certificate = models.TextField(blank=True)
     # The secret values as one Fernet token of a JSON object; never sent to a browser.
     sealed = models.TextField(blank=True)
@@ -91,7 +93,7 @@ class Secret(models.Model):
 class Mirror(models.Model):
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="mirrors")
     position = models.PositiveIntegerField(default=0)
-    hostname = models.CharField(max_length=262)
+    hostname = models.CharField(max_length=HOST_MAX)
     # Ordered: the list order is the order containerd tries them in.
     endpoints = models.JSONField(default=list, blank=True)
     # Ordered list of [pattern, replacement] pairs.
@@ -112,7 +114,7 @@ class RegistryConfig(models.Model):
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="configs")
     position = models.PositiveIntegerField(default=0)
-    hostname = models.CharField(max_length=262)
+    hostname = models.CharField(max_length=HOST_MAX)
     auth_secret = models.ForeignKey(
         Secret, null=True, blank=True, on_delete=models.PROTECT, related_name="auth_uses"
     )
@@ -122,9 +124,9 @@ class RegistryConfig(models.Model):
     ca_bundle = models.TextField(blank=True)
     insecure_skip_verify = models.BooleanField(default=False)
     # Material that already lives on the nodes (paths), as in hand-written files.
-    ca_file = models.CharField(max_length=4096, blank=True)
-    cert_file = models.CharField(max_length=4096, blank=True)
-    key_file = models.CharField(max_length=4096, blank=True)
+    ca_file = models.CharField(max_length=PATH_MAX, blank=True)
+    cert_file = models.CharField(max_length=PATH_MAX, blank=True)
+    key_file = models.CharField(max_length=PATH_MAX, blank=True)
     # An imported `auth: {}` or `tls: {}` still matters to K3s (presence writes a CRI table / TLS block).
     empty_auth = models.BooleanField(default=False)
     empty_tls = models.BooleanField(default=False)
