@@ -55,6 +55,11 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def posted_note(request) -> str:
+    """The form's optional "message" (a note for the history, or a revision's message)."""
+    return request.POST.get("message", "").replace("\0", "").strip()[:500]
+
+
 class AuditMiddleware:
     """Every request gets an id; changes it makes are recorded with it, the user and the address."""
 
@@ -63,7 +68,7 @@ class AuditMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        note = request.POST.get("message", "").replace("\0", "").strip() if request.method == "POST" else ""
+        note = posted_note(request) if request.method == "POST" else ""
         with acting(user, source_ip=client_ip(request), note=note) as actor:
             request.audit_request_id = actor.request_id
             response = self.get_response(request)

@@ -28,6 +28,7 @@ from regui.inventory.models import Node
 from regui.registries.models import Cluster, Secret
 
 from . import diff
+from .context import posted_note
 from .models import AuditEvent, Revision
 from .revisions import RestoreRefused, registries_restore, restore_differences
 from .selectors import (
@@ -75,7 +76,8 @@ def _add_links(entries: list[AuditEvent], path: str, f: HistoryFilters) -> None:
     """Each row's links, built here: a `{% url %}` per link and row was most of a page's render time.
     Who links within the page (adding to its filters); cluster and request link to all history."""
     history_url = reverse("history")
-    here = f"{path}?{f.query()}&" if f.query() else f"{path}?"
+    query = f.query()
+    here = f"{path}?{query}&" if query else f"{path}?"
     for e in entries:
         e.entry_url = reverse("history-entry", args=[e.pk])
         e.object_url = f"{e.entry_url}object/"
@@ -287,7 +289,7 @@ def revision_restore(request: HttpRequest, name: str, number: int) -> HttpRespon
     """Make a new revision with this one's content; pushing it is a separate, deliberate step."""
     cluster = get_object_or_404(Cluster, name=name)
     revision = get_object_or_404(Revision, cluster=cluster, number=number)
-    message = request.POST.get("message", "").replace("\0", "").strip()[:500]
+    message = posted_note(request)
     try:
         restored = registries_restore(cluster=cluster, revision=revision, user=request.user, message=message)
     except RestoreRefused as exc:
