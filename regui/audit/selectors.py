@@ -77,8 +77,9 @@ def _date(value: str, label: str, errors: list[str]) -> date | None:
         return None
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 19 else None
+def param_int(value: str | None, max_digits: int = 18) -> int | None:
+    """A query parameter as a number its column can hold, or None (bad input is ignored, not a 500)."""
+    return int(value) if value and value.isdigit() and len(value) <= max_digits else None
 
 
 def history_filters(params: Mapping[str, str], **scope: int | None) -> HistoryFilters:
@@ -101,7 +102,7 @@ def history_filters(params: Mapping[str, str], **scope: int | None) -> HistoryFi
         errors.append("The range ends before it starts: no entry can match.")
     # A tab's scope comes from its URL alone: parameters can neither widen nor move it.
     fixed = {k: v for k, v in scope.items() if v is not None}
-    ids = fixed or {name: _int(params.get(name)) for name in SCOPE_FIELDS}
+    ids = fixed or {name: param_int(params.get(name)) for name in SCOPE_FIELDS}
     return HistoryFilters(user=text("user", 150), cluster=text("cluster", 63), object_type=object_type,
                           action=action, date_from=date_from, date_to=date_to, request_id=text("request_id", 36),
                           fixed=tuple(fixed), errors=tuple(errors), **ids)

@@ -40,6 +40,7 @@ from .selectors import (
     history_page,
     history_rows_for_export,
     node_content,
+    param_int,
     revision_rows,
 )
 
@@ -257,16 +258,12 @@ def revision_detail(request: HttpRequest, name: str, number: int) -> HttpRespons
     return render(request, "audit/revision_detail.html", {"cluster": cluster, "revision": revision, "row": row})
 
 
-def _number(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
-
-
 @require_safe
 def revision_compare(request: HttpRequest, name: str) -> HttpResponse:
     """Two revisions' redacted files, unified or side by side (`mode`), 3 lines of context or all."""
     cluster = get_object_or_404(Cluster, name=name)
-    b = _number(request.GET.get("b")) or cluster.revision
-    a = _number(request.GET.get("a")) or max(b - 1, 1)
+    b = param_int(request.GET.get("b"), max_digits=9) or cluster.revision
+    a = param_int(request.GET.get("a"), max_digits=9) or max(b - 1, 1)
     found = {r.number: r for r in cluster.revisions.filter(number__in={a, b})}
     if a not in found or b not in found:
         missing = ", ".join(f"r{n}" for n in sorted({a, b} - set(found)))
