@@ -9,7 +9,7 @@ from regui.registries.models import Cluster
 
 from .context import acting_as
 from .models import Revision
-from .services import audit_record, diff_fields
+from .services import audit_record, diff_fields, pem_digest
 
 
 def snapshot_of(cluster: Cluster) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def _entry_view(kind: str, item: dict[str, Any]) -> dict[str, Any]:
     """What a history entry shows of a mirror or config: ids dropped, a CA bundle by its hash."""
     view = {k: v for k, v in item.items() if k not in ("hostname", "auth_secret_id", "tls_secret_id")}
     if kind == "config" and view.get("ca_bundle"):
-        view["ca_bundle"] = "PEM sha256:" + hashlib.sha256(view["ca_bundle"].encode()).hexdigest()[:16]
+        view["ca_bundle"] = pem_digest(view["ca_bundle"])
     return view
 
 
@@ -56,14 +56,14 @@ def record_registries_changes(cluster: Cluster, before: dict, after: dict, revis
 
 
 def revision_create(*, cluster: Cluster, number: int, message: str, snapshot: dict, user=None) -> Revision:
-    from regui.registries.selectors import cluster_render
+    from regui.registries.selectors import cluster_payload
 
-    real = cluster_render(cluster, reveal=True)
+    redacted, real, _ = cluster_payload(cluster)  # both renders from one read of the cluster
     return Revision.objects.create(
         cluster=cluster, number=number, message=message[:500], snapshot=snapshot,
         author=user if getattr(user, "is_authenticated", False) else None,
         author_name=getattr(user, "username", "") or "",
-        yaml_redacted=cluster_render(cluster), sha256=hashlib.sha256(real.encode()).hexdigest(),
+        yaml_redacted=redacted, sha256=hashlib.sha256(real.encode()).hexdigest(),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from .context import current
@@ -18,6 +19,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     return str(value)
+
+
+def pem_digest(pem: str) -> str:
+    """How history shows PEM material: long, and not for reading; its hash says whether it changed."""
+    return "PEM sha256:" + hashlib.sha256(pem.encode()).hexdigest()[:16]
 
 
 def diff_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from regui.audit.revisions import record_registries_changes, revision_create, snapshot_of
-from regui.audit.services import audit_record, diff_fields
+from regui.audit.services import audit_record, diff_fields, pem_digest
 
 from .draft import (
     AUTH_CREATE_BASIC,
@@ -220,11 +220,9 @@ def secret_save(*, data: SecretInput, existing: Secret | None = None) -> Secret:
 
 
 def _secret_view(secret: Secret) -> dict:
-    import hashlib
-
     cert = secret.certificate
     return {"name": secret.name, "kind": secret.kind, "description": secret.description, "username": secret.username,
-            "certificate": "PEM sha256:" + hashlib.sha256(cert.encode()).hexdigest()[:16] if cert else ""}
+            "certificate": pem_digest(cert) if cert else ""}
 
 
 def _secret_view_diff(before: dict | None, secret: Secret, changed_values: set[str]) -> dict:
