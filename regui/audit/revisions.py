@@ -33,7 +33,7 @@ def snapshot_of(cluster: Cluster) -> dict[str, Any]:
 def _entry_view(kind: str, item: dict[str, Any]) -> dict[str, Any]:
     """What a history entry shows of a mirror or config: ids dropped, a CA bundle by its hash."""
     view = {k: v for k, v in item.items() if k not in ("hostname", "auth_secret_id", "tls_secret_id")}
-    if kind == "config" and view.get("ca_bundle"):
+    if kind == "registry_config" and view.get("ca_bundle"):
         view["ca_bundle"] = pem_digest(view["ca_bundle"])
     return view
 

@@ -72,6 +72,15 @@ def test_saving_registries_records_each_mirror_and_config_and_makes_a_revision(o
     assert rev.author_name == "olivia" and rev.message == "first cut"
 
 
+def test_a_ca_bundle_shows_in_history_by_its_hash(operator_client, cluster):
+    from tests.certs import key_and_cert
+
+    _, cert = key_and_cert()
+    operator_client.post(f"/clusters/{cluster.name}/", registries_form(**{"c1-ca_bundle": cert}))
+    shown = last(object_type="registry_config").changes["ca_bundle"][1]
+    assert shown.startswith("PEM sha256:") and "BEGIN CERTIFICATE" not in json.dumps(shown)
+
+
 def test_updates_and_deletes_of_mirrors_and_configs_carry_before_and_after(operator_client, cluster):
     operator_client.post(f"/clusters/{cluster.name}/", registries_form())
     secret = Secret.objects.get()
