@@ -21,6 +21,11 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def sealed_change(existed: bool) -> list[str | None]:
+    """How history shows a secret value being written: that it changed, never what it is."""
+    return ["(set)", "(changed)"] if existed else [None, "(set)"]
+
+
 def pem_digest(pem: str) -> str:
     """How history shows PEM material: long, and not for reading; its hash says whether it changed."""
     return "PEM sha256:" + hashlib.sha256(pem.encode()).hexdigest()[:16]

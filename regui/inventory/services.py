@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from regui.audit.services import audit_record, diff_fields
+from regui.audit.services import audit_record, diff_fields, sealed_change
 from regui.pushes import ssh
 from regui.pushes.script import read_program
 from regui.registries.models import Cluster
@@ -29,7 +29,7 @@ def node_save(*, form) -> Node:
     node = form.save()
     changes = diff_fields(before or {}, _node_view(node))
     if form.cleaned_data.get("credential"):
-        changes["credential"] = ["(set)" if before else None, "(changed)" if before else "(set)"]
+        changes["credential"] = sealed_change(before is not None)
     if before is None or changes:
         audit_record(action="update" if before else "create", object_type="node", object_id=node.pk,
                      object_repr=node.name, node=node, changes=changes)
@@ -148,7 +148,7 @@ def nodes_bulk_create(*, cluster: Cluster, text: str, ssh_user: str, credential_
     created = Node.objects.bulk_create(nodes)
     for node in Node.objects.filter(cluster=cluster, name__in=[n.name for n in nodes]):
         audit_record(action="create", object_type="node", object_id=node.pk, object_repr=node.name, node=node,
-                     changes={**diff_fields({}, _node_view(node)), "credential": [None, "(set)"]},
+                     changes={**diff_fields({}, _node_view(node)), "credential": sealed_change(False)},
                      message="bulk add")
     return created
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from regui.audit.services import audit_record
+from regui.audit.services import audit_record, sealed_change
 
 from . import draft as d
 from .draft import HOST_MAX, PATH_MAX, USERNAME_MAX, drop_blank_boxes
@@ -58,7 +58,7 @@ def _auth_secret(cluster: Cluster, host: str, auth) -> Secret | None:
     secret.save()
     audit_record(action="create", object_type="secret", object_id=secret.pk, object_repr=secret.name, secret=secret,
                  changes={"name": [None, secret.name], "kind": [None, secret.kind], "username": [None, secret.username],
-                          **{f: [None, "(set)"] for f in secret.sealed_fields.split(",") if f}},
+                          **{f: sealed_change(False) for f in secret.sealed_fields.split(",") if f}},
                  message=f"from an imported registries.yaml ({host})")
     return secret
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from regui.audit.revisions import record_registries_changes, revision_create, snapshot_of
-from regui.audit.services import audit_record, diff_fields, pem_digest
+from regui.audit.services import audit_record, diff_fields, pem_digest, sealed_change
 
 from .draft import (
     AUTH_CREATE_BASIC,
@@ -229,7 +229,7 @@ def _secret_view_diff(before: dict | None, secret: Secret, changed_values: set[s
     """Metadata before/after, and for sealed values only the fact that they changed."""
     changes = diff_fields(before or {}, _secret_view(secret))
     for field in sorted(f for f in changed_values if f):
-        changes[field] = ["(set)" if before else None, "(changed)" if before else "(set)"]
+        changes[field] = sealed_change(bool(before))
     return changes
 
 
