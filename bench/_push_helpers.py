@@ -18,7 +18,7 @@ ANSIBLE_VENV = Path(os.environ.get("REGUI_BENCH_ANSIBLE_VENV", "/tmp/regui-bench
 
 def targets(harness) -> list:
     """One pinned-host-key root target per harness node (what regui builds from a Node row)."""
-    from regui.pushes import ssh
+    from regui.remote import ssh
 
     pem = harness.client_private_key_pem
     return [ssh.Target(address=n.address, port=n.port, username=harness.user,
@@ -28,7 +28,7 @@ def targets(harness) -> list:
 
 def parallel_exec(targets: list, command: str, stdin: bytes = b"") -> tuple[float, list[float], list[str]]:
     """Connect + authenticate + one exec per target, all at once: (wall s, per-node s, stdouts)."""
-    from regui.pushes import ssh
+    from regui.remote import ssh
 
     def one(target) -> tuple[float, str]:
         t = time.perf_counter()
@@ -55,7 +55,7 @@ def floor(targets: list) -> tuple[float, list[float]]:
 
 def bare_push(targets: list, path: str, content: bytes) -> tuple[float, list[float]]:
     """regui's own remote program over the same one exec, from plain threads: no Celery, no database."""
-    from regui.pushes.script import RemoteFile, parse_report, push_program
+    from regui.remote.script import RemoteFile, parse_report, push_program
 
     program = push_program([RemoteFile(path, content, dir_mode="0755")], mode="push", service="k3s-agent",
                            restart=False)

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from regui.audit.services import audit_record, diff_fields, sealed_change
-from regui.pushes import ssh
-from regui.pushes.script import read_program
 from regui.registries.models import Cluster
+from regui.remote import ssh
+from regui.remote.script import read_program
 
 from .models import Node
 

@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from regui.core import crypto
 from regui.core.roles import OPERATOR, require_role
-from regui.pushes.services import push_job_create
 from regui.registries.importing import ImportRefused, registries_import, registries_redacted
 
 from .forms import BulkNodesForm, NodeForm
@@ -130,22 +129,6 @@ def node_approve(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Host key {node.host_key_fingerprint} approved for {node.name}.")
     return redirect("node-detail", name, pk)
-
-
-@require_role(OPERATOR)
-def node_push(request: HttpRequest, name: str, pk: int) -> HttpResponse:
-    node = _node(name, pk)
-    if request.method != "POST":
-        return redirect("node-detail", name, pk)
-    job = push_job_create(cluster=node.cluster, user=request.user, nodes=[node],
-                          restart=not request.POST.get("write_only"))
-    if job.status == job.Status.REFUSED:
-        messages.error(request, job.message)
-    if request.htmx:
-        row = node_rows(node.cluster, node_id=node.pk)[0]
-        return render(request, "inventory/partials/_node_row.html", {"cluster": node.cluster, "row": row,
-                                                                     "refused": job.message if job.status == job.Status.REFUSED else ""})
-    return redirect("job-detail", job.pk) if job.status != job.Status.REFUSED else redirect("node-list", name)
 
 
 @require_role(OPERATOR)

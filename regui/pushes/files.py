@@ -5,8 +5,7 @@ from __future__ import annotations
 from regui.k3s import generate_hosts, lint
 from regui.registries.models import Cluster
 from regui.registries.selectors import cluster_payload, cluster_render
-
-from .script import RemoteFile
+from regui.remote.script import RemoteFile
 
 
 class RenderRefused(Exception):

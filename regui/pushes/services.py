@@ -20,11 +20,11 @@ from regui.audit.services import audit_event, audit_record
 from regui.inventory.models import Node
 from regui.inventory.services import node_target
 from regui.registries.models import Cluster
+from regui.remote import ssh
+from regui.remote.script import RemoteFile, parse_report, push_program
 
-from . import ssh
 from .files import RenderRefused, check_render, cluster_files
 from .models import OUTPUT_CAP, PushJob, PushResult
-from .script import RemoteFile, parse_report, push_program
 from .sink import NodeOutcome, ResultSink, outcomes_write
 
 log = logging.getLogger(__name__)

@@ -5,11 +5,29 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from regui.core.roles import OPERATOR, require_role
-from regui.inventory.selectors import failed_nodes
+from regui.inventory.models import Node
+from regui.inventory.selectors import failed_nodes, node_rows
 from regui.registries.models import Cluster
 
 from .models import PushJob
 from .services import push_job_create
+
+
+@require_role(OPERATOR)
+def node_push(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    node = get_object_or_404(Node.objects.select_related("cluster"), pk=pk, cluster__name=name)
+    if request.method != "POST":
+        return redirect("node-detail", name, pk)
+    job = push_job_create(cluster=node.cluster, user=request.user, nodes=[node],
+                          restart=not request.POST.get("write_only"))
+    refused = job.message if job.status == PushJob.Status.REFUSED else ""
+    if refused:
+        messages.error(request, refused)
+    if request.htmx:
+        row = node_rows(node.cluster, node_id=node.pk)[0]
+        return render(request, "inventory/partials/_node_row.html",
+                      {"cluster": node.cluster, "row": row, "refused": refused})
+    return redirect("node-list", name) if refused else redirect("job-detail", job.pk)
 
 
 @require_role(OPERATOR)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from regui.pushes.script import RemoteFile, parse_report, push_program
+from regui.remote.script import RemoteFile, parse_report, push_program
 
 
 @pytest.fixture
