@@ -6,15 +6,16 @@ grow with the table, and no COUNT(*) runs over it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import AuditEvent, Revision
+from .models import AuditEvent
 
 PAGE_SIZE = 50
 # Usernames cannot hold parentheses, so this value can never name a real account.
@@ -41,6 +42,8 @@ class HistoryFilters:
     cluster_id: int | None = None
     node_id: int | None = None
     secret_id: int | None = None
+    # The id of the cluster named `cluster` today (None when no cluster has that name now).
+    cluster_now: int | None = field(default=None, compare=False)
     # Scope fields fixed by the page's URL: left out of its links, which the URL already scopes.
     fixed: tuple[str, ...] = field(default=(), compare=False)
     errors: tuple[str, ...] = field(default=(), compare=False)
@@ -82,8 +85,10 @@ def param_int(value: str | None, max_digits: int = 18) -> int | None:
     return int(value) if value and value.isdigit() and len(value) <= max_digits else None
 
 
-def history_filters(params: Mapping[str, str], **scope: int | None) -> HistoryFilters:
-    """Filters from GET parameters; a bad value is dropped with a message instead of failing the page."""
+def history_filters(params: Mapping[str, str], *, cluster_ids: Callable[[str], int | None] = lambda name: None,
+                    **scope: int | None) -> HistoryFilters:
+    """Filters from GET parameters; a bad value is dropped with a message instead of failing the page.
+    `cluster_ids` tells which cluster has a name today (the history knows names and ids only)."""
     errors: list[str] = []
 
     def text(name: str, limit: int) -> str:
@@ -103,7 +108,9 @@ def history_filters(params: Mapping[str, str], **scope: int | None) -> HistoryFi
     # A tab's scope comes from its URL alone: parameters can neither widen nor move it.
     fixed = {k: v for k, v in scope.items() if v is not None}
     ids = fixed or {name: param_int(params.get(name)) for name in SCOPE_FIELDS}
-    return HistoryFilters(user=text("user", 150), cluster=text("cluster", 63), object_type=object_type,
+    cluster = text("cluster", 63)
+    return HistoryFilters(user=text("user", 150), cluster=cluster, cluster_now=cluster_ids(cluster) if cluster else None,
+                          object_type=object_type,
                           action=action, date_from=date_from, date_to=date_to, request_id=text("request_id", 36),
                           fixed=tuple(fixed), errors=tuple(errors), **ids)
 
@@ -120,10 +127,8 @@ def history_queryset(f: HistoryFilters) -> QuerySet[AuditEvent]:
     if f.user:
         qs = qs.filter(actor_name="" if f.user == SYSTEM else f.user)
     if f.cluster:
-        from regui.registries.models import Cluster
-
         # By id while the cluster exists: its entries from before a rename still belong to it.
-        pk = Cluster.objects.filter(name=f.cluster).values_list("pk", flat=True).first()
+        pk = f.cluster_now
         qs = qs.filter(cluster_id_ref=pk) if pk is not None else qs.filter(cluster_name=f.cluster)
     for attr, column in (("object_type", "object_type"), ("action", "action"), ("request_id", "request_id"),
                          ("cluster_id", "cluster_id_ref"), ("node_id", "node_id_ref"),
@@ -202,16 +207,12 @@ def history_page(f: HistoryFilters, *, before: str = "", after: str = "", size: 
     return page
 
 
-def filter_choices() -> dict[str, object]:
-    """What the filter form offers: two small queries, independent of the history's size (names of
+def filter_choices(cluster_names: list[str]) -> dict[str, object]:
+    """What the filter form offers: small queries, independent of the history's size (names of
     deleted users and clusters can still be typed or reached from an entry's links)."""
-    from django.contrib.auth import get_user_model
-
-    from regui.registries.models import Cluster
-
     return {
         "users": list(get_user_model().objects.order_by("username").values_list("username", flat=True)),
-        "clusters": list(Cluster.objects.order_by("name").values_list("name", flat=True)),
+        "clusters": cluster_names,
         "object_types": list(OBJECT_TYPES.items()),
         "actions": AuditEvent.Action.choices,
         "system": SYSTEM,
@@ -221,47 +222,3 @@ def filter_choices() -> dict[str, object]:
 def history_rows_for_export(f: HistoryFilters) -> Iterable[AuditEvent]:
     # Streamed in chunks: an export of the whole history never sits in memory at once.
     return history_queryset(f).iterator(chunk_size=2000)
-
-
-# --- revisions -----------------------------------------------------------------------------------
-
-
-@dataclass
-class RevisionRow:
-    revision: Revision
-    nodes: list[tuple[int, str]]
-    current: bool
-
-
-def revision_rows(cluster, revisions: Iterable[Revision]) -> list[RevisionRow]:
-    """Revisions with the nodes whose last-read file has each one's sha256: one query for all."""
-    from regui.inventory.models import Node
-
-    revisions = list(revisions)
-    by_sha: dict[str, list[tuple[int, str]]] = {}
-    shas = {r.sha256 for r in revisions}
-    if shas:
-        for pk, name, sha in (Node.objects.filter(cluster=cluster, last_sha256__in=shas)
-                              .order_by("name").values_list("pk", "name", "last_sha256")):
-            by_sha.setdefault(sha, []).append((pk, name))
-    return [RevisionRow(r, by_sha.get(r.sha256, []), r.number == cluster.revision) for r in revisions]
-
-
-@dataclass
-class NodeContent:
-    kind: str  # "unread" | "known" | "unknown"
-    sha256: str
-    revision: Revision | None = None
-    current: bool = False
-
-
-def node_content(node) -> NodeContent:
-    """Which revision a node's file is, by the sha256 read at its last push or drift check."""
-    from .revisions import revision_for_sha
-
-    if not node.last_sha256:
-        return NodeContent("unread", "")
-    revision = revision_for_sha(node.cluster, node.last_sha256)
-    if revision is None:
-        return NodeContent("unknown", node.last_sha256)
-    return NodeContent("known", node.last_sha256, revision, revision.number == node.cluster.revision)

@@ -25,12 +25,13 @@ from django_htmx.http import push_url
 
 from regui.core.roles import ADMIN, OPERATOR, has_role, require_role
 from regui.inventory.models import Node
+from regui.inventory.selectors import node_content, revision_rows
 from regui.registries.models import Cluster, Secret
+from regui.registries.restore import RestoreRefused, registries_restore, restore_differences
 
 from . import diff
 from .context import posted_note
 from .models import AuditEvent, Revision
-from .revisions import RestoreRefused, registries_restore, restore_differences
 from .selectors import (
     OBJECT_TYPES,
     SYSTEM,
@@ -39,13 +40,15 @@ from .selectors import (
     history_filters,
     history_page,
     history_rows_for_export,
-    node_content,
     param_int,
-    revision_rows,
 )
 
 RESULTS = "audit/partials/_history_results.html"
 REVISIONS_PER_PAGE = 50
+
+
+def _cluster_id(name: str) -> int | None:
+    return Cluster.objects.filter(name=name).values_list("pk", flat=True).first()
 
 
 def _wants_partial(request: HttpRequest) -> bool:
@@ -56,7 +59,7 @@ def _wants_partial(request: HttpRequest) -> bool:
 def _history(request: HttpRequest, template: str, full: Callable[[], dict[str, Any]] | None = None,
              **scope: int | None) -> HttpResponse:
     """The entry list of a page (main page or a tab): full page, or the results part for htmx."""
-    f = history_filters(request.GET, **scope)
+    f = history_filters(request.GET, cluster_ids=_cluster_id, **scope)
     cursors = {k: request.GET.get(k, "")[:40] for k in ("before", "after")}
     page = history_page(f, **cursors)
     _add_links(page.entries, request.path, f)
@@ -67,7 +70,7 @@ def _history(request: HttpRequest, template: str, full: Callable[[], dict[str, A
         where = page.newest_query() if page.is_newest else f.query(**cursors)
         push_url(response, f"{request.path}?{where}" if where else request.path)
         return response
-    ctx.update(filter_choices())
+    ctx.update(filter_choices(list(Cluster.objects.order_by("name").values_list("name", flat=True))))
     if full is not None:
         ctx.update(full())
     return render(request, template, ctx)
@@ -185,7 +188,7 @@ def _csv_lines(f: HistoryFilters) -> Iterator[str]:
 @require_safe
 def history_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered list as CSV, streamed: the whole history never sits in memory."""
-    f = history_filters(request.GET)
+    f = history_filters(request.GET, cluster_ids=_cluster_id)
     response = StreamingHttpResponse(_csv_lines(f), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="history-{timezone.now():%Y%m%d-%H%M%S}.csv"'
     return response

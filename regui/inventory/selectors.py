@@ -1,67 +1,49 @@
+"""Which revision each node has: revisions with the nodes whose last-read file is theirs."""
+
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery
-
-from regui.pushes.models import PushResult
+from regui.audit.models import Revision
 from regui.registries.models import Cluster
-from regui.registries.selectors import cluster_render
+from regui.registries.revisions import revision_for_sha
 
 from .models import Node
 
-BUSY = (PushResult.Status.PENDING, PushResult.Status.RUNNING)
+
+@dataclass
+class RevisionRow:
+    revision: Revision
+    nodes: list[tuple[int, str]]
+    current: bool
+
+
+def revision_rows(cluster: Cluster, revisions: Iterable[Revision]) -> list[RevisionRow]:
+    """Revisions with the nodes whose last-read file has each one's sha256: one query for all."""
+    revisions = list(revisions)
+    by_sha: dict[str, list[tuple[int, str]]] = {}
+    shas = {r.sha256 for r in revisions}
+    if shas:
+        for pk, name, sha in (Node.objects.filter(cluster=cluster, last_sha256__in=shas)
+                              .order_by("name").values_list("pk", "name", "last_sha256")):
+            by_sha.setdefault(sha, []).append((pk, name))
+    return [RevisionRow(r, by_sha.get(r.sha256, []), r.number == cluster.revision) for r in revisions]
 
 
 @dataclass
-class NodeRow:
-    node: Node
-    badge: str  # in_sync | drifted | never | unreachable
-    badge_label: str
-    last_status: str | None
-    last_job_id: int | None
-    last_message: str
-
-    @property
-    def busy(self) -> bool:
-        return self.last_status in BUSY
+class NodeContent:
+    kind: str  # "unread" | "known" | "unknown"
+    sha256: str
+    revision: Revision | None = None
+    current: bool = False
 
 
-def render_sha(cluster: Cluster) -> str:
-    return hashlib.sha256(cluster_render(cluster, reveal=True).encode()).hexdigest()
-
-
-def node_badge(node: Node, current_sha: str) -> str:
-    if node.sync_state == Node.Sync.UNREACHABLE:
-        return "unreachable"
+def node_content(node: Node) -> NodeContent:
+    """Which revision a node's file is, by the sha256 read at its last push or drift check."""
     if not node.last_sha256:
-        return "never"
-    if node.last_sha256 == current_sha and node.sync_state != Node.Sync.DRIFTED:
-        return "in_sync"
-    return "drifted"
-
-
-LABELS = {"in_sync": "in sync", "drifted": "drifted", "never": "never pushed", "unreachable": "unreachable"}
-
-
-def node_rows(cluster: Cluster, node_id: int | None = None) -> list[NodeRow]:
-    latest = PushResult.objects.filter(node=OuterRef("pk")).order_by("-id")
-    nodes = cluster.nodes.select_related("cluster").annotate(
-        last_status=Subquery(latest.values("status")[:1]),
-        last_job=Subquery(latest.values("job_id")[:1]),
-        last_result_message=Subquery(latest.values("message")[:1]),
-    )
-    if node_id is not None:
-        nodes = nodes.filter(pk=node_id)
-    current = render_sha(cluster)
-    rows = []
-    for n in nodes:
-        badge = node_badge(n, current)
-        rows.append(NodeRow(n, badge, LABELS[badge], n.last_status, n.last_job, n.last_result_message or ""))
-    return rows
-
-
-def failed_nodes(cluster: Cluster) -> list[Node]:
-    bad = {PushResult.Status.FAILED, PushResult.Status.UNREACHABLE, PushResult.Status.SKIPPED}
-    return [r.node for r in node_rows(cluster) if r.last_status in bad]
+        return NodeContent("unread", "")
+    revision = revision_for_sha(node.cluster, node.last_sha256)
+    if revision is None:
+        return NodeContent("unknown", node.last_sha256)
+    return NodeContent("known", node.last_sha256, revision, revision.number == node.cluster.revision)

@@ -7,11 +7,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from regui.core import crypto
 from regui.core.roles import OPERATOR, require_role
+from regui.pushes.selectors import node_rows
 from regui.registries.importing import ImportRefused, registries_import, registries_redacted
 
 from .forms import BulkNodesForm, NodeForm
 from .models import Node
-from .selectors import node_rows
 from .services import (
     NodeError,
     node_approve_host_key,

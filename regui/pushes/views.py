@@ -6,10 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from regui.core.roles import OPERATOR, require_role
 from regui.inventory.models import Node
-from regui.inventory.selectors import failed_nodes, node_rows
 from regui.registries.models import Cluster
 
 from .models import PushJob
+from .selectors import failed_nodes, node_rows
 from .services import push_job_create
 
 

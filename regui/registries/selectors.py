@@ -9,17 +9,13 @@ from dataclasses import dataclass
 from .draft import (
     AUTH_CREATE_BASIC,
     AUTH_CREATE_RKE,
-    AUTH_NONE,
     ConfigBox,
     Draft,
-    EndpointRow,
-    MirrorBox,
-    RewriteRow,
     SecretInfo,
-    new_token,
 )
 from .models import Cluster, Secret
 from .render import AuthSpec, ConfigSpec, MirrorSpec, RegistriesSpec, TLSSpec, render_yaml, tls_dir
+from .snapshots import draft_from_cluster
 
 PRESENT = "\0present"  # stands in for a value in redacted specs: nothing real reaches the renderer
 
@@ -37,32 +33,6 @@ def secrets_for_choice() -> dict[str, list[Secret]]:
     for s in Secret.objects.all():
         grouped["tls" if s.kind == Secret.Kind.TLS else "auth"].append(s)
     return grouped
-
-
-def draft_from_cluster(cluster: Cluster) -> Draft:
-    draft = Draft(revision=cluster.revision)
-    for m in cluster.mirrors.all():
-        draft.mirrors.append(MirrorBox(
-            token=new_token(),
-            hostname=m.hostname,
-            endpoints=[EndpointRow(new_token(), url) for url in m.endpoints],
-            rewrites=[RewriteRow(new_token(), p, r) for p, r in m.rewrites],
-        ))
-    for c in cluster.configs.all():
-        draft.configs.append(ConfigBox(
-            token=new_token(),
-            hostname=c.hostname,
-            auth=str(c.auth_secret_id) if c.auth_secret_id else AUTH_NONE,
-            tls_secret=str(c.tls_secret_id) if c.tls_secret_id else "",
-            ca_bundle=c.ca_bundle,
-            insecure_skip_verify=c.insecure_skip_verify,
-            ca_file=c.ca_file,
-            cert_file=c.cert_file,
-            key_file=c.key_file,
-            empty_auth=c.empty_auth,
-            empty_tls=c.empty_tls,
-        ))
-    return draft
 
 
 def _auth_spec(box: ConfigBox, secrets: Mapping[int, Secret], reveal: bool) -> AuthSpec | None:

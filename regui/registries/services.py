@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 
-from regui.audit.revisions import record_registries_changes, revision_create, snapshot_of
 from regui.audit.services import audit_record, diff_fields, pem_digest, sealed_change
 
 from .draft import (
@@ -23,7 +22,9 @@ from .draft import (
 )
 from .insight import lint_errors_by_slot
 from .models import Cluster, Mirror, RegistryConfig, Secret
+from .revisions import record_registries_changes, revision_create
 from .selectors import draft_render, secret_infos
+from .snapshots import snapshot_of
 from .validation import check_certificate, check_key_matches_certificate, check_private_key
 
 

@@ -31,8 +31,8 @@ def test_worker_side_entries_carry_the_starters_name_and_request(stack, nodes, c
 
 
 def test_restoring_a_revision_makes_a_new_one_that_pushes(stack, nodes):
-    from regui.audit.revisions import registries_restore
     from regui.registries.importing import registries_import
+    from regui.registries.restore import registries_restore
 
     h = nodes(1)
     (node,) = stack.add(h)

@@ -1,0 +1,48 @@
+"""Restoring a revision: a new revision whose content is an older one's (secrets by reference)."""
+
+from __future__ import annotations
+
+from regui.audit.context import acting_as
+from regui.audit.models import Revision
+from regui.audit.services import audit_record
+
+from .models import Cluster, Secret
+from .services import registries_save
+from .snapshots import draft_from_snapshot, snapshot_secret_ids, snapshot_secret_names
+
+
+class RestoreRefused(Exception):
+    pass
+
+
+def registries_restore(*, cluster: Cluster, revision: Revision, user=None, message: str = "") -> Revision:
+    """Make a new revision whose content is `revision`'s, ready to push."""
+    with acting_as(user):
+        snapshot = revision.snapshot or {}
+        wanted = snapshot_secret_ids(snapshot)
+        if missing := wanted - set(Secret.objects.filter(pk__in=wanted).values_list("pk", flat=True)):
+            raise RestoreRefused(
+                f"Revision {revision.number} uses deleted secret(s) "
+                f"{', '.join(snapshot_secret_names(snapshot, missing))}; recreate them or edit the registries instead.")
+        current = Cluster.objects.values_list("revision", flat=True).get(pk=cluster.pk)
+        draft = draft_from_snapshot(snapshot, revision=current,
+                                    message=message or f"Restored revision {revision.number}")
+        # It was accepted when it was saved (or imported as K3s takes it): restore it as it was; the
+        # Registries page shows anything today's checks would refuse, and lint errors still block a push.
+        saved = registries_save(cluster=cluster, draft=draft, user=user, strict=False)
+        audit_record(action="restore", object_type="revision", object_id=revision.pk,
+                     object_repr=f"{cluster.name} r{revision.number}", cluster=cluster, revision=saved.revision,
+                     changes={"restored_from": [None, revision.number]}, message=draft.message)
+        return cluster.revisions.get(number=saved.revision)
+
+
+def restore_differences(original: Revision, restored: Revision) -> str:
+    """Why a restored file is not byte-for-byte the original: secrets are restored by reference, so
+    a secret changed since then brings its current value. Empty when the bytes are the same."""
+    if restored.sha256 == original.sha256:
+        return ""
+    changed = sorted(Secret.objects.filter(pk__in=snapshot_secret_ids(original.snapshot or {}),
+                                           updated_at__gt=original.created_at).values_list("name", flat=True))
+    why = (f"secret(s) {', '.join(changed)} changed since, and the file uses their current values"
+           if changed else "the file is rendered by today's regui")
+    return f"The restored file differs from revision {original.number}'s: {why}."
