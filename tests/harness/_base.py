@@ -48,6 +48,7 @@ exit $rc
 ANCHOR = """set -e
 ip addr add {address}/24 dev eth0; ip link set lo up; ip link set eth0 up
 mount -t overlay overlay -o lowerdir=/etc,upperdir={upper},workdir={work} /etc
+mount -t overlay rglib -o lowerdir=/var/lib,upperdir={lib_upper},workdir={lib_work} /var/lib
 mount -t overlay rgbin -o lowerdir={bin}:/usr/bin /usr/bin
 for d in /tmp /var/tmp /home /root /run /var/log; do mount -t tmpfs -o mode=0755 tmpfs $d; done
 chmod 1777 /tmp /var/tmp; chmod 0700 /root; mkdir -p /run/sshd /home/{user}; hostname {name}

@@ -1,8 +1,9 @@
-"""Fake K3s/RKE2 nodes for push tests: per node a network namespace with its own sshd, host key and /etc.
+"""Fake K3s/RKE2 nodes for push tests: per node a network namespace with its own sshd, host key, /etc, /var/lib.
 
 A bridge ``rgbr<id>`` has ``.1`` of a free /24 in 10.250-10.254; node i is ``.(10+i)`` in namespace
 ``rg<id>-n<i>``. Per node an *anchor* process (``sleep infinity``) owns a private mount + UTS namespace:
-an overlay over /etc (upper dir ``node.upper`` on the host), tmpfs on /tmp /var/tmp /home /root /run
+an overlay over /etc (upper dir ``node.upper`` on the host) and one over /var/lib (``node.lib_upper``:
+TLS files pushed to a node land there, not in the host's /var/lib), tmpfs on /tmp /var/tmp /home /root /run
 /var/log, an overlay over /usr/bin with the fake ``systemctl`` on top, hostname ``node<i>``, and the user
 ``deploy`` (only in that /etc). sshd is nsenter'ed into it, so it can be frozen, stopped or restarted with
 a new host key while the node keeps its files. ``Node.read`` & co. use ``/proc/<anchor>/root``: the node's
@@ -69,6 +70,7 @@ class Node:
         self.address = str(harness.subnet.network_address + 10 + index)
         self.dir = harness.dir / self.name
         self.upper, self.work = self.dir / "upper", self.dir / "work"  # the overlay over the node's /etc
+        self.lib_upper, self.lib_work = self.dir / "lib-upper", self.dir / "lib-work"  # ... over its /var/lib
         self.host_key_type, self.host_key_public = "ssh-ed25519", ""  # public: base64 blob as in known_hosts
         self.anchor: subprocess.Popen[bytes]  # `sleep infinity` holding the node's mount + UTS namespaces
         self.sshd: subprocess.Popen[bytes]  # the listening sshd
@@ -285,7 +287,7 @@ class Harness:
             "client_key": str(self.client_key_path), "known_hosts": str(self.dir / "known_hosts"),
             "nodes": [{"name": n.name, "address": n.address, "port": n.port, "netns": n.netns, "sudo": n.sudo,
                        "host_key_fingerprint": n.host_key_fingerprint if n.host_key_public else None,
-                       "upper": str(n.upper)}
+                       "upper": str(n.upper), "lib_upper": str(n.lib_upper)}
                       for n in self.nodes]}
 
     def _save(self) -> None:
@@ -312,14 +314,16 @@ class Harness:
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "regui-harness-client", "-f", str(self.client_key_path))
         client_pub, hosts = self.client_key_path.with_suffix(".pub").read_text(), Path("/etc/hosts").read_text()
         for n in self.nodes:
-            n.work.mkdir(parents=True)
+            for d in (n.work, n.lib_upper, n.lib_work):
+                d.mkdir(parents=True)
             for rel, text in (("regui-harness/sshd_config", SSHD_CONFIG), ("regui-harness/authorized_keys", client_pub),
                               ("regui-harness/systemctl.log", ""), ("hostname", f"{n.name}\n"),
                               ("hosts", f"{hosts.rstrip()}\n127.0.1.1\t{n.name}\n")):
                 _write(n.upper / rel, text, 0o666 if rel.endswith(".log") else 0o644)
             for d in etc_dirs:
                 (n.upper / d).mkdir(parents=True, exist_ok=True)
-            script = ANCHOR.format(address=n.address, upper=n.upper, work=n.work, bin=self.dir / "bin",
+            script = ANCHOR.format(address=n.address, upper=n.upper, work=n.work, lib_upper=n.lib_upper,
+                                   lib_work=n.lib_work, bin=self.dir / "bin",
                                    user=SUDO_USER, name=n.name, hd=HD)
             with open(n.dir / "anchor.log", "wb") as log:
                 n.anchor = subprocess.Popen(

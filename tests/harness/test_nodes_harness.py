@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import secrets
 import socket
 import subprocess
@@ -78,6 +79,23 @@ def test_each_node_has_its_own_etc(h):
     assert not Path(target).exists()
     assert n1.exec_as_root("hostname; id -u deploy")[1].splitlines()[0] == "node1"
 
+
+
+@pytest.mark.slow
+def test_a_file_written_in_var_lib_on_one_node_is_absent_on_the_other_and_on_the_host(h):
+    n1, n2 = h.nodes
+    d = f"/var/lib/rancher/k3s/etc/tls/registries/harness-{secrets.token_hex(4)}"
+    with connect(h, n1) as c:  # as a push writes it: over SSH, by the node's own sshd
+        assert run(c, f"mkdir -p {d} && printf one > {d}/tls.crt") == (0, "", "")
+    assert n1.read(f"{d}/tls.crt") == b"one"
+    assert (n1.lib_upper / d.removeprefix("/var/lib/") / "tls.crt").read_bytes() == b"one"
+    assert n2.read(f"{d}/tls.crt") is None and n2.listdir(d) == []
+    assert not Path(d).exists(), "the node wrote into the host's /var/lib"
+    with connect(h, n2) as c:
+        assert run(c, f"mkdir -p {d} && printf two > {d}/tls.crt")[0] == 0
+    assert (n1.read(f"{d}/tls.crt"), n2.read(f"{d}/tls.crt")) == (b"one", b"two")
+    # The overlay still shows the host's /var/lib below (dpkg, sudo and the like read it).
+    assert set(os.listdir("/var/lib")) <= set(n1.listdir("/var/lib"))
 
 def test_fake_systemctl_records_restarts(h):
     n = h.nodes[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -74,7 +75,7 @@ def test_write_only_writes_and_a_later_push_applies_it(stack, nodes):
     assert len(h.nodes[0].restarts()) == 1
 
 
-def test_tls_material_lands_with_0600(stack, nodes):
+def test_tls_material_lands_with_0600_on_each_node_and_not_on_the_host(stack, nodes):
     from regui.registries.models import RegistryConfig
     from regui.registries.services import SecretInput, secret_save
     from tests.certs import key_and_cert
@@ -82,16 +83,20 @@ def test_tls_material_lands_with_0600(stack, nodes):
     key, cert = key_and_cert("mirror.example.com")
     tls = secret_save(data=SecretInput(name="client", kind="tls", certificate=cert, private_key=key))
     RegistryConfig.objects.filter(cluster=stack.cluster).update(tls_secret=tls, ca_bundle=cert)
-    h = nodes(1)
-    stack.add(h)
-    assert stack.push().results.get().status == "changed"
+    h = nodes(2)
+    first, second = stack.add(h)
     base = "/var/lib/rancher/k3s/etc/tls/registries/mirror.example.com:5000"
-    hn = h.nodes[0]
-    assert hn.read(f"{base}/tls.key") == key.encode() and hn.read(f"{base}/tls.crt") == cert.encode()
-    assert hn.read(f"{base}/ca.crt").strip() == cert.strip().encode()
-    for name in ("tls.key", "tls.crt", "ca.crt"):
-        assert hn.stat(f"{base}/{name}").mode & 0o777 == 0o600
-    assert b"key_file: " + base.encode() + b"/tls.key" in hn.read("/etc/rancher/k3s/registries.yaml")
+    # One node at a time: what node2 holds can only come from node2's own push.
+    assert stack.push(nodes=[first]).results.get().status == "changed"
+    assert h.nodes[0].listdir(base) == ["ca.crt", "tls.crt", "tls.key"] and h.nodes[1].listdir(base) == []
+    assert stack.push(nodes=[second]).results.get().status == "changed"
+    for hn in h.nodes:
+        assert hn.read(f"{base}/tls.key") == key.encode() and hn.read(f"{base}/tls.crt") == cert.encode()
+        assert hn.read(f"{base}/ca.crt").strip() == cert.strip().encode()
+        for name in ("tls.key", "tls.crt", "ca.crt"):
+            assert hn.stat(f"{base}/{name}").mode & 0o777 == 0o600
+        assert b"key_file: " + base.encode() + b"/tls.key" in hn.read("/etc/rancher/k3s/registries.yaml")
+    assert not Path(base).exists(), "a node wrote into the host's /var/lib"
 
 
 def test_rke2_nodes_get_the_rke2_path_and_services(stack, nodes):
