@@ -59,6 +59,7 @@ test: install-dev system-deps
 
 lint: install-dev
 	$(BIN)/ruff check .
+	bin/mypy
 
 bench: install-dev
 	for b in bench/[!_]*.py; do echo "== $$b"; REGUI_ENV_FILE= $(BIN)/python $$b || exit 1; done

@@ -6,8 +6,9 @@ entry's `changes` ({field: [before, after]}) become before/after cells with the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -115,9 +116,9 @@ class ValueLine:
 
 @dataclass
 class ChangeRow:
-    field: str
-    before: list[ValueLine] = field(default_factory=list)
-    after: list[ValueLine] = field(default_factory=list)
+    field: str  # hides dataclasses.field inside this class body (for mypy), hence dataclasses.field below
+    before: list[ValueLine] = dataclasses.field(default_factory=list)
+    after: list[ValueLine] = dataclasses.field(default_factory=list)
     # None stands for "absent" on that side (created or deleted), shown as a dash, not as `null`.
     before_absent: bool = False
     after_absent: bool = False

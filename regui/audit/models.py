@@ -1,7 +1,53 @@
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
+
+
+class ObjectType(models.TextChoices):
+    """What a history entry is about."""
+
+    CLUSTER = "cluster", "cluster"
+    MIRROR = "mirror", "mirror"
+    REGISTRY_CONFIG = "registry_config", "registry authentication"
+    SECRET = "secret", "secret"
+    NODE = "node", "node"
+    USER = "user", "user"
+    PUSH_JOB = "push_job", "push"
+    REVISION = "revision", "revision"
+
+
+AUDITED: dict[str, type[Audited]] = {}
+
+
+class Audited:
+    """A model that describes itself to history, after NetBox's ObjectChange and `snapshot()`: its
+    type, the fields an entry shows (each named once, here), its label and what it belongs to.
+
+    Entries outlive their objects, so an entry copies all of this when it is written."""
+
+    audit_type: ClassVar[str]
+    audit_fields: ClassVar[tuple[str, ...]] = ()
+    # Fields shown by their hash: PEM material is long, and what matters is whether it changed.
+    audit_digests: ClassVar[frozenset[str]] = frozenset()
+    # What identifies an entry's object: the primary key, or a natural key for rows that a save
+    # replaces wholesale (mirrors and configs are the same entry while their hostname is).
+    audit_key_field: ClassVar[str] = "pk"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "audit_type" in cls.__dict__:
+            AUDITED[cls.audit_type] = cls
+
+    def audit_label(self) -> str:
+        return str(self)
+
+    def audit_scope(self) -> dict[str, Any]:
+        """The History tabs the entry shows on: `cluster`, `node` and/or `secret`."""
+        return {}
 
 
 class AppendOnly(Exception):
@@ -46,7 +92,7 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=36, blank=True, db_index=True)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     action = models.CharField(max_length=16, choices=Action.choices, db_index=True)
-    object_type = models.CharField(max_length=32, db_index=True)
+    object_type = models.CharField(max_length=32, choices=ObjectType.choices, db_index=True)
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=300, blank=True)
     # What the entry is about, for the History tabs (plain ids: entries outlive their objects).
@@ -84,7 +130,7 @@ class AuditEvent(models.Model):
         raise AppendOnly("audit entries cannot be deleted")
 
 
-class Revision(models.Model):
+class Revision(Audited, models.Model):
     """A numbered save of a cluster's registries: what was saved, by whom, and the file's hash."""
 
     cluster = models.ForeignKey("registries.Cluster", on_delete=models.CASCADE, related_name="revisions")
@@ -104,5 +150,13 @@ class Revision(models.Model):
         ordering = ["cluster", "-number"]
         constraints = [models.UniqueConstraint(fields=["cluster", "number"], name="unique_revision_number")]
 
+    audit_type = ObjectType.REVISION
+
     def __str__(self) -> str:
         return f"{self.cluster} r{self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cluster-revision", args=[self.cluster.name, self.number])
+
+    def audit_scope(self) -> dict[str, Any]:
+        return {"cluster": self.cluster}

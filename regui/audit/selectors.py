@@ -15,15 +15,15 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditEvent, ObjectType
 
 PAGE_SIZE = 50
 # Usernames cannot hold parentheses, so this value can never name a real account.
 SYSTEM = "(system)"
-OBJECT_TYPES = {
-    "cluster": "cluster", "mirror": "mirror", "registry_config": "registry authentication", "secret": "secret",
-    "node": "node", "user": "user", "push_job": "push", "revision": "revision",
-}
+
+
+def type_label(object_type: str) -> str:
+    return ObjectType(object_type).label if object_type in ObjectType.values else object_type
 FORM_FIELDS = ("user", "cluster", "object_type", "action", "date_from", "date_to", "request_id")
 SCOPE_FIELDS = ("cluster_id", "node_id", "secret_id")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -95,7 +95,7 @@ def history_filters(params: Mapping[str, str], *, cluster_ids: Callable[[str], i
         return (params.get(name) or "").strip()[:limit]
 
     object_type, action = text("object_type", 32), text("action", 16)
-    if object_type and object_type not in OBJECT_TYPES:
+    if object_type and object_type not in ObjectType.values:
         errors.append(f"Unknown object type {object_type!r}; ignored.")
         object_type = ""
     if action and action not in AuditEvent.Action.values:
@@ -203,7 +203,7 @@ def history_page(f: HistoryFilters, *, before: str = "", after: str = "", size: 
         page = HistoryPage(entries, f, older=cursor_of(entries[-1]) if len(rows) > size else None,
                            newer=cursor_of(entries[0]) if key is not None and entries else None)
     for e in page.entries:
-        e.type_label = OBJECT_TYPES.get(e.object_type, e.object_type)
+        e.type_label = type_label(e.object_type)
     return page
 
 
@@ -213,7 +213,7 @@ def filter_choices(cluster_names: list[str]) -> dict[str, object]:
     return {
         "users": list(get_user_model().objects.order_by("username").values_list("username", flat=True)),
         "clusters": cluster_names,
-        "object_types": list(OBJECT_TYPES.items()),
+        "object_types": ObjectType.choices,
         "actions": AuditEvent.Action.choices,
         "system": SYSTEM,
     }

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Model
+
 from .context import current
-from .models import AuditEvent
+from .models import Audited, AuditEvent, ObjectType
 
 SECRET_MARK = "(secret)"
 
@@ -35,6 +39,51 @@ def diff_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list
     """{field: [before, after]} for the fields that differ (None on a side where it is absent)."""
     keys = list(dict.fromkeys([*before, *after]))
     return {k: [_plain(before.get(k)), _plain(after.get(k))] for k in keys if before.get(k) != after.get(k)}
+
+
+def audit_view(model: type[Audited], values: Mapping[str, Any]) -> dict[str, Any]:
+    """What history shows of a kind of object: its audited fields, PEM material by its hash."""
+    return {f: pem_digest(values[f]) if f in model.audit_digests and values[f] else values[f]
+            for f in model.audit_fields if f in values}
+
+
+def audit_snapshot(obj: Audited) -> dict[str, Any]:
+    return audit_view(type(obj), {f: getattr(obj, f) for f in obj.audit_fields})
+
+
+def _describe(obj: Audited | AbstractBaseUser) -> dict[str, Any]:
+    """Type, id, label and scope of an entry's object, read from the object itself."""
+    if isinstance(obj, AbstractBaseUser):  # Django's user model cannot take the mixin
+        return {"object_type": ObjectType.USER, "object_id": obj.pk or "", "object_repr": obj.get_username()}
+    key = obj.pk if obj.audit_key_field == "pk" and isinstance(obj, Model) else getattr(obj, obj.audit_key_field)
+    return {"object_type": obj.audit_type, "object_id": key, "object_repr": obj.audit_label(), **obj.audit_scope()}
+
+
+def audit_object_event(obj: Audited | AbstractBaseUser, action: str, changes: dict | None = None, *,
+                       revision: int | None = None, message: str = "") -> AuditEvent:
+    """An unsaved entry about `obj` (for bulk writes); `audit_object` saves one."""
+    return audit_event(action=action, changes=changes, revision=revision, message=message, **_describe(obj))
+
+
+def audit_object(obj: Audited | AbstractBaseUser, action: str, changes: dict | None = None, *,
+                 revision: int | None = None, message: str = "") -> AuditEvent:
+    event = audit_object_event(obj, action, changes, revision=revision, message=message)
+    event.save()
+    return event
+
+
+def audit_change(obj: Audited, before: dict[str, Any] | None, extra: dict | None = None, *,
+                 message: str = "") -> AuditEvent | None:
+    """Record a create (`before` None) or an update of `obj` against its earlier `audit_snapshot`;
+    an update that changed nothing is not recorded."""
+    changes = {**diff_fields(before or {}, audit_snapshot(obj)), **(extra or {})}
+    if before is not None and not changes:
+        return None
+    return audit_object(obj, "update" if before is not None else "create", changes, message=message)
+
+
+def audit_delete(obj: Audited, *, message: str = "") -> AuditEvent:
+    return audit_object(obj, "delete", diff_fields(audit_snapshot(obj), {}), message=message)
 
 
 def audit_event(*, action: str, object_type: str, object_id: Any = "", object_repr: str = "",

@@ -5,15 +5,18 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
+from regui.core.signals import user_role_changed
+
 from .context import acting, client_ip
-from .services import audit_record
+from .models import ObjectType
+from .services import audit_object, audit_record
 
 
 def _record(request, user, action: str, username: str = "") -> None:
     ip = client_ip(request) if request is not None else None
     request_id = getattr(request, "audit_request_id", "")
     with acting(user, request_id=request_id, source_ip=ip, username=username):
-        audit_record(action=action, object_type="user", object_id=getattr(user, "pk", "") or "",
+        audit_record(action=action, object_type=ObjectType.USER, object_id=getattr(user, "pk", "") or "",
                      object_repr=username or getattr(user, "username", ""))
 
 
@@ -34,10 +37,14 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     _record(request, None, "login_failed", username=str(credentials.get("username", ""))[:150])
 
 
+@receiver(user_role_changed)
+def on_role_changed(sender, user, changes, created, **kwargs):
+    audit_object(user, "create" if created else "update", changes)
+
+
 @receiver(pre_delete, sender=User)
 def on_user_deleted(sender, instance, **kwargs):
     # The app deactivates accounts instead of deleting them; a deletion comes from a shell or a
     # script, and still belongs in the history (the entries keep the name as text).
     groups = sorted(instance.groups.values_list("name", flat=True))
-    audit_record(action="delete", object_type="user", object_id=instance.pk or "", object_repr=instance.username,
-                 changes={"username": [instance.username, None], "roles": [groups or None, None]})
+    audit_object(instance, "delete", {"username": [instance.username, None], "roles": [groups or None, None]})

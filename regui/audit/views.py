@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,9 +32,8 @@ from regui.registries.restore import RestoreRefused, registries_restore, restore
 
 from . import diff
 from .context import posted_note
-from .models import AuditEvent, Revision
+from .models import AUDITED, AuditEvent, ObjectType, Revision
 from .selectors import (
-    OBJECT_TYPES,
     SYSTEM,
     HistoryFilters,
     filter_choices,
@@ -41,6 +41,7 @@ from .selectors import (
     history_page,
     history_rows_for_export,
     param_int,
+    type_label,
 )
 
 RESULTS = "audit/partials/_history_results.html"
@@ -99,7 +100,7 @@ def history(request: HttpRequest) -> HttpResponse:
 def history_entry(request: HttpRequest, pk: int) -> HttpResponse:
     """One entry's changes: the expanding row part for htmx, a page of its own otherwise."""
     entry = get_object_or_404(AuditEvent, pk=pk)
-    entry.type_label = OBJECT_TYPES.get(entry.object_type, entry.object_type)
+    entry.type_label = type_label(entry.object_type)
     ctx = {"entry": entry, "rows": diff.change_rows(entry.changes), "compare_url": _compare_url(entry),
            "system": SYSTEM}
     template = "audit/partials/_entry_detail.html" if _wants_partial(request) else "audit/entry.html"
@@ -132,27 +133,16 @@ def history_object(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _object_url(request: HttpRequest, e: AuditEvent) -> str:
-    kind = e.object_type
-    if kind == "node" and e.node_id_ref:
-        node = Node.objects.filter(pk=e.node_id_ref).select_related("cluster").first()
-        return reverse("node-detail", args=[node.cluster.name, node.pk]) if node else ""
-    if kind == "secret" and e.secret_id_ref:
-        name = Secret.objects.filter(pk=e.secret_id_ref).values_list("name", flat=True).first()
-        return reverse("secret-history", args=[name]) if name else ""
-    if kind == "push_job" and e.object_id.isdigit():
-        from regui.pushes.models import PushJob
-
-        return reverse("job-detail", args=[e.object_id]) if PushJob.objects.filter(pk=e.object_id).exists() else ""
-    if kind == "revision" and e.object_id.isdigit():
-        rev = Revision.objects.filter(pk=e.object_id).select_related("cluster").first()
-        return reverse("cluster-revision", args=[rev.cluster.name, rev.number]) if rev else ""
-    if kind == "user":
-        from django.contrib.auth import get_user_model
-
+    if e.object_type == ObjectType.USER:
         user = get_user_model().objects.filter(pk=e.object_id).first() if e.object_id.isdigit() else None
         if user and has_role(request.user, ADMIN):
             return reverse("user-edit", args=[user.pk])
         return f"{reverse('history')}?{HistoryFilters(user=user.username).query()}" if user else ""
+    model = AUDITED.get(e.object_type)
+    if model is not None and model.audit_key_field == "pk":
+        obj = model._default_manager.filter(pk=e.object_id).first() if param_int(e.object_id) else None  # type: ignore[attr-defined]
+        return obj.get_absolute_url() if obj is not None else ""  # type: ignore[attr-defined]
+    # Mirrors and configs are replaced by every save: their page is their cluster's.
     if e.cluster_id_ref:
         name = Cluster.objects.filter(pk=e.cluster_id_ref).values_list("name", flat=True).first()
         return reverse("cluster-registries", args=[name]) if name else ""
@@ -234,7 +224,7 @@ def secret_history(request: HttpRequest, name: str) -> HttpResponse:
     secret = Secret.objects.filter(name=name).first()
     # A deleted secret's entries stay reachable by its name.
     secret_id = secret.pk if secret else (
-        AuditEvent.objects.filter(object_type="secret", object_repr=name, secret_id_ref__isnull=False)
+        AuditEvent.objects.filter(object_type=ObjectType.SECRET, object_repr=name, secret_id_ref__isnull=False)
         .values_list("secret_id_ref", flat=True).first())
     if secret_id is None:
         raise Http404("No secret by that name, now or in the history.")

@@ -19,9 +19,8 @@ def role_of(user: Any) -> str | None:
         return None
     if user.is_superuser:
         return ADMIN
-    cached = getattr(user, "_regui_role", False)
-    if cached is not False:
-        return cached
+    if hasattr(user, "_regui_role"):  # worked out earlier for this user object
+        return user._regui_role
     names = set(user.groups.values_list("name", flat=True))
     role = next((r for r in reversed(ROLES) if r in names), None)
     user._regui_role = role

@@ -4,12 +4,11 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 
 from .roles import ROLES, role_of
+from .signals import user_role_changed
 
 
 @transaction.atomic
 def user_set_role(*, user: User, role: str, active: bool | None = None, created: bool = False) -> None:
-    from regui.audit.services import audit_record
-
     before = {"role": None if created else role_of(user), "is_active": None if created else user.is_active}
     user.groups.remove(*Group.objects.filter(name__in=ROLES))
     if role:
@@ -24,5 +23,4 @@ def user_set_role(*, user: User, role: str, active: bool | None = None, created:
     if created:
         changes = {"username": [None, user.username], **changes}
     if changes:
-        audit_record(action="create" if created else "update", object_type="user", object_id=user.pk,
-                     object_repr=user.username, changes=changes)
+        user_role_changed.send(sender=User, user=user, changes=changes, created=created)

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
+from regui.audit.models import Audited, ObjectType
 from regui.core import crypto
 from regui.registries.models import Cluster
 
 
-class Node(models.Model):
+class Node(Audited, models.Model):
     class Role(models.TextChoices):
         SERVER = "server", "Server"
         AGENT = "agent", "Agent"
@@ -64,8 +67,18 @@ class Node(models.Model):
         ordering = ["cluster", "-role", "name"]
         constraints = [models.UniqueConstraint(fields=["cluster", "name"], name="unique_node_name")]
 
+    audit_type = ObjectType.NODE
+    # The credential never: only that it changed (see the services).
+    audit_fields = ("name", "address", "port", "role", "ssh_user", "use_sudo", "credential_kind", "labels")
+
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("node-detail", args=[self.cluster.name, self.pk])
+
+    def audit_scope(self) -> dict[str, Any]:
+        return {"node": self}
 
     @property
     def service(self) -> str:

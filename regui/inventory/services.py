@@ -9,36 +9,25 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from regui.audit.services import audit_record, diff_fields, sealed_change
+from regui.audit.services import audit_change, audit_delete, audit_object, audit_snapshot, sealed_change
 from regui.registries.models import Cluster
 from regui.remote import ssh
 from regui.remote.script import read_program
 
 from .models import Node
 
-NODE_FIELDS = ("name", "address", "port", "role", "ssh_user", "use_sudo", "credential_kind", "labels")
-
-
-def _node_view(node: Node) -> dict:
-    return {f: getattr(node, f) for f in NODE_FIELDS}
-
 
 def node_save(*, form) -> Node:
     """Create or update a node from its form, recording the change (the credential only as changed)."""
-    before = _node_view(Node.objects.get(pk=form.instance.pk)) if form.instance.pk else None
+    before = audit_snapshot(Node.objects.get(pk=form.instance.pk)) if form.instance.pk else None
     node = form.save()
-    changes = diff_fields(before or {}, _node_view(node))
-    if form.cleaned_data.get("credential"):
-        changes["credential"] = sealed_change(before is not None)
-    if before is None or changes:
-        audit_record(action="update" if before else "create", object_type="node", object_id=node.pk,
-                     object_repr=node.name, node=node, changes=changes)
+    sealed = {"credential": sealed_change(before is not None)} if form.cleaned_data.get("credential") else {}
+    audit_change(node, before, sealed)
     return node
 
 
 def node_delete(*, node: Node) -> None:
-    audit_record(action="delete", object_type="node", object_id=node.pk, object_repr=node.name, node=node,
-                 changes=diff_fields(_node_view(node), {}))
+    audit_delete(node)
     node.delete()
 
 
@@ -81,8 +70,7 @@ def node_approve_host_key(*, node: Node, fingerprint: str, user=None) -> None:
     node.host_key_approved_by = getattr(user, "username", "") or ""
     node.save(update_fields=["host_key_type", "host_key", "host_key_fingerprint", "host_key_approved_at",
                              "host_key_approved_by"])
-    audit_record(action="approve_key", object_type="node", object_id=node.pk, object_repr=node.name, node=node,
-                 changes={"host_key": [previous, f"{node.host_key_type} {node.host_key_fingerprint}"]})
+    audit_object(node, "approve_key", {"host_key": [previous, f"{node.host_key_type} {node.host_key_fingerprint}"]})
 
 
 def node_forget_host_key(*, node: Node) -> None:
@@ -147,9 +135,7 @@ def nodes_bulk_create(*, cluster: Cluster, text: str, ssh_user: str, credential_
         nodes.append(node)
     created = Node.objects.bulk_create(nodes)
     for node in Node.objects.filter(cluster=cluster, name__in=[n.name for n in nodes]):
-        audit_record(action="create", object_type="node", object_id=node.pk, object_repr=node.name, node=node,
-                     changes={**diff_fields({}, _node_view(node)), "credential": sealed_change(False)},
-                     message="bulk add")
+        audit_change(node, None, {"credential": sealed_change(False)}, message="bulk add")
     return created
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from .explain import Attempt, PullExplanation, explain_pull
 from .hosts import GenerateResult, generate_hosts
 from .linter import Finding, lint
-from .parse import TLS, Auth, Mirror, Registries, RegistriesParseError, RegistryConfig, parse_registries
+from .model import TLS, Auth, Mirror, Registries, RegistriesParseError, RegistryConfig
+from .parse import parse_registries
 
 __all__ = [
     "TLS",

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .gostrings import go_quote
-from .parse import TLS, Mirror, Registries, RegistriesParseError, RegistryConfig, parse_registries
+from .model import TLS, Mirror, Registries, RegistriesParseError, RegistryConfig
+from .parse import parse_registries
 from .urls import GoURL, URLError, is_localhost, normalize_endpoint_address
 from .urls import parse as go_parse
 

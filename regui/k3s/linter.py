@@ -58,7 +58,8 @@ from typing import Any
 from .gostrings import go_quote
 from .hosts import generate_from_registries
 from .linter_mirrors import lint_mirror
-from .parse import Registries, RegistriesParseError, parse_registries
+from .model import Registries, RegistriesParseError
+from .parse import parse_registries
 from .urls import URLError, normalize_endpoint_address
 
 
@@ -220,7 +221,7 @@ def lint(yaml_text: Any, program: str = "k3s") -> list[Finding]:
     except Exception as e:  # a lint bug must never take the editor down
         out.append(Finding("internal-error", "info", (), f"lint could not finish: {e!r}", "Report this.", None))
     # Two rules can reach the same conclusion about one field; say it once.
-    seen: set[tuple] = set()
+    seen: set[tuple[str, tuple[Any, ...], str]] = set()
     unique = []
     for f in out:
         if (f.code, f.path, f.message) not in seen:

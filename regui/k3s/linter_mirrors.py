@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .parse import Mirror, Registries
+from .model import Mirror, Registries
 from .rewrite import RewriteError, ambiguous_group_refs, compile_pattern, replace_all
 from .urls import URLError, is_localhost, normalize_endpoint_address, parse_ip, split_host_port_lenient
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    try:
-        import re._parser as _sre  # type: ignore[import-not-found]
-    except ImportError:  # pragma: no cover
-        import sre_parse as _sre  # type: ignore[no-redef]
+if TYPE_CHECKING:  # typeshed describes the parser under its old name only
+    import sre_parse as _sre
+else:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            import re._parser as _sre
+        except ImportError:  # pragma: no cover
+            import sre_parse as _sre
 
 # (code, severity, path, message, hint, line)
 Raw = tuple[str, str, tuple[Any, ...], str, str, "int | None"]

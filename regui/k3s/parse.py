@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -23,6 +25,10 @@ _STR, _NULL, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yam
 _MERGE, _BINARY = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:binary"
 _MAX_STEPS = 2_000_000  # yaml.v2 also refuses documents that explode through aliases
 
+_T = TypeVar("_T")
+# A known struct field's name and value node (see _Decoder.struct and named_map).
+_FieldSetter = Callable[[str, Node], object]
+
 
 class _Loader(yaml.SafeLoader):
     """Composer only: tags stay empty unless written explicitly, duplicate anchors allowed."""
@@ -30,8 +36,8 @@ class _Loader(yaml.SafeLoader):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:  # noqa: ARG002
         return ""
 
-    def compose_node(self, parent: Any, index: Any) -> Node:
-        event = self.peek_event()
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # types-PyYAML leaves it unannotated
         anchor = getattr(event, "anchor", None)
         if anchor is not None and not isinstance(event, yaml.AliasEvent):
             # libyaml lets a later anchor of the same name shadow the earlier one.
@@ -83,7 +89,7 @@ def _node_tag(n: Node) -> str:
         return "!!map"
     if isinstance(n, SequenceNode):
         return "!!seq"
-    return _resolve_plain(n.value) if n.style is None else "!!str"
+    return _resolve_plain(n.value) if isinstance(n, ScalarNode) and n.style is None else "!!str"
 
 
 def _is_null(n: Node) -> bool:
@@ -192,11 +198,11 @@ class _Decoder:
             for item in reversed(v.value):  # earlier maps take precedence: decoded last
                 if not isinstance(item, MappingNode):
                     raise _Fatal(want, _line(item))
-                out.extend(self.guarded(item, lambda item=item: self.pairs(item, gotype)))
+                out.extend(self.guarded(item, functools.partial(self.pairs, item, gotype)))
             return out
         raise _Fatal(want, _line(v))
 
-    def guarded(self, n: Node, fn: Any) -> Any:
+    def guarded(self, n: Node, fn: Callable[[], _T]) -> _T:
         if id(n) in self.active:
             raise _Fatal("yaml: anchor value contains itself", _line(n))
         self.active.add(id(n))
@@ -205,7 +211,7 @@ class _Decoder:
         finally:
             self.active.discard(id(n))
 
-    def struct(self, n: Node, gotype: str, path: tuple[Any, ...], setter: Any) -> bool:
+    def struct(self, n: Node, gotype: str, path: tuple[Any, ...], setter: _FieldSetter) -> bool:
         """Decode a mapping into a struct; ``setter(key, value_node)`` handles known fields."""
         self._tick(n)
         if _is_null(n):
@@ -265,7 +271,7 @@ class _Decoder:
 
         return self.guarded(n, run)
 
-    def named_map(self, n: Node, gotype: str, path: tuple[Any, ...], decode_value: Any,
+    def named_map(self, n: Node, gotype: str, path: tuple[Any, ...], decode_value: _FieldSetter,
                   target: dict[str, Any] | None = None) -> None:
         self._tick(n)
         if _is_null(n):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
 
 import re2
 
@@ -23,7 +22,7 @@ class RewriteError(ValueError):
 
 
 @functools.lru_cache(maxsize=4096)
-def compile_pattern(pattern: str) -> Any:
+def compile_pattern(pattern: str) -> re2._Regexp[str]:
     """Compile like Go's ``regexp.Compile``; raise RewriteError if containerd would skip it."""
     # Go's syntax has no \C (single byte) even though the C++ RE2 accepts it.
     i = 0
@@ -84,8 +83,9 @@ def expand(template: str, groups: list[str | None], names: dict[str, int]) -> st
             continue
         name, num, template = parsed
         idx = num if num >= 0 else names.get(name, -1)
-        if 0 <= idx < len(groups) and groups[idx] is not None:
-            out.append(groups[idx])
+        group = groups[idx] if 0 <= idx < len(groups) else None
+        if group is not None:
+            out.append(group)
     out.append(template)
     return "".join(out)
 

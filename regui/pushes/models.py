@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
+from regui.audit.models import Audited, ObjectType
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
 
 OUTPUT_CAP = 64 * 1024
 
 
-class PushJob(models.Model):
+class PushJob(Audited, models.Model):
     class Kind(models.TextChoices):
         PUSH = "push", "Push"
         DRIFT = "drift", "Drift check"
@@ -39,8 +43,16 @@ class PushJob(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    audit_type = ObjectType.PUSH_JOB
+
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} of {self.cluster}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("job-detail", args=[self.pk])
+
+    def audit_scope(self) -> dict[str, Any]:
+        return {"cluster": self.cluster}
 
     @property
     def is_active(self) -> bool:

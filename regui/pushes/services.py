@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from regui.audit import context as audit_context
-from regui.audit.services import audit_event, audit_record
+from regui.audit.services import audit_object, audit_object_event
 from regui.inventory.models import Node
 from regui.inventory.services import node_target
 from regui.registries.models import Cluster
@@ -48,17 +48,15 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
     except RenderRefused as exc:
         job.status, job.message, job.finished_at = PushJob.Status.REFUSED, str(exc), timezone.now()
         job.save()
-        audit_record(action="push", object_type="push_job", object_id=job.pk, object_repr=str(job), cluster=cluster,
-                     revision=cluster.revision, changes={"status": [None, "refused"]}, message=str(exc))
+        audit_object(job, "push", {"status": [None, "refused"]}, revision=cluster.revision, message=str(exc))
         return job
     with transaction.atomic():
         job.save()
         PushResult.objects.bulk_create(
             PushResult(job=job, node=n, node_name=n.name, role=n.role) for n in nodes
         )
-        audit_record(action="push", object_type="push_job", object_id=job.pk, object_repr=str(job), cluster=cluster,
-                     revision=cluster.revision,
-                     changes={"nodes": [None, [n.name for n in nodes]], "restart": [None, restart], "kind": [None, kind]})
+        audit_object(job, "push", {"nodes": [None, [n.name for n in nodes]], "restart": [None, restart],
+                                   "kind": [None, kind]}, revision=cluster.revision)
         from .tasks import push_job_run_task
 
         # Ids only: the worker reads everything else (secrets included) from the database itself.
@@ -129,11 +127,10 @@ def node_push(job: PushJob, result: PushResult, files: list[RemoteFile], node: N
         _unlock(node.pk, job.pk)
         raise
     # Built here, in the node's thread, so the entry carries the job starter as its actor.
-    event = audit_event(action="push_result", object_type="node", object_id=node.pk, object_repr=node.name,
-                        node=node, revision=job.revision, message=result.message,
-                        changes={"status": [None, status], "restarted": [None, result.restarted],
-                                 "job": [None, job.pk],
-                                 "sha256": [result.sha256_before or None, result.sha256_after or None]})
+    event = audit_object_event(node, "push_result", {
+        "status": [None, status], "restarted": [None, result.restarted], "job": [None, job.pk],
+        "sha256": [result.sha256_before or None, result.sha256_after or None]},
+        revision=job.revision, message=result.message)
     outcome = NodeOutcome(result, node, result.node_update, event)
     if sink is None:
         with transaction.atomic():

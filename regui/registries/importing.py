@@ -7,13 +7,11 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from regui.audit.services import audit_record, sealed_change
-
 from . import draft as d
 from .draft import HOST_MAX, PATH_MAX, USERNAME_MAX, drop_blank_boxes
 from .models import Cluster, Secret
 from .selectors import draft_from_cluster
-from .services import draft_problems, registries_save
+from .services import draft_problems, registries_save, secret_create
 
 
 class ImportRefused(Exception):
@@ -48,19 +46,11 @@ def _auth_secret(cluster: Cluster, host: str, auth) -> Secret | None:
     if not (auth.username or auth.password or auth.auth or auth.identity_token):
         return None
     rke = bool(auth.auth or auth.identity_token)
-    secret = Secret(
-        name=_secret_name(cluster, host),
-        kind=Secret.Kind.RKE_AUTH if rke else Secret.Kind.BASIC,
-        username=auth.username,
-        description=f"Imported from registries.yaml of {cluster.name} ({host})"[:200],
-    )
-    secret.seal({"password": auth.password, "auth": auth.auth, "identity_token": auth.identity_token})
-    secret.save()
-    audit_record(action="create", object_type="secret", object_id=secret.pk, object_repr=secret.name, secret=secret,
-                 changes={"name": [None, secret.name], "kind": [None, secret.kind], "username": [None, secret.username],
-                          **{f: sealed_change(False) for f in secret.sealed_fields.split(",") if f}},
-                 message=f"from an imported registries.yaml ({host})")
-    return secret
+    return secret_create(
+        name=_secret_name(cluster, host), kind=Secret.Kind.RKE_AUTH if rke else Secret.Kind.BASIC,
+        username=auth.username, description=f"Imported from registries.yaml of {cluster.name} ({host})"[:200],
+        values={"password": auth.password, "auth": auth.auth, "identity_token": auth.identity_token},
+        message=f"from an imported registries.yaml ({host})")
 
 
 def _message_for(errors: d.Errors, draft: d.Draft) -> list[str]:

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
+from regui.audit.models import Audited, ObjectType
 from regui.core import crypto
 
 from .draft import HOST_MAX, PATH_MAX, USERNAME_MAX
 
 
-class Cluster(models.Model):
+class Cluster(Audited, models.Model):
     class Distro(models.TextChoices):
         K3S = "k3s", "K3s"
         RKE2 = "rke2", "RKE2"
@@ -29,15 +32,24 @@ class Cluster(models.Model):
     class Meta:
         ordering = ["name"]
 
+    audit_type = ObjectType.CLUSTER
+    audit_fields = ("name", "distro", "description")
+
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("cluster-registries", args=[self.name])
+
+    def audit_scope(self) -> dict[str, Any]:
+        return {"cluster": self}
 
     @property
     def registries_path(self) -> str:
         return f"/etc/rancher/{self.distro}/registries.yaml"
 
 
-class Secret(models.Model):
+class Secret(Audited, models.Model):
     class Kind(models.TextChoices):
         BASIC = "basic", "HTTP Basic Auth"
         RKE_AUTH = "rke_auth", "RKE Auth Config"
@@ -66,8 +78,19 @@ class Secret(models.Model):
     class Meta:
         ordering = ["name"]
 
+    audit_type = ObjectType.SECRET
+    # Values never: only that they changed (see the services).
+    audit_fields = ("name", "kind", "description", "username", "certificate")
+    audit_digests = frozenset({"certificate"})
+
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("secret-history", args=[self.name])
+
+    def audit_scope(self) -> dict[str, Any]:
+        return {"secret": self}
 
     @property
     def label(self) -> str:
@@ -90,7 +113,7 @@ class Secret(models.Model):
         return field in self.sealed_fields.split(",")
 
 
-class Mirror(models.Model):
+class Mirror(Audited, models.Model):
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="mirrors")
     position = models.PositiveIntegerField(default=0)
     hostname = models.CharField(max_length=HOST_MAX)
@@ -105,11 +128,18 @@ class Mirror(models.Model):
             models.UniqueConstraint(fields=["cluster", "hostname"], name="unique_mirror_hostname"),
         ]
 
+    audit_type = ObjectType.MIRROR
+    audit_fields = ("endpoints", "rewrites")
+    audit_key_field = "hostname"
+
     def __str__(self) -> str:
         return self.hostname
 
+    def audit_scope(self) -> dict[str, Any]:
+        return {"cluster": self.cluster}
 
-class RegistryConfig(models.Model):
+
+class RegistryConfig(Audited, models.Model):
     """One `configs` entry: TLS and credentials for a registry host[:port] (or `*`)."""
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="configs")
@@ -137,5 +167,14 @@ class RegistryConfig(models.Model):
             models.UniqueConstraint(fields=["cluster", "hostname"], name="unique_config_hostname"),
         ]
 
+    audit_type = ObjectType.REGISTRY_CONFIG
+    audit_fields = ("auth_secret", "tls_secret", "ca_bundle", "insecure_skip_verify", "ca_file", "cert_file",
+                    "key_file", "empty_auth", "empty_tls")
+    audit_digests = frozenset({"ca_bundle"})
+    audit_key_field = "hostname"
+
     def __str__(self) -> str:
         return self.hostname
+
+    def audit_scope(self) -> dict[str, Any]:
+        return {"cluster": self.cluster}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from regui.audit.context import acting_as
 from regui.audit.models import Revision
-from regui.audit.services import audit_record
+from regui.audit.services import audit_object
 
 from .models import Cluster, Secret
 from .services import registries_save
@@ -30,9 +30,8 @@ def registries_restore(*, cluster: Cluster, revision: Revision, user=None, messa
         # It was accepted when it was saved (or imported as K3s takes it): restore it as it was; the
         # Registries page shows anything today's checks would refuse, and lint errors still block a push.
         saved = registries_save(cluster=cluster, draft=draft, user=user, strict=False)
-        audit_record(action="restore", object_type="revision", object_id=revision.pk,
-                     object_repr=f"{cluster.name} r{revision.number}", cluster=cluster, revision=saved.revision,
-                     changes={"restored_from": [None, revision.number]}, message=draft.message)
+        audit_object(revision, "restore", {"restored_from": [None, revision.number]}, revision=saved.revision,
+                     message=draft.message)
         return cluster.revisions.get(number=saved.revision)
 
 

@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from regui.audit.models import Revision
-from regui.audit.services import audit_record, diff_fields, pem_digest
+from regui.audit.services import audit_object, audit_view, diff_fields
 
-from .models import Cluster
+from .models import Cluster, Mirror, RegistryConfig
 from .selectors import cluster_payload
 from .snapshots import Snapshot
 
 
-def _entry_view(kind: str, item: dict[str, Any]) -> dict[str, Any]:
-    """What a history entry shows of a mirror or config: ids dropped, a CA bundle by its hash."""
-    view = {k: v for k, v in item.items() if k not in ("hostname", "auth_secret_id", "tls_secret_id")}
-    if kind == "registry_config" and view.get("ca_bundle"):
-        view["ca_bundle"] = pem_digest(view["ca_bundle"])
-    return view
-
-
 def record_registries_changes(cluster: Cluster, before: Snapshot, after: Snapshot, revision: int,
                               message: str) -> None:
-    for kind, key in (("mirror", "mirrors"), ("registry_config", "configs")):
-        old = {i["hostname"]: _entry_view(kind, i) for i in before.get(key, [])}
-        new = {i["hostname"]: _entry_view(kind, i) for i in after.get(key, [])}
+    """One entry per mirror or config a save added, changed or removed (a save replaces the rows,
+    so an entry's object is its hostname)."""
+    model: type[Mirror] | type[RegistryConfig]
+    for model, key in ((Mirror, "mirrors"), (RegistryConfig, "configs")):
+        old = {i["hostname"]: audit_view(model, i) for i in before.get(key, [])}
+        new = {i["hostname"]: audit_view(model, i) for i in after.get(key, [])}
         for host in [*old, *(h for h in new if h not in old)]:
             if host not in new:
                 action, changes = "delete", diff_fields(old[host], {})
@@ -35,8 +29,7 @@ def record_registries_changes(cluster: Cluster, before: Snapshot, after: Snapsho
                 action, changes = "update", diff_fields(old[host], new[host])
             else:
                 continue
-            audit_record(action=action, object_type=kind, object_id=host, object_repr=host, cluster=cluster,
-                         revision=revision, changes=changes, message=message)
+            audit_object(model(cluster=cluster, hostname=host), action, changes, revision=revision, message=message)
 
 
 def revision_create(*, cluster: Cluster, number: int, message: str, snapshot: Snapshot, user=None) -> Revision:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import base64
 import secrets as pysecrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.db.models import Q
 
-from regui.audit.services import audit_record, diff_fields, pem_digest, sealed_change
+from regui.audit.services import (
+    audit_change,
+    audit_delete,
+    audit_object,
+    audit_snapshot,
+    diff_fields,
+    sealed_change,
+)
 
 from .draft import (
     AUTH_CREATE_BASIC,
@@ -25,7 +32,7 @@ from .models import Cluster, Mirror, RegistryConfig, Secret
 from .revisions import record_registries_changes, revision_create
 from .selectors import draft_render, secret_infos
 from .snapshots import snapshot_of
-from .validation import check_certificate, check_key_matches_certificate, check_private_key
+from .validation import check_certificate, check_key_matches_certificate, check_private_key, pem_text
 
 
 class StaleRevision(Exception):
@@ -49,17 +56,23 @@ def _unique_secret_name(prefix: str) -> str:
             return name
 
 
-def _inline_secret(kind: str, username: str, password: str) -> Secret:
-    secret = Secret(name=_unique_secret_name("registryconfig-auth-"), kind=kind, username=username)
-    if kind == Secret.Kind.RKE_AUTH:
-        # What Rancher's "RKE Auth Config" stores: base64 of user:password in `auth`.
-        secret.seal({"auth": base64.b64encode(f"{username}:{password}".encode()).decode()})
-    else:
-        secret.seal({"password": password})
+def secret_create(*, name: str, kind: str, values: dict[str, str], username: str = "", description: str = "",
+                  message: str = "") -> Secret:
+    """A new secret made for a registry (by the page's "create" choices or an import), recorded."""
+    secret = Secret(name=name, kind=kind, username=username, description=description)
+    secret.seal(values)
     secret.save()
-    audit_record(action="create", object_type="secret", object_id=secret.pk, object_repr=secret.name, secret=secret,
-                 changes=_secret_view_diff(None, secret, set(secret.sealed_fields.split(","))))
+    audit_object(secret, "create", _secret_view_diff(None, secret, set(secret.sealed_fields.split(","))),
+                 message=message)
     return secret
+
+
+def _inline_secret(kind: str, username: str, password: str) -> Secret:
+    # What Rancher's "RKE Auth Config" stores: base64 of user:password in `auth`.
+    values = ({"auth": base64.b64encode(f"{username}:{password}".encode()).decode()}
+              if kind == Secret.Kind.RKE_AUTH else {"password": password})
+    return secret_create(name=_unique_secret_name("registryconfig-auth-"), kind=kind, username=username,
+                         values=values)
 
 
 def draft_problems(draft: Draft, *, distro: str) -> Errors:
@@ -193,10 +206,12 @@ def secret_validate(data: SecretInput, existing: Secret | None = None) -> Errors
 @transaction.atomic
 def secret_save(*, data: SecretInput, existing: Secret | None = None) -> Secret:
     """Create or update a secret. Blank value fields on update keep the stored values."""
+    # PEM is stored with LF line endings (a browser sends a pasted certificate or key with CRLF).
+    data = replace(data, certificate=pem_text(data.certificate), private_key=pem_text(data.private_key))
     errors = secret_validate(data, existing)
     if errors:
         raise InvalidDraft(errors)
-    before = _secret_view(existing) if existing else None
+    before = audit_snapshot(existing) if existing else None
     secret = existing or Secret(kind=data.kind)
     secret.name = data.name
     secret.description = data.description
@@ -213,22 +228,15 @@ def secret_save(*, data: SecretInput, existing: Secret | None = None) -> Secret:
     changed_values = {k for k in set(values) | set(old_values) if values.get(k) != old_values.get(k)}
     changes = _secret_view_diff(before, secret, changed_values)
     if before is None or changes:
-        audit_record(action="update" if before else "create", object_type="secret", object_id=secret.pk,
-                     object_repr=secret.name, secret=secret, changes=changes)
-    if existing is not None and (changed_values or before.get("certificate") != _secret_view(secret)["certificate"]):
+        audit_object(secret, "update" if before else "create", changes)
+    if before is not None and (changed_values or before.get("certificate") != audit_snapshot(secret)["certificate"]):
         _revise_clusters_using(secret, f"secret {secret.name} changed")
     return secret
 
 
-def _secret_view(secret: Secret) -> dict:
-    cert = secret.certificate
-    return {"name": secret.name, "kind": secret.kind, "description": secret.description, "username": secret.username,
-            "certificate": pem_digest(cert) if cert else ""}
-
-
 def _secret_view_diff(before: dict | None, secret: Secret, changed_values: set[str]) -> dict:
     """Metadata before/after, and for sealed values only the fact that they changed."""
-    changes = diff_fields(before or {}, _secret_view(secret))
+    changes = diff_fields(before or {}, audit_snapshot(secret))
     for field in sorted(f for f in changed_values if f):
         changes[field] = sealed_change(bool(before))
     return changes
@@ -253,28 +261,19 @@ def secret_delete(*, secret: Secret) -> None:
     users = secret_users(secret)
     if users:
         raise SecretInUse(f"Secret {secret.name} is used by {', '.join(users)}; remove it there first.")
-    audit_record(action="delete", object_type="secret", object_id=secret.pk, object_repr=secret.name, secret=secret,
-                 changes=diff_fields(_secret_view(secret), {}))
+    audit_delete(secret)
     secret.delete()
-
-
-CLUSTER_FIELDS = ("name", "distro", "description")
 
 
 def cluster_save(*, form, user=None) -> Cluster:
     """Create or update a cluster from its form, recording what changed."""
-    before = {f: form.initial.get(f) for f in CLUSTER_FIELDS} if form.instance.pk else None
+    before = audit_snapshot(Cluster.objects.get(pk=form.instance.pk)) if form.instance.pk else None
     cluster = form.save()
-    after = {f: getattr(cluster, f) for f in CLUSTER_FIELDS}
-    changes = diff_fields(before or {}, after)
-    if before is None or changes:
-        audit_record(action="update" if before else "create", object_type="cluster", object_id=cluster.pk,
-                     object_repr=cluster.name, cluster=cluster, changes=changes)
+    audit_change(cluster, before)
     return cluster
 
 
 @transaction.atomic
 def cluster_delete(*, cluster: Cluster) -> None:
-    audit_record(action="delete", object_type="cluster", object_id=cluster.pk, object_repr=cluster.name,
-                 cluster=cluster, changes=diff_fields({f: getattr(cluster, f) for f in CLUSTER_FIELDS}, {}))
+    audit_delete(cluster)
     cluster.delete()

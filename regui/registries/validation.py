@@ -90,7 +90,7 @@ def check_endpoint(value: str) -> str | None:
     return _check_host(m["host"]) or _check_port(m["port"])
 
 
-def compile_rewrite(pattern: str):
+def compile_rewrite(pattern: str) -> re2._Regexp[str]:
     return re2.compile(pattern, _RE2_OPTIONS)
 
 
@@ -122,7 +122,7 @@ def check_rewrite_replacement(replacement: str, pattern: str) -> str | None:
         if name is None:
             continue
         if m["bare"] is not None and name[0].isdigit() and not name.isdigit():
-            digits = re.match(r"\d+", name)[0]
+            digits = name[: len(name) - len(name.lstrip("0123456789"))]
             return (
                 f"Go reads “${name}” as the group named “{name}”, which is empty. "
                 f"Write “${{{digits}}}{name[len(digits):]}” to follow group {digits} with text."

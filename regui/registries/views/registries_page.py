@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from regui.audit.services import audit_record
+from regui.audit.services import audit_object
 from regui.core.roles import ADMIN, has_role, require_role
 
 from .. import draft as d
@@ -128,8 +128,7 @@ def registries_page(request: HttpRequest, name: str) -> HttpResponse:
 @require_role(ADMIN)
 def registries_download(request: HttpRequest, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
-    audit_record(action="download", object_type="cluster", object_id=cluster.pk, object_repr=cluster.name,
-                 cluster=cluster, revision=cluster.revision)
+    audit_object(cluster, "download", revision=cluster.revision)
     response = HttpResponse(
         draft_render(draft_from_cluster(cluster), distro=cluster.distro, reveal=True),
         content_type="application/yaml; charset=utf-8",

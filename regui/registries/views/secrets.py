@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from regui.audit.services import audit_record
+from regui.audit.services import audit_object
 from regui.core.roles import ADMIN, OPERATOR, require_role
 
 from ..forms import SecretForm
@@ -69,7 +69,7 @@ def secret_reveal(request: HttpRequest, name: str) -> HttpResponse:
     if request.method != "POST":
         return render(request, "registries/secret_reveal.html", {"secret": get_object_or_404(Secret, name=name)})
     secret = get_object_or_404(Secret, name=name)
-    audit_record(action="reveal", object_type="secret", object_id=secret.pk, object_repr=secret.name, secret=secret)
+    audit_object(secret, "reveal")
     response = render(request, "registries/secret_reveal.html", {"secret": secret, "values": secret.unseal()})
     response["Cache-Control"] = "no-store"
     return response

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from regui.audit.services import audit_record
+from regui.audit.services import audit_object
 from regui.registries.importing import ImportRefused, registries_import
 from regui.registries.models import Cluster
 
@@ -49,12 +49,10 @@ class Command(BaseCommand):
             except ValidationError as exc:  # a bad cluster name
                 raise CommandError(f"cannot create cluster {name!r}: {'; '.join(exc.messages)}") from None
             target.save()
-            audit_record(action="create", object_type="cluster", object_id=target.pk, object_repr=target.name,
-                         cluster=target, changes={"name": [None, target.name], "distro": [None, target.distro]},
+            audit_object(target, "create", {"name": [None, target.name], "distro": [None, target.distro]},
                          message="created by import_registries")
         elif distro and distro != target.distro:
-            audit_record(action="update", object_type="cluster", object_id=target.pk, object_repr=target.name,
-                         cluster=target, changes={"distro": [target.distro, distro]},
+            audit_object(target, "update", {"distro": [target.distro, distro]},
                          message="changed by import_registries --distro")
             target.distro = distro
             target.save(update_fields=["distro"])
