@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+
+from regui.registries.validation import pem_text
 
 from .models import Node
 
@@ -13,6 +17,13 @@ def _credential_field() -> forms.CharField:
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off",
                                      "placeholder": "-----BEGIN OPENSSH PRIVATE KEY-----  (or the password)"}),
     )
+
+
+def _clean_credential(data: dict[str, Any]) -> None:
+    """A private key is PEM and is stored with LF line endings like all PEM (browsers send CRLF);
+    a password is someone's exact secret and is kept as typed."""
+    if data.get("credential") and data.get("credential_kind") == Node.Credential.KEY:
+        data["credential"] = pem_text(data["credential"])
 
 
 def _parse_labels(text: str) -> dict[str, str]:
@@ -65,6 +76,7 @@ class NodeForm(forms.ModelForm):
             self.add_error("credential", "This does not look like a private key (-----BEGIN ... PRIVATE KEY-----).")
         if data.get("use_sudo") and data.get("ssh_user") == "root":
             self.add_error("use_sudo", "root needs no sudo.")
+        _clean_credential(data)
         return data
 
     def save(self, commit=True):
@@ -93,4 +105,5 @@ class BulkNodesForm(forms.Form):
         data = super().clean()
         if not data.get("credential"):
             self.add_error("credential", "A private key or password is required.")
+        _clean_credential(data)
         return data

@@ -27,14 +27,14 @@ def new_token() -> str:
 
 
 def pem_from_bundle(text: str) -> str:
-    """Rancher accepts a CA bundle as PEM or as base64 of PEM; keep PEM."""
+    """Rancher accepts a CA bundle as PEM or as base64 of PEM; keep PEM, with LF line endings."""
     if not text or "-----BEGIN" in text:
-        return text
+        return v.pem_text(text)
     try:
         decoded = base64.b64decode("".join(text.split()), validate=True).decode()
     except (ValueError, UnicodeDecodeError):
         return text
-    return decoded.strip() if "-----BEGIN" in decoded else text
+    return v.pem_text(decoded.strip()) if "-----BEGIN" in decoded else text
 
 
 @dataclass

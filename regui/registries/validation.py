@@ -137,6 +137,15 @@ def check_rewrite_replacement(replacement: str, pattern: str) -> str | None:
     return None
 
 
+def pem_text(text: str) -> str:
+    """PEM text as regui stores it and writes it to nodes: LF line endings only.
+
+    Browsers submit a textarea with CRLF line endings (HTML form encoding) and files made on Windows
+    have them too; OpenSSL reads either, but a CR in a node's key or certificate file surprises other
+    readers (shell tools, diffs, sha256 comparisons with the same PEM typed elsewhere)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def check_ca_bundle(pem: str) -> str | None:
     text = pem.strip()
     if not text:

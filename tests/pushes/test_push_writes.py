@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests.pages import post_registries
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -98,6 +100,31 @@ def test_tls_material_lands_with_0600_on_each_node_and_not_on_the_host(stack, no
         assert b"key_file: " + base.encode() + b"/tls.key" in hn.read("/etc/rancher/k3s/registries.yaml")
     assert not Path(base).exists(), "a node wrote into the host's /var/lib"
 
+
+
+@pytest.mark.slow
+def test_tls_material_pasted_with_crlf_reaches_the_node_with_lf_only(stack, nodes, client):
+    from regui.registries.models import Secret
+    from tests.certs import key_and_cert
+
+    key, cert = key_and_cert("mirror.example.com")
+    client.force_login(stack.user)
+    # As a browser sends the forms' textareas: CRLF line endings.
+    r = client.post("/secrets/new/?kind=tls", {"name": "client", "certificate": cert.replace("\n", "\r\n"),
+                                                "private_key": key.replace("\n", "\r\n")})
+    assert r.status_code == 302
+    stack.cluster.refresh_from_db()  # the import in the fixture made a revision
+    r = post_registries(client, stack.cluster, {
+        "revision": str(stack.cluster.revision), "_action": "save", "config": ["c1"],
+        "c1-hostname": "mirror.example.com:5000", "c1-auth": "none",
+        "c1-tls_secret": str(Secret.objects.get(name="client").pk), "c1-ca_bundle": cert.replace("\n", "\r\n")})
+    assert r.status_code == 302, r.content.decode()[-2000:]
+    h = nodes(1)
+    stack.add(h)
+    assert stack.push().results.get().status == "changed"
+    base, hn = "/var/lib/rancher/k3s/etc/tls/registries/mirror.example.com:5000", h.nodes[0]
+    assert (hn.read(f"{base}/tls.crt"), hn.read(f"{base}/tls.key")) == (cert.encode(), key.encode())
+    assert hn.read(f"{base}/ca.crt") == cert.encode()
 
 def test_rke2_nodes_get_the_rke2_path_and_services(stack, nodes):
     stack.cluster.distro = "rke2"
