@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import push_url
 
+from regui.core.htmx import wants_fragment
 from regui.core.roles import ADMIN, OPERATOR, has_role, require_role
 from regui.inventory.models import Node
 from regui.inventory.selectors import node_content, revision_rows
@@ -52,11 +53,6 @@ def _cluster_id(name: str) -> int | None:
     return Cluster.objects.filter(name=name).values_list("pk", flat=True).first()
 
 
-def _wants_partial(request: HttpRequest) -> bool:
-    # htmx asks for the full page when it restores history it no longer has cached.
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def _history(request: HttpRequest, template: str, full: Callable[[], dict[str, Any]] | None = None,
              **scope: int | None) -> HttpResponse:
     """The entry list of a page (main page or a tab): full page, or the results part for htmx."""
@@ -65,7 +61,7 @@ def _history(request: HttpRequest, template: str, full: Callable[[], dict[str, A
     page = history_page(f, **cursors)
     _add_links(page.entries, request.path, f)
     ctx: dict[str, Any] = {"page": page, "filters": f, "export_query": f.query(with_fixed=True), "system": SYSTEM}
-    if _wants_partial(request):
+    if wants_fragment(request):
         response = render(request, RESULTS, ctx)
         # Only the non-empty filters go to the address bar, so the URL is short and shareable.
         where = page.newest_query() if page.is_newest else f.query(**cursors)
@@ -103,7 +99,7 @@ def history_entry(request: HttpRequest, pk: int) -> HttpResponse:
     entry.type_label = type_label(entry.object_type)
     ctx = {"entry": entry, "rows": diff.change_rows(entry.changes), "compare_url": _compare_url(entry),
            "system": SYSTEM}
-    template = "audit/partials/_entry_detail.html" if _wants_partial(request) else "audit/entry.html"
+    template = "audit/partials/_entry_detail.html" if wants_fragment(request) else "audit/entry.html"
     return render(request, template, ctx)
 
 

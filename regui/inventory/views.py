@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from regui.core import crypto
+from regui.core.htmx import wants_fragment
 from regui.core.roles import OPERATOR, require_role
 from regui.pushes.selectors import node_rows
 from regui.registries.importing import ImportRefused, registries_import, registries_redacted
@@ -42,7 +43,7 @@ def node_detail(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     """The node's page; for htmx, just its row in the node list (polled while a push runs)."""
     node = _node(name, pk)
     row = node_rows(node.cluster, node_id=node.pk)[0]
-    if request.htmx:
+    if wants_fragment(request):
         return render(request, "inventory/partials/_node_row.html", {"cluster": node.cluster, "row": row})
     results = node.push_results.select_related("job").order_by("-id")[:20]
     return render(request, "inventory/node_detail.html", {"cluster": node.cluster, "node": node, "row": row,

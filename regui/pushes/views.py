@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from regui.core.htmx import wants_fragment
 from regui.core.roles import OPERATOR, require_role
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
@@ -23,7 +24,7 @@ def node_push(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     refused = job.message if job.status == PushJob.Status.REFUSED else ""
     if refused:
         messages.error(request, refused)
-    if request.htmx:
+    if wants_fragment(request):
         row = node_rows(node.cluster, node_id=node.pk)[0]
         return render(request, "inventory/partials/_node_row.html",
                       {"cluster": node.cluster, "row": row, "refused": refused})
@@ -53,7 +54,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The job page; for htmx, only the results table (polled every second while the job runs)."""
     job = get_object_or_404(PushJob.objects.select_related("cluster"), pk=pk)
     results = job.results.all()
-    template = "pushes/partials/_job_results.html" if request.htmx else "pushes/job_detail.html"
+    template = "pushes/partials/_job_results.html" if wants_fragment(request) else "pushes/job_detail.html"
     return render(request, template, {"job": job, "cluster": job.cluster, "results": results})
 
 

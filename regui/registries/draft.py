@@ -10,7 +10,7 @@ import base64
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from . import validation as v
@@ -136,20 +136,20 @@ def draft_from_post(data: QueryDict) -> Draft:
 
 
 def drop_blank_boxes(draft: Draft) -> Draft:
-    """Rancher skips untouched boxes; so do we, but only wholly empty ones."""
-    draft.mirrors = [
-        m for m in draft.mirrors
+    """The draft without untouched boxes and rows (Rancher skips them; so do we, but only wholly
+    empty ones). A new draft: the posted one stays as typed, to show again on an error."""
+    mirrors = [
+        replace(m, endpoints=[e for e in m.endpoints if e.url],
+                rewrites=[r for r in m.rewrites if r.pattern or r.replacement])
+        for m in draft.mirrors
         if m.hostname or any(e.url for e in m.endpoints) or any(r.pattern or r.replacement for r in m.rewrites)
     ]
-    for m in draft.mirrors:
-        m.endpoints = [e for e in m.endpoints if e.url]
-        m.rewrites = [r for r in m.rewrites if r.pattern or r.replacement]
-    draft.configs = [
+    configs = [
         c for c in draft.configs
         if c.hostname or c.auth != AUTH_NONE or c.tls_secret or c.ca_bundle or c.insecure_skip_verify
         or c.ca_file or c.cert_file or c.key_file
     ]
-    return draft
+    return replace(draft, mirrors=mirrors, configs=configs)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from django.test import Client
 
 from regui.audit.models import AuditEvent, Revision
 from regui.registries.models import Secret
+from tests.pages import post_registries
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +58,7 @@ def test_a_note_typed_on_a_form_goes_with_its_entries(operator_client, admin_cli
 
 
 def test_saving_registries_records_each_mirror_and_config_and_makes_a_revision(operator_client, cluster):
-    operator_client.post(f"/clusters/{cluster.name}/", registries_form())
+    post_registries(operator_client, cluster, registries_form())
     mirror, config = last(object_type="mirror"), last(object_type="registry_config")
     assert mirror.action == "create" and mirror.changes["endpoints"] == [None, ["https://a.example.com"]]
     assert config.action == "create" and config.changes["auth_secret"][1].startswith("registryconfig-auth-")
@@ -76,15 +77,15 @@ def test_a_ca_bundle_shows_in_history_by_its_hash(operator_client, cluster):
     from tests.certs import key_and_cert
 
     _, cert = key_and_cert()
-    operator_client.post(f"/clusters/{cluster.name}/", registries_form(**{"c1-ca_bundle": cert}))
+    post_registries(operator_client, cluster, registries_form(**{"c1-ca_bundle": cert}))
     shown = last(object_type="registry_config").changes["ca_bundle"][1]
     assert shown.startswith("PEM sha256:") and "BEGIN CERTIFICATE" not in json.dumps(shown)
 
 
 def test_updates_and_deletes_of_mirrors_and_configs_carry_before_and_after(operator_client, cluster):
-    operator_client.post(f"/clusters/{cluster.name}/", registries_form())
+    post_registries(operator_client, cluster, registries_form())
     secret = Secret.objects.get()
-    operator_client.post(f"/clusters/{cluster.name}/", registries_form(
+    post_registries(operator_client, cluster, registries_form(
         revision=1, message="", **{"e1-url": "https://b.example.com", "config": [], "c1-auth": str(secret.id)}))
     update = last(object_type="mirror")
     assert update.action == "update" and update.changes == {
@@ -104,7 +105,7 @@ def test_secret_changes_are_metadata_only(operator_client):
 
 
 def test_a_secret_value_change_gives_every_cluster_using_it_a_new_revision(operator_client, cluster):
-    operator_client.post(f"/clusters/{cluster.name}/", registries_form())
+    post_registries(operator_client, cluster, registries_form())
     name = Secret.objects.get().name
     operator_client.post(f"/secrets/{name}/", {"name": name, "username": "robot", "password": "new-" + PW})
     rev = Revision.objects.filter(cluster=cluster).order_by("-number").first()
@@ -178,7 +179,7 @@ def test_logins_logouts_and_failed_logins_are_recorded(make_user):
 def test_the_actor_name_survives_deleting_the_user(operator_client, cluster):
     from django.contrib.auth.models import User
 
-    operator_client.post(f"/clusters/{cluster.name}/", registries_form())
+    post_registries(operator_client, cluster, registries_form())
     User.objects.filter(username="olivia").delete()
     entry = last(object_type="mirror")
     assert entry.actor_name == "olivia" and entry.actor_id is None
@@ -195,7 +196,7 @@ def test_deleting_a_user_outside_the_app_is_recorded_with_its_roles(make_user):
 
 
 def test_no_entry_or_revision_holds_a_secret_value(operator_client, admin_client, cluster):
-    operator_client.post(f"/clusters/{cluster.name}/", registries_form())
+    post_registries(operator_client, cluster, registries_form())
     name = Secret.objects.get().name
     operator_client.post(f"/secrets/{name}/", {"name": name, "username": "robot", "password": PW + "-2"})
     admin_client.post(f"/secrets/{name}/reveal/")

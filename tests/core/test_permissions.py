@@ -64,7 +64,7 @@ def test_admins_cannot_demote_themselves(admin_client):
 def test_posts_without_a_csrf_token_are_refused(make_user, cluster):
     c = Client(enforce_csrf_checks=True)
     c.force_login(make_user("olivia", "operator"))
-    assert c.post("/clusters/prod/", {"revision": "0", "_action": "save"}).status_code == 403
+    assert c.post("/clusters/prod/registries/save/", {"revision": "0"}).status_code == 403
 
 
 def test_refusals_explain_themselves(viewer_client, cluster):

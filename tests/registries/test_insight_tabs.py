@@ -10,6 +10,7 @@ import pytest
 from regui.registries.draft import draft_from_post, drop_blank_boxes
 from regui.registries.insight import finding_slot
 from regui.registries.models import Mirror
+from tests.pages import post_registries
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -28,7 +29,7 @@ def data(**extra):
 
 
 def preview(client, cluster, **extra) -> str:
-    return html.unescape(client.post(f"/clusters/{cluster.name}/", data(**extra), **HX).content.decode())
+    return html.unescape(post_registries(client, cluster, data(**extra), **HX).content.decode())
 
 
 def test_the_hosts_tab_shows_every_directory_k3s_writes(operator_client, cluster):
@@ -88,7 +89,7 @@ def test_rke2_clusters_are_explained_as_rke2(operator_client, cluster):
 
 
 def test_lint_errors_show_on_save_and_nothing_is_saved(operator_client, cluster):
-    r = operator_client.post(f"/clusters/{cluster.name}/", data(_action="save", **{"m1-hostname": "myregistry"}), **HX)
+    r = post_registries(operator_client, cluster, data(_action="save", **{"m1-hostname": "myregistry"}), **HX)
     page = html.unescape(r.content.decode())
     assert "Nothing was saved" in page and "No image reference can have" in page
     assert not Mirror.objects.exists()

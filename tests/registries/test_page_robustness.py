@@ -7,6 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.pages import post_registries
+
 pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -26,7 +28,7 @@ def test_no_input_makes_the_registries_page_fail(operator_client, cluster, value
     data = {"revision": str(cluster.revision), "_action": action, "mirror": ["m1"], "m1-endpoint": ["e1"],
             "m1-rewrite": ["r1"], "config": ["c1"], **values}
     with transaction.atomic():
-        r = operator_client.post(f"/clusters/{cluster.name}/", data, **HX)
+        r = post_registries(operator_client, cluster, data, **HX)
         assert r.status_code in (200, 400), r.status_code
         transaction.set_rollback(True)
 
@@ -44,5 +46,5 @@ VALID = {"m1-hostname": "docker.io", "e1-url": "https://m.example.com:5000", "r1
 def test_a_valid_form_with_one_odd_value_saves_or_says_why(operator_client, cluster, field, value):
     data = {"revision": str(cluster.revision), "_action": "save", "mirror": ["m1"], "m1-endpoint": ["e1"],
             "m1-rewrite": ["r1"], "config": ["c1"], **VALID, field: value}
-    r = operator_client.post(f"/clusters/{cluster.name}/", data, **HX)
+    r = post_registries(operator_client, cluster, data, **HX)
     assert r.status_code in (200, 400), r.status_code

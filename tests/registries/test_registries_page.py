@@ -8,6 +8,7 @@ import re
 import pytest
 
 from regui.registries.models import Mirror, RegistryConfig, Secret
+from tests.pages import post_registries
 
 pytestmark = pytest.mark.django_db
 
@@ -41,20 +42,20 @@ def test_it_shows_rancher_labels_verbatim(operator_client, cluster):
 
 
 def test_it_serves_new_boxes_and_rows_as_fragments(operator_client, cluster):
-    box = operator_client.get(url(cluster) + "?add=mirror", **HX).content.decode()
+    box = operator_client.get(url(cluster) + "registries/add/mirror/", **HX).content.decode()
     assert 'name="mirror"' in box and "<html" not in box
-    row = operator_client.get(url(cluster) + "?add=endpoint&parent=abc123", **HX).content.decode()
+    row = operator_client.get(url(cluster) + "registries/add/endpoint/?parent=abc123", **HX).content.decode()
     assert 'name="abc123-endpoint"' in row
-    rw = operator_client.get(url(cluster) + "?add=rewrite&parent=abc123", **HX).content.decode()
+    rw = operator_client.get(url(cluster) + "registries/add/rewrite/?parent=abc123", **HX).content.decode()
     assert "Rewrite pattern" in rw and "Rewrite replacement" in rw
-    cfg = operator_client.get(url(cluster) + "?add=config", **HX).content.decode()
+    cfg = operator_client.get(url(cluster) + "registries/add/config/", **HX).content.decode()
     assert 'name="config"' in cfg
-    assert operator_client.get(url(cluster) + "?add=nonsense").status_code == 404
-    assert operator_client.get(url(cluster) + "?add=endpoint&parent=<script>").status_code == 404
+    assert operator_client.get(url(cluster) + "registries/add/nonsense/").status_code == 404
+    assert operator_client.get(url(cluster) + "registries/add/endpoint/?parent=<script>").status_code == 404
 
 
 def test_the_preview_renders_the_yaml_without_the_password(operator_client, cluster):
-    r = operator_client.post(url(cluster), form(_action="preview"), **HX)
+    r = post_registries(operator_client, cluster, form(_action="preview"), **HX)
     html = r.content.decode()
     assert r.status_code == 200
     assert "S3cret-pass-xyz" not in html
@@ -70,14 +71,14 @@ def field_errors(html: str, which: str = "preview") -> dict:
 
 
 def test_the_preview_reports_invalid_fields_for_inline_display(operator_client, cluster):
-    html = operator_client.post(url(cluster), form(_action="preview", **{"e1-url": "ftp://nope"}), **HX).content.decode()
+    html = post_registries(operator_client, cluster, form(_action="preview", **{"e1-url": "ftp://nope"}), **HX).content.decode()
     errors = field_errors(html)
     assert "Scheme" in errors["e1-url"][0]
     assert "e2-url" not in errors, "valid fields have no message (the page clears their old one)"
 
 
 def test_it_saves_mirrors_configs_and_an_inline_secret(operator_client, cluster):
-    r = operator_client.post(url(cluster), form(), **HX)
+    r = post_registries(operator_client, cluster, form(), **HX)
     assert r.status_code == 200 and r["HX-Redirect"] == url(cluster)
     m = Mirror.objects.get()
     assert m.endpoints == ["https://mirror.example.com:5000", "http://10.0.0.5:5000"]
@@ -93,13 +94,13 @@ def test_it_saves_mirrors_configs_and_an_inline_secret(operator_client, cluster)
 def test_a_save_outside_any_test_transaction_commits(operator_client, cluster):
     # As in production (no request-wide transaction): PostgreSQL refuses the row lock a save takes
     # unless the save opens its own transaction.
-    r = operator_client.post(url(cluster), form(), **HX)
+    r = post_registries(operator_client, cluster, form(), **HX)
     assert r.status_code == 200 and r["HX-Redirect"] == url(cluster)
     assert Mirror.objects.count() == 1 and RegistryConfig.objects.count() == 1
 
 
 def test_reloading_shows_the_saved_values_but_never_the_password(operator_client, cluster):
-    operator_client.post(url(cluster), form())
+    post_registries(operator_client, cluster, form())
     html = operator_client.get(url(cluster)).content.decode()
     assert 'value="https://mirror.example.com:5000"' in html and 'value="^rancher/(.*)"' in html
     assert "S3cret-pass-xyz" not in html
@@ -109,7 +110,7 @@ def test_reloading_shows_the_saved_values_but_never_the_password(operator_client
 
 def test_it_saves_nothing_while_errors_remain(operator_client, cluster):
     data = form(**{"e2-url": "https://h:99999", "r1-pattern": "(?!x)", "c1-password": ""})
-    r = operator_client.post(url(cluster), data, **HX)
+    r = post_registries(operator_client, cluster, data, **HX)
     html = r.content.decode()
     assert "Nothing was saved" in html
     errors = field_errors(html, "save")
@@ -119,7 +120,7 @@ def test_it_saves_nothing_while_errors_remain(operator_client, cluster):
 
 
 def test_without_htmx_a_failed_save_re_renders_the_page_with_errors(operator_client, cluster):
-    r = operator_client.post(url(cluster), form(**{"m1-hostname": "https://docker.io"}))
+    r = post_registries(operator_client, cluster, form(**{"m1-hostname": "https://docker.io"}))
     assert r.status_code == 400
     assert "no scheme" in r.content.decode()
     assert re.search(r'id="err-m1-hostname" role="alert"><span>Give only host', r.content.decode())
@@ -128,21 +129,21 @@ def test_without_htmx_a_failed_save_re_renders_the_page_with_errors(operator_cli
 
 def test_it_refuses_duplicate_hostnames_and_endpoints(operator_client, cluster):
     data = form(**{"mirror": ["m1", "m2"], "m2-hostname": "docker.io", "e2-url": "mirror.example.com:5000/v2"})
-    html = operator_client.post(url(cluster), data, **HX).content.decode()
+    html = post_registries(operator_client, cluster, data, **HX).content.decode()
     assert "already has a mirror box" in html
     assert "Duplicate of endpoint" in html
 
 
 def test_a_save_based_on_an_outdated_revision_is_refused(operator_client, cluster):
-    operator_client.post(url(cluster), form(revision=0))
-    r = operator_client.post(url(cluster), form(revision=0, **{"m1-hostname": "quay.io"}), **HX)
+    post_registries(operator_client, cluster, form(revision=0))
+    r = post_registries(operator_client, cluster, form(revision=0, **{"m1-hostname": "quay.io"}), **HX)
     assert "Reload to see their changes" in r.content.decode()
     assert Mirror.objects.get().hostname == "docker.io"
 
 
 def test_removing_all_boxes_saves_an_empty_configuration(operator_client, cluster):
-    operator_client.post(url(cluster), form(revision=0))
-    operator_client.post(url(cluster), {"revision": "1", "_action": "save"})
+    post_registries(operator_client, cluster, form(revision=0))
+    post_registries(operator_client, cluster, {"revision": "1", "_action": "save"})
     assert Mirror.objects.count() == 0 and RegistryConfig.objects.count() == 0
 
 
@@ -153,7 +154,7 @@ def test_an_existing_secret_and_tls_material_render_as_node_paths(operator_clien
     key, cert = key_and_cert()
     tls = secret_save(data=SecretInput(name="client-cert", kind="tls", certificate=cert, private_key=key))
     data = form(**{"c1-auth": "none", "c1-tls_secret": str(tls.id), "c1-ca_bundle": cert})
-    operator_client.post(url(cluster), data)
+    post_registries(operator_client, cluster, data)
     from regui.registries.selectors import cluster_render
 
     text = cluster_render(cluster)
@@ -169,19 +170,19 @@ def test_a_base64_ca_bundle_is_accepted_like_rancher_does(operator_client, clust
     from tests.certs import key_and_cert
 
     _, cert = key_and_cert()
-    operator_client.post(url(cluster), form(**{"c1-ca_bundle": base64.b64encode(cert.encode()).decode()}))
+    post_registries(operator_client, cluster, form(**{"c1-ca_bundle": base64.b64encode(cert.encode()).decode()}))
     assert RegistryConfig.objects.get().ca_bundle.startswith("-----BEGIN CERTIFICATE-----")
 
 
 def test_a_viewer_sees_the_page_read_only_and_cannot_save(viewer_client, cluster):
     html = viewer_client.get(url(cluster)).content.decode()
     assert "<fieldset disabled>" in html
-    assert viewer_client.post(url(cluster), form()).status_code == 403
+    assert post_registries(viewer_client, cluster, form()).status_code == 403
     assert Mirror.objects.count() == 0
 
 
 def test_only_admins_download_the_real_file(operator_client, admin_client, cluster):
-    admin_client.post(url(cluster), form())
+    post_registries(admin_client, cluster, form())
     assert operator_client.get(url(cluster) + "registries.yaml").status_code == 403
     r = admin_client.get(url(cluster) + "registries.yaml")
     assert r.status_code == 200 and "S3cret-pass-xyz" in r.content.decode()
@@ -209,7 +210,7 @@ def test_the_preview_costs_the_same_few_queries_at_any_size(operator_client, clu
     counts = []
     for n in (2, 60):
         with CaptureQueriesContext(connection) as queries:
-            r = operator_client.post(url(cluster), _big_form(n, secret.pk), **HX)
+            r = post_registries(operator_client, cluster, _big_form(n, secret.pk), **HX)
         assert r.status_code == 200 and f"mirror{n - 1}.example.com" in r.content.decode()
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 15, counts

@@ -1,6 +1,7 @@
 """The cluster's Registries page: Rancher's Mirrors and Registry Authentication, with a live preview.
 
-One URL serves the full page, the htmx fragments (new boxes and rows, the preview) and the save.
+Each thing the page does has its own URL: the page itself, a new box or row (`add`), the YAML
+preview, the insight tabs, the save, the download.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from regui.audit.services import audit_object
-from regui.core.roles import ADMIN, has_role, require_role
+from regui.core.htmx import wants_fragment
+from regui.core.roles import ADMIN, OPERATOR, has_role, require_role
 
 from .. import draft as d
 from ..insight import draft_insight
@@ -31,6 +33,10 @@ ADDABLE = {
 }
 
 
+def _cluster(name: str) -> Cluster:
+    return get_object_or_404(Cluster.objects.select_related("updated_by"), name=name)
+
+
 def _context(request: HttpRequest, cluster: Cluster, draft: d.Draft, errors: d.Errors | None = None) -> dict:
     # Like Rancher, an empty section starts with one empty box to fill in.
     if not draft.mirrors:
@@ -46,7 +52,22 @@ def _context(request: HttpRequest, cluster: Cluster, draft: d.Draft, errors: d.E
     }
 
 
-def _fragment(request: HttpRequest, cluster: Cluster, what: str) -> HttpResponse:
+@require_safe
+def registries_page(request: HttpRequest, name: str) -> HttpResponse:
+    cluster = _cluster(name)
+    draft = draft_from_cluster(cluster)
+    # An import stores what K3s accepts even when the form would not: say so next to the fields.
+    errors = d.validate_draft(draft, secret_infos())
+    ctx = _context(request, cluster, draft, errors)
+    if errors:
+        ctx["summary"] = "The stored registries have problems (imported as they were): fix the fields marked below."
+    return render(request, PAGE, ctx)
+
+
+@require_safe
+def registries_add(request: HttpRequest, name: str, what: str) -> HttpResponse:
+    """A new empty box or row, to append to the form."""
+    cluster = _cluster(name)
     if what not in ADDABLE:
         raise Http404("Nothing to add by that name.")
     template, make = ADDABLE[what]
@@ -59,7 +80,10 @@ def _fragment(request: HttpRequest, cluster: Cluster, what: str) -> HttpResponse
     return render(request, template, ctx)
 
 
-def _preview(request: HttpRequest, cluster: Cluster) -> HttpResponse:
+@require_POST
+def registries_preview(request: HttpRequest, name: str) -> HttpResponse:
+    """The YAML the form would save, redacted (every role may look: nothing is written)."""
+    cluster = _cluster(name)
     draft = d.drop_blank_boxes(d.draft_from_post(request.POST))
     errors = d.validate_draft(draft, secret_infos())
     return render(request, "registries/partials/_preview.html", {
@@ -67,9 +91,11 @@ def _preview(request: HttpRequest, cluster: Cluster) -> HttpResponse:
     })
 
 
-def _insight(request: HttpRequest, cluster: Cluster) -> HttpResponse:
+@require_POST
+def registries_insight(request: HttpRequest, name: str) -> HttpResponse:
     """The hosts.toml, Explain and Lint tabs: a request of their own, so the YAML preview stays as
     fast as rendering (the engine's lint costs more than the render on big files)."""
+    cluster = _cluster(name)
     draft = d.drop_blank_boxes(d.draft_from_post(request.POST))
     image = request.POST.get("explain_image", "")[:500]
     insight = draft_insight(
@@ -80,21 +106,25 @@ def _insight(request: HttpRequest, cluster: Cluster) -> HttpResponse:
     return render(request, "registries/partials/_insight.html", {"cluster": cluster, "insight": insight})
 
 
-def _save(request: HttpRequest, cluster: Cluster) -> HttpResponse:
+@require_POST
+@require_role(OPERATOR)
+def registries_save_view(request: HttpRequest, name: str) -> HttpResponse:
+    cluster = _cluster(name)
     posted = d.draft_from_post(request.POST)
     try:
-        registries_save(cluster=cluster, draft=d.draft_from_post(request.POST), user=request.user)
+        registries_save(cluster=cluster, draft=posted, user=request.user)
     except StaleRevision as exc:
         return _save_failed(request, cluster, posted, {}, str(exc))
     except InvalidDraft as exc:
         return _save_failed(request, cluster, posted, exc.errors, "Nothing was saved: fix the fields marked below.")
     messages.success(request, f"Registries of {cluster.name} saved.")
     url = reverse("cluster-registries", args=[cluster.name])
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
 
 
-def _save_failed(request, cluster, posted: d.Draft, errors: d.Errors, summary: str) -> HttpResponse:
-    if request.htmx:
+def _save_failed(request: HttpRequest, cluster: Cluster, posted: d.Draft, errors: d.Errors,
+                 summary: str) -> HttpResponse:
+    if wants_fragment(request):
         # Swap only the messages: the inputs stay as typed, passwords included.
         return render(request, "registries/partials/_save_result.html", {
             "summary": summary, "errors": errors, "general_errors": errors.get("__all__", []),
@@ -103,26 +133,6 @@ def _save_failed(request, cluster, posted: d.Draft, errors: d.Errors, summary: s
     ctx["summary"] = summary
     ctx["general_errors"] = errors.get("__all__", [])
     return render(request, PAGE, ctx, status=400)
-
-
-@require_http_methods(["GET", "POST"])
-def registries_page(request: HttpRequest, name: str) -> HttpResponse:
-    cluster = get_object_or_404(Cluster.objects.select_related("updated_by"), name=name)
-    if request.method == "GET":
-        if "add" in request.GET:
-            return _fragment(request, cluster, request.GET["add"])
-        draft = draft_from_cluster(cluster)
-        # An import stores what K3s accepts even when the form would not: say so next to the fields.
-        errors = d.validate_draft(draft, secret_infos())
-        ctx = _context(request, cluster, draft, errors)
-        if errors:
-            ctx["summary"] = "The stored registries have problems (imported as they were): fix the fields marked below."
-        return render(request, PAGE, ctx)
-    if request.POST.get("_action") == "preview":
-        return _preview(request, cluster)
-    if request.POST.get("_action") == "insight":
-        return _insight(request, cluster)
-    return require_role("operator")(lambda req: _save(req, cluster))(request)
 
 
 @require_role(ADMIN)
