@@ -16,8 +16,6 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install -q -r requirements-dev.txt
-	# pytest loads tests.testenv (test keys) before Django; it must be importable from the venv.
-	$(BIN)/python -c 'import site, os; open(os.path.join(site.getsitepackages()[0], "regui-checkout.pth"), "w").write(os.getcwd() + "\n")'
 	touch $@
 
 install: $(VENV)/.installed

@@ -11,3 +11,20 @@ def post_registries(client: Any, cluster: Any, data: dict[str, Any], **extra: An
     data = dict(data)
     action = data.pop("_action", "save")
     return client.post(f"/clusters/{cluster.name}/registries/{action}/", data, **extra)
+
+
+def saved_or_explained(response: Any) -> str:
+    """What a save answered: "saved" (htmx is sent back to the page), or "refused" with the reason on
+    the page. Anything else (a server error, an empty answer) fails the test."""
+    body = response.content.decode()
+    if response.status_code == 200 and response.get("HX-Redirect"):
+        return "saved"
+    assert response.status_code in (200, 400), response.status_code
+    assert 'id="save-summary"' in body and ("Nothing was saved" in body or "Someone saved" in body), body[:500]
+    return "refused"
+
+
+def previewed(response: Any) -> bool:
+    """The preview answered with the rendered file (and its field errors, if any)."""
+    body = response.content.decode()
+    return response.status_code == 200 and 'id="preview-yaml"' in body and 'id="field-errors-preview"' in body

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from django.conf import settings
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -46,8 +48,6 @@ def acting(user=None, *, request_id: str = "", source_ip: str | None = None, use
 
 def client_ip(request) -> str | None:
     # Behind a proxy, REMOTE_ADDR is the proxy; trusting X-Forwarded-For is a deployment decision.
-    from django.conf import settings
-
     if getattr(settings, "REGUI_TRUST_X_FORWARDED_FOR", False):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:

@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from django.core.checks import Error, register
+from typing import Any
+
+from django.core.checks import CheckMessage, Error, register
 from django.db import DatabaseError
+
+from .crypto import KeyringError
+from .sealing import sealed_models, unseal
 
 
 @register("regui")
-def check_encryption_keys(app_configs, **kwargs):
-    from regui.core.crypto import KeyringError
-    from regui.inventory.models import Node
-    from regui.registries.models import Secret
-
+def check_encryption_keys(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     try:
-        # The newest of each kind of sealed value: after a rotation, all were sealed with one key.
-        samples = [
-            (Secret.objects.exclude(sealed="").order_by("-updated_at").first(), "unseal"),
-            (Node.objects.exclude(sealed="").order_by("-pk").first(), "unseal_credential"),
-        ]
+        # The newest sealed value of each kind: after a rotation, all were sealed with one key.
+        tokens = [m._default_manager.exclude(sealed="").order_by("-pk").values_list("sealed", flat=True).first()
+                  for m in sealed_models()]
     except DatabaseError:
         return []  # not migrated yet: nothing stored to check against
-    for row, opener in samples:
-        if row is None:
-            continue
+    for token in tokens:
         try:
-            getattr(row, opener)()
+            unseal(token or "")
         except KeyringError as exc:
             return [Error(f"REGUI_ENCRYPTION_KEYS is wrong: {exc}", id="regui.E001",
                           hint="Put the key that was in use first in the list, or restore it.")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.core.exceptions import ImproperlyConfigured
 
 __all__ = ["InvalidToken", "KeyringError", "decrypt", "encrypt", "generate_key", "parse_keyring", "rotate"]
 
@@ -22,8 +23,6 @@ def generate_key() -> str:
 
 def parse_keyring(raw: str | None) -> tuple[str, ...]:
     """Split and check REGUI_ENCRYPTION_KEYS; raise ImproperlyConfigured-like errors with a fix."""
-    from django.core.exceptions import ImproperlyConfigured  # only the exception class
-
     keys = tuple(k.strip() for k in (raw or "").split(",") if k.strip())
     if not keys:
         raise ImproperlyConfigured(

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
 from regui.audit.models import Audited, ObjectType
-from regui.core import crypto
+from regui.core import sealing
 from regui.registries.models import Cluster
 
 
@@ -67,6 +65,7 @@ class Node(Audited, models.Model):
         ordering = ["cluster", "-role", "name"]
         constraints = [models.UniqueConstraint(fields=["cluster", "name"], name="unique_node_name")]
 
+    sealed_label = "node credential"
     audit_type = ObjectType.NODE
     # The credential never: only that it changed (see the services).
     audit_fields = ("name", "address", "port", "role", "ssh_user", "use_sudo", "credential_kind", "labels")
@@ -96,9 +95,7 @@ class Node(Audited, models.Model):
         return ", ".join(f"{k}={v}" if v else k for k, v in sorted(self.labels.items()))
 
     def seal_credential(self, value: str) -> None:
-        self.sealed = crypto.encrypt(settings.REGUI_ENCRYPTION_KEYS, json.dumps({"v": value}))
+        self.sealed = sealing.seal({"v": value})
 
     def unseal_credential(self) -> str:
-        if not self.sealed:
-            return ""
-        return json.loads(crypto.decrypt(settings.REGUI_ENCRYPTION_KEYS, self.sealed))["v"]
+        return str((sealing.unseal(self.sealed) or {"v": ""})["v"])

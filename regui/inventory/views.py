@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from regui.core import crypto
+from regui.core import sealing
 from regui.core.htmx import wants_fragment
 from regui.core.roles import OPERATOR, require_role
 from regui.pushes.selectors import node_rows
 from regui.registries.importing import ImportRefused, registries_import, registries_redacted
+from regui.registries.models import Cluster
 
 from .forms import BulkNodesForm, NodeForm
 from .models import Node
@@ -24,9 +24,7 @@ from .services import (
 from .services import node_delete as node_delete_service
 
 
-def _cluster(name: str):
-    from regui.registries.models import Cluster
-
+def _cluster(name: str) -> Cluster:
     return get_object_or_404(Cluster, name=name)
 
 
@@ -58,7 +56,8 @@ def node_create(request: HttpRequest, name: str) -> HttpResponse:
         node = node_save(form=form)
         messages.success(request, f"Node {node.name} added. Scan and approve its host key before pushing.")
         return redirect("node-detail", cluster.name, node.pk)
-    return render(request, "inventory/node_form.html", {"cluster": cluster, "form": form})
+    return render(request, "inventory/node_form.html", {"cluster": cluster, "form": form},
+                  status=400 if form.errors else 200)
 
 
 @require_role(OPERATOR)
@@ -69,7 +68,8 @@ def node_edit(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         node_save(form=form)
         messages.success(request, f"Node {node.name} saved.")
         return redirect("node-detail", node.cluster.name, node.pk)
-    return render(request, "inventory/node_form.html", {"cluster": node.cluster, "form": form, "node": node})
+    return render(request, "inventory/node_form.html", {"cluster": node.cluster, "form": form, "node": node},
+                  status=400 if form.errors else 200)
 
 
 @require_role(OPERATOR)
@@ -87,11 +87,11 @@ def node_bulk(request: HttpRequest, name: str) -> HttpResponse:
     cluster = _cluster(name)
     form = BulkNodesForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+        data = form.cleaned_data
         try:
-            nodes = nodes_bulk_create(cluster=cluster, text=d["lines"], ssh_user=d["ssh_user"],
-                                      credential_kind=d["credential_kind"], credential=d["credential"],
-                                      use_sudo=d["use_sudo"])
+            nodes = nodes_bulk_create(cluster=cluster, text=data["lines"], ssh_user=data["ssh_user"],
+                                      credential_kind=data["credential_kind"], credential=data["credential"],
+                                      use_sudo=data["use_sudo"])
         except NodeError as exc:
             form.add_error("lines", str(exc))
         else:
@@ -148,7 +148,7 @@ def node_import(request: HttpRequest, name: str, pk: int) -> HttpResponse:
             messages.error(request, "Nothing to import any more: read the node's file again.")
             return redirect("node-detail", name, pk)
         try:
-            result = registries_import(cluster=node.cluster, text=crypto.decrypt(settings.REGUI_ENCRYPTION_KEYS, sealed),
+            result = registries_import(cluster=node.cluster, text=sealing.unseal(sealed),
                                        replace=bool(request.POST.get("replace")), user=request.user)
         except ImportRefused as exc:
             messages.error(request, f"{exc} {' '.join(exc.details)}")
@@ -162,7 +162,7 @@ def node_import(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     except NodeError as exc:
         messages.error(request, f"Import from {node.name} failed: {exc}")
         return redirect("node-detail", name, pk)
-    request.session[key] = crypto.encrypt(settings.REGUI_ENCRYPTION_KEYS, text)
+    request.session[key] = sealing.seal(text)
     return render(request, "inventory/node_import.html", {
         "cluster": node.cluster, "node": node, "preview": registries_redacted(text, f"{node.name}'s file"),
     })

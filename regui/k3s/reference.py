@@ -84,7 +84,3 @@ def parse_image(ref: object) -> ImageRef:
     repo = name[len(domain) + 1:]
     return ImageRef(domain, repo, tag, digest)
 
-
-def registry_default_endpoint(registry: str) -> str:
-    """containerd's built-in endpoint for a registry without hosts.toml (scheme rules aside)."""
-    return "registry-1.docker.io" if registry == "docker.io" else registry

@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from . import validation as v
+from .validation import (
+    check_ca_bundle,
+    check_endpoint,
+    check_hostname,
+    check_rewrite_pattern,
+    check_rewrite_replacement,
+    endpoint_identity,
+    pem_text,
+)
 
 TOKEN = re.compile(r"[a-z0-9]{1,16}")
 AUTH_NONE, AUTH_CREATE_BASIC, AUTH_CREATE_RKE = "none", "create-basic", "create-rke"
@@ -29,12 +37,12 @@ def new_token() -> str:
 def pem_from_bundle(text: str) -> str:
     """Rancher accepts a CA bundle as PEM or as base64 of PEM; keep PEM, with LF line endings."""
     if not text or "-----BEGIN" in text:
-        return v.pem_text(text)
+        return pem_text(text)
     try:
         decoded = base64.b64decode("".join(text.split()), validate=True).decode()
     except (ValueError, UnicodeDecodeError):
         return text
-    return v.pem_text(decoded.strip()) if "-----BEGIN" in decoded else text
+    return pem_text(decoded.strip()) if "-----BEGIN" in decoded else text
 
 
 @dataclass
@@ -168,29 +176,29 @@ def _add(errors: Errors, key: str, message: str | None) -> None:
 
 
 def _validate_mirror(m: MirrorBox, errors: Errors) -> None:
-    _add(errors, f"{m.token}-hostname", v.check_hostname(m.hostname))
+    _add(errors, f"{m.token}-hostname", check_hostname(m.hostname))
     seen: dict[str, str] = {}
     for e in m.endpoints:
-        problem = v.check_endpoint(e.url)
+        problem = check_endpoint(e.url)
         _add(errors, f"{e.token}-url", problem)
         if problem:
             continue
-        ident = v.endpoint_identity(e.url)
+        ident = endpoint_identity(e.url)
         if ident in seen:
             _add(errors, f"{e.token}-url", f"Duplicate of endpoint “{seen[ident]}”: K3s would drop it.")
         seen.setdefault(ident, e.url)
     patterns: set[str] = set()
     for r in m.rewrites:
-        problem = v.check_rewrite_pattern(r.pattern)
+        problem = check_rewrite_pattern(r.pattern)
         _add(errors, f"{r.token}-pattern", problem)
         if not problem and r.pattern in patterns:
             _add(errors, f"{r.token}-pattern", "This pattern is already listed for this mirror.")
         patterns.add(r.pattern)
-        _add(errors, f"{r.token}-replacement", v.check_rewrite_replacement(r.replacement, r.pattern))
+        _add(errors, f"{r.token}-replacement", check_rewrite_replacement(r.replacement, r.pattern))
 
 
 def _validate_config(c: ConfigBox, secrets_by_id: Mapping[int, SecretInfo], errors: Errors) -> None:
-    _add(errors, f"{c.token}-hostname", v.check_hostname(c.hostname))
+    _add(errors, f"{c.token}-hostname", check_hostname(c.hostname))
     if c.auth in (AUTH_CREATE_BASIC, AUTH_CREATE_RKE):
         if not c.username:
             _add(errors, f"{c.token}-username", "Username is required.")
@@ -206,7 +214,7 @@ def _validate_config(c: ConfigBox, secrets_by_id: Mapping[int, SecretInfo], erro
             _add(errors, f"{c.token}-tls_secret", "Choose a TLS Certificate secret.")
         if c.cert_file or c.key_file:
             _add(errors, f"{c.token}-tls_secret", "Use either a TLS Secret or node-side cert/key paths, not both.")
-    _add(errors, f"{c.token}-ca_bundle", v.check_ca_bundle(c.ca_bundle))
+    _add(errors, f"{c.token}-ca_bundle", check_ca_bundle(c.ca_bundle))
     if c.ca_bundle and c.ca_file:
         _add(errors, f"{c.token}-ca_file", "Use either the CA Cert Bundle or a node-side CA path, not both.")
     for name in ("ca_file", "cert_file", "key_file"):

@@ -7,9 +7,23 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from . import draft as d
-from .draft import HOST_MAX, PATH_MAX, USERNAME_MAX, drop_blank_boxes
+from regui.k3s import RegistriesParseError, parse_registries
+
+from .draft import (
+    HOST_MAX,
+    PATH_MAX,
+    USERNAME_MAX,
+    ConfigBox,
+    Draft,
+    EndpointRow,
+    Errors,
+    MirrorBox,
+    RewriteRow,
+    drop_blank_boxes,
+    new_token,
+)
 from .models import Cluster, Secret
+from .render import AuthSpec, ConfigSpec, MirrorSpec, RegistriesSpec, TLSSpec, render_yaml
 from .selectors import draft_from_cluster
 from .services import draft_problems, registries_save, secret_create
 
@@ -53,7 +67,7 @@ def _auth_secret(cluster: Cluster, host: str, auth) -> Secret | None:
         message=f"from an imported registries.yaml ({host})")
 
 
-def _message_for(errors: d.Errors, draft: d.Draft) -> list[str]:
+def _message_for(errors: Errors, draft: Draft) -> list[str]:
     names: dict[str, str] = {}
     for m in draft.mirrors:
         names[m.token] = f"mirrors.{m.hostname}"
@@ -72,8 +86,6 @@ def _message_for(errors: d.Errors, draft: d.Draft) -> list[str]:
 @transaction.atomic
 def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, message: str = "") -> ImportResult:
     """Create the file's mirrors, configs and inline credentials (as secrets), or save nothing."""
-    from regui.k3s import RegistriesParseError, parse_registries
-
     try:
         parsed = parse_registries(text)
     except RegistriesParseError as exc:
@@ -84,21 +96,21 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
         raise ImportRefused("K3s reads this file, but regui cannot keep some of its values as they are: "
                             "fix them and import again.", details=unstorable)
 
-    draft = d.Draft() if replace else draft_from_cluster(cluster)
+    draft = Draft() if replace else draft_from_cluster(cluster)
     # An import is not based on a page someone looked at: it applies to whatever is current.
     draft.revision = Cluster.objects.values_list("revision", flat=True).get(pk=cluster.pk)
     draft.message = message or ("Imported registries.yaml (replacing everything)" if replace else "Imported registries.yaml")
     result = ImportResult()
     for host, mirror in parsed.mirrors.items():
-        box = d.MirrorBox(
-            d.new_token(), host,
-            endpoints=[d.EndpointRow(d.new_token(), e) for e in mirror.endpoints],
-            rewrites=[d.RewriteRow(d.new_token(), p, r) for p, r in mirror.rewrites.items()],
+        box = MirrorBox(
+            new_token(), host,
+            endpoints=[EndpointRow(new_token(), e) for e in mirror.endpoints],
+            rewrites=[RewriteRow(new_token(), p, r) for p, r in mirror.rewrites.items()],
         )
         draft.mirrors = [m for m in draft.mirrors if m.hostname != host] + [box]
         result.mirrors += 1
     for host, config in parsed.configs.items():
-        box = d.ConfigBox(d.new_token(), host)
+        box = ConfigBox(new_token(), host)
         if config.auth is not None:
             secret = _auth_secret(cluster, host, config.auth)
             if secret is None:
@@ -179,10 +191,6 @@ def _has_userinfo(url: str) -> bool:
 
 def registries_redacted(text: str, source: str) -> str:
     """A file someone else wrote, as regui would show it: same content, credentials replaced by markers."""
-    from regui.k3s import RegistriesParseError, parse_registries
-
-    from .render import AuthSpec, ConfigSpec, MirrorSpec, RegistriesSpec, TLSSpec, render_yaml
-
     try:
         parsed = parse_registries(text)
     except RegistriesParseError as exc:

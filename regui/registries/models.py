@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -8,7 +7,7 @@ from django.db import models
 from django.urls import reverse
 
 from regui.audit.models import Audited, ObjectType
-from regui.core import crypto
+from regui.core import sealing
 
 from .draft import HOST_MAX, PATH_MAX, USERNAME_MAX
 
@@ -100,13 +99,11 @@ class Secret(Audited, models.Model):
         return f"{self.name} ({self.get_kind_display()}{user})"
 
     def unseal(self) -> dict[str, str]:
-        if not self.sealed:
-            return {}
-        return json.loads(crypto.decrypt(settings.REGUI_ENCRYPTION_KEYS, self.sealed))
+        return sealing.unseal(self.sealed) or {}
 
     def seal(self, values: dict[str, str]) -> None:
         clean = {k: v for k, v in values.items() if v}
-        self.sealed = crypto.encrypt(settings.REGUI_ENCRYPTION_KEYS, json.dumps(clean, sort_keys=True))
+        self.sealed = sealing.seal(clean)
         self.sealed_fields = ",".join(sorted(clean))
 
     def has_value(self, field: str) -> bool:

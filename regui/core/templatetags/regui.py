@@ -9,11 +9,6 @@ from django.utils.safestring import mark_safe
 register = template.Library()
 
 
-@register.filter
-def errors_for(errors: dict, slot: str) -> list[str]:
-    return errors.get(slot, []) if errors else []
-
-
 @register.simple_tag
 def slot(token: str, field: str) -> str:
     return f"{token}-{field}"

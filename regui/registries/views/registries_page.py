@@ -17,7 +17,19 @@ from regui.audit.services import audit_object
 from regui.core.htmx import wants_fragment
 from regui.core.roles import ADMIN, OPERATOR, has_role, require_role
 
-from .. import draft as d
+from ..draft import (
+    TOKEN,
+    ConfigBox,
+    Draft,
+    EndpointRow,
+    Errors,
+    MirrorBox,
+    RewriteRow,
+    draft_from_post,
+    drop_blank_boxes,
+    new_token,
+    validate_draft,
+)
 from ..insight import draft_insight
 from ..models import Cluster
 from ..selectors import draft_from_cluster, draft_render, secret_infos, secrets_for_choice
@@ -25,11 +37,11 @@ from ..services import InvalidDraft, StaleRevision, registries_save
 
 PAGE = "registries/registries.html"
 ADDABLE = {
-    "mirror": ("registries/partials/_mirror_box.html", lambda: d.MirrorBox(
-        d.new_token(), endpoints=[d.EndpointRow(d.new_token())])),
-    "endpoint": ("registries/partials/_endpoint_row.html", lambda: d.EndpointRow(d.new_token())),
-    "rewrite": ("registries/partials/_rewrite_row.html", lambda: d.RewriteRow(d.new_token())),
-    "config": ("registries/partials/_config_box.html", lambda: d.ConfigBox(d.new_token())),
+    "mirror": ("registries/partials/_mirror_box.html", lambda: MirrorBox(
+        new_token(), endpoints=[EndpointRow(new_token())])),
+    "endpoint": ("registries/partials/_endpoint_row.html", lambda: EndpointRow(new_token())),
+    "rewrite": ("registries/partials/_rewrite_row.html", lambda: RewriteRow(new_token())),
+    "config": ("registries/partials/_config_box.html", lambda: ConfigBox(new_token())),
 }
 
 
@@ -37,7 +49,7 @@ def _cluster(name: str) -> Cluster:
     return get_object_or_404(Cluster.objects.select_related("updated_by"), name=name)
 
 
-def _context(request: HttpRequest, cluster: Cluster, draft: d.Draft, errors: d.Errors | None = None) -> dict:
+def _context(request: HttpRequest, cluster: Cluster, draft: Draft, errors: Errors | None = None) -> dict:
     # Like Rancher, an empty section starts with one empty box to fill in.
     if not draft.mirrors:
         draft.mirrors.append(ADDABLE["mirror"][1]())
@@ -57,7 +69,7 @@ def registries_page(request: HttpRequest, name: str) -> HttpResponse:
     cluster = _cluster(name)
     draft = draft_from_cluster(cluster)
     # An import stores what K3s accepts even when the form would not: say so next to the fields.
-    errors = d.validate_draft(draft, secret_infos())
+    errors = validate_draft(draft, secret_infos())
     ctx = _context(request, cluster, draft, errors)
     if errors:
         ctx["summary"] = "The stored registries have problems (imported as they were): fix the fields marked below."
@@ -72,7 +84,7 @@ def registries_add(request: HttpRequest, name: str, what: str) -> HttpResponse:
         raise Http404("Nothing to add by that name.")
     template, make = ADDABLE[what]
     parent = request.GET.get("parent", "")
-    if what in ("endpoint", "rewrite") and not d.TOKEN.fullmatch(parent):
+    if what in ("endpoint", "rewrite") and not TOKEN.fullmatch(parent):
         raise Http404("Missing parent box.")
     item = make()
     ctx = {"cluster": cluster, "errors": {}, "secret_choices": secrets_for_choice(), "parent": parent}
@@ -84,8 +96,8 @@ def registries_add(request: HttpRequest, name: str, what: str) -> HttpResponse:
 def registries_preview(request: HttpRequest, name: str) -> HttpResponse:
     """The YAML the form would save, redacted (every role may look: nothing is written)."""
     cluster = _cluster(name)
-    draft = d.drop_blank_boxes(d.draft_from_post(request.POST))
-    errors = d.validate_draft(draft, secret_infos())
+    draft = drop_blank_boxes(draft_from_post(request.POST))
+    errors = validate_draft(draft, secret_infos())
     return render(request, "registries/partials/_preview.html", {
         "cluster": cluster, "yaml": draft_render(draft, distro=cluster.distro), "errors": errors,
     })
@@ -96,7 +108,7 @@ def registries_insight(request: HttpRequest, name: str) -> HttpResponse:
     """The hosts.toml, Explain and Lint tabs: a request of their own, so the YAML preview stays as
     fast as rendering (the engine's lint costs more than the render on big files)."""
     cluster = _cluster(name)
-    draft = d.drop_blank_boxes(d.draft_from_post(request.POST))
+    draft = drop_blank_boxes(draft_from_post(request.POST))
     image = request.POST.get("explain_image", "")[:500]
     insight = draft_insight(
         draft_render(draft, distro=cluster.distro), draft, program=cluster.distro, image=image,
@@ -110,7 +122,7 @@ def registries_insight(request: HttpRequest, name: str) -> HttpResponse:
 @require_role(OPERATOR)
 def registries_save_view(request: HttpRequest, name: str) -> HttpResponse:
     cluster = _cluster(name)
-    posted = d.draft_from_post(request.POST)
+    posted = draft_from_post(request.POST)
     try:
         registries_save(cluster=cluster, draft=posted, user=request.user)
     except StaleRevision as exc:
@@ -122,7 +134,7 @@ def registries_save_view(request: HttpRequest, name: str) -> HttpResponse:
     return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
 
 
-def _save_failed(request: HttpRequest, cluster: Cluster, posted: d.Draft, errors: d.Errors,
+def _save_failed(request: HttpRequest, cluster: Cluster, posted: Draft, errors: Errors,
                  summary: str) -> HttpResponse:
     if wants_fragment(request):
         # Swap only the messages: the inputs stay as typed, passwords included.

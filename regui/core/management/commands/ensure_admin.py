@@ -6,6 +6,7 @@ import secrets
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
+from regui.core.config import env_secret
 from regui.core.services import user_set_role
 
 
@@ -19,8 +20,6 @@ class Command(BaseCommand):
         if User.objects.filter(username=username).exists():
             self.stdout.write(f"Admin account {username!r} exists.")
             return
-        from regui.settings import env_secret
-
         password = env_secret("REGUI_ADMIN_PASSWORD")
         generated = not password
         password = password or secrets.token_urlsafe(15)

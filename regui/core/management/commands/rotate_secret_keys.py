@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from regui.core import crypto
-from regui.inventory.models import Node
-from regui.registries.models import Secret
+from regui.core.sealing import sealed_label, sealed_models
 
 
 class Command(BaseCommand):
@@ -18,21 +19,20 @@ class Command(BaseCommand):
     # Its own error says more than the key-ring check would (which value, and that nothing changed).
     requires_system_checks: list = []
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         keys = settings.REGUI_ENCRYPTION_KEYS
-        counts = {}
+        counts = []
         # Everything sealed with the key ring; one transaction, so a key that cannot open one value
         # leaves all of them as they were.
-        sealed = [("secret", Secret, "name"), ("node credential", Node, "name")]
         with transaction.atomic():
-            for label, model, name_field in sealed:
-                counts[label] = 0
-                for row in model.objects.select_for_update().exclude(sealed=""):
+            for model in sealed_models():
+                label, count = sealed_label(model), 0
+                for row in model._default_manager.select_for_update().exclude(sealed=""):
                     try:
-                        row.sealed = crypto.rotate(keys, row.sealed)
+                        row.sealed = crypto.rotate(keys, row.sealed)  # type: ignore[attr-defined]
                     except crypto.KeyringError as exc:
-                        raise CommandError(f"{label} {getattr(row, name_field)}: {exc}; nothing was changed") from None
+                        raise CommandError(f"{label} {row}: {exc}; nothing was changed") from None
                     row.save(update_fields=["sealed"])
-                    counts[label] += 1
-        self.stdout.write(f"Re-encrypted {counts['secret']} secret(s) and {counts['node credential']} node "
-                          "credential(s) with the newest key.")
+                    count += 1
+                counts.append(f"{count} {label}(s)")
+        self.stdout.write(f"Re-encrypted {' and '.join(counts)} with the newest key.")
