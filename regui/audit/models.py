@@ -23,11 +23,10 @@ class ObjectType(models.TextChoices):
 AUDITED: dict[str, type[Audited]] = {}
 
 
-class Audited:
+class Audited(models.Model):
     """A model that describes itself to history, after NetBox's ObjectChange and `snapshot()`: its
-    type, the fields an entry shows (each named once, here), its label and what it belongs to.
-
-    Entries outlive their objects, so an entry copies all of this when it is written."""
+    type, the fields an entry shows (each named once, here), its label, what it belongs to and
+    its page. Entries outlive their objects, so an entry copies all of this when it is written."""
 
     audit_type: ClassVar[str]
     audit_fields: ClassVar[tuple[str, ...]] = ()
@@ -37,10 +36,17 @@ class Audited:
     # replaces wholesale (mirrors and configs are the same entry while their hostname is).
     audit_key_field: ClassVar[str] = "pk"
 
+    class Meta:
+        abstract = True
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "audit_type" in cls.__dict__:
             AUDITED[cls.audit_type] = cls
+
+    def get_absolute_url(self) -> str:
+        """Its page; "" for a kind without one (its entries link to their cluster)."""
+        return ""
 
     def audit_label(self) -> str:
         return str(self)
@@ -107,6 +113,14 @@ class AuditEvent(models.Model):
 
     objects = AuditQuerySet.as_manager()
 
+    # Set on entries by the History pages for display; never stored.
+    type_label: str
+    entry_url: str
+    object_url: str
+    user_url: str
+    cluster_url: str
+    request_url: str
+
     class Meta:
         ordering = ["-time", "-id"]
         # The History page and each tab read newest-first within one scope: index exactly that.
@@ -130,7 +144,7 @@ class AuditEvent(models.Model):
         raise AppendOnly("audit entries cannot be deleted")
 
 
-class Revision(Audited, models.Model):
+class Revision(Audited):
     """A numbered save of a cluster's registries: what was saved, by whom, and the file's hash."""
 
     cluster = models.ForeignKey("registries.Cluster", on_delete=models.CASCADE, related_name="revisions")

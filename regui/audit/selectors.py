@@ -106,7 +106,7 @@ def history_filters(params: Mapping[str, str], *, cluster_ids: Callable[[str], i
     if date_from and date_to and date_to < date_from:
         errors.append("The range ends before it starts: no entry can match.")
     # A tab's scope comes from its URL alone: parameters can neither widen nor move it.
-    fixed = {k: v for k, v in scope.items() if v is not None}
+    fixed: dict[str, int | None] = {k: v for k, v in scope.items() if v is not None}
     ids = fixed or {name: param_int(params.get(name)) for name in SCOPE_FIELDS}
     cluster = text("cluster", 63)
     return HistoryFilters(user=text("user", 150), cluster=cluster, cluster_now=cluster_ids(cluster) if cluster else None,

@@ -58,13 +58,13 @@ def _history(request: HttpRequest, template: str, full: Callable[[], dict[str, A
     """The entry list of a page (main page or a tab): full page, or the results part for htmx."""
     f = history_filters(request.GET, cluster_ids=_cluster_id, **scope)
     cursors = {k: request.GET.get(k, "")[:40] for k in ("before", "after")}
-    page = history_page(f, **cursors)
+    page = history_page(f, before=cursors["before"], after=cursors["after"])
     _add_links(page.entries, request.path, f)
     ctx: dict[str, Any] = {"page": page, "filters": f, "export_query": f.query(with_fixed=True), "system": SYSTEM}
     if wants_fragment(request):
         response = render(request, RESULTS, ctx)
         # Only the non-empty filters go to the address bar, so the URL is short and shareable.
-        where = page.newest_query() if page.is_newest else f.query(**cursors)
+        where = page.newest_query() if page.is_newest else f.query(before=cursors["before"], after=cursors["after"])
         push_url(response, f"{request.path}?{where}" if where else request.path)
         return response
     ctx.update(filter_choices(list(Cluster.objects.order_by("name").values_list("name", flat=True))))
@@ -123,7 +123,7 @@ def history_object(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(target)
     messages.info(request, f"The {e.object_type.replace('_', ' ')} {e.object_repr or e.object_id} no longer exists; "
                            "these are its entries.")
-    scope = ({"node_id": e.node_id_ref} if e.node_id_ref else {"secret_id": e.secret_id_ref} if e.secret_id_ref
+    scope: dict[str, Any] = ({"node_id": e.node_id_ref} if e.node_id_ref else {"secret_id": e.secret_id_ref} if e.secret_id_ref
              else {"cluster_id": e.cluster_id_ref} if e.cluster_id_ref else {"request_id": e.request_id})
     return redirect(f"{reverse('history')}?{HistoryFilters(**scope).query()}")
 
@@ -136,8 +136,8 @@ def _object_url(request: HttpRequest, e: AuditEvent) -> str:
         return f"{reverse('history')}?{HistoryFilters(user=user.username).query()}" if user else ""
     model = AUDITED.get(e.object_type)
     if model is not None and model.audit_key_field == "pk":
-        obj = model._default_manager.filter(pk=e.object_id).first() if param_int(e.object_id) else None  # type: ignore[attr-defined]
-        return obj.get_absolute_url() if obj is not None else ""  # type: ignore[attr-defined]
+        obj = model._default_manager.filter(pk=e.object_id).first() if param_int(e.object_id) else None
+        return obj.get_absolute_url() if obj is not None else ""
     # Mirrors and configs are replaced by every save: their page is their cluster's.
     if e.cluster_id_ref:
         name = Cluster.objects.filter(pk=e.cluster_id_ref).values_list("name", flat=True).first()

@@ -14,7 +14,7 @@ env = environ.FileAwareEnv()
 def env_secret(name: str, default: str | None = None) -> str | None:
     """NAME, or the contents of the file NAME_FILE names, without the file's trailing newline."""
     try:
-        value = env.str(name, default=default)
+        value = env.get_value(name, default=default)
     except OSError as exc:
         raise ImproperlyConfigured(f"{name}_FILE={os.environ.get(f'{name}_FILE')} cannot be read: {exc}") from exc
     return value.strip() if isinstance(value, str) else value

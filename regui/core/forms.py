@@ -12,7 +12,7 @@ ROLE_CHOICES = [(r, r.capitalize()) for r in ROLES]
 class UserCreateForm(UserCreationForm):
     role = forms.ChoiceField(choices=ROLE_CHOICES, initial="viewer")
 
-    class Meta(UserCreationForm.Meta):
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]  # django-stubs omit this Meta
         model = User
         fields = ("username",)
 

@@ -67,8 +67,8 @@ class NodeForm(forms.ModelForm):
     def clean_labels_text(self):
         return _parse_labels(self.cleaned_data["labels_text"])
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         credential = data.get("credential", "")
         if not credential and not self.instance.sealed:
             self.add_error("credential", "A private key or password is required.")
@@ -101,8 +101,8 @@ class BulkNodesForm(forms.Form):
     credential_kind = forms.ChoiceField(choices=Node.Credential.choices, label="Credential")
     credential = _credential_field()
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if not data.get("credential"):
             self.add_error("credential", "A private key or password is required.")
         _clean_credential(data)

@@ -10,7 +10,7 @@ from regui.core import sealing
 from regui.registries.models import Cluster
 
 
-class Node(Audited, models.Model):
+class Node(Audited):
     class Role(models.TextChoices):
         SERVER = "server", "Server"
         AGENT = "agent", "Agent"

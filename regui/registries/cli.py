@@ -23,7 +23,7 @@ def add_source_arguments(parser: CommandParser) -> None:
 
 def load_source(options: dict[str, Any]) -> tuple[str, str]:
     """(yaml text, program) from FILE or --cluster; never reveals secret values."""
-    file, name = options.get("file"), options.get("cluster")
+    file, name = options.get("file") or "", options.get("cluster") or ""
     if bool(file) == bool(name):
         raise CommandError("give either FILE or --cluster NAME")
     if name:

@@ -92,7 +92,9 @@ class Draft:
 
 
 class QueryDict(Protocol):
-    def get(self, key: str, default: str = ...) -> str: ...
+    """What a draft reads of a POST (Django's QueryDict; a plain stand-in in pure tests)."""
+
+    def get(self, key: str, default: None = ...) -> str | None: ...
     def getlist(self, key: str) -> list[str]: ...
 
 

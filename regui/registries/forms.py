@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from .draft import USERNAME_MAX
@@ -105,8 +107,8 @@ class ImportForm(forms.Form):
         help_text="Remove mirrors and registry authentication that the file does not list.",
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         upload = data.get("file")
         if upload is not None:
             if upload.size > MAX_UPLOAD:

@@ -110,20 +110,20 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
         draft.mirrors = [m for m in draft.mirrors if m.hostname != host] + [box]
         result.mirrors += 1
     for host, config in parsed.configs.items():
-        box = ConfigBox(new_token(), host)
+        config_box = ConfigBox(new_token(), host)
         if config.auth is not None:
             secret = _auth_secret(cluster, host, config.auth)
             if secret is None:
-                box.empty_auth = True
+                config_box.empty_auth = True
             else:
-                box.auth = str(secret.id)
+                config_box.auth = str(secret.id)
                 result.secrets.append(secret.name)
         if config.tls is not None:
             tls = config.tls
-            box.ca_file, box.cert_file, box.key_file = tls.ca_file, tls.cert_file, tls.key_file
-            box.insecure_skip_verify = bool(tls.insecure_skip_verify)
-            box.empty_tls = not (tls.ca_file or tls.cert_file or tls.key_file or tls.insecure_skip_verify)
-        draft.configs = [c for c in draft.configs if c.hostname != host] + [box]
+            config_box.ca_file, config_box.cert_file, config_box.key_file = tls.ca_file, tls.cert_file, tls.key_file
+            config_box.insecure_skip_verify = bool(tls.insecure_skip_verify)
+            config_box.empty_tls = not (tls.ca_file or tls.cert_file or tls.key_file or tls.insecure_skip_verify)
+        draft.configs = [c for c in draft.configs if c.hostname != host] + [config_box]
         result.configs += 1
     if parsed.ignored_keys:
         result.warnings.append(

@@ -67,8 +67,8 @@ def finding_slot(path: tuple[Any, ...], draft: Draft) -> str | None:
             return f"{row.token}-pattern" if row else None
         return f"{box.token}-hostname"
     if section == "configs":
-        box = next((c for c in draft.configs if c.hostname == host), None)
-        return _config_slot(box, rest) if box else None
+        config = next((c for c in draft.configs if c.hostname == host), None)
+        return _config_slot(config, rest) if config else None
     return None
 
 

@@ -12,7 +12,7 @@ from regui.core import sealing
 from .draft import HOST_MAX, PATH_MAX, USERNAME_MAX
 
 
-class Cluster(Audited, models.Model):
+class Cluster(Audited):
     class Distro(models.TextChoices):
         K3S = "k3s", "K3s"
         RKE2 = "rke2", "RKE2"
@@ -48,7 +48,7 @@ class Cluster(Audited, models.Model):
         return f"/etc/rancher/{self.distro}/registries.yaml"
 
 
-class Secret(Audited, models.Model):
+class Secret(Audited):
     class Kind(models.TextChoices):
         BASIC = "basic", "HTTP Basic Auth"
         RKE_AUTH = "rke_auth", "RKE Auth Config"
@@ -110,7 +110,7 @@ class Secret(Audited, models.Model):
         return field in self.sealed_fields.split(",")
 
 
-class Mirror(Audited, models.Model):
+class Mirror(Audited):
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="mirrors")
     position = models.PositiveIntegerField(default=0)
     hostname = models.CharField(max_length=HOST_MAX)
@@ -136,7 +136,7 @@ class Mirror(Audited, models.Model):
         return {"cluster": self.cluster}
 
 
-class RegistryConfig(Audited, models.Model):
+class RegistryConfig(Audited):
     """One `configs` entry: TLS and credentials for a registry host[:port] (or `*`)."""
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="configs")

@@ -117,6 +117,7 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool =
     )
     configs = []
     for i, c in enumerate(draft.configs):
+        auth_id: int | None
         if c.auth == AUTH_CREATE_BASIC:
             auth_id = _inline_secret(Secret.Kind.BASIC, c.username, c.password).id
         elif c.auth == AUTH_CREATE_RKE:

@@ -6,6 +6,8 @@ preview, the insight tabs, the save, the download.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,7 +38,7 @@ from ..selectors import draft_from_cluster, draft_render, secret_infos, secrets_
 from ..services import InvalidDraft, StaleRevision, registries_save
 
 PAGE = "registries/registries.html"
-ADDABLE = {
+ADDABLE: dict[str, tuple[str, Callable[[], MirrorBox | EndpointRow | RewriteRow | ConfigBox]]] = {
     "mirror": ("registries/partials/_mirror_box.html", lambda: MirrorBox(
         new_token(), endpoints=[EndpointRow(new_token())])),
     "endpoint": ("registries/partials/_endpoint_row.html", lambda: EndpointRow(new_token())),
@@ -52,9 +54,9 @@ def _cluster(name: str) -> Cluster:
 def _context(request: HttpRequest, cluster: Cluster, draft: Draft, errors: Errors | None = None) -> dict:
     # Like Rancher, an empty section starts with one empty box to fill in.
     if not draft.mirrors:
-        draft.mirrors.append(ADDABLE["mirror"][1]())
+        draft.mirrors.append(MirrorBox(new_token(), endpoints=[EndpointRow(new_token())]))
     if not draft.configs:
-        draft.configs.append(ADDABLE["config"][1]())
+        draft.configs.append(ConfigBox(new_token()))
     return {
         "cluster": cluster,
         "draft": draft,
