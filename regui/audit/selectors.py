@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
+
+from regui.core.fingerprints import file_fingerprint
 
 from .models import AuditEvent, ObjectType
 
@@ -222,3 +225,13 @@ def filter_choices(cluster_names: list[str]) -> dict[str, object]:
 def history_rows_for_export(f: HistoryFilters) -> Iterable[AuditEvent]:
     # Streamed in chunks: an export of the whole history never sits in memory at once.
     return history_queryset(f).iterator(chunk_size=2000)
+
+
+def shown_changes(changes: Any) -> Any:
+    """An entry's changes as pages and exports show them: entries written before keyed fingerprints
+    carry a file's sha256, which is derived from secret values; show its fingerprint instead."""
+    if not isinstance(changes, dict) or "sha256" not in changes:
+        return changes
+    pair = changes["sha256"]
+    shown = [file_fingerprint(v) or None for v in pair] if isinstance(pair, list) else file_fingerprint(str(pair))
+    return {("fingerprint" if k == "sha256" else k): (shown if k == "sha256" else v) for k, v in changes.items()}

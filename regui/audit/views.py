@@ -42,6 +42,7 @@ from .selectors import (
     history_page,
     history_rows_for_export,
     param_int,
+    shown_changes,
     type_label,
 )
 
@@ -97,7 +98,7 @@ def history_entry(request: HttpRequest, pk: int) -> HttpResponse:
     """One entry's changes: the expanding row part for htmx, a page of its own otherwise."""
     entry = get_object_or_404(AuditEvent, pk=pk)
     entry.type_label = type_label(entry.object_type)
-    ctx = {"entry": entry, "rows": diff.change_rows(entry.changes), "compare_url": _compare_url(entry),
+    ctx = {"entry": entry, "rows": diff.change_rows(shown_changes(entry.changes)), "compare_url": _compare_url(entry),
            "system": SYSTEM}
     template = "audit/partials/_entry_detail.html" if wants_fragment(request) else "audit/entry.html"
     return render(request, template, ctx)
@@ -168,7 +169,7 @@ def _csv_lines(f: HistoryFilters) -> Iterator[str]:
         yield writer.writerow([_cell(v) for v in (
             e.time.astimezone(UTC).isoformat(), e.actor_name, e.action, e.object_type, e.object_id,
             e.object_repr, e.cluster_name, e.cluster_id_ref, e.node_id_ref, e.secret_id_ref, e.revision,
-            e.request_id, e.source_ip, e.message, json.dumps(e.changes, ensure_ascii=False, sort_keys=True))])
+            e.request_id, e.source_ip, e.message, json.dumps(shown_changes(e.changes), ensure_ascii=False, sort_keys=True))])
 
 
 @require_safe

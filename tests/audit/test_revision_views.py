@@ -8,6 +8,7 @@ import pytest
 from regui.audit import diff
 from regui.audit.context import acting
 from regui.audit.models import Revision
+from regui.core.fingerprints import file_fingerprint
 from regui.inventory.models import Node
 from regui.registries.models import Cluster, Secret
 from tests.audit.helpers import edit_endpoint
@@ -45,7 +46,7 @@ def test_the_revision_list_shows_each_revision_and_the_nodes_that_have_it(viewer
     node(revised, "c", "f" * 64)
     html = viewer_client.get("/clusters/prod/revisions/").content.decode()
     rows = {n: html.split(f'id="revision-{n}"')[1].split("</tr>")[0] for n in (1, 2, 3)}
-    assert "ada" in rows[1] and "first import" in rows[1] and r1.sha256[:12] in rows[1]
+    assert "ada" in rows[1] and "first import" in rows[1] and file_fingerprint(r1.sha256)[:12] in rows[1]
     assert f"/nodes/{a.pk}/" in rows[1] and f"/nodes/{b.pk}/" in rows[3] and "—" in rows[2]
     assert "current" in rows[3] and "current" not in rows[2]
     assert html.index('id="revision-3"') < html.index('id="revision-1"'), "newest first"

@@ -3,8 +3,11 @@ person's name and request; restoring a revision and pushing it."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from regui.core.fingerprints import file_fingerprint
 from regui.audit.models import AuditEvent, Revision
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -27,7 +30,8 @@ def test_worker_side_entries_carry_the_starters_name_and_request(stack, nodes, c
     assert {e.changes["status"][1] for e in results} == {"changed"}
     stack.cluster.refresh_from_db()
     assert {e.revision for e in results} == {stack.cluster.revision}
-    assert all(e.changes["sha256"][1] == job.sha256 for e in results)
+    assert all(e.changes["fingerprint"][1] == file_fingerprint(job.sha256) for e in results)
+    assert not any(job.sha256 in json.dumps(e.changes) for e in results)
 
 
 def test_restoring_a_revision_makes_a_new_one_that_pushes(stack, nodes):

@@ -6,7 +6,15 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from regui.core.fingerprints import file_fingerprint
+
 register = template.Library()
+
+
+@register.filter
+def fingerprint(sha256_hex: str | None) -> str:
+    """A file's keyed fingerprint, for pages: never its sha256 (see core/fingerprints.py)."""
+    return file_fingerprint(sha256_hex)
 
 
 @register.simple_tag
