@@ -15,6 +15,28 @@ if REQUIRE_E2E:
     settings.load_profile("ci")
 
 
+# The tiers: `slow` tests start real processes (sshd nodes, Celery workers, Chromium, containerd, a
+# registry, manage.py or bin/run subprocesses); `make test-fast` runs everything else. Every e2e and
+# browser test starts such a part, so it is slow without having to say so twice.
+IMPLIES_SLOW = ("e2e", "browser")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.get_closest_marker(name) for name in IMPLIES_SLOW):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing(django_test_environment):
+    """Users are made in hundreds of tests; Django's default PBKDF2 costs 0.2 s each. Logging in
+    works the same with a cheap hasher; what the hash is made with is not what these tests are about."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 def require(condition: bool, what: str) -> None:
     """Skip when a real part is missing on a developer's machine; fail in CI (REGUI_REQUIRE_E2E=1)."""
     if condition:
@@ -102,3 +124,13 @@ def logged_in(page, live_server, make_user):
         return page
 
     return login
+
+
+@pytest.fixture
+def fake_ssh(tmp_path):
+    """Fake nodes behind the SSH transport (tests/fakes/ssh.py) for this test: `fake_ssh.node("a1")`."""
+    from regui.remote import transport
+    from tests.fakes.ssh import FakeSSH
+
+    with transport.replaced(FakeSSH(tmp_path / "nodes")) as fake:
+        yield fake

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from regui.audit.services import audit_change, audit_delete, audit_object, audit_snapshot, sealed_change
 from regui.registries.models import Cluster
-from regui.remote import ssh
+from regui.remote import ssh, transport
 from regui.remote.script import read_program
 
 from .models import Node
@@ -49,7 +49,8 @@ def node_target(node: Node) -> ssh.Target:
 def node_scan_host_key(*, node: Node) -> ssh.HostKey:
     """Fetch the key the node presents now and keep it for an operator to approve."""
     try:
-        key = ssh.scan_host_key(node.address, node.port, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT)
+        key = transport.current().scan_host_key(node.address, node.port,
+                                                timeout=settings.REGUI_SSH_CONNECT_TIMEOUT)
     except ssh.SSHError as exc:
         raise NodeError(str(exc)) from None
     node.scanned_key_type, node.scanned_key = key.type, key.key
@@ -143,13 +144,14 @@ def node_read_registries(*, node: Node) -> str:
     """The node's current registries.yaml, for the import flow."""
     target = node_target(node)
     try:
-        transport = ssh.connect(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
-                                retries=settings.REGUI_SSH_RETRIES, backoff=settings.REGUI_SSH_BACKOFF)
+        session = transport.current().connect(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
+                                              retries=settings.REGUI_SSH_RETRIES,
+                                              backoff=settings.REGUI_SSH_BACKOFF)
         try:
-            out = ssh.run(transport, ssh.as_root(target, "sh -s"), read_program(node.cluster.registries_path).encode(),
-                          timeout=settings.REGUI_SSH_COMMAND_TIMEOUT)
+            out = session.run(ssh.as_root(target, "sh -s"), read_program(node.cluster.registries_path).encode(),
+                              timeout=settings.REGUI_SSH_COMMAND_TIMEOUT)
         finally:
-            transport.close()
+            session.close()
     except ssh.SSHError as exc:
         raise NodeError(str(exc)) from None
     if out.status == 2 and "REGUI-MISSING" in out.stderr:

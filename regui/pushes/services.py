@@ -20,7 +20,7 @@ from regui.audit.services import audit_object, audit_object_event
 from regui.inventory.models import Node
 from regui.inventory.services import node_target
 from regui.registries.models import Cluster
-from regui.remote import ssh
+from regui.remote import ssh, transport
 from regui.remote.script import RemoteFile, parse_report, push_program
 
 from .files import RenderRefused, check_render, cluster_files
@@ -147,13 +147,14 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
                            wait_seconds=settings.REGUI_RESTART_WAIT)
     target = node_target(node)
     try:
-        transport = ssh.connect(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
-                                retries=settings.REGUI_SSH_RETRIES, backoff=settings.REGUI_SSH_BACKOFF)
+        session = transport.current().connect(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
+                                              retries=settings.REGUI_SSH_RETRIES,
+                                              backoff=settings.REGUI_SSH_BACKOFF)
         try:
-            out = ssh.run(transport, ssh.as_root(target, "sh -s"), program.encode(),
-                          timeout=settings.REGUI_SSH_COMMAND_TIMEOUT + settings.REGUI_RESTART_WAIT)
+            out = session.run(ssh.as_root(target, "sh -s"), program.encode(),
+                              timeout=settings.REGUI_SSH_COMMAND_TIMEOUT + settings.REGUI_RESTART_WAIT)
         finally:
-            transport.close()
+            session.close()
     except ssh.SSHError as exc:
         status = R.UNREACHABLE if exc.unreachable else R.FAILED
         _record_node(result, node, Node.Sync.UNREACHABLE if exc.unreachable else None, str(exc))

@@ -70,13 +70,59 @@ def fingerprint(key_b64: str) -> str:
     return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
 
 
+# What an operator reads for each failure, in one place: the transport below raises these, and the
+# tests' fake transport (tests/fakes/ssh.py) raises the same ones, so its messages cannot drift.
+
+def no_approved_key() -> HostKeyRefused:
+    return HostKeyRefused("no approved host key: scan the node's host key and approve it first")
+
+
+def key_type_refused(address: str, port: int) -> HostKeyRefused:
+    return HostKeyRefused(
+        f"{address}:{port} offers no host key of the pinned type: the node's host key changed. "
+        "Scan the host key again and approve it if the change is expected."
+    )
+
+
+def key_changed(address: str, port: int, pinned: HostKey, offered: HostKey) -> HostKeyRefused:
+    return HostKeyRefused(
+        f"host key of {address}:{port} changed: approved {pinned.type} {pinned.fingerprint}, "
+        f"node now presents {offered.type} {offered.fingerprint}. Nothing was sent. "
+        "If the change is expected, scan and approve the new key."
+    )
+
+
+def timed_out(address: str, port: int, timeout: float) -> Unreachable:
+    return Unreachable(f"connection to {address}:{port} timed out after {timeout:g} s")
+
+
+def cannot_connect(address: str, port: int, reason: str) -> Unreachable:
+    return Unreachable(f"cannot connect to {address}:{port}: {reason}")
+
+
+def no_handshake(address: str, port: int, timeout: float, detail: str) -> Unreachable:
+    return Unreachable(f"no SSH handshake with {address}:{port} within {timeout:g} s ({detail})")
+
+
+def credentials_refused(username: str, address: str) -> AuthFailed:
+    return AuthFailed(f"{username}@{address} refused the credentials")
+
+
+def no_answer(timeout: float) -> Unreachable:
+    return Unreachable(f"the node stopped answering: no result within {timeout:g} s")
+
+
+def connection_lost(detail: str) -> Unreachable:
+    return Unreachable(f"connection lost: {detail}")
+
+
 def _socket(address: str, port: int, timeout: float) -> socket.socket:
     try:
         return socket.create_connection((address, port), timeout=timeout)
     except TimeoutError:
-        raise Unreachable(f"connection to {address}:{port} timed out after {timeout:g} s") from None
+        raise timed_out(address, port, timeout) from None
     except OSError as exc:
-        raise Unreachable(f"cannot connect to {address}:{port}: {exc.strerror or exc}") from None
+        raise cannot_connect(address, port, str(exc.strerror or exc)) from None
 
 
 def _start(address: str, port: int, timeout: float, key_types: list[str] | None) -> paramiko.Transport:
@@ -92,15 +138,12 @@ def _start(address: str, port: int, timeout: float, key_types: list[str] | None)
         transport.close()
         text = str(exc) or type(exc).__name__
         if "Incompatible" in text or "no acceptable host key" in text:
-            raise HostKeyRefused(
-                f"{address}:{port} offers no host key of the pinned type: the node's host key changed. "
-                "Scan the host key again and approve it if the change is expected."
-            ) from None
-        raise Unreachable(f"no SSH handshake with {address}:{port} within {timeout:g} s ({text})") from None
+            raise key_type_refused(address, port) from None
+        raise no_handshake(address, port, timeout, text) from None
     if not transport.is_active() or not transport.remote_version:
         # start_client can return when the transport thread gave up (a hung server), not only on success.
         transport.close()
-        raise Unreachable(f"no SSH handshake with {address}:{port} within {timeout:g} s (no banner)")
+        raise no_handshake(address, port, timeout, "no banner")
     return transport
 
 
@@ -130,7 +173,7 @@ def _authenticate(transport: paramiko.Transport, target: Target) -> None:
         else:
             transport.auth_password(target.username, target.password)
     except paramiko.AuthenticationException:
-        raise AuthFailed(f"{target.username}@{target.address} refused the credentials") from None
+        raise credentials_refused(target.username, target.address) from None
     except (paramiko.SSHException, EOFError, OSError) as exc:
         raise Unreachable(f"connection lost while logging in: {exc}") from None
 
@@ -138,7 +181,7 @@ def _authenticate(transport: paramiko.Transport, target: Target) -> None:
 def connect(target: Target, *, timeout: float = 10, retries: int = 3, backoff: float = 1.0) -> paramiko.Transport:
     """An authenticated transport; network errors are retried, key and login errors are not."""
     if target.host_key is None:
-        raise HostKeyRefused("no approved host key: scan the node's host key and approve it first")
+        raise no_approved_key()
     pinned = target.host_key
     attempt = 0
     while True:
@@ -157,11 +200,8 @@ def connect(target: Target, *, timeout: float = 10, retries: int = 3, backoff: f
         raise Unreachable(f"the SSH session with {target.address}:{target.port} ended during the handshake") from None
     if offered.get_base64() != pinned.key:
         transport.close()
-        raise HostKeyRefused(
-            f"host key of {target.address}:{target.port} changed: approved {pinned.type} {pinned.fingerprint}, "
-            f"node now presents {offered.get_name()} {fingerprint(offered.get_base64())}. Nothing was sent. "
-            "If the change is expected, scan and approve the new key."
-        )
+        raise key_changed(target.address, target.port, pinned,
+                          HostKey(offered.get_name(), offered.get_base64()))
     _authenticate(transport, target)
     return transport
 
@@ -205,8 +245,8 @@ def run(transport: paramiko.Transport, command: str, stdin: bytes = b"", timeout
             raise EOFError("the connection closed before the command finished")
     except (paramiko.SSHException, EOFError, OSError) as exc:
         if expired.is_set():
-            raise Unreachable(f"the node stopped answering: no result within {timeout:g} s") from None
-        raise Unreachable(f"connection lost: {exc or type(exc).__name__}") from None
+            raise no_answer(timeout) from None
+        raise connection_lost(str(exc) or type(exc).__name__) from None
     finally:
         watchdog.cancel()
     return ExecResult(status, bytes(out).decode(errors="replace"), bytes(err).decode(errors="replace"))

@@ -120,3 +120,22 @@ def stack(push_worker, nodes, make_user, transactional_db):
 
 def push_worker_log(proc) -> str:
     return proc.log.read_text()[-4000:]
+
+
+@pytest.fixture
+def fleet(fake_ssh, make_user, transactional_db, settings):
+    """Pushes run in this process against fake nodes (tests/fakes/): the fast tier's push stack.
+    Transactional: the job's node threads use their own database connections and must see the rows."""
+    import regui.pushes.tasks  # noqa: F401  (registers the task, so eager mode applies to it)
+    from regui.celery import app
+    from tests.fakes.fleet import Fleet
+
+    settings.REGUI_RESTART_WAIT = 1
+    settings.REGUI_SSH_CONNECT_TIMEOUT = 2
+    settings.REGUI_SSH_COMMAND_TIMEOUT = 8
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    try:
+        yield Fleet(fake_ssh, make_user("olivia", "operator"))
+    finally:
+        app.conf.task_always_eager, app.conf.task_eager_propagates = saved

@@ -1,0 +1,72 @@
+"""The one place Django code gets its SSH from. Pure Python, no Django.
+
+Services ask `current()` for the transport instead of calling `ssh` directly, so tests can put fake
+nodes behind the same edge (`replaced(fake)`, see tests/fakes/ssh.py) and run push orchestration
+in-process, without root, sshd or a worker. Production never replaces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+import paramiko
+
+from . import ssh
+
+
+class Session(Protocol):
+    """An authenticated connection to one node."""
+
+    def run(self, command: str, stdin: bytes = b"", timeout: float = 120) -> ssh.ExecResult: ...
+
+    def close(self) -> None: ...
+
+
+class Transport(Protocol):
+    """Raises ssh.SSHError subclasses, with ssh's messages, for everything an operator must read."""
+
+    def connect(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> Session: ...
+
+    def scan_host_key(self, address: str, port: int, timeout: float) -> ssh.HostKey: ...
+
+
+class _ParamikoSession:
+    def __init__(self, transport: paramiko.Transport) -> None:
+        self._transport = transport
+
+    def run(self, command: str, stdin: bytes = b"", timeout: float = 120) -> ssh.ExecResult:
+        return ssh.run(self._transport, command, stdin, timeout=timeout)
+
+    def close(self) -> None:
+        self._transport.close()
+
+
+class SSHTransport:
+    """The real one: paramiko with pinned host keys (regui/remote/ssh.py)."""
+
+    def connect(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> Session:
+        return _ParamikoSession(ssh.connect(target, timeout=timeout, retries=retries, backoff=backoff))
+
+    def scan_host_key(self, address: str, port: int, timeout: float) -> ssh.HostKey:
+        return ssh.scan_host_key(address, port, timeout=timeout)
+
+
+# A module global, not a context variable: a push's node threads must all see the same transport.
+_current: Transport = SSHTransport()
+
+
+def current() -> Transport:
+    return _current
+
+
+@contextmanager
+def replaced(transport: Transport) -> Iterator[Transport]:
+    """Use `transport` for every connection until the block ends (tests only)."""
+    global _current
+    previous, _current = _current, transport
+    try:
+        yield transport
+    finally:
+        _current = previous
