@@ -10,6 +10,8 @@ import pytest
 from tests.conftest import require
 from tests.procs import app_env, celery_worker, manage
 
+pytestmark = pytest.mark.slow  # real Celery workers
+
 SEND = "from regui.core.tasks import ping; print(ping.delay().get(timeout=60))"
 
 

@@ -6,6 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import require_binary
@@ -13,6 +14,7 @@ from tests.conftest import require_binary
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # Debian's docker-compose, a system package
 def test_docker_compose_accepts_the_file():
     compose = require_binary("docker-compose")
     r = subprocess.run([compose, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"], capture_output=True,

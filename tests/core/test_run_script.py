@@ -10,7 +10,11 @@ import subprocess
 import time
 import urllib.request
 
+import pytest
+
 from tests.procs import ROOT, app_env, manage
+
+pytestmark = pytest.mark.slow  # bin/run: gunicorn and a Celery worker
 
 
 def _free_port() -> int:

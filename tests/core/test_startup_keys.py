@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
+
+pytestmark = pytest.mark.slow  # manage.py subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 

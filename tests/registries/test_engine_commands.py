@@ -10,6 +10,8 @@ import pytest
 
 from tests.procs import ROOT, app_env, manage
 
+pytestmark = pytest.mark.slow  # manage.py subprocesses
+
 GOOD = ('mirrors:\n  docker.io:\n    endpoint: ["https://mirror.example.com:5000"]\n'
         'configs:\n  "mirror.example.com:5000":\n    auth: {username: robot, password: "cli-secret-9"}\n')
 BAD = "mirrors:\n  docker.io:\n    endpoint: [\"https://m.example.com\"]\n    rewrite:\n      \"^(.*)\": \"x/$1x\"\n"
