@@ -49,8 +49,7 @@ def test_a_hung_sshd_is_unreachable(fleet):
 
 def test_a_node_with_no_approved_key_fails_and_is_never_contacted(fleet):
     r, node = push_with_one_bad_node(fleet, lambda n: None, approve=False)
-    assert r.status == "failed"
-    assert r.message == "no approved host key: scan the node's host key and approve it first"
+    assert r.status == "failed" and r.message.startswith("no approved host key: scan the node's host key")
     assert fleet["a1"].connects == [] and fleet["a1"].read("/etc/rancher/k3s/registries.yaml") is None
     assert node.sync_state == Node.Sync.NEVER, "not unreachable: nothing was tried"
 

@@ -82,10 +82,13 @@ def test_tls_files_land_byte_for_byte_beside_a_file_that_names_them(fleet):
     from tests.certs import key_and_cert
 
     key, cert = key_and_cert("mirror.example.com")
-    tls = secret_save(data=SecretInput(name="client", kind="tls", certificate=cert, private_key=key))
+    tls = secret_save(data=SecretInput(name="client", kind="tls", certificate=cert, private_key=key,
+                                       cluster=fleet.cluster))
     RegistryConfig.objects.filter(cluster=fleet.cluster).update(tls_secret=tls, ca_bundle=cert)
     fleet.add("agent")
-    r = fleet.push().results.get()
+    job = fleet.push()
+    assert job.status == "done", job.message
+    r = job.results.get()
     assert r.status == "changed", r.message
     base = "/var/lib/rancher/k3s/etc/tls/registries/mirror.example.com:5000"
     assert fleet["a1"].read(f"{base}/tls.key") == key.encode()
