@@ -152,18 +152,22 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 
-# Celery: with no broker configured, a filesystem queue under DATA_DIR needs no server.
+# Celery: with no broker configured, a filesystem queue under DATA_DIR needs no server. It is
+# regui's own transport (regui/core/broker.py): kombu's loses tasks and kills the worker when a
+# message is read while it is being written.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT = "regui.core.broker:Transport"
     _queue = DATA_DIR / "celery"
-    for _sub in ("queue", "processed", "control"):
+    for _sub in ("queue", "tmp", "claimed", "control"):
         (_queue / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue / "queue"),
         "data_folder_out": str(_queue / "queue"),
-        "processed_folder": str(_queue / "processed"),
+        "tmp_folder": str(_queue / "tmp"),
+        "claimed_folder": str(_queue / "claimed"),
+        "bad_folder": str(_queue / "bad"),
         "control_folder": str(_queue / "control"),
-        "store_processed": False,
         # Listing a local directory is cheap; a push should not wait a tenth of a second to start.
         "polling_interval": 0.01,
     }
@@ -176,6 +180,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# A worker writes a heartbeat every REGUI_WORKER_BEAT seconds; pages waiting on a job say "no worker
+# is answering" once none has for REGUI_WORKER_WAIT seconds (and the job has waited that long).
+REGUI_WORKER_BEAT = env.float("REGUI_WORKER_BEAT", default=5.0)
+REGUI_WORKER_WAIT = env.float("REGUI_WORKER_WAIT", default=30.0)
 
 # Pushes over SSH.
 REGUI_SSH_CONNECT_TIMEOUT = env.float("REGUI_SSH_CONNECT_TIMEOUT", default=10.0)

@@ -29,13 +29,17 @@ def manage(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.
                           text=True, timeout=timeout)
 
 
+QUIET = ("--without-gossip", "--without-mingle", "--without-heartbeat")
+AS_BIN_RUN = ("--beat",)  # bin/run's flags: gossip, mingle and heartbeats on, beat inside
+
+
 @contextmanager
-def celery_worker(env: dict[str, str], log: Path, concurrency: int = 2):
+def celery_worker(env: dict[str, str], log: Path, concurrency: int = 2, flags: tuple[str, ...] = QUIET):
     """A real `celery worker` process; stopped (warm, then hard) when the block ends."""
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "regui", "worker", "--loglevel=INFO",
-             f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+             f"--concurrency={concurrency}", *flags],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:

@@ -11,7 +11,8 @@ from regui.inventory.models import Node
 from regui.registries.models import Cluster
 from regui.registries.selectors import cluster_render
 
-from .models import PushResult
+from .liveness import WorkerWait, WorkerWatch
+from .models import PushJob, PushResult
 
 BUSY = (PushResult.Status.PENDING, PushResult.Status.RUNNING)
 
@@ -24,10 +25,16 @@ class NodeRow:
     last_status: str | None
     last_job_id: int | None
     last_message: str
+    wait: WorkerWait | None = None  # set on busy rows whose job no worker is taking or finishing
 
     @property
     def busy(self) -> bool:
         return self.last_status in BUSY
+
+    @property
+    def poll(self) -> int:
+        """Seconds between the row's polls while busy; 0 when nothing can change on its own."""
+        return self.wait.poll if self.wait else 1
 
 
 def render_sha(cluster: Cluster) -> str:
@@ -61,7 +68,18 @@ def node_rows(cluster: Cluster, node_id: int | None = None) -> list[NodeRow]:
     for n in nodes:
         badge = node_badge(n, current)
         rows.append(NodeRow(n, badge, LABELS[badge], n.last_status, n.last_job, n.last_result_message or ""))
+    _add_worker_waits([r for r in rows if r.busy])
     return rows
+
+
+def _add_worker_waits(busy: list[NodeRow]) -> None:
+    if not busy:
+        return
+    watch = WorkerWatch()
+    jobs = PushJob.objects.in_bulk({r.last_job_id for r in busy})
+    for row in busy:
+        job = jobs.get(row.last_job_id)
+        row.wait = watch.job_wait(job) if job else None
 
 
 def failed_nodes(cluster: Cluster) -> list[Node]:

@@ -9,6 +9,7 @@ from regui.core.roles import OPERATOR, require_role
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
 
+from .liveness import WorkerWatch
 from .models import PushJob
 from .selectors import failed_nodes, node_rows
 from .services import push_job_create
@@ -54,8 +55,10 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The job page; for htmx, only the results table (polled every second while the job runs)."""
     job = get_object_or_404(PushJob.objects.select_related("cluster"), pk=pk)
     results = job.results.all()
+    wait = WorkerWatch().job_wait(job) if job.is_active else None
     template = "pushes/partials/_job_results.html" if wants_fragment(request) else "pushes/job_detail.html"
-    return render(request, template, {"job": job, "cluster": job.cluster, "results": results})
+    return render(request, template, {"job": job, "cluster": job.cluster, "results": results, "wait": wait,
+                                      "poll": wait.poll if wait else 1})
 
 
 def job_list(request: HttpRequest, name: str) -> HttpResponse:

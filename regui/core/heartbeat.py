@@ -1,0 +1,130 @@
+"""Worker heartbeats: each Celery worker process writes a row every REGUI_WORKER_BEAT seconds.
+
+The database is what the web server and the worker share whatever the broker (Celery's broadcast
+`control.ping` needs fanout, which not every transport has), so a page waiting on a job reads
+there whether any worker is alive, where it reads tasks from, and what it is running. A worker
+that stops cleanly removes its row; one that dies simply stops writing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from celery.signals import worker_ready, worker_shutdown
+
+log = logging.getLogger(__name__)
+
+_heart: Heart | None = None
+
+
+def broker_identity(app: Any) -> str:
+    """Where a Celery app reads and writes tasks: the broker URL (password masked), and for the
+    filesystem broker its folder, since every filesystem URL reads the same."""
+    conn = app.connection_for_write()
+    folder = (conn.transport_options or {}).get("data_folder_in")
+    return f"filesystem://{folder}" if folder else conn.as_uri()
+
+
+@lru_cache(maxsize=1)
+def this_site_broker() -> str:
+    from regui.celery import app
+
+    return broker_identity(app)
+
+
+def _work() -> list[list]:
+    """What this worker runs and holds, from Celery's own bookkeeping (changed by the main thread)."""
+    from celery.worker import state
+
+    for _ in range(3):
+        try:
+            active = list(state.active_requests)
+            reserved = [r for r in list(state.reserved_requests) if r not in active]
+        except RuntimeError:  # a set changed size while copied: take another look
+            continue
+        return ([["active", r.name, list(r.args or ())] for r in active]
+                + [["reserved", r.name, list(r.args or ())] for r in reserved])
+    return []
+
+
+class Heart(threading.Thread):
+    def __init__(self, name: str, broker: str, queues: list[str], every: float) -> None:
+        super().__init__(name="regui-heartbeat", daemon=True)
+        self.worker, self.broker, self.queues, self.every = name, broker, queues, every
+        self.started_at = _now()
+        self.stopping = threading.Event()
+        self._failing = False
+
+    def run(self) -> None:
+        self.prune()
+        while True:
+            self.beat()
+            if self.stopping.wait(self.every):
+                break
+
+    def beat(self) -> None:
+        from django.db import connection
+
+        from .models import WorkerBeat
+
+        try:
+            WorkerBeat.objects.update_or_create(name=self.worker, defaults={
+                "broker": self.broker[:500], "queues": self.queues, "started_at": self.started_at,
+                "seen_at": _now(), "tasks": _work()})
+            self._failing = False
+        except Exception:
+            # The database may be away for a while; the next beat tries again on a new connection.
+            if not self._failing:
+                log.warning("worker heartbeat could not be written", exc_info=True)
+            self._failing = True
+            connection.close()
+
+    def prune(self) -> None:
+        """Rows of workers that died without removing their own."""
+        from .models import WorkerBeat
+
+        try:
+            WorkerBeat.objects.filter(seen_at__lt=_now() - timedelta(days=1)).delete()
+        except Exception:
+            log.warning("old worker heartbeats could not be removed", exc_info=True)
+
+    def stop(self) -> None:
+        """A clean stop is visible at once: the row goes (a dead worker's just stops being fresh)."""
+        from .models import WorkerBeat
+
+        self.stopping.set()
+        if self.is_alive():
+            self.join(timeout=10)
+        try:
+            WorkerBeat.objects.filter(name=self.worker).delete()
+        except Exception:
+            log.warning("worker heartbeat could not be removed", exc_info=True)
+
+
+def _now() -> datetime:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+@worker_ready.connect
+def _start(sender: Any, **kwargs: Any) -> None:
+    """`sender` is the worker's consumer, ready to take tasks."""
+    global _heart
+    from django.conf import settings
+
+    queues = sorted(q.name for q in sender.task_consumer.queues)
+    _heart = Heart(f"{sender.hostname} pid {os.getpid()}", broker_identity(sender.app), queues,
+                   settings.REGUI_WORKER_BEAT)
+    _heart.start()
+
+
+@worker_shutdown.connect
+def _stop(sender: Any, **kwargs: Any) -> None:
+    if _heart is not None:
+        _heart.stop()

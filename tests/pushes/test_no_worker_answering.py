@@ -1,0 +1,157 @@
+"""Pages that wait on a job say "no worker is answering" after REGUI_WORKER_WAIT instead of polling
+forever. Fast tier: heartbeats written here stand for workers (tests/core/test_worker_death.py kills
+real ones)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from regui.core.heartbeat import Heart, broker_identity, this_site_broker
+from regui.core.models import WorkerBeat
+from regui.inventory.models import Node
+from regui.pushes.models import PushJob, PushResult
+
+pytestmark = pytest.mark.django_db
+TASK = "regui.push_job_run"
+
+
+@pytest.fixture(autouse=True)
+def no_real_workers(settings):
+    # A session's real push worker may be beating into this database; these tests set their own.
+    WorkerBeat.objects.all().delete()
+    settings.REGUI_WORKER_WAIT = 30
+
+
+def job(cluster, status=PushJob.Status.QUEUED, age: float = 60) -> PushJob:
+    node = Node.objects.create(cluster=cluster, name=f"n{PushJob.objects.count()}", address="10.0.0.1", role="agent")
+    j = PushJob.objects.create(cluster=cluster, status=status, created_by_name="olivia")
+    then = timezone.now() - timedelta(seconds=age)
+    PushJob.objects.filter(pk=j.pk).update(created_at=then, started_at=then if status == "running" else None)
+    PushResult.objects.create(job=j, node=node, node_name=node.name, role=node.role,
+                              status="running" if status == "running" else "pending")
+    j.refresh_from_db()
+    return j
+
+
+def beat(*tasks: list, queues: tuple[str, ...] = (), age: float = 1, broker: str = "") -> WorkerBeat:
+    from django.conf import settings
+
+    now = timezone.now()
+    queues = queues or (settings.CELERY_TASK_DEFAULT_QUEUE,)
+    return WorkerBeat.objects.create(name=f"celery@host pid {WorkerBeat.objects.count() + 1}",
+                                     broker=broker or this_site_broker(), queues=list(queues),
+                                     started_at=now - timedelta(hours=1), seen_at=now - timedelta(seconds=age),
+                                     tasks=list(tasks))
+
+
+def fragment(client, j: PushJob) -> str:
+    return client.get(f"/jobs/{j.pk}/", HTTP_HX_REQUEST="true").content.decode()
+
+
+def test_a_job_queued_past_the_wait_with_no_worker_says_no_worker_is_answering_and_polls_slowly(viewer_client, cluster):
+    page = viewer_client.get(f"/jobs/{job(cluster).pk}/").content.decode()
+    assert "No worker is answering" in page and "no Celery worker has ever checked in" in page
+    assert 'hx-trigger="every 5s"' in page, "still polls, slowly: a worker that starts takes the job"
+
+
+def test_a_job_queued_for_less_than_the_wait_says_nothing_yet(viewer_client, cluster):
+    text = fragment(viewer_client, job(cluster, age=2))
+    assert "worker" not in text.lower() and 'hx-trigger="every 1s"' in text
+
+
+def test_a_heartbeat_older_than_the_wait_counts_as_no_worker_and_the_page_says_since_when(viewer_client, cluster):
+    beat(age=45)
+    text = fragment(viewer_client, job(cluster))
+    assert "No worker is answering" in text and "has checked in since" in text
+
+
+def test_a_job_a_live_worker_holds_for_later_says_nothing(viewer_client, cluster):
+    j = job(cluster)
+    beat(["active", TASK, [j.pk + 100]], ["reserved", TASK, [j.pk]])
+    text = fragment(viewer_client, j)
+    assert "worker" not in text.lower() and 'hx-trigger="every 1s"' in text
+
+
+def test_a_busy_worker_makes_a_queued_job_wait_without_an_alarm(viewer_client, cluster):
+    j = job(cluster)
+    beat(["active", TASK, [j.pk + 100]])
+    text = fragment(viewer_client, j)
+    assert "the worker is busy" in text and "No worker is answering" not in text
+    assert 'hx-trigger="every 1s"' in text
+
+
+def test_an_idle_worker_that_has_not_taken_the_job_means_its_task_was_lost(viewer_client, cluster):
+    beat()
+    text = fragment(viewer_client, job(cluster))
+    assert "No worker is answering for this job" in text and "Push again" in text
+
+
+def test_a_worker_reading_another_queue_or_broker_does_not_count(viewer_client, cluster):
+    beat(queues=("someone-elses",))
+    beat(broker="redis://elsewhere:6379/0", age=5)
+    text = fragment(viewer_client, job(cluster))
+    assert "No worker is answering" in text and "someone-elses" in text and "this site sends to" in text
+
+
+def test_a_running_job_its_worker_still_reports_keeps_polling_every_second(viewer_client, cluster):
+    j = job(cluster, PushJob.Status.RUNNING)
+    beat(["active", TASK, [j.pk]])
+    text = fragment(viewer_client, j)
+    assert "worker" not in text.lower() and 'hx-trigger="every 1s"' in text
+
+
+def test_a_running_job_whose_worker_died_says_it_will_not_finish_and_stops_polling(viewer_client, cluster):
+    j = job(cluster, PushJob.Status.RUNNING)
+    beat()  # a worker answers again (restarted), but the job went with the one that died
+    text = fragment(viewer_client, j)
+    assert "No worker is answering for this job" in text and "will not finish" in text
+    assert "hx-trigger" not in text and 'data-worker="stalled"' in text
+
+
+def test_a_running_job_with_no_worker_at_all_says_no_worker_is_answering(viewer_client, cluster):
+    text = fragment(viewer_client, job(cluster, PushJob.Status.RUNNING))
+    assert "No worker is answering" in text and "hx-trigger" not in text
+
+
+def test_a_finished_job_never_mentions_workers(viewer_client, cluster):
+    text = fragment(viewer_client, job(cluster, PushJob.Status.DONE))
+    assert "worker" not in text.lower() and "hx-trigger" not in text
+
+
+def test_the_node_list_row_of_a_job_no_worker_takes_says_so_and_polls_slowly(viewer_client, cluster):
+    j = job(cluster)
+    page = viewer_client.get(f"/clusters/{cluster.name}/nodes/").content.decode()
+    assert "No worker is answering" in page and 'hx-trigger="every 5s"' in page
+    row = viewer_client.get(f"/clusters/{cluster.name}/nodes/{j.results.get().node_id}/",
+                            HTTP_HX_REQUEST="true").content.decode()
+    assert "No worker is answering" in row
+
+
+def test_the_node_list_row_of_a_job_that_is_only_starting_polls_every_second_without_a_word(viewer_client, cluster):
+    job(cluster, age=1)
+    page = viewer_client.get(f"/clusters/{cluster.name}/nodes/").content.decode()
+    assert 'hx-trigger="every 1s"' in page and "worker" not in page.lower().split("<tbody>")[1]
+
+
+def test_a_heartbeat_records_where_the_worker_reads_and_what_it_runs_and_goes_when_it_stops():
+    from regui.celery import app
+
+    heart = Heart("celery@test pid 1", broker_identity(app), ["celery"], every=60)
+    heart.beat()
+    row = WorkerBeat.objects.get(name="celery@test pid 1")
+    assert row.broker == this_site_broker() and row.queues == ["celery"] and row.tasks == []
+    heart.stop()
+    assert not WorkerBeat.objects.filter(name="celery@test pid 1").exists()
+
+
+def test_the_broker_a_heartbeat_names_never_carries_its_password():
+    from types import SimpleNamespace
+
+    import kombu
+
+    app = SimpleNamespace(connection_for_write=lambda: kombu.Connection("redis://robot:s3cret-pw@redis.example:6379/0"))
+    named = broker_identity(app)
+    assert "s3cret-pw" not in named and "redis.example:6379/0" in named
