@@ -33,7 +33,10 @@ def env_secret(name: str, default: str | None = None) -> str | None:
 
 
 DATA_DIR = Path(env.str("REGUI_DATA_DIR", default=str(BASE_DIR / "var")))
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Before anything writes there: the folder 0700, what regui writes 0600 (umask), older files fixed.
+from regui.core.datadir import secure_data_dir  # noqa: E402
+
+REGUI_DATA_DIR_UNFIXED = secure_data_dir(DATA_DIR)
 DEBUG = env.bool("REGUI_DEBUG", default=False)
 
 SECRET_KEY = env_secret("REGUI_SECRET_KEY")
@@ -69,12 +72,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Size, then login, then CSRF (which reads the form for its token): a request that is too big,
+    # or anonymous where a login is needed, is refused before its body is read.
+    "regui.core.middleware.BodyLimitMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "regui.core.middleware.RoleRequiredMiddleware",
     "regui.audit.context.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -123,9 +130,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("REGUI_DB_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's four, with 12 characters at least.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cluster-list"
@@ -146,11 +156,55 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# A session lasts a working day; a deactivated account's or a changed password's sessions end at once.
+SESSION_COOKIE_AGE = int(env.float("REGUI_SESSION_HOURS", default=9) * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("REGUI_SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True  # pages hand htmx the token themselves; no script needs the cookie
 X_FRAME_OPTIONS = "DENY"
+# HTTPS, for a deployment behind a TLS proxy (docker-compose.yml sets these).
+SECURE_SSL_REDIRECT = env.bool("REGUI_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's own health check speaks plain HTTP
+SECURE_HSTS_SECONDS = env.int("REGUI_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("REGUI_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("REGUI_HSTS_PRELOAD", default=False)
+# Asking browsers to preload HSTS for a domain is its owner's decision, not a default to warn about.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Scripts only from regui's own static files: no inline script, no eval (htmx is told not to).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
+# No request body is larger than this (413, unread); an anonymous one, only a login form. A
+# reverse proxy in front should refuse bigger bodies itself (nginx: client_max_body_size 4m).
+REGUI_MAX_REQUEST_BYTES = env.int("REGUI_MAX_REQUEST_BYTES", default=4 * 1024 * 1024)
+REGUI_MAX_ANONYMOUS_REQUEST_BYTES = 16 * 1024
+# Uploads up to that size stay in memory: none is ever spooled to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = REGUI_MAX_REQUEST_BYTES
+
+# Logins: REGUI_LOGIN_FAILURES failures within REGUI_LOGIN_LOCK_MINUTES, for one username or from one
+# address, refuse that username or address for REGUI_LOGIN_LOCK_MINUTES (regui/audit/logins.py).
+REGUI_LOGIN_FAILURES = env.int("REGUI_LOGIN_FAILURES", default=5)
+REGUI_LOGIN_LOCK_MINUTES = env.float("REGUI_LOGIN_LOCK_MINUTES", default=15.0)
+# How many reverse proxies in front of regui append to X-Forwarded-For (0: clients connect directly).
+# The client address is the one the outermost of them appended; anything to its left is the client's
+# own claim. REGUI_TRUST_X_FORWARDED_FOR=true from older versions means one proxy.
+REGUI_TRUSTED_PROXIES = env.int("REGUI_TRUSTED_PROXIES",
+                                default=1 if env.bool("REGUI_TRUST_X_FORWARDED_FOR", default=False) else 0)
+if REGUI_TRUSTED_PROXIES:
+    # The proxy says whether the client's connection was HTTPS (it must set, not pass on, this header).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Celery: with no broker configured, a filesystem queue under DATA_DIR needs no server. It is
 # regui's own transport (regui/core/broker.py): kombu's loses tasks and kills the worker when a
@@ -197,7 +251,6 @@ REGUI_NODE_LOCK_STALE = env.float("REGUI_NODE_LOCK_STALE", default=900.0)
 
 # Audit history.
 REGUI_HISTORY_DAYS = env.int("REGUI_HISTORY_DAYS", default=90)  # prune_history default; 0 keeps all
-REGUI_TRUST_X_FORWARDED_FOR = env.bool("REGUI_TRUST_X_FORWARDED_FOR", default=False)
 CELERY_BEAT_SCHEDULE = {
     "prune-history": {"task": "regui.prune_history", "schedule": 24 * 60 * 60},
 }

@@ -6,9 +6,12 @@ from regui.inventory import views as inventory
 from regui.pushes import views as pushes
 from regui.registries.views import clusters, registries_page, secrets
 
+handler400 = core.bad_request
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", core.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", core.PasswordChangeView.as_view(), name="password-change"),
     path("healthz", core.healthz, name="healthz"),
     path("", clusters.cluster_list, name="cluster-list"),
     path("clusters/new/", clusters.cluster_create, name="cluster-create"),

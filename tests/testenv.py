@@ -16,3 +16,10 @@ if os.environ["REGUI_DATA_DIR"].startswith(tempfile.gettempdir() + "/regui-test-
     import shutil
 
     atexit.register(shutil.rmtree, os.environ["REGUI_DATA_DIR"], True)
+
+
+def pytest_configure(config):
+    # regui's settings (loaded by pytest-django by now) set the process umask to 077, right for
+    # regui's own processes, which the tests start with it. This process also builds stand-ins for
+    # other machines (harness nodes whose /etc non-root users read, fake nodes): those get the usual one.
+    os.umask(0o022)

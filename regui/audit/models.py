@@ -174,3 +174,16 @@ class Revision(Audited):
 
     def audit_scope(self) -> dict[str, Any]:
         return {"cluster": self.cluster}
+
+
+class LoginThrottle(models.Model):
+    """Failed logins counted for one typed username (`user:<name>`) or one client address
+    (`addr:<IPv4 address or IPv6 /64>`) in the current window, and until when it is refused."""
+
+    key = models.CharField(max_length=200, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.failures}"

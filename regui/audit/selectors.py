@@ -23,6 +23,8 @@ from .models import AuditEvent, ObjectType
 PAGE_SIZE = 50
 # Usernames cannot hold parentheses, so this value can never name a real account.
 SYSTEM = "(system)"
+# What a failed login shows instead of the name typed, but to admins: people type passwords there.
+HIDDEN_NAME = "(name hidden)"
 
 
 def type_label(object_type: str) -> str:
@@ -50,6 +52,8 @@ class HistoryFilters:
     # Scope fields fixed by the page's URL: left out of its links, which the URL already scopes.
     fixed: tuple[str, ...] = field(default=(), compare=False)
     errors: tuple[str, ...] = field(default=(), compare=False)
+    # Whether the reader may see the names typed into failed logins (admins only).
+    typed_names: bool = field(default=False, compare=False)
 
     def params(self, *, with_fixed: bool = False) -> dict[str, str]:
         """The non-empty filters as query parameters, in a stable order (shareable URLs)."""
@@ -73,23 +77,46 @@ class HistoryFilters:
         return {k: v for k, v in self.params().items() if k in SCOPE_FIELDS}
 
 
+# The days a filter can name: the first day a bound reaches must still have a next day (9999-12-31
+# has none), and nothing older than the epoch was ever recorded.
+_FIRST_DAY, _LAST_DAY = date(1970, 1, 1), date(9999, 12, 30)
+
+
 def _date(value: str, label: str, errors: list[str]) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         errors.append(f"{label} must be a date like 2025-01-31; ignored.")
         return None
+    if not _FIRST_DAY <= day <= _LAST_DAY:
+        errors.append(f"{label} must be between {_FIRST_DAY} and {_LAST_DAY}; ignored.")
+        return None
+    return day
+
+
+def _ascii_digits(value: str, max_digits: int) -> bool:
+    # str.isdigit() also takes "²" and other digits int() refuses; only ASCII digits are a number here.
+    return 0 < len(value) <= max_digits and value.isascii() and value.isdigit()
 
 
 def param_int(value: str | None, max_digits: int = 18) -> int | None:
     """A query parameter as a number its column can hold, or None (bad input is ignored, not a 500)."""
-    return int(value) if value and value.isdigit() and len(value) <= max_digits else None
+    return int(value) if value and _ascii_digits(value, max_digits) else None
+
+
+def bad_param_int(params: Mapping[str, str], name: str, max_digits: int = 18) -> str | None:
+    """What is wrong with a numeric parameter that is given but is not a number (None when it is
+    absent or fine): the views answer 400 with this."""
+    value = params.get(name)
+    if value in (None, "") or param_int(value, max_digits) is not None:
+        return None
+    return f"{name} must be a whole number of at most {max_digits} digits; ignored."
 
 
 def history_filters(params: Mapping[str, str], *, cluster_ids: Callable[[str], int | None] = lambda name: None,
-                    **scope: int | None) -> HistoryFilters:
+                    typed_names: bool = False, **scope: int | None) -> HistoryFilters:
     """Filters from GET parameters; a bad value is dropped with a message instead of failing the page.
     `cluster_ids` tells which cluster has a name today (the history knows names and ids only)."""
     errors: list[str] = []
@@ -111,11 +138,13 @@ def history_filters(params: Mapping[str, str], *, cluster_ids: Callable[[str], i
     # A tab's scope comes from its URL alone: parameters can neither widen nor move it.
     fixed: dict[str, int | None] = {k: v for k, v in scope.items() if v is not None}
     ids = fixed or {name: param_int(params.get(name)) for name in SCOPE_FIELDS}
+    if not fixed:
+        errors += [e for name in SCOPE_FIELDS if (e := bad_param_int(params, name))]
     cluster = text("cluster", 63)
     return HistoryFilters(user=text("user", 150), cluster=cluster, cluster_now=cluster_ids(cluster) if cluster else None,
                           object_type=object_type,
                           action=action, date_from=date_from, date_to=date_to, request_id=text("request_id", 36),
-                          fixed=tuple(fixed), errors=tuple(errors), **ids)
+                          fixed=tuple(fixed), errors=tuple(errors), typed_names=typed_names, **ids)
 
 
 def _day_start(day: date) -> datetime:
@@ -129,6 +158,9 @@ def history_queryset(f: HistoryFilters) -> QuerySet[AuditEvent]:
     qs = AuditEvent.objects.all()
     if f.user:
         qs = qs.filter(actor_name="" if f.user == SYSTEM else f.user)
+        if not f.typed_names:
+            # Or a viewer could find out what was typed by trying names until one matches.
+            qs = qs.exclude(action=AuditEvent.Action.LOGIN_FAILED)
     if f.cluster:
         # By id while the cluster exists: its entries from before a rename still belong to it.
         pk = f.cluster_now
@@ -154,11 +186,22 @@ def cursor_of(entry: AuditEvent) -> str:
     return f"{(entry.time - _EPOCH) // timedelta(microseconds=1)}-{entry.pk}"
 
 
+# A cursor's time must be a datetime Python can hold (year 9999 at most).
+_LAST_MICROS = (datetime(9999, 12, 31, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+
+
 def _parse_cursor(value: str) -> tuple[datetime, int] | None:
     micros, _, pk = (value or "").partition("-")
-    if not (micros.isdigit() and pk.isdigit() and len(micros) < 19 and len(pk) < 19):
+    if not (_ascii_digits(micros, 18) and _ascii_digits(pk, 18)) or int(micros) > _LAST_MICROS:
         return None
     return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
+
+
+def bad_cursor(value: str) -> str | None:
+    """Why a page link's cursor cannot be used (None when it is absent or fine)."""
+    if not value or _parse_cursor(value) is not None:
+        return None
+    return "That page link is not valid (it is not one this page made); showing the newest entries."
 
 
 @dataclass
@@ -207,7 +250,19 @@ def history_page(f: HistoryFilters, *, before: str = "", after: str = "", size: 
                            newer=cursor_of(entries[0]) if key is not None and entries else None)
     for e in page.entries:
         e.type_label = type_label(e.object_type)
+    if not f.typed_names:
+        page.entries = list(hide_typed_names(page.entries))
     return page
+
+
+def hide_typed_names(entries: Iterable[AuditEvent]) -> Iterable[AuditEvent]:
+    """Failed logins without the name typed, for readers who are not admins (shown, never saved)."""
+    for e in entries:
+        if e.action == AuditEvent.Action.LOGIN_FAILED:
+            e.actor_name = e.object_repr = HIDDEN_NAME
+            e.object_id = ""
+            e.changes = {}
+        yield e
 
 
 def filter_choices(cluster_names: list[str]) -> dict[str, object]:
@@ -224,7 +279,8 @@ def filter_choices(cluster_names: list[str]) -> dict[str, object]:
 
 def history_rows_for_export(f: HistoryFilters) -> Iterable[AuditEvent]:
     # Streamed in chunks: an export of the whole history never sits in memory at once.
-    return history_queryset(f).iterator(chunk_size=2000)
+    rows = history_queryset(f).iterator(chunk_size=2000)
+    return rows if f.typed_names else hide_typed_names(rows)
 
 
 def shown_changes(changes: Any) -> Any:

@@ -7,21 +7,24 @@ from django.dispatch import receiver
 
 from regui.core.signals import user_role_changed
 
+from . import logins
 from .context import acting, client_ip
 from .models import ObjectType
 from .services import audit_object, audit_record
 
 
-def _record(request, user, action: str, username: str = "") -> None:
+def _record(request, user, action: str, username: str = "", message: str = "") -> None:
     ip = client_ip(request) if request is not None else None
     request_id = getattr(request, "audit_request_id", "")
     with acting(user, request_id=request_id, source_ip=ip, username=username):
         audit_record(action=action, object_type=ObjectType.USER, object_id=getattr(user, "pk", "") or "",
-                     object_repr=username or getattr(user, "username", ""))
+                     object_repr=username or getattr(user, "username", ""), message=message)
 
 
 @receiver(user_logged_in)
 def on_login(sender, request, user, **kwargs):
+    if request is not None:
+        logins.login_succeeded(request, user.get_username())
     _record(request, user, "login")
 
 
@@ -34,7 +37,13 @@ def on_logout(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def on_login_failed(sender, credentials, request=None, **kwargs):
     # Only the name that was typed: never the password Django hands the signal (already masked).
-    _record(request, None, "login_failed", username=str(credentials.get("username", ""))[:150])
+    # History shows it to admins only (it may be a password typed into the wrong box).
+    username = str(credentials.get("username", ""))[:150]
+    note = ""
+    if request is not None and logins.login_failed(request, username):
+        note = (f"Too many failed logins: logins with this username or from this address are refused for "
+                f"{logins.lock_minutes():g} minutes.")
+    _record(request, None, "login_failed", username=username, message=note)
 
 
 @receiver(user_role_changed)

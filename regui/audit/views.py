@@ -8,6 +8,7 @@ One URL serves a full page or, for htmx, just the part that changes (see `_histo
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -35,9 +37,13 @@ from . import diff
 from .context import posted_note
 from .models import AUDITED, AuditEvent, ObjectType, Revision
 from .selectors import (
+    HIDDEN_NAME,
     SYSTEM,
     HistoryFilters,
+    bad_cursor,
+    bad_param_int,
     filter_choices,
+    hide_typed_names,
     history_filters,
     history_page,
     history_rows_for_export,
@@ -57,12 +63,15 @@ def _cluster_id(name: str) -> int | None:
 def _history(request: HttpRequest, template: str, full: Callable[[], dict[str, Any]] | None = None,
              **scope: int | None) -> HttpResponse:
     """The entry list of a page (main page or a tab): full page, or the results part for htmx."""
-    f = history_filters(request.GET, cluster_ids=_cluster_id, **scope)
+    f = history_filters(request.GET, cluster_ids=_cluster_id, typed_names=_sees_typed_names(request), **scope)
     cursors = {k: request.GET.get(k, "")[:40] for k in ("before", "after")}
+    if cursor_errors := tuple(e for k in cursors if (e := bad_cursor(request.GET.get(k, "")))):
+        f = dataclasses.replace(f, errors=f.errors + cursor_errors[:1])
     page = history_page(f, before=cursors["before"], after=cursors["after"])
     _add_links(page.entries, request.path, f)
     ctx: dict[str, Any] = {"page": page, "filters": f, "export_query": f.query(with_fixed=True), "system": SYSTEM}
     if wants_fragment(request):
+        # 200 even with errors: htmx swaps only successful answers, and the messages are the point.
         response = render(request, RESULTS, ctx)
         # Only the non-empty filters go to the address bar, so the URL is short and shareable.
         where = page.newest_query() if page.is_newest else f.query(before=cursors["before"], after=cursors["after"])
@@ -71,7 +80,12 @@ def _history(request: HttpRequest, template: str, full: Callable[[], dict[str, A
     ctx.update(filter_choices(list(Cluster.objects.order_by("name").values_list("name", flat=True))))
     if full is not None:
         ctx.update(full())
-    return render(request, template, ctx)
+    # A parameter that was wrong is shown on the page, which says what was ignored.
+    return render(request, template, ctx, status=400 if f.errors else 200)
+
+
+def _sees_typed_names(request: HttpRequest) -> bool:
+    return has_role(request.user, ADMIN)
 
 
 def _add_links(entries: list[AuditEvent], path: str, f: HistoryFilters) -> None:
@@ -83,7 +97,7 @@ def _add_links(entries: list[AuditEvent], path: str, f: HistoryFilters) -> None:
     for e in entries:
         e.entry_url = reverse("history-entry", args=[e.pk])
         e.object_url = f"{e.entry_url}object/"
-        e.user_url = here + urlencode({"user": e.actor_name or SYSTEM})
+        e.user_url = "" if e.actor_name == HIDDEN_NAME else here + urlencode({"user": e.actor_name or SYSTEM})
         e.cluster_url = f"{history_url}?{urlencode({'cluster': e.cluster_name})}" if e.cluster_name else ""
         e.request_url = f"{history_url}?{urlencode({'request_id': e.request_id})}" if e.request_id else ""
 
@@ -97,6 +111,8 @@ def history(request: HttpRequest) -> HttpResponse:
 def history_entry(request: HttpRequest, pk: int) -> HttpResponse:
     """One entry's changes: the expanding row part for htmx, a page of its own otherwise."""
     entry = get_object_or_404(AuditEvent, pk=pk)
+    if not _sees_typed_names(request):
+        list(hide_typed_names([entry]))
     entry.type_label = type_label(entry.object_type)
     ctx = {"entry": entry, "rows": diff.change_rows(shown_changes(entry.changes)), "compare_url": _compare_url(entry),
            "system": SYSTEM}
@@ -119,6 +135,8 @@ def history_object(request: HttpRequest, pk: int) -> HttpResponse:
     """Go to what an entry is about, resolved now: list pages need no query per row, and renamed or
     deleted objects are handled here."""
     e = get_object_or_404(AuditEvent, pk=pk)
+    if not _sees_typed_names(request):
+        list(hide_typed_names([e]))
     target = _object_url(request, e)
     if target:
         return redirect(target)
@@ -175,7 +193,10 @@ def _csv_lines(f: HistoryFilters) -> Iterator[str]:
 @require_safe
 def history_export(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered list as CSV, streamed: the whole history never sits in memory."""
-    f = history_filters(request.GET, cluster_ids=_cluster_id)
+    f = history_filters(request.GET, cluster_ids=_cluster_id, typed_names=_sees_typed_names(request))
+    if f.errors:
+        # A file cannot show what was ignored: better none than a different list than asked for.
+        raise BadRequest(" ".join(e.replace("; ignored.", ".") for e in f.errors))
     response = StreamingHttpResponse(_csv_lines(f), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="history-{timezone.now():%Y%m%d-%H%M%S}.csv"'
     return response
@@ -252,6 +273,8 @@ def revision_detail(request: HttpRequest, name: str, number: int) -> HttpRespons
 def revision_compare(request: HttpRequest, name: str) -> HttpResponse:
     """Two revisions' redacted files, unified or side by side (`mode`), 3 lines of context or all."""
     cluster = get_object_or_404(Cluster, name=name)
+    if problems := [e for k in ("a", "b") if (e := bad_param_int(request.GET, k, max_digits=9))]:
+        raise BadRequest(" ".join(p.replace("; ignored.", ": a revision number.") for p in problems))
     b = param_int(request.GET.get("b"), max_digits=9) or cluster.revision
     a = param_int(request.GET.get("a"), max_digits=9) or max(b - 1, 1)
     found = {r.number: r for r in cluster.revisions.filter(number__in={a, b})}

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from .roles import role_of
 
 
 class RoleRequiredMiddleware:
-    """A logged-in account with no role (or deactivated) reads nothing; login pages stay open."""
+    """A logged-in account with no role (or deactivated) reads nothing; login pages, and changing
+    one's own password, stay open."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -16,9 +18,33 @@ class RoleRequiredMiddleware:
 
     def __call__(self, request: HttpRequest):
         if self.open_paths is None:
-            self.open_paths = (reverse("login"), reverse("logout"), reverse("healthz"), "/static/")
+            self.open_paths = (reverse("login"), reverse("logout"), reverse("password-change"), reverse("healthz"),
+                               "/static/")
         user = getattr(request, "user", None)
         if (user is not None and user.is_authenticated and role_of(user) is None
                 and not request.path.startswith(self.open_paths)):
             raise PermissionDenied("Your account has no role yet: ask an admin for viewer, operator or admin.")
+        return self.get_response(request)
+
+
+class BodyLimitMiddleware:
+    """Refuse a body larger than REGUI_MAX_REQUEST_BYTES (REGUI_MAX_ANONYMOUS_REQUEST_BYTES before
+    login) by its declared length, before anything reads it. Django's own limits count form fields,
+    not uploaded files, which it spools to disk as they arrive."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django then reads nothing either
+        if length > settings.REGUI_MAX_ANONYMOUS_REQUEST_BYTES:
+            user = getattr(request, "user", None)
+            limit = (settings.REGUI_MAX_REQUEST_BYTES if user is not None and user.is_authenticated
+                     else settings.REGUI_MAX_ANONYMOUS_REQUEST_BYTES)
+            if length > limit:
+                return HttpResponse(f"The request is larger than {limit} bytes.\n", status=413,
+                                    content_type="text/plain; charset=utf-8")
         return self.get_response(request)

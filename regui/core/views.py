@@ -1,14 +1,52 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+
+from regui.audit.logins import THROTTLED, ThrottledAuthenticationForm
+from regui.audit.services import audit_object, sealed_change
 
 from .forms import UserCreateForm, UserRoleForm
 from .roles import ADMIN, require_role, role_of
 from .services import user_set_role
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, throttled (regui/audit/logins.py): a refused attempt answers 429."""
+
+    form_class = ThrottledAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if any(e.code == THROTTLED for e in form.non_field_errors().as_data()):
+            response.status_code = 429
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Everyone changes their own password here; their other sessions end (Django's session auth
+    hash), this one goes on, and history records that it changed."""
+
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("cluster-list")
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        audit_object(form.user, "update", {"password": sealed_change(True)})
+        messages.success(self.request, "Password changed. Your other sessions have ended.")
+        return response
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: Django's own says nothing; a view that raises BadRequest says what was wrong."""
+    return render(request, "400.html", {"exception": str(exception)}, status=400)
 
 
 @login_not_required

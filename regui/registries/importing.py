@@ -28,11 +28,17 @@ from .selectors import draft_from_cluster
 from .services import draft_problems, registries_save, secret_create
 
 
+def printable(text: str) -> str:
+    """Text for a page: a lone surrogate (a YAML "\\ud800" escape) cannot be sent as UTF-8, so it is
+    shown as its escape instead of failing the whole answer."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class ImportRefused(Exception):
     def __init__(self, message: str, line: int | None = None, details: list[str] | None = None):
-        super().__init__(message)
+        super().__init__(printable(message))
         self.line = line
-        self.details = details or []
+        self.details = [printable(d) for d in details or []]
 
 
 @dataclass
@@ -142,6 +148,7 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
     if problems:
         result.warnings.append("Imported as it is, but fix these before the next save from the Registries page: "
                                + "; ".join(_message_for(problems, draft)))
+    result.warnings = [printable(w) for w in result.warnings]
     return result
 
 

@@ -4,7 +4,9 @@ import os
 import secrets
 
 from django.contrib.auth.models import User
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from regui.core.config import env_secret
 from regui.core.services import user_set_role
@@ -22,7 +24,11 @@ class Command(BaseCommand):
             return
         password = env_secret("REGUI_ADMIN_PASSWORD")
         generated = not password
-        password = password or secrets.token_urlsafe(15)
+        password = password or secrets.token_urlsafe(15)  # 20 characters: passes every validator
+        try:
+            validate_password(password, User(username=username))
+        except ValidationError as exc:
+            raise CommandError("REGUI_ADMIN_PASSWORD is too weak: " + " ".join(exc.messages)) from None
         user = User.objects.create_user(username=username, password=password)
         user_set_role(user=user, role="admin", created=True)
         if generated:

@@ -1,0 +1,65 @@
+"""Parameters no page link makes (huge cursors, digits int() refuses, the last day of the calendar,
+a lone surrogate in an imported key) answer 400 with what was wrong, never a server error."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("query, says", [
+    ("before=999999999999999999-1", "page link is not valid"),
+    ("after=999999999999999999-1", "page link is not valid"),
+    ("before=²-1", "page link is not valid"),
+    ("after=1-²", "page link is not valid"),
+    ("date_to=9999-12-31", "To must be between"),
+    ("date_from=0001-01-01", "From must be between"),
+    ("cluster_id=²", "cluster_id must be a whole number"),
+    ("node_id=1" + "0" * 30, "node_id must be a whole number"),
+    ("secret_id=-1", "secret_id must be a whole number"),
+])
+def test_the_history_page_answers_400_with_a_message_for_a_value_no_link_makes(viewer_client, query, says):
+    r = viewer_client.get(f"/history/?{query}")
+    assert r.status_code == 400
+    assert says in r.content.decode()
+
+
+def test_the_history_tabs_answer_400_too(viewer_client, cluster):
+    r = viewer_client.get("/clusters/prod/history/?before=999999999999999999-1")
+    assert r.status_code == 400 and "page link is not valid" in r.content.decode()
+
+
+def test_an_htmx_request_gets_the_message_in_a_part_htmx_swaps(viewer_client):
+    r = viewer_client.get("/history/?date_to=9999-12-31", HTTP_HX_REQUEST="true")
+    assert r.status_code == 200 and "To must be between" in r.content.decode()
+
+
+def test_the_export_refuses_what_it_cannot_filter_by(viewer_client):
+    r = viewer_client.get("/history/export.csv?date_to=9999-12-31&cluster_id=²")
+    assert r.status_code == 400
+    assert "To must be between" in r.content.decode() and "cluster_id must be" in r.content.decode()
+
+
+@pytest.mark.parametrize("query", ["a=²&b=1", "a=1&b=²", "a=1234567890&b=1", "b=x"])
+def test_comparing_revisions_by_a_number_int_refuses_answers_400(viewer_client, cluster, query):
+    r = viewer_client.get(f"/clusters/prod/revisions/compare/?{query}")
+    assert r.status_code == 400 and "must be a whole number" in r.content.decode()
+
+
+@pytest.mark.parametrize("text", [
+    'mirrors:\n  "a\\ud800b":\n    endpoint: ["https://m.example.com"]\n',
+    'configs:\n  "\\udfffa.example.com":\n    tls: {insecure_skip_verify: true}\n',
+])
+def test_an_import_with_a_lone_surrogate_in_a_key_answers_400_with_the_key_escaped(operator_client, cluster, text):
+    r = operator_client.post("/clusters/prod/import/", {"text": text})
+    assert r.status_code == 400
+    html = r.content.decode()
+    assert "holds bytes that are not UTF-8" in html and ("\\ud800" in html or "\\udfff" in html)
+
+
+def test_an_imported_key_k3s_ignores_with_a_lone_surrogate_is_listed_escaped(operator_client, cluster):
+    text = 'mirrors:\n  docker.io:\n    endpoint: ["https://m.example.com"]\n    "x\\ud800": 1\n'
+    r = operator_client.post("/clusters/prod/import/", {"text": text}, follow=True)
+    assert r.status_code == 200
+    assert "K3s ignores these keys" in r.content.decode() and "x\\ud800" in r.content.decode()
