@@ -49,6 +49,8 @@ def test_bin_run_serves_the_site_and_starts_a_worker(tmp_path):
                 pass
             time.sleep(0.3)
         assert "Log in to regui" in body, log.read_text()[-2000:]
+        server = urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5).headers.get("Server", "")
+        assert server.startswith("gunicorn"), "served by gunicorn (request timeouts), not runserver"
         assert "ready." in log.read_text(), "the Celery worker started beside the web server"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
