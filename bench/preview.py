@@ -18,7 +18,7 @@ def build(n: int):
     cluster = Cluster.objects.create(name=f"big-{n}")
     secrets = []
     for i in range(n):
-        s = Secret(name=f"s-{n}-{i}", kind="basic", username=f"user{i}")
+        s = Secret(name=f"s-{n}-{i}", kind="basic", username=f"user{i}", cluster=cluster)
         s.seal({"password": f"pw-{i}"})
         secrets.append(s)
     Secret.objects.bulk_create(secrets)

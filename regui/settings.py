@@ -248,6 +248,11 @@ REGUI_RESTART_WAIT = env.int("REGUI_RESTART_WAIT", default=60)  # for `systemctl
 REGUI_PUSH_CONCURRENCY = env.int("REGUI_PUSH_CONCURRENCY", default=10)  # agents at once
 REGUI_NODE_LOCK_WAIT = env.float("REGUI_NODE_LOCK_WAIT", default=600.0)
 REGUI_NODE_LOCK_STALE = env.float("REGUI_NODE_LOCK_STALE", default=900.0)
+# Who may approve a node's host key: "admin" (only admins), or "two-person" (also an operator who
+# did not add the node or set its address, port or SSH user). Nothing connects without one.
+REGUI_HOST_KEY_APPROVAL = env.str("REGUI_HOST_KEY_APPROVAL", default="admin")
+if REGUI_HOST_KEY_APPROVAL not in ("admin", "two-person"):
+    raise ImproperlyConfigured(f"REGUI_HOST_KEY_APPROVAL must be admin or two-person, not {REGUI_HOST_KEY_APPROVAL!r}.")
 
 # Audit history.
 REGUI_HISTORY_DAYS = env.int("REGUI_HISTORY_DAYS", default=90)  # prune_history default; 0 keeps all

@@ -8,7 +8,10 @@ from regui.registries.validation import pem_text
 
 from .models import Node
 
-CREDENTIAL_HELP = "Stored encrypted; never shown again. Leave blank to keep the stored one."
+CREDENTIAL_HELP = ("Stored encrypted; never shown again. Leave blank to keep the stored one, unless you change "
+                   "the address, port or SSH user: that drops the stored credential and the approved host key.")
+MOVED_NEEDS_CREDENTIAL = ("You changed the address, port or SSH user: the stored credential is never sent to a "
+                          "different host. Enter it again (the host key will need a new approval too).")
 
 
 def _credential_field() -> forms.CharField:
@@ -70,7 +73,10 @@ class NodeForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         credential = data.get("credential", "")
-        if not credential and not self.instance.sealed:
+        moved = self.instance.pk and set(self.changed_data) & set(Node.TARGET_FIELDS)
+        if not credential and moved:
+            self.add_error("credential", MOVED_NEEDS_CREDENTIAL)
+        elif not credential and not self.instance.sealed:
             self.add_error("credential", "A private key or password is required.")
         if credential and data.get("credential_kind") == Node.Credential.KEY and "PRIVATE KEY" not in credential:
             self.add_error("credential", "This does not look like a private key (-----BEGIN ... PRIVATE KEY-----).")

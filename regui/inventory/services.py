@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import CharField
 from django.utils import timezone
 
+from regui.audit import context as audit_context
 from regui.audit.services import audit_change, audit_delete, audit_object, audit_snapshot, sealed_change
 from regui.registries.models import Cluster
 from regui.remote import ssh, transport
 from regui.remote.script import read_program
 
 from .models import Node
+from .trust import approval_refusal, connect_refusal
+
+MOVED = ("address, port or SSH user changed: the stored credential and the approved host key were dropped "
+         "(a new credential was entered; the host key needs a new approval)")
 
 
 def node_save(*, form) -> Node:
-    """Create or update a node from its form, recording the change (the credential only as changed)."""
-    before = audit_snapshot(Node.objects.get(pk=form.instance.pk)) if form.instance.pk else None
+    """Create or update a node from its form, recording the change (the credential only as changed).
+    Pointing a node elsewhere drops its host key (the model does that; the form asks for a credential)."""
+    old = Node.objects.get(pk=form.instance.pk) if form.instance.pk else None
+    before = audit_snapshot(old) if old else None
+    moved = form.instance.target_changed
     node = form.save()
-    sealed = {"credential": sealed_change(before is not None)} if form.cleaned_data.get("credential") else {}
-    audit_change(node, before, sealed)
+    extra = {"credential": sealed_change(before is not None)} if form.cleaned_data.get("credential") else {}
+    if moved and old is not None and old.host_key:
+        extra["host_key"] = [f"{old.host_key_type} {old.host_key_fingerprint}", None]
+    audit_change(node, before, extra, message=MOVED if moved else "")
     return node
 
 
@@ -35,8 +47,15 @@ class NodeError(Exception):
     pass
 
 
-def node_target(node: Node) -> ssh.Target:
-    key = ssh.HostKey(node.host_key_type, node.host_key) if node.has_approved_key else None
+def node_target(node: Node, *, scan: bool = False) -> ssh.Target:
+    """Where and how to connect to the node: the one gate before any connection (push, drift check,
+    import from the node, scan). Raises NodeError instead of connecting to a host nobody allowed to
+    trust it did trust; a scan's target carries no credential and no key."""
+    if refusal := connect_refusal(node, scan=scan):
+        raise NodeError(refusal)
+    if scan:
+        return ssh.Target(address=node.address, port=node.port, username=node.ssh_user, host_key=None)
+    key = ssh.HostKey(node.host_key_type, node.host_key)
     secret = node.unseal_credential()
     return ssh.Target(
         address=node.address, port=node.port, username=node.ssh_user, host_key=key,
@@ -47,38 +66,47 @@ def node_target(node: Node) -> ssh.Target:
 
 
 def node_scan_host_key(*, node: Node) -> ssh.HostKey:
-    """Fetch the key the node presents now and keep it for an operator to approve."""
+    """Fetch the key the node presents now and keep it for someone allowed to approve it."""
+    target = node_target(node, scan=True)
     try:
-        key = transport.current().scan_host_key(node.address, node.port,
+        key = transport.current().scan_host_key(target.address, target.port,
                                                 timeout=settings.REGUI_SSH_CONNECT_TIMEOUT)
     except ssh.SSHError as exc:
         raise NodeError(str(exc)) from None
-    node.scanned_key_type, node.scanned_key = key.type, key.key
-    node.scanned_fingerprint, node.scanned_at = key.fingerprint, timezone.now()
-    node.save(update_fields=["scanned_key_type", "scanned_key", "scanned_fingerprint", "scanned_at"])
+    scanned = {"scanned_key_type": key.type, "scanned_key": key.key, "scanned_fingerprint": key.fingerprint,
+               "scanned_at": timezone.now()}
+    # Only while the node still points where it was scanned: a key of the old address must not
+    # wait for approval beside a new one.
+    if not Node.objects.filter(pk=node.pk, address=target.address, port=target.port).update(**scanned):
+        raise NodeError("The node's address or port changed during the scan: scan again.")
+    for name, value in scanned.items():
+        setattr(node, name, value)
     return key
 
 
-def node_approve_host_key(*, node: Node, fingerprint: str, user=None) -> None:
-    """Pin the scanned key; the operator confirms the fingerprint they saw, so a rescan in between
-    cannot slip a different key in."""
-    if not node.scanned_key or node.scanned_fingerprint != fingerprint:
+@transaction.atomic
+def node_approve_host_key(*, node: Node, fingerprint: str, user) -> None:
+    """Pin the scanned key, if `user` may (trust.approval_refusal). They confirm the fingerprint they
+    saw, so a rescan in between cannot slip a different key in; the row is read again under a lock,
+    so an address changed meanwhile cannot inherit the approval."""
+    locked = Node.objects.select_for_update().get(pk=node.pk)
+    if refusal := approval_refusal(locked, user):
+        raise NodeError(refusal)
+    if not locked.scanned_key or locked.scanned_fingerprint != fingerprint:
         raise NodeError("The key shown is no longer the scanned one: scan again and check the fingerprint.")
-    previous = f"{node.host_key_type} {node.host_key_fingerprint}" if node.host_key else None
-    node.host_key_type, node.host_key = node.scanned_key_type, node.scanned_key
-    node.host_key_fingerprint = node.scanned_fingerprint
-    node.host_key_approved_at = timezone.now()
-    node.host_key_approved_by = getattr(user, "username", "") or ""
-    node.save(update_fields=["host_key_type", "host_key", "host_key_fingerprint", "host_key_approved_at",
-                             "host_key_approved_by"])
-    audit_object(node, "approve_key", {"host_key": [previous, f"{node.host_key_type} {node.host_key_fingerprint}"]})
-
-
-def node_forget_host_key(*, node: Node) -> None:
-    node.host_key_type = node.host_key = node.host_key_fingerprint = ""
-    node.host_key_approved_at = None
-    node.host_key_approved_by = ""
-    node.save()
+    previous = f"{locked.host_key_type} {locked.host_key_fingerprint}" if locked.host_key else None
+    approved = {"host_key_type": locked.scanned_key_type, "host_key": locked.scanned_key,
+                "host_key_fingerprint": locked.scanned_fingerprint, "host_key_approved_at": timezone.now(),
+                "host_key_approved_by": user.get_username()}
+    for name, value in approved.items():
+        setattr(locked, name, value)
+        setattr(node, name, value)
+    locked.save(update_fields=list(approved))
+    audit_object(locked, "approve_key", {
+        "host_key": [previous, f"{locked.host_key_type} {locked.host_key_fingerprint}"],
+        "approved_by": [None, locked.host_key_approved_by]},
+        message=f"REGUI_HOST_KEY_APPROVAL={settings.REGUI_HOST_KEY_APPROVAL}; address set by "
+                f"{locked.address_changed_by or 'unknown'}")
 
 
 _LINE = re.compile(r"(?P<name>[A-Za-z0-9_-]+)\s+(?P<address>\[[^\]]+\]|[^\s:]+)(?::(?P<port>\d+))?\s+(?P<role>server|agent)")
@@ -108,7 +136,7 @@ def parse_bulk(text: str) -> tuple[list[BulkLine], list[str]]:
         if not 1 <= port <= 65535:
             errors.append(f"line {number}: port {port} is out of range")
             continue
-        name_max, address_max = (Node._meta.get_field(f).max_length for f in ("name", "address"))
+        name_max, address_max = (cast(CharField, Node._meta.get_field(f)).max_length or 0 for f in ("name", "address"))
         if len(m["name"]) > name_max or len(m["address"]) > address_max:
             errors.append(f"line {number}: a name has {name_max} characters at most, an address {address_max}")
             continue
@@ -130,8 +158,10 @@ def nodes_bulk_create(*, cluster: Cluster, text: str, ssh_user: str, credential_
         raise NodeError("\n".join(errors))
     nodes = []
     for ln in lines:
+        # bulk_create skips Node.save: name who set the addresses here (two-person approval).
         node = Node(cluster=cluster, name=ln.name, address=ln.address, port=ln.port, role=ln.role,
-                    ssh_user=ssh_user, credential_kind=credential_kind, use_sudo=use_sudo)
+                    ssh_user=ssh_user, credential_kind=credential_kind, use_sudo=use_sudo,
+                    address_changed_by=audit_context.current().username)
         node.seal_credential(credential)
         nodes.append(node)
     created = Node.objects.bulk_create(nodes)

@@ -22,6 +22,7 @@ from .services import (
     nodes_bulk_create,
 )
 from .services import node_delete as node_delete_service
+from .trust import approval_refusal
 
 
 def _cluster(name: str) -> Cluster:
@@ -45,7 +46,8 @@ def node_detail(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         return render(request, "inventory/partials/_node_row.html", {"cluster": node.cluster, "row": row})
     results = node.push_results.select_related("job").order_by("-id")[:20]
     return render(request, "inventory/node_detail.html", {"cluster": node.cluster, "node": node, "row": row,
-                                                          "results": results})
+                                                          "results": results,
+                                                          "approval_refusal": approval_refusal(node, request.user)})
 
 
 @require_role(OPERATOR)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from regui.k3s import generate_hosts, lint
 from regui.registries.models import Cluster
-from regui.registries.selectors import cluster_payload, cluster_render
+from regui.registries.selectors import cluster_foreign_secrets, cluster_payload, cluster_render
 from regui.remote.script import RemoteFile
 
 
@@ -15,7 +15,8 @@ class RenderRefused(Exception):
 def cluster_files(cluster: Cluster, *, check: bool = False) -> list[RemoteFile]:
     """registries.yaml first, then the CA bundles and client certificates it refers to.
     `check` refuses (RenderRefused) what must not be pushed, judged on the redacted render so that
-    no message can quote a secret."""
+    no message can quote a secret. A file naming a secret the cluster may not use is never built."""
+    _check_secrets(cluster)
     redacted, text, tls = cluster_payload(cluster)
     if check:
         _check(cluster, redacted)
@@ -25,7 +26,16 @@ def cluster_files(cluster: Cluster, *, check: bool = False) -> list[RemoteFile]:
 
 def check_render(cluster: Cluster) -> str:
     """The redacted render, once it is known to be safe to push; else RenderRefused with why."""
+    _check_secrets(cluster)
     return _check(cluster, cluster_render(cluster))
+
+
+def _check_secrets(cluster: Cluster) -> None:
+    # The saves refuse this already; checked again here, where values would leave regui.
+    if foreign := cluster_foreign_secrets(cluster):
+        raise RenderRefused(f"The registries use secret(s) {', '.join(foreign)} that belong to another cluster "
+                            "and are not shared with this one: nothing is sent. An admin can share them, or "
+                            "choose this cluster's own secrets.")
 
 
 def _check(cluster: Cluster, text: str) -> str:

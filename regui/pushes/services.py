@@ -18,7 +18,7 @@ from django.utils import timezone
 from regui.audit import context as audit_context
 from regui.audit.services import audit_object, audit_object_event
 from regui.inventory.models import Node
-from regui.inventory.services import node_target
+from regui.inventory.services import NodeError, node_target
 from regui.registries.models import Cluster
 from regui.remote import ssh, transport
 from regui.remote.script import RemoteFile, parse_report, push_program
@@ -145,7 +145,12 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
     program = push_program(files, mode="check" if check else "push", service=node.service,
                            restart=job.restart, force_restart=job.restart and node.restart_pending,
                            wait_seconds=settings.REGUI_RESTART_WAIT)
-    target = node_target(node)
+    try:
+        target = node_target(node)
+    except NodeError as exc:  # the trust gate: nothing is sent, not even the node's credential
+        _record_node(result, node, None, str(exc))
+        _finish(result, R.FAILED, str(exc), save=False)
+        return R.FAILED
     try:
         session = transport.current().connect(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
                                               retries=settings.REGUI_SSH_RETRIES,

@@ -167,6 +167,8 @@ class SecretInfo:
     id: int
     name: str
     kind: str  # "basic" | "rke_auth" | "tls"
+    # The cluster may use it (its own, or shared with it by an admin); else naming it is an error.
+    usable: bool = True
 
 
 Errors = dict[str, list[str]]
@@ -199,6 +201,31 @@ def _validate_mirror(m: MirrorBox, errors: Errors) -> None:
         _add(errors, f"{r.token}-replacement", check_rewrite_replacement(r.replacement, r.pattern))
 
 
+def _not_usable(info: SecretInfo) -> str:
+    return (f"Secret “{info.name}” belongs to another cluster and is not shared with this one: its values "
+            "would reach this cluster's nodes. Ask an admin to share it, or create one for this cluster.")
+
+
+def _secret_problem(value: str, secrets_by_id: Mapping[int, SecretInfo], kinds: tuple[str, ...],
+                    wrong_kind: str) -> str | None:
+    info = secrets_by_id.get(int(value)) if value.isdigit() else None
+    if info is None or info.kind not in kinds:
+        return wrong_kind
+    return None if info.usable else _not_usable(info)
+
+
+def secret_reference_errors(draft: Draft, secrets_by_id: Mapping[int, SecretInfo]) -> Errors:
+    """The boxes naming a secret the cluster may not use: checked on every save, imports and restores
+    included, which keep other problems as K3s would take them."""
+    errors: Errors = {}
+    for c in draft.configs:
+        for slot, value in ((f"{c.token}-auth", c.auth), (f"{c.token}-tls_secret", c.tls_secret)):
+            info = secrets_by_id.get(int(value)) if value.isdigit() else None
+            if info is not None and not info.usable:
+                _add(errors, slot, _not_usable(info))
+    return errors
+
+
 def _validate_config(c: ConfigBox, secrets_by_id: Mapping[int, SecretInfo], errors: Errors) -> None:
     _add(errors, f"{c.token}-hostname", check_hostname(c.hostname))
     if c.auth in (AUTH_CREATE_BASIC, AUTH_CREATE_RKE):
@@ -207,13 +234,13 @@ def _validate_config(c: ConfigBox, secrets_by_id: Mapping[int, SecretInfo], erro
         if not c.password:
             _add(errors, f"{c.token}-password", "Password is required.")
     elif c.auth != AUTH_NONE:
-        info = secrets_by_id.get(int(c.auth)) if c.auth.isdigit() else None
-        if info is None or info.kind not in ("basic", "rke_auth"):
-            _add(errors, f"{c.token}-auth", "Choose an HTTP Basic Auth or RKE Auth Config secret.")
+        _add(errors, f"{c.token}-auth", _secret_problem(c.auth, secrets_by_id, ("basic", "rke_auth"),
+                                                        "Choose an HTTP Basic Auth or RKE Auth Config secret."))
     if c.tls_secret:
-        info = secrets_by_id.get(int(c.tls_secret)) if c.tls_secret.isdigit() else None
-        if info is None or info.kind != "tls":
-            _add(errors, f"{c.token}-tls_secret", "Choose a TLS Certificate secret.")
+        _add(errors, f"{c.token}-tls_secret", _secret_problem(c.tls_secret, secrets_by_id, ("tls",),
+                                                              "Choose a TLS Certificate secret."))
+        if c.cert_file or c.key_file:
+            _add(errors, f"{c.token}-tls_secret", "Use either a TLS Secret or node-side cert/key paths, not both.")
         if c.cert_file or c.key_file:
             _add(errors, f"{c.token}-tls_secret", "Use either a TLS Secret or node-side cert/key paths, not both.")
     _add(errors, f"{c.token}-ca_bundle", check_ca_bundle(c.ca_bundle))

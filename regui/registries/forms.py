@@ -23,9 +23,18 @@ class ClusterForm(forms.ModelForm):
 
 
 class SecretForm(forms.Form):
-    """One form for every kind; the template shows the fields of the chosen kind."""
+    """One form for every kind; the template shows the fields of the chosen kind. Operators make a
+    secret for one cluster; an admin also shares it with others (see sharing.py)."""
 
     name = forms.SlugField(max_length=253, label="Name")
+    cluster = forms.ModelChoiceField(
+        queryset=Cluster.objects.all(), to_field_name="name", required=False, label="Cluster",
+        help_text="Only this cluster's registries can use it, and its nodes receive its values.",
+    )
+    shared_with = forms.ModelMultipleChoiceField(
+        queryset=Cluster.objects.all(), to_field_name="name", required=False, label="Shared with",
+        help_text="Other clusters that may use it: their nodes receive its values too.",
+    )
     description = forms.CharField(max_length=200, required=False, label="Description")
     username = forms.CharField(max_length=USERNAME_MAX, required=False, label="Username")
     password = forms.CharField(
@@ -56,15 +65,26 @@ class SecretForm(forms.Form):
         }),
     )
 
-    def __init__(self, *args, kind: str, instance: Secret | None = None, **kwargs):
+    def __init__(self, *args, kind: str, instance: Secret | None = None, admin: bool = False, **kwargs):
         self.kind = kind
         self.instance = instance
+        self.admin = admin
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "name": instance.name, "description": instance.description,
                 "username": instance.username, "certificate": instance.certificate,
+                "cluster": instance.cluster, "shared_with": list(instance.shared_with.all()),
             }
         super().__init__(*args, **kwargs)
+        cluster = self.fields["cluster"]
+        if instance is not None and not admin:
+            cluster.disabled = True  # an operator's secret stays with its cluster
+        elif not admin or (instance is not None and instance.cluster_id):
+            cluster.required = True
+        else:
+            cluster.help_text = "Leave blank for an admin's secret that only the clusters it is shared with use."
+        if not admin:
+            del self.fields["shared_with"]
         if instance is not None:
             for field in Secret.SEALED_FIELDS[Secret.Kind(kind)]:
                 if instance.has_value(field):
@@ -84,11 +104,12 @@ class SecretForm(forms.Form):
         return SecretInput(
             name=d["name"], kind=self.kind, description=d["description"], username=d["username"],
             password=d["password"], auth=d["auth"], identity_token=d["identity_token"],
-            certificate=d["certificate"], private_key=d["private_key"],
+            certificate=d["certificate"], private_key=d["private_key"], cluster=d.get("cluster"),
+            shared_with=list(d["shared_with"]) if "shared_with" in self.fields else None,
         )
 
     def visible_field_names(self) -> list[str]:
-        common = ["name", "description"]
+        common = ["name", "cluster", *(["shared_with"] if "shared_with" in self.fields else []), "description"]
         return common + {
             Secret.Kind.BASIC: ["username", "password"],
             Secret.Kind.RKE_AUTH: ["username", "password", "auth", "identity_token"],

@@ -25,7 +25,7 @@ from .draft import (
 from .models import Cluster, Secret
 from .render import AuthSpec, ConfigSpec, MirrorSpec, RegistriesSpec, TLSSpec, render_yaml
 from .selectors import draft_from_cluster
-from .services import draft_problems, registries_save, secret_create
+from .services import InvalidDraft, draft_problems, registries_save, secret_create
 
 
 def printable(text: str) -> str:
@@ -66,8 +66,9 @@ def _auth_secret(cluster: Cluster, host: str, auth) -> Secret | None:
     if not (auth.username or auth.password or auth.auth or auth.identity_token):
         return None
     rke = bool(auth.auth or auth.identity_token)
+    # The cluster's own: the file came from (or is meant for) its nodes.
     return secret_create(
-        name=_secret_name(cluster, host), kind=Secret.Kind.RKE_AUTH if rke else Secret.Kind.BASIC,
+        cluster=cluster, name=_secret_name(cluster, host), kind=Secret.Kind.RKE_AUTH if rke else Secret.Kind.BASIC,
         username=auth.username, description=f"Imported from registries.yaml of {cluster.name} ({host})"[:200],
         values={"password": auth.password, "auth": auth.auth, "identity_token": auth.identity_token},
         message=f"from an imported registries.yaml ({host})")
@@ -143,8 +144,12 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
             "configs.<registry host>.auth and import again.", details=leaked)
     # K3s takes the file as it is, so regui does too; what the form would refuse is listed, shown
     # next to the fields on the Registries page, and lint errors still keep it from being pushed.
-    problems = draft_problems(drop_blank_boxes(draft), distro=cluster.distro)
-    registries_save(cluster=cluster, draft=draft, user=user, strict=False)
+    problems = draft_problems(drop_blank_boxes(draft), cluster=cluster)
+    try:
+        registries_save(cluster=cluster, draft=draft, user=user, strict=False)
+    except InvalidDraft as exc:  # what it keeps names a secret the cluster may not use
+        raise ImportRefused("Nothing was imported: the registries it keeps use secrets this cluster may not use.",
+                            details=_message_for(exc.errors, draft)) from None
     if problems:
         result.warnings.append("Imported as it is, but fix these before the next save from the Registries page: "
                                + "; ".join(_message_for(problems, draft)))

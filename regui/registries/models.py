@@ -48,7 +48,17 @@ class Cluster(Audited):
         return f"/etc/rancher/{self.distro}/registries.yaml"
 
 
+class SecretQuerySet(models.QuerySet):
+    def usable_by(self, cluster: Cluster) -> SecretQuerySet:
+        """The secrets a cluster's registries may refer to: its own and those an admin shared with it."""
+        shared = Secret.shared_with.through.objects.filter(cluster_id=cluster.pk).values("secret_id")
+        return self.filter(models.Q(cluster_id=cluster.pk) | models.Q(pk__in=shared))
+
+
 class Secret(Audited):
+    """A credential or TLS key pair. Its values go to the nodes of every cluster that may use it:
+    the owning cluster, and the clusters an admin shared it with (see the README's Security)."""
+
     class Kind(models.TextChoices):
         BASIC = "basic", "HTTP Basic Auth"
         RKE_AUTH = "rke_auth", "RKE Auth Config"
@@ -63,6 +73,12 @@ class Secret(Audited):
 
     name = models.SlugField(max_length=253, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The cluster it belongs to; None for an admin's secret (shared by an admin, or not usable yet).
+    # A deleted cluster leaves its secrets to the admins rather than deleting what others may share.
+    cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="owned_secrets")
+    # Further clusters an admin let use it: their nodes receive its values too.
+    shared_with = models.ManyToManyField(Cluster, blank=True, related_name="shared_secrets")
     description = models.CharField(max_length=200, blank=True)
     # Not secret: Rancher shows usernames and certificates too, and they help people pick.
     username = models.CharField(max_length=USERNAME_MAX, blank=True)
@@ -74,12 +90,14 @@ class Secret(Audited):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = SecretQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
     audit_type = ObjectType.SECRET
-    # Values never: only that they changed (see the services).
-    audit_fields = ("name", "kind", "description", "username", "certificate")
+    # Values never: only that they changed (see the services). Sharing is recorded by the services.
+    audit_fields = ("name", "kind", "cluster", "description", "username", "certificate")
     audit_digests = frozenset({"certificate"})
 
     def __str__(self) -> str:

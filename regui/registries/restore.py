@@ -24,6 +24,12 @@ def registries_restore(*, cluster: Cluster, revision: Revision, user=None, messa
             raise RestoreRefused(
                 f"Revision {revision.number} uses deleted secret(s) "
                 f"{', '.join(snapshot_secret_names(snapshot, missing))}; recreate them or edit the registries instead.")
+        usable = set(Secret.objects.usable_by(cluster).filter(pk__in=wanted).values_list("pk", flat=True))
+        if foreign := wanted - usable:
+            raise RestoreRefused(
+                f"Revision {revision.number} uses secret(s) {', '.join(snapshot_secret_names(snapshot, foreign))} "
+                f"that {cluster.name} may no longer use (they belong to another cluster and are not shared with "
+                "it); an admin can share them, or edit the registries instead.")
         current = Cluster.objects.values_list("revision", flat=True).get(pk=cluster.pk)
         draft = draft_from_snapshot(snapshot, revision=current,
                                     message=message or f"Restored revision {revision.number}")

@@ -6,6 +6,8 @@ import base64
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from .draft import (
     AUTH_CREATE_BASIC,
     AUTH_CREATE_RKE,
@@ -20,19 +22,32 @@ from .snapshots import draft_from_cluster
 PRESENT = "\0present"  # stands in for a value in redacted specs: nothing real reaches the renderer
 
 
-def secret_infos() -> dict[int, SecretInfo]:
-    return {s.id: SecretInfo(s.id, s.name, s.kind) for s in Secret.objects.only("id", "name", "kind")}
+def secret_infos(cluster: Cluster) -> dict[int, SecretInfo]:
+    """Every secret, each marked with whether `cluster` may use it (so a draft naming another
+    cluster's secret gets an error that says why)."""
+    usable = set(Secret.objects.usable_by(cluster).values_list("id", flat=True))
+    return {s.id: SecretInfo(s.id, s.name, s.kind, s.id in usable)
+            for s in Secret.objects.only("id", "name", "kind")}
 
 
 class SecretChoices(list):
     """A plain list that templates may annotate with pre-rendered options."""
 
 
-def secrets_for_choice() -> dict[str, list[Secret]]:
+def secrets_for_choice(cluster: Cluster) -> dict[str, list[Secret]]:
+    """The secrets the cluster's boxes may choose from: its own and those shared with it."""
     grouped: dict[str, list[Secret]] = {"auth": SecretChoices(), "tls": SecretChoices()}
-    for s in Secret.objects.all():
+    for s in Secret.objects.usable_by(cluster):
         grouped["tls" if s.kind == Secret.Kind.TLS else "auth"].append(s)
     return grouped
+
+
+def cluster_foreign_secrets(cluster: Cluster) -> list[str]:
+    """Names of the secrets the cluster's saved registries refer to but may not use (none, unless
+    something went around the saves' check): a push refuses to render them."""
+    usable = Secret.objects.usable_by(cluster).values("id")
+    used = Secret.objects.filter(Q(auth_uses__cluster=cluster) | Q(tls_uses__cluster=cluster))
+    return sorted(set(used.exclude(pk__in=usable).values_list("name", flat=True)))
 
 
 def _auth_spec(box: ConfigBox, secrets: Mapping[int, Secret], reveal: bool) -> AuthSpec | None:

@@ -6,6 +6,7 @@ import base64
 import secrets as pysecrets
 from dataclasses import dataclass, replace
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 
@@ -25,12 +26,14 @@ from .draft import (
     Draft,
     Errors,
     drop_blank_boxes,
+    secret_reference_errors,
     validate_draft,
 )
 from .insight import lint_errors_by_slot
 from .models import Cluster, Mirror, RegistryConfig, Secret
 from .revisions import record_registries_changes, revision_create
 from .selectors import draft_render, secret_infos
+from .sharing import may_share, secret_change_refusal, sharing_errors
 from .snapshots import snapshot_of
 from .validation import check_certificate, check_key_matches_certificate, check_private_key, pem_text
 
@@ -56,10 +59,11 @@ def _unique_secret_name(prefix: str) -> str:
             return name
 
 
-def secret_create(*, name: str, kind: str, values: dict[str, str], username: str = "", description: str = "",
-                  message: str = "") -> Secret:
-    """A new secret made for a registry (by the page's "create" choices or an import), recorded."""
-    secret = Secret(name=name, kind=kind, username=username, description=description)
+def secret_create(*, cluster: Cluster, name: str, kind: str, values: dict[str, str], username: str = "",
+                  description: str = "", message: str = "") -> Secret:
+    """A new secret of `cluster`, made for one of its registries (by the page's "create" choices or
+    an import), recorded."""
+    secret = Secret(cluster=cluster, name=name, kind=kind, username=username, description=description)
     secret.seal(values)
     secret.save()
     audit_object(secret, "create", _secret_view_diff(None, secret, set(secret.sealed_fields.split(","))),
@@ -67,21 +71,21 @@ def secret_create(*, name: str, kind: str, values: dict[str, str], username: str
     return secret
 
 
-def _inline_secret(kind: str, username: str, password: str) -> Secret:
+def _inline_secret(cluster: Cluster, kind: str, username: str, password: str) -> Secret:
     # What Rancher's "RKE Auth Config" stores: base64 of user:password in `auth`.
     values = ({"auth": base64.b64encode(f"{username}:{password}".encode()).decode()}
               if kind == Secret.Kind.RKE_AUTH else {"password": password})
-    return secret_create(name=_unique_secret_name("registryconfig-auth-"), kind=kind, username=username,
-                         values=values)
+    return secret_create(cluster=cluster, name=_unique_secret_name("registryconfig-auth-"), kind=kind,
+                         username=username, values=values)
 
 
-def draft_problems(draft: Draft, *, distro: str) -> Errors:
+def draft_problems(draft: Draft, *, cluster: Cluster) -> Errors:
     """Form errors, then (when the fields are fine) the lint errors K3s's rules find in the render."""
-    errors = validate_draft(draft, secret_infos())
+    errors = validate_draft(draft, secret_infos(cluster))
     if errors:
         return errors
     # What the form checks cannot see (e.g. a hostname no image can match) K3s's rules can.
-    return lint_errors_by_slot(draft_render(draft, distro=distro), draft, program=distro)
+    return lint_errors_by_slot(draft_render(draft, distro=cluster.distro), draft, program=cluster.distro)
 
 
 @transaction.atomic
@@ -97,10 +101,12 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool =
             f"(revision {draft.revision}). Reload to see their changes, then make yours again."
         )
     draft = drop_blank_boxes(draft)
-    if strict:
-        errors = draft_problems(draft, distro=locked.distro)
-        if errors:
-            raise InvalidDraft(errors)
+    # A save that keeps other problems as K3s takes them (an import, a restore) still never lets the
+    # cluster name a secret it may not use: its nodes would receive the values.
+    errors = (draft_problems(draft, cluster=locked) if strict
+              else secret_reference_errors(draft, secret_infos(locked)))
+    if errors:
+        raise InvalidDraft(errors)
 
     before = snapshot_of(locked)
     locked.mirrors.all().delete()
@@ -119,9 +125,9 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool =
     for i, c in enumerate(draft.configs):
         auth_id: int | None
         if c.auth == AUTH_CREATE_BASIC:
-            auth_id = _inline_secret(Secret.Kind.BASIC, c.username, c.password).id
+            auth_id = _inline_secret(locked, Secret.Kind.BASIC, c.username, c.password).id
         elif c.auth == AUTH_CREATE_RKE:
-            auth_id = _inline_secret(Secret.Kind.RKE_AUTH, c.username, c.password).id
+            auth_id = _inline_secret(locked, Secret.Kind.RKE_AUTH, c.username, c.password).id
         else:
             auth_id = int(c.auth) if c.auth != AUTH_NONE else None
         configs.append(RegistryConfig(
@@ -159,6 +165,9 @@ class SecretInput:
     identity_token: str = ""
     certificate: str = ""
     private_key: str = ""
+    # The owning cluster (None: an admin's secret); the clusters it is shared with (None: unchanged).
+    cluster: Cluster | None = None
+    shared_with: list[Cluster] | None = None
 
 
 def secret_validate(data: SecretInput, existing: Secret | None = None) -> Errors:
@@ -204,16 +213,42 @@ def secret_validate(data: SecretInput, existing: Secret | None = None) -> Errors
     return errors
 
 
+def _secret_owner(data: SecretInput, existing: Secret | None) -> Cluster | None:
+    # On an update, no cluster keeps the owner: a secret once given to a cluster stays with one.
+    return data.cluster if data.cluster is not None or existing is None else existing.cluster
+
+
+def _secret_access_errors(data: SecretInput, existing: Secret | None, user) -> Errors:
+    """Who owns the secret and who shares it: operators make a secret for one cluster and keep it
+    there; an admin owns, shares and changes the rest (PermissionDenied for what the form never offers)."""
+    if existing is not None and (refusal := secret_change_refusal(user, existing)):
+        raise PermissionDenied(refusal)
+    owner = _secret_owner(data, existing)
+    if may_share(user):
+        if existing is None:
+            return {}
+        shared = list(existing.shared_with.all()) if data.shared_with is None else data.shared_with
+        return sharing_errors(existing, owner, shared)
+    if data.shared_with:
+        raise PermissionDenied("Only an admin can share a secret with other clusters.")
+    if existing is not None and owner != existing.cluster:
+        raise PermissionDenied("Only an admin can give a secret to another cluster.")
+    return {} if owner else {"cluster": ["Choose the cluster this secret is for."]}
+
+
 @transaction.atomic
-def secret_save(*, data: SecretInput, existing: Secret | None = None) -> Secret:
-    """Create or update a secret. Blank value fields on update keep the stored values."""
+def secret_save(*, data: SecretInput, existing: Secret | None = None, user=None) -> Secret:
+    """Create or update a secret, as `user` may (None: the system). Blank value fields on update keep
+    the stored values."""
     # PEM is stored with LF line endings (a browser sends a pasted certificate or key with CRLF).
     data = replace(data, certificate=pem_text(data.certificate), private_key=pem_text(data.private_key))
-    errors = secret_validate(data, existing)
+    errors = {**secret_validate(data, existing), **_secret_access_errors(data, existing, user)}
     if errors:
         raise InvalidDraft(errors)
     before = audit_snapshot(existing) if existing else None
+    shared_before = sorted(existing.shared_with.values_list("name", flat=True)) if existing else []
     secret = existing or Secret(kind=data.kind)
+    secret.cluster = _secret_owner(data, existing)
     secret.name = data.name
     secret.description = data.description
     secret.username = data.username if data.kind != Secret.Kind.TLS else ""
@@ -226,8 +261,13 @@ def secret_save(*, data: SecretInput, existing: Secret | None = None) -> Secret:
     old_values = existing.unseal() if existing else {}
     secret.seal(values)
     secret.save()
+    if data.shared_with is not None:
+        secret.shared_with.set([c for c in data.shared_with if c != secret.cluster])
     changed_values = {k for k in set(values) | set(old_values) if values.get(k) != old_values.get(k)}
     changes = _secret_view_diff(before, secret, changed_values)
+    shared_after = sorted(secret.shared_with.values_list("name", flat=True))
+    if shared_after != shared_before:
+        changes["shared_with"] = [shared_before, shared_after]
     if before is None or changes:
         audit_object(secret, "update" if before else "create", changes)
     if before is not None and (changed_values or before.get("certificate") != audit_snapshot(secret)["certificate"]):
@@ -258,7 +298,9 @@ def secret_users(secret: Secret) -> list[str]:
 
 
 @transaction.atomic
-def secret_delete(*, secret: Secret) -> None:
+def secret_delete(*, secret: Secret, user=None) -> None:
+    if refusal := secret_change_refusal(user, secret):
+        raise PermissionDenied(refusal)
     users = secret_users(secret)
     if users:
         raise SecretInUse(f"Secret {secret.name} is used by {', '.join(users)}; remove it there first.")

@@ -45,7 +45,8 @@ def story(make_user, cluster):
     with acting(ada):
         (node,) = nodes_bulk_create(cluster=cluster, text="n1 10.0.0.1 agent", ssh_user="root",
                                     credential_kind="password", credential=PW + "-node", use_sudo=False)
-        lone = secret_save(data=SecretInput(name="lone", kind="basic", username="u", password=PW + "-lone"))
+        lone = secret_save(data=SecretInput(name="lone", kind="basic", username="u", password=PW + "-lone",
+                                            cluster=cluster))
         secret_save(data=SecretInput(name="lone", kind="basic", username="u2", password=PW + "-new"), existing=lone)
     node = cluster.nodes.get()
     return {"ada": ada, "bob": bob, "prod": cluster, "edge": edge, "node": node, "lone": lone}

@@ -94,8 +94,9 @@ def test_updates_and_deletes_of_mirrors_and_configs_carry_before_and_after(opera
     assert Revision.objects.filter(cluster=cluster).count() == 2
 
 
-def test_secret_changes_are_metadata_only(operator_client):
-    operator_client.post("/secrets/new/?kind=basic", {"name": "harbor", "username": "u", "password": PW})
+def test_secret_changes_are_metadata_only(operator_client, cluster):
+    operator_client.post("/secrets/new/?kind=basic", {"cluster": cluster.name, "name": "harbor", "username": "u",
+                                                      "password": PW})
     operator_client.post("/secrets/harbor/", {"name": "harbor", "username": "u2", "password": PW + "x"})
     operator_client.post("/secrets/harbor/delete/")
     create, update, delete = entries(object_type="secret")
@@ -128,7 +129,7 @@ def test_node_changes_record_the_credential_only_as_changed(operator_client, clu
     assert all(e.cluster_name == cluster.name for e in (create, update, delete))
 
 
-def test_bulk_added_nodes_and_host_key_approvals_are_recorded(operator_client, cluster):
+def test_bulk_added_nodes_and_host_key_approvals_are_recorded(operator_client, admin_client, cluster):
     from regui.inventory.models import Node
 
     operator_client.post(f"/clusters/{cluster.name}/nodes/bulk/", {
@@ -138,9 +139,10 @@ def test_bulk_added_nodes_and_host_key_approvals_are_recorded(operator_client, c
     node = Node.objects.get(name="s1")
     Node.objects.filter(pk=node.pk).update(scanned_key="AAAAC3Nz", scanned_key_type="ssh-ed25519",
                                            scanned_fingerprint="SHA256:abc")
-    operator_client.post(f"/clusters/{cluster.name}/nodes/{node.pk}/approve/", {"fingerprint": "SHA256:abc"})
+    admin_client.post(f"/clusters/{cluster.name}/nodes/{node.pk}/approve/", {"fingerprint": "SHA256:abc"})
     approval = last(action="approve_key")
     assert approval.node_id_ref == node.pk and approval.changes["host_key"] == [None, "ssh-ed25519 SHA256:abc"]
+    assert approval.changes["approved_by"] == [None, "alice"] and approval.actor_name == "alice"
 
 
 def test_users_and_roles_are_recorded(admin_client):

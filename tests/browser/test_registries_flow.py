@@ -17,6 +17,7 @@ def test_an_operator_configures_registries_like_in_rancher(logged_in, live_serve
     Cluster.objects.create(name="prod", distro="k3s")
 
     page.goto(f"{live_server.url}/secrets/new/?kind=basic")
+    page.select_option("#id_cluster", "prod")  # a secret is made for a cluster
     page.fill("#id_name", "harbor-robot")
     page.fill("#id_username", "robot$ci")
     page.fill("#id_password", PASSWORD)

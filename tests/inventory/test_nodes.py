@@ -33,9 +33,9 @@ def test_the_credential_is_never_shown_and_blank_keeps_it(operator_client, clust
     node = Node.objects.get()
     page = operator_client.get(f"/clusters/{cluster.name}/nodes/{node.pk}/edit/").content.decode()
     assert "fake-but-shaped" not in page
-    operator_client.post(f"/clusters/{cluster.name}/nodes/{node.pk}/edit/", node_data(credential="", port="2222"))
+    operator_client.post(f"/clusters/{cluster.name}/nodes/{node.pk}/edit/", node_data(credential="", role="agent"))
     node.refresh_from_db()
-    assert node.port == 2222 and node.unseal_credential() == KEY
+    assert node.role == "agent" and node.unseal_credential() == KEY
 
 
 def test_it_validates_node_fields(operator_client, cluster):
@@ -87,15 +87,15 @@ def test_rke2_services_follow_the_role(cluster):
     assert Node(cluster=cluster, role="agent").service == "k3s-agent"
 
 
-def test_approving_needs_the_fingerprint_that_was_shown(operator_client, cluster):
+def test_approving_needs_the_fingerprint_that_was_shown(admin_client, cluster):
     node = Node.objects.create(cluster=cluster, name="n1", address="10.0.0.1", scanned_key="AAAA",
                                scanned_key_type="ssh-ed25519", scanned_fingerprint="SHA256:shown")
-    operator_client.post(f"/clusters/{cluster.name}/nodes/{node.pk}/approve/", {"fingerprint": "SHA256:other"})
+    admin_client.post(f"/clusters/{cluster.name}/nodes/{node.pk}/approve/", {"fingerprint": "SHA256:other"})
     node.refresh_from_db()
     assert not node.has_approved_key
-    operator_client.post(f"/clusters/{cluster.name}/nodes/{node.pk}/approve/", {"fingerprint": "SHA256:shown"})
+    admin_client.post(f"/clusters/{cluster.name}/nodes/{node.pk}/approve/", {"fingerprint": "SHA256:shown"})
     node.refresh_from_db()
-    assert node.has_approved_key and node.host_key_approved_by == "olivia"
+    assert node.has_approved_key and node.host_key_approved_by == "alice"
 
 
 def test_an_empty_or_invalid_render_is_never_pushed(operator_client, cluster):

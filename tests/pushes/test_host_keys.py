@@ -34,10 +34,10 @@ def test_it_refuses_a_changed_host_key_and_shows_both_fingerprints(stack, nodes)
     assert h.nodes[0].read("/etc/rancher/k3s/registries.yaml") is None
 
 
-def test_scan_then_approve_through_the_pages(stack, nodes, client):
+def test_scan_then_approve_through_the_pages(stack, nodes, client, make_user):
     h = nodes(1)
     (node,) = stack.add(h, approve=False)
-    client.force_login(stack.user)
+    client.force_login(make_user("alice", "admin"))  # only admins approve host keys by default
     base = f"/clusters/{stack.cluster.name}/nodes/{node.pk}"
     client.post(f"{base}/scan/")
     page = client.get(f"{base}/").content.decode()

@@ -1,4 +1,5 @@
-"""A person in Chromium: add a node, approve its host key, press Push, watch the row turn "changed"."""
+"""A person in Chromium: add a node, approve its host key, press Push, watch the row turn "changed".
+(An admin: only admins approve host keys by default; tests/inventory/test_node_trust.py has the rules.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_operator_pushes_to_a_new_node_from_its_row(logged_in, live_server, push_worker, nodes):
+def test_an_admin_pushes_to_a_new_node_from_its_row(logged_in, live_server, push_worker, nodes):
     from regui.registries.importing import registries_import
     from regui.registries.models import Cluster
     from tests.pushes.conftest import YAML
@@ -16,7 +17,7 @@ def test_an_operator_pushes_to_a_new_node_from_its_row(logged_in, live_server, p
     h = nodes(1)
     cluster = Cluster.objects.create(name="prod", distro="k3s")
     registries_import(cluster=cluster, text=YAML, replace=True)
-    page = logged_in()
+    page = logged_in("alice", "admin")
 
     page.goto(f"{live_server.url}/clusters/prod/nodes/new/")
     page.fill("#id_name", "agent-1")

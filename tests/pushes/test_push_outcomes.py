@@ -82,7 +82,8 @@ def test_tls_files_land_byte_for_byte_beside_a_file_that_names_them(fleet):
     from tests.certs import key_and_cert
 
     key, cert = key_and_cert("mirror.example.com")
-    tls = secret_save(data=SecretInput(name="client", kind="tls", certificate=cert, private_key=key))
+    tls = secret_save(data=SecretInput(name="client", kind="tls", certificate=cert, private_key=key,
+                                       cluster=fleet.cluster))
     RegistryConfig.objects.filter(cluster=fleet.cluster).update(tls_secret=tls, ca_bundle=cert)
     fleet.add("agent")
     job = fleet.push()

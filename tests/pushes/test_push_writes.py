@@ -83,7 +83,8 @@ def test_tls_material_lands_with_0600_on_each_node_and_not_on_the_host(stack, no
     from tests.certs import key_and_cert
 
     key, cert = key_and_cert("mirror.example.com")
-    tls = secret_save(data=SecretInput(name="client", kind="tls", certificate=cert, private_key=key))
+    tls = secret_save(data=SecretInput(name="client", kind="tls", certificate=cert, private_key=key,
+                                       cluster=stack.cluster))
     RegistryConfig.objects.filter(cluster=stack.cluster).update(tls_secret=tls, ca_bundle=cert)
     h = nodes(2)
     first, second = stack.add(h)
@@ -110,7 +111,8 @@ def test_tls_material_pasted_with_crlf_reaches_the_node_with_lf_only(stack, node
     key, cert = key_and_cert("mirror.example.com")
     client.force_login(stack.user)
     # As a browser sends the forms' textareas: CRLF line endings.
-    r = client.post("/secrets/new/?kind=tls", {"name": "client", "certificate": cert.replace("\n", "\r\n"),
+    r = client.post("/secrets/new/?kind=tls", {"cluster": stack.cluster.name, "name": "client",
+                                                "certificate": cert.replace("\n", "\r\n"),
                                                 "private_key": key.replace("\n", "\r\n")})
     assert r.status_code == 302
     stack.cluster.refresh_from_db()  # the import in the fixture made a revision

@@ -34,10 +34,10 @@ def test_pem_text_turns_crlf_and_lone_cr_into_lf(mangle):
 
 
 @pytest.mark.parametrize("mangle", [crlf, lone_cr])
-def test_a_tls_secret_pasted_with_cr_line_endings_is_stored_with_lf(operator_client, mangle):
+def test_a_tls_secret_pasted_with_cr_line_endings_is_stored_with_lf(operator_client, cluster, mangle):
     key, cert = key_and_cert("pem.test")
     r = operator_client.post("/secrets/new/?kind=tls",
-                             {"name": "client", "certificate": mangle(cert), "private_key": mangle(key)})
+                             {"cluster": cluster.name, "name": "client", "certificate": mangle(cert), "private_key": mangle(key)})
     assert r.status_code == 302, r.content.decode()[-2000:]
     secret = Secret.objects.get(name="client")
     assert secret.certificate == cert and secret.unseal() == {"private_key": key}

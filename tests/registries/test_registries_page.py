@@ -152,7 +152,8 @@ def test_an_existing_secret_and_tls_material_render_as_node_paths(operator_clien
     from tests.certs import key_and_cert
 
     key, cert = key_and_cert()
-    tls = secret_save(data=SecretInput(name="client-cert", kind="tls", certificate=cert, private_key=key))
+    tls = secret_save(data=SecretInput(name="client-cert", kind="tls", certificate=cert, private_key=key,
+                                       cluster=cluster))
     data = form(**{"c1-auth": "none", "c1-tls_secret": str(tls.id), "c1-ca_bundle": cert})
     post_registries(operator_client, cluster, data)
     from regui.registries.selectors import cluster_render

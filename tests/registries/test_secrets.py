@@ -1,31 +1,33 @@
-"""Secrets pages: create, edit (blank keeps), delete (refused in use), never shown, admin reveal."""
+"""Secrets pages: create (for a cluster), edit (blank keeps), delete (refused in use), never shown, admin reveal.
+Who may share and change secrets is tests/registries/test_secret_ownership.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from regui.registries.models import Cluster, RegistryConfig, Secret
+from regui.registries.models import RegistryConfig, Secret
 from tests.certs import key_and_cert
 
 pytestmark = pytest.mark.django_db
 
 
-def test_it_creates_an_http_basic_auth_secret(operator_client):
-    r = operator_client.post("/secrets/new/?kind=basic", {"name": "harbor", "username": "robot", "password": "pw-1!"})
+def test_it_creates_an_http_basic_auth_secret(operator_client, cluster):
+    r = operator_client.post("/secrets/new/?kind=basic", {"cluster": "prod", "name": "harbor", "username": "robot", "password": "pw-1!"})
     assert r.status_code == 302
     s = Secret.objects.get(name="harbor")
     assert s.kind == "basic" and s.username == "robot" and s.unseal() == {"password": "pw-1!"}
+    assert s.cluster == cluster and not s.shared_with.exists()
 
 
-def test_it_requires_username_and_password(operator_client):
-    r = operator_client.post("/secrets/new/?kind=basic", {"name": "harbor"})
+def test_it_requires_username_and_password(operator_client, cluster):
+    r = operator_client.post("/secrets/new/?kind=basic", {"cluster": "prod", "name": "harbor"})
     assert r.status_code == 400
     assert "Username is required." in r.content.decode() and "Password is required." in r.content.decode()
     assert not Secret.objects.exists()
 
 
-def test_a_blank_password_on_edit_keeps_the_old_value_and_is_never_sent_back(operator_client):
-    operator_client.post("/secrets/new/?kind=basic", {"name": "harbor", "username": "robot", "password": "old-pw-zz"})
+def test_a_blank_password_on_edit_keeps_the_old_value_and_is_never_sent_back(operator_client, cluster):
+    operator_client.post("/secrets/new/?kind=basic", {"cluster": "prod", "name": "harbor", "username": "robot", "password": "old-pw-zz"})
     page = operator_client.get("/secrets/harbor/").content.decode()
     assert "old-pw-zz" not in page and "leave blank to keep" in page
     operator_client.post("/secrets/harbor/", {"name": "harbor", "username": "robot2", "password": ""})
@@ -35,31 +37,30 @@ def test_a_blank_password_on_edit_keeps_the_old_value_and_is_never_sent_back(ope
     assert Secret.objects.get().unseal() == {"password": "new-pw-zz"}
 
 
-def test_it_creates_a_tls_certificate_secret_and_checks_the_key_matches(operator_client):
+def test_it_creates_a_tls_certificate_secret_and_checks_the_key_matches(operator_client, cluster):
     key, cert = key_and_cert("a.test")
     other_key, _ = key_and_cert("b.test")
-    bad = operator_client.post("/secrets/new/?kind=tls", {"name": "client", "certificate": cert, "private_key": other_key})
+    bad = operator_client.post("/secrets/new/?kind=tls", {"cluster": "prod", "name": "client", "certificate": cert, "private_key": other_key})
     assert bad.status_code == 400 and "does not belong" in bad.content.decode()
-    ok = operator_client.post("/secrets/new/?kind=tls", {"name": "client", "certificate": cert, "private_key": key})
+    ok = operator_client.post("/secrets/new/?kind=tls", {"cluster": "prod", "name": "client", "certificate": cert, "private_key": key})
     assert ok.status_code == 302
     page = operator_client.get("/secrets/client/").content.decode()
     assert "PRIVATE KEY" not in page.replace("typically starting with -----BEGIN RSA PRIVATE KEY-----", "")
     assert "Read from File" in page
 
 
-def test_an_rke_auth_config_accepts_an_auth_value_or_identity_token(operator_client):
-    r = operator_client.post("/secrets/new/?kind=rke_auth", {"name": "rke", "auth": "not-base64"})
+def test_an_rke_auth_config_accepts_an_auth_value_or_identity_token(operator_client, cluster):
+    r = operator_client.post("/secrets/new/?kind=rke_auth", {"cluster": "prod", "name": "rke", "auth": "not-base64"})
     assert r.status_code == 400 and "base64" in r.content.decode()
-    operator_client.post("/secrets/new/?kind=rke_auth", {"name": "rke", "auth": "dXNlcjpwYXNz"})
-    operator_client.post("/secrets/new/?kind=rke_auth", {"name": "tok", "identity_token": "eyJ-token"})
+    operator_client.post("/secrets/new/?kind=rke_auth", {"cluster": "prod", "name": "rke", "auth": "dXNlcjpwYXNz"})
+    operator_client.post("/secrets/new/?kind=rke_auth", {"cluster": "prod", "name": "tok", "identity_token": "eyJ-token"})
     assert Secret.objects.get(name="rke").unseal() == {"auth": "dXNlcjpwYXNz"}
     assert Secret.objects.get(name="tok").unseal() == {"identity_token": "eyJ-token"}
 
 
-def test_deleting_a_secret_in_use_is_refused(operator_client):
-    operator_client.post("/secrets/new/?kind=basic", {"name": "harbor", "username": "u", "password": "p"})
-    c = Cluster.objects.create(name="prod")
-    RegistryConfig.objects.create(cluster=c, hostname="h.example.com", auth_secret=Secret.objects.get())
+def test_deleting_a_secret_in_use_is_refused(operator_client, cluster):
+    operator_client.post("/secrets/new/?kind=basic", {"cluster": "prod", "name": "harbor", "username": "u", "password": "p"})
+    RegistryConfig.objects.create(cluster=cluster, hostname="h.example.com", auth_secret=Secret.objects.get())
     page = operator_client.get("/secrets/harbor/delete/").content.decode()
     assert "in use" in page and "prod: h.example.com" in page
     operator_client.post("/secrets/harbor/delete/")
@@ -69,24 +70,24 @@ def test_deleting_a_secret_in_use_is_refused(operator_client):
     assert not Secret.objects.exists()
 
 
-def test_the_secrets_list_never_shows_values(viewer_client, operator_client):
-    operator_client.post("/secrets/new/?kind=basic", {"name": "harbor", "username": "u", "password": "very-secret-77"})
+def test_the_secrets_list_never_shows_values(viewer_client, operator_client, cluster):
+    operator_client.post("/secrets/new/?kind=basic", {"cluster": "prod", "name": "harbor", "username": "u", "password": "very-secret-77"})
     for client in (viewer_client, operator_client):
         assert "very-secret-77" not in client.get("/secrets/").content.decode()
 
 
-def test_only_admins_reveal_values_and_only_by_post(admin_client, operator_client):
-    operator_client.post("/secrets/new/?kind=basic", {"name": "harbor", "username": "u", "password": "very-secret-77"})
+def test_only_admins_reveal_values_and_only_by_post(admin_client, operator_client, cluster):
+    operator_client.post("/secrets/new/?kind=basic", {"cluster": "prod", "name": "harbor", "username": "u", "password": "very-secret-77"})
     assert operator_client.post("/secrets/harbor/reveal/").status_code == 403
     assert "very-secret-77" not in admin_client.get("/secrets/harbor/reveal/").content.decode()
     r = admin_client.post("/secrets/harbor/reveal/")
     assert "very-secret-77" in r.content.decode() and r["Cache-Control"] == "no-store"
 
 
-def test_values_are_encrypted_in_the_database(operator_client):
+def test_values_are_encrypted_in_the_database(operator_client, cluster):
     from django.db import connection
 
-    operator_client.post("/secrets/new/?kind=basic", {"name": "harbor", "username": "u", "password": "very-secret-77"})
+    operator_client.post("/secrets/new/?kind=basic", {"cluster": "prod", "name": "harbor", "username": "u", "password": "very-secret-77"})
     with connection.cursor() as cur:
         cur.execute("SELECT sealed FROM registries_secret")
         (sealed,) = cur.fetchone()

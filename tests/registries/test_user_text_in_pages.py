@@ -18,7 +18,7 @@ ODD = ["svc{ci}", "}", "{", "{{x}}", "{0}", "{!r}", '"><script>alert(1)</script>
 
 @pytest.mark.parametrize("username", ODD)
 def test_a_secret_username_with_braces_or_markup_shows_as_typed(viewer_client, operator_client, cluster, username):
-    secret = Secret(name="robot", kind=Secret.Kind.BASIC, username=username)
+    secret = Secret(name="robot", kind=Secret.Kind.BASIC, username=username, cluster=cluster)
     secret.seal({"password": "pw-1"})
     secret.save()
     RegistryConfig.objects.create(cluster=cluster, hostname="r.example.com", auth_secret=secret)
@@ -37,7 +37,8 @@ def test_any_username_renders_every_fragment_that_lists_secrets(operator_client,
     from django.db import transaction
 
     with transaction.atomic():
-        secret = Secret(name="any", kind=Secret.Kind.BASIC, username=username, description=description)
+        secret = Secret(name="any", kind=Secret.Kind.BASIC, username=username, description=description,
+                        cluster=cluster)
         secret.seal({"password": "pw"})
         secret.save()
         for url in (f"/clusters/{cluster.name}/", f"/clusters/{cluster.name}/registries/add/config/", "/secrets/"):

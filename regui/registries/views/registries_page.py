@@ -61,7 +61,7 @@ def _context(request: HttpRequest, cluster: Cluster, draft: Draft, errors: Error
         "cluster": cluster,
         "draft": draft,
         "errors": errors or {},
-        "secret_choices": secrets_for_choice(),
+        "secret_choices": secrets_for_choice(cluster),
         "can_download": has_role(request.user, ADMIN),
     }
 
@@ -71,7 +71,7 @@ def registries_page(request: HttpRequest, name: str) -> HttpResponse:
     cluster = _cluster(name)
     draft = draft_from_cluster(cluster)
     # An import stores what K3s accepts even when the form would not: say so next to the fields.
-    errors = validate_draft(draft, secret_infos())
+    errors = validate_draft(draft, secret_infos(cluster))
     ctx = _context(request, cluster, draft, errors)
     if errors:
         ctx["summary"] = "The stored registries have problems (imported as they were): fix the fields marked below."
@@ -89,7 +89,7 @@ def registries_add(request: HttpRequest, name: str, what: str) -> HttpResponse:
     if what in ("endpoint", "rewrite") and not TOKEN.fullmatch(parent):
         raise Http404("Missing parent box.")
     item = make()
-    ctx = {"cluster": cluster, "errors": {}, "secret_choices": secrets_for_choice(), "parent": parent}
+    ctx = {"cluster": cluster, "errors": {}, "secret_choices": secrets_for_choice(cluster), "parent": parent}
     ctx.update({"m": item} if what == "mirror" else {"c": item} if what == "config" else {"row": item})
     return render(request, template, ctx)
 
@@ -99,7 +99,7 @@ def registries_preview(request: HttpRequest, name: str) -> HttpResponse:
     """The YAML the form would save, redacted (every role may look: nothing is written)."""
     cluster = _cluster(name)
     draft = drop_blank_boxes(draft_from_post(request.POST))
-    errors = validate_draft(draft, secret_infos())
+    errors = validate_draft(draft, secret_infos(cluster))
     return render(request, "registries/partials/_preview.html", {
         "cluster": cluster, "yaml": draft_render(draft, distro=cluster.distro), "errors": errors,
     })

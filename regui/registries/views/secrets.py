@@ -1,27 +1,38 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from regui.audit.services import audit_object
-from regui.core.roles import ADMIN, OPERATOR, require_role
+from regui.core.roles import ADMIN, OPERATOR, has_role, require_role
 
 from ..forms import SecretForm
 from ..models import Secret
 from ..services import InvalidDraft, SecretInUse, secret_delete, secret_save, secret_users
+from ..sharing import secret_change_refusal
 
 
 def secret_list(request: HttpRequest) -> HttpResponse:
+    secrets = Secret.objects.select_related("cluster").prefetch_related("shared_with")
     return render(request, "registries/secret_list.html", {
-        "secrets": Secret.objects.all(), "kinds": Secret.Kind.choices,
+        "rows": [(s, not secret_change_refusal(request.user, s)) for s in secrets], "kinds": Secret.Kind.choices,
     })
+
+
+def _changeable(request: HttpRequest, name: str) -> Secret:
+    """The secret, if this user may change it (403 with the reason otherwise)."""
+    secret = get_object_or_404(Secret, name=name)
+    if refusal := secret_change_refusal(request.user, secret):
+        raise PermissionDenied(refusal)
+    return secret
 
 
 def _form_page(request: HttpRequest, form: SecretForm, secret: Secret | None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
-            saved = secret_save(data=form.to_input(), existing=secret)
+            saved = secret_save(data=form.to_input(), existing=secret, user=request.user)
         except InvalidDraft as exc:
             for field, problems in exc.errors.items():
                 for problem in problems:
@@ -39,23 +50,25 @@ def secret_create(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "basic")
     if kind not in Secret.Kind.values:
         raise Http404("Unknown secret type.")
-    return _form_page(request, SecretForm(request.POST or None, kind=kind), None)
+    form = SecretForm(request.POST or None, kind=kind, admin=has_role(request.user, ADMIN),
+                      initial={"cluster": request.GET.get("cluster", "")})
+    return _form_page(request, form, None)
 
 
 @require_role(OPERATOR)
 def secret_edit(request: HttpRequest, name: str) -> HttpResponse:
-    secret = get_object_or_404(Secret, name=name)
-    form = SecretForm(request.POST or None, kind=secret.kind, instance=secret)
+    secret = _changeable(request, name)
+    form = SecretForm(request.POST or None, kind=secret.kind, instance=secret, admin=has_role(request.user, ADMIN))
     return _form_page(request, form, secret)
 
 
 @require_role(OPERATOR)
 def secret_remove(request: HttpRequest, name: str) -> HttpResponse:
-    secret = get_object_or_404(Secret, name=name)
+    secret = _changeable(request, name)
     users = secret_users(secret)
     if request.method == "POST":
         try:
-            secret_delete(secret=secret)
+            secret_delete(secret=secret, user=request.user)
         except SecretInUse as exc:
             messages.error(request, str(exc))
             return redirect("secret-list")
