@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from celery import current_app
 from celery.signals import worker_ready, worker_shutdown
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,9 @@ def broker_identity(app: Any) -> str:
 
 @lru_cache(maxsize=1)
 def this_site_broker() -> str:
-    from regui.celery import app
-
-    return broker_identity(app)
+    # The app regui/celery.py made (it is the current one): this module cannot import that
+    # module, which sits above it.
+    return broker_identity(current_app)
 
 
 def _work() -> list[list]:
