@@ -128,3 +128,17 @@ def test_admins_see_the_typed_name_in_the_list_the_entry_the_filter_and_the_expo
     assert TYPED in admin_client.get(f"/history/{entry.pk}/").content.decode()
     assert f'id="entry-{entry.pk}"' in admin_client.get("/history/", {"user": TYPED}).content.decode()
     assert TYPED in b"".join(admin_client.get("/history/export.csv").streaming_content).decode()
+
+
+def test_finished_throttles_are_pruned_by_the_daily_task(make_user):
+    from regui.audit.tasks import prune_history_task
+
+    for i in range(5):
+        attempt(Client(REMOTE_ADDR="198.51.100.7"), f"someone-{i}", "guess")
+    assert LoginThrottle.objects.count() == 6
+    prune_history_task()
+    assert LoginThrottle.objects.count() == 6, "a lock still running stays"
+    LoginThrottle.objects.update(locked_until=timezone.now() - timedelta(minutes=1),
+                                 window_start=timezone.now() - timedelta(minutes=30))
+    prune_history_task()
+    assert LoginThrottle.objects.count() == 0

@@ -71,3 +71,14 @@ def test_no_template_holds_an_inline_script_or_handler():
 
 def test_htmx_is_told_not_to_eval():
     assert '"allowEval": false' in (TEMPLATES / "base.html").read_text()
+
+
+@pytest.mark.django_db
+def test_with_the_https_redirect_on_the_health_check_still_answers_over_http(settings):
+    from django.test import Client
+
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()
+    assert client.get("/healthz").status_code == 200
+    r = client.get("/login/")
+    assert r.status_code == 301 and r["Location"].startswith("https://")
