@@ -18,19 +18,7 @@ _env_file = os.environ.get("REGUI_ENV_FILE", str(BASE_DIR / "var" / "regui.env")
 if _env_file and Path(_env_file).is_file():
     environ.Env.read_env(_env_file, overwrite=False)
 
-env = environ.Env()
-
-
-def env_secret(name: str, default: str | None = None) -> str | None:
-    """Read NAME, or the contents of the file named by NAME_FILE."""
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        try:
-            return Path(path).read_text().strip()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE={path} cannot be read: {exc}") from exc
-    return os.environ.get(name, default)
-
+from regui.core.config import env, env_secret  # noqa: E402  (after the env file is read)
 
 DATA_DIR = Path(env.str("REGUI_DATA_DIR", default=str(BASE_DIR / "var")))
 # Before anything writes there: the folder 0700, what regui writes 0600 (umask), older files fixed.

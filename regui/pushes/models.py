@@ -13,7 +13,7 @@ from regui.registries.models import Cluster
 OUTPUT_CAP = 64 * 1024
 
 
-class PushJob(Audited, models.Model):
+class PushJob(Audited):
     class Kind(models.TextChoices):
         PUSH = "push", "Push"
         DRIFT = "drift", "Drift check"
@@ -73,6 +73,9 @@ class PushResult(models.Model):
 
     FINAL = {Status.UNCHANGED, Status.CHANGED, Status.FAILED, Status.UNREACHABLE, Status.SKIPPED,
              Status.IN_SYNC, Status.DRIFTED}
+
+    # What a push learnt of its node, written with the result in one transaction; never stored here.
+    node_update: dict[str, Any]
 
     job = models.ForeignKey(PushJob, on_delete=models.CASCADE, related_name="results")
     node = models.ForeignKey(Node, null=True, on_delete=models.SET_NULL, related_name="push_results")

@@ -7,9 +7,11 @@ import hashlib
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
@@ -17,6 +19,7 @@ from django.utils import timezone
 
 from regui.audit import context as audit_context
 from regui.audit.services import audit_object, audit_object_event
+from regui.core.fingerprints import file_fingerprint
 from regui.inventory.models import Node
 from regui.inventory.services import NodeError, node_target
 from regui.registries.models import Cluster
@@ -28,7 +31,8 @@ from .models import OUTPUT_CAP, PushJob, PushResult
 from .sink import NodeOutcome, ResultSink, outcomes_write
 
 log = logging.getLogger(__name__)
-R = PushResult.Status
+PUSH_TASK = "regui.push_job_run"
+Status = PushResult.Status
 
 
 def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = None, restart: bool = True,
@@ -57,10 +61,9 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
         )
         audit_object(job, "push", {"nodes": [None, [n.name for n in nodes]], "restart": [None, restart],
                                    "kind": [None, kind]}, revision=cluster.revision)
-        from .tasks import push_job_run_task
-
         # Ids only: the worker reads everything else (secrets included) from the database itself.
-        transaction.on_commit(lambda: push_job_run_task.delay(job.pk))
+        # By the task's name: tasks.py calls this module, so importing it here would be a cycle.
+        transaction.on_commit(lambda: current_app.signature(PUSH_TASK, args=[job.pk]).delay())
     return job
 
 
@@ -108,17 +111,17 @@ def node_push(job: PushJob, result: PushResult, files: list[RemoteFile], node: N
     Database writes are few and grouped (one to start, one transaction to finish): many nodes run
     at once, and on SQLite every commit takes the database's single write lock. `started` means the
     job already locked the node and marked the result running (see `_start_all`)."""
-    node = node or Node.objects.select_related("cluster").get(pk=result.node_id)
+    node = node or Node.objects.select_related("cluster").get(pk=result.node_id or 0)
     if not started and not _try_lock(node.pk, job.pk):
-        result.status, result.message = R.RUNNING, "waiting until no other push works on this node"
+        result.status, result.message = Status.RUNNING, "waiting until no other push works on this node"
         result.save(update_fields=["status", "message"])
         if not _lock(node.pk, job.pk):
-            _finish(result, R.FAILED, "Another push held this node for too long; nothing was done.")
-            return R.FAILED
+            _finish(result, Status.FAILED, "Another push held this node for too long; nothing was done.")
+            return Status.FAILED
         node.refresh_from_db()
     if not started:
         # Timed from when the node is ours, so durations and overlaps are about the node itself.
-        result.status, result.started_at, result.message = R.RUNNING, timezone.now(), ""
+        result.status, result.started_at, result.message = Status.RUNNING, timezone.now(), ""
         result.save(update_fields=["status", "started_at", "message"])
     result.node_update = {}
     try:
@@ -129,7 +132,9 @@ def node_push(job: PushJob, result: PushResult, files: list[RemoteFile], node: N
     # Built here, in the node's thread, so the entry carries the job starter as its actor.
     event = audit_object_event(node, "push_result", {
         "status": [None, status], "restarted": [None, result.restarted], "job": [None, job.pk],
-        "sha256": [result.sha256_before or None, result.sha256_after or None]},
+        # Never the sha256 itself: it is derived from the secret values (see core/fingerprints.py).
+        "fingerprint": [file_fingerprint(result.sha256_before) or None,
+                        file_fingerprint(result.sha256_after) or None]},
         revision=job.revision, message=result.message)
     outcome = NodeOutcome(result, node, result.node_update, event)
     if sink is None:
@@ -149,8 +154,8 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
         target = node_target(node)
     except NodeError as exc:  # the trust gate: nothing is sent, not even the node's credential
         _record_node(result, node, None, str(exc))
-        _finish(result, R.FAILED, str(exc), save=False)
-        return R.FAILED
+        _finish(result, Status.FAILED, str(exc), save=False)
+        return Status.FAILED
     try:
         session = transport.current().connect(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
                                               retries=settings.REGUI_SSH_RETRIES,
@@ -161,7 +166,7 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
         finally:
             session.close()
     except ssh.SSHError as exc:
-        status = R.UNREACHABLE if exc.unreachable else R.FAILED
+        status = Status.UNREACHABLE if exc.unreachable else Status.FAILED
         _record_node(result, node, Node.Sync.UNREACHABLE if exc.unreachable else None, str(exc))
         _finish(result, status, str(exc), save=False)
         return status
@@ -175,11 +180,11 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
         message = _failure_message(out, report, target.use_sudo)
         changed = bool(report.after)
         _record_node(result, node, Node.Sync.DRIFTED if changed else None, message, sha=result.sha256_after)
-        _finish(result, R.FAILED, message, restarted=report.restarted, save=False)
-        return R.FAILED
+        _finish(result, Status.FAILED, message, restarted=report.restarted, save=False)
+        return Status.FAILED
     if check:
         in_sync = all(report.before.get(f.path) == f.sha256 for f in files)
-        status = R.IN_SYNC if in_sync else R.DRIFTED
+        status = Status.IN_SYNC if in_sync else Status.DRIFTED
         message = "matches the current render" if in_sync else _drift_message(files, report.before)
         _record_node(result, node, Node.Sync.IN_SYNC if in_sync else Node.Sync.DRIFTED, message, sha=result.sha256_before)
         _finish(result, status, message, save=False)
@@ -189,7 +194,7 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
     node.restart_pending = pending or (node.restart_pending and not report.restarted)
     message = _push_message(changed, report, job.restart, node.service)
     _record_node(result, node, Node.Sync.IN_SYNC, message, sha=result.sha256_after)
-    _finish(result, R.CHANGED if changed else R.UNCHANGED, message, restarted=report.restarted, save=False)
+    _finish(result, Status.CHANGED if changed else Status.UNCHANGED, message, restarted=report.restarted, save=False)
     return result.status
 
 
@@ -254,11 +259,11 @@ def _start_all(job: PushJob, results: list[PushResult]) -> set[int]:
     with transaction.atomic():
         Node.objects.filter(_lockable(job.pk, now), pk__in=ids).update(lock_job=job.pk, lock_at=now)
         mine = set(Node.objects.filter(pk__in=ids, lock_job=job.pk).values_list("pk", flat=True))
-        PushResult.objects.filter(job=job, node_id__in=mine).update(status=R.RUNNING, started_at=now)
+        PushResult.objects.filter(job=job, node_id__in=mine).update(status=Status.RUNNING, started_at=now)
     started = set()
     for r in results:
         if r.node_id in mine:
-            r.status, r.started_at = R.RUNNING, now
+            r.status, r.started_at = Status.RUNNING, now
             started.add(r.pk)
     return started
 
@@ -266,12 +271,12 @@ def _start_all(job: PushJob, results: list[PushResult]) -> set[int]:
 def _push_job_run(job: PushJob) -> PushJob:
     job.started_at = timezone.now()
     cluster = job.cluster
-    results = list(job.results.filter(status=R.PENDING))
+    results = list(job.results.filter(status=Status.PENDING))
     try:
         # Checked again here: the cluster may have changed since the job was queued.
         files = cluster_files(cluster, check=job.kind == PushJob.Kind.PUSH)
     except RenderRefused as exc:
-        job.results.filter(status=R.PENDING).update(status=R.SKIPPED, message=str(exc))
+        job.results.filter(status=Status.PENDING).update(status=Status.SKIPPED, message=str(exc))
         job.status, job.message, job.finished_at = PushJob.Status.REFUSED, str(exc), timezone.now()
         job.save(update_fields=["status", "message", "started_at", "finished_at"])
         return job
@@ -287,8 +292,8 @@ def _push_job_run(job: PushJob) -> PushJob:
             return node_push(job, result, files, node=node, started=is_started, sink=sink)
         except Exception as exc:  # one node's bug must not take the others down
             log.exception("push of node %s failed", result.node_name)
-            _finish(result, R.FAILED, f"internal error ({type(exc).__name__}: {exc}); see the worker log")
-            return R.FAILED
+            _finish(result, Status.FAILED, f"internal error ({type(exc).__name__}: {exc}); see the worker log")
+            return Status.FAILED
         finally:
             if threading.current_thread() is not threading.main_thread():
                 connection.close()
@@ -304,9 +309,9 @@ def _push_job_run(job: PushJob) -> PushJob:
     def server_sequence() -> None:
         try:
             for i, result in enumerate(servers):
-                if in_thread(result) == R.FAILED and job.restart and job.kind == PushJob.Kind.PUSH:
+                if in_thread(result) == Status.FAILED and job.restart and job.kind == PushJob.Kind.PUSH:
                     for later in servers[i + 1:]:
-                        _finish(later, R.SKIPPED, f"skipped: server {result.node_name} failed, and servers "
+                        _finish(later, Status.SKIPPED, f"skipped: server {result.node_name} failed, and servers "
                                                   "restart one at a time to protect etcd quorum")
                     return
         finally:
@@ -321,7 +326,8 @@ def _push_job_run(job: PushJob) -> PushJob:
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         # Each thread gets its own copy of this context, so its history entries keep the job's actor.
-        futures = [pool.submit(contextvars.copy_context().run, server_sequence)] if servers else []
+        futures: list[Future[Any]] = (
+            [pool.submit(contextvars.copy_context().run, server_sequence)] if servers else [])
         futures += [pool.submit(contextvars.copy_context().run, agent, r) for r in agents]
         sink.serve(futures, last=finish_job)  # the job ends in the same commit as its last results
         for f in futures:

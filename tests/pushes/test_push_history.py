@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from regui.core.fingerprints import file_fingerprint
 from regui.audit.models import AuditEvent, Revision
+from regui.core.fingerprints import file_fingerprint
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
