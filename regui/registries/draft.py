@@ -208,7 +208,7 @@ def _not_usable(info: SecretInfo) -> str:
 
 def _secret_problem(value: str, secrets_by_id: Mapping[int, SecretInfo], kinds: tuple[str, ...],
                     wrong_kind: str) -> str | None:
-    info = secrets_by_id.get(int(value)) if value.isdigit() else None
+    info = secrets_by_id.get(int(value)) if value.isascii() and value.isdigit() else None
     if info is None or info.kind not in kinds:
         return wrong_kind
     return None if info.usable else _not_usable(info)
@@ -220,7 +220,7 @@ def secret_reference_errors(draft: Draft, secrets_by_id: Mapping[int, SecretInfo
     errors: Errors = {}
     for c in draft.configs:
         for slot, value in ((f"{c.token}-auth", c.auth), (f"{c.token}-tls_secret", c.tls_secret)):
-            info = secrets_by_id.get(int(value)) if value.isdigit() else None
+            info = secrets_by_id.get(int(value)) if value.isascii() and value.isdigit() else None
             if info is not None and not info.usable:
                 _add(errors, slot, _not_usable(info))
     return errors

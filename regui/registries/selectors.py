@@ -56,7 +56,7 @@ def _auth_spec(box: ConfigBox, secrets: Mapping[int, Secret], reveal: bool) -> A
             token = base64.b64encode(f"{box.username}:{box.password}".encode()).decode()
             return AuthSpec(username=box.username, auth=token, secret_name="(new)")
         return AuthSpec(username=box.username, password=box.password, secret_name="(new)")
-    secret = secrets.get(int(box.auth)) if box.auth.isdigit() else None
+    secret = secrets.get(int(box.auth)) if box.auth.isascii() and box.auth.isdigit() else None
     if secret is None:
         return AuthSpec() if box.empty_auth else None
     if reveal:
@@ -91,7 +91,7 @@ def _tls_spec(box: ConfigBox, distro: str, secrets: Mapping[int, Secret]) -> tup
         ca_file = f"{owned}/ca.crt"
         bundle = box.ca_bundle.strip().encode() + b"\n"
         files.append(TLSFile(ca_file, f"CA Cert Bundle of {box.hostname}", lambda: bundle))
-    secret = secrets.get(int(box.tls_secret)) if box.tls_secret.isdigit() else None
+    secret = secrets.get(int(box.tls_secret)) if box.tls_secret.isascii() and box.tls_secret.isdigit() else None
     if secret is not None:
         cert_file, key_file = f"{owned}/tls.crt", f"{owned}/tls.key"
         files += [
@@ -123,7 +123,7 @@ def draft_spec(draft: Draft, *, distro: str, secrets: Mapping[int, Secret],
 
 
 def secrets_by_id(ids: Iterable[str]) -> dict[int, Secret]:
-    wanted = {int(i) for i in ids if i and i.isdigit()}
+    wanted = {int(i) for i in ids if i and i.isascii() and i.isdigit() and len(i) <= 18}  # ids a column holds
     return Secret.objects.in_bulk(wanted) if wanted else {}
 
 

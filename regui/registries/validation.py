@@ -40,7 +40,7 @@ def _check_host(host: str) -> str | None:
 def _check_port(port: str | None) -> str | None:
     if port is None:
         return None
-    if not port.isdigit() or not 1 <= int(port) <= 65535:
+    if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
         return f"Port “{port}” must be a number from 1 to 65535."
     return None
 

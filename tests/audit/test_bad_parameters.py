@@ -63,3 +63,15 @@ def test_an_imported_key_k3s_ignores_with_a_lone_surrogate_is_listed_escaped(ope
     r = operator_client.post("/clusters/prod/import/", {"text": text}, follow=True)
     assert r.status_code == 200
     assert "K3s ignores these keys" in r.content.decode() and "x\\ud800" in r.content.decode()
+
+
+@pytest.mark.parametrize("field, value", [("c1-auth", "²"), ("c1-auth", "9" * 30), ("c1-tls_secret", "²"),
+                                          ("e1-url", "https://m.example.com:²/")])
+def test_a_registries_form_value_int_refuses_is_a_field_error_not_a_500(operator_client, cluster, field, value):
+    from tests.pages import post_registries
+
+    data = {"revision": "0", "mirror": ["m1"], "m1-endpoint": ["e1"], "config": ["c1"],
+            "m1-hostname": "docker.io", "e1-url": "https://m.example.com", "c1-hostname": "m.example.com",
+            "c1-auth": "none", field: value}
+    assert post_registries(operator_client, cluster, data).status_code == 400
+    assert post_registries(operator_client, cluster, data, HTTP_HX_REQUEST="true").status_code == 200
