@@ -12,6 +12,7 @@ import io
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import paramiko
@@ -116,6 +117,21 @@ def connection_lost(detail: str) -> Unreachable:
     return Unreachable(f"connection lost: {detail}")
 
 
+# The most a node may send on each of stdout and stderr for one command. A push's report is a few
+# KiB and registries.yaml is at most 1 MiB (regui refuses bigger ones); beyond this a node is broken
+# or hostile, and reading on would only fill the worker's memory.
+MAX_OUTPUT = 1024 * 1024
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n % (1024 * 1024) == 0 else f"{n // 1024} KiB"
+
+
+def too_much_output(stream: str, limit: int = MAX_OUTPUT) -> SSHError:
+    return SSHError(f"the node sent more than {_size(limit)} on {stream}: regui stopped reading there and "
+                    "closed the session, keeping none of it")
+
+
 def _socket(address: str, port: int, timeout: float) -> socket.socket:
     try:
         return socket.create_connection((address, port), timeout=timeout)
@@ -213,11 +229,36 @@ class ExecResult:
     stderr: str
 
 
-def run(transport: paramiko.Transport, command: str, stdin: bytes = b"", timeout: float = 120) -> ExecResult:
+class _BoundedReader:
+    """Reads one stream of a channel to its end, or until it passed `limit` bytes; then closes the
+    channel, which ends the node's command and wakes the other stream's reader."""
+
+    def __init__(self, channel: paramiko.Channel, recv: Callable[[int], bytes], limit: int) -> None:
+        self.channel, self.recv, self.limit = channel, recv, limit
+        self.data = bytearray()
+        self.over = False
+        self.error: BaseException | None = None
+
+    def read(self) -> None:
+        try:
+            while chunk := self.recv(32768):
+                self.data += chunk
+                if len(self.data) > self.limit:
+                    self.over = True
+                    self.data.clear()
+                    self.channel.close()
+                    return
+        except BaseException as exc:  # re-raised by `run`, in the caller's thread
+            self.error = exc
+
+
+def run(transport: paramiko.Transport, command: str, stdin: bytes = b"", timeout: float = 120,
+        max_output: int = MAX_OUTPUT) -> ExecResult:
     """Run one command, feeding `stdin`; secrets travel on stdin, never in a command line.
 
     A watchdog closes the transport at the deadline: paramiko's writes can block forever on a dead
-    link (it retries socket timeouts while sending), and closing is the one thing that unblocks them."""
+    link (it retries socket timeouts while sending), and closing is the one thing that unblocks them.
+    Each of stdout and stderr is read up to `max_output` bytes: more is a failure (too_much_output)."""
     expired = threading.Event()
 
     def expire() -> None:
@@ -233,10 +274,20 @@ def run(transport: paramiko.Transport, command: str, stdin: bytes = b"", timeout
         if stdin:
             channel.sendall(stdin)
         channel.shutdown_write()
-        # Blocking reads (no polling loop): the program's stderr is small, so reading stdout to its
-        # end first cannot fill the stderr window; the watchdog bounds both.
-        out = channel.makefile("rb").read()
-        err = channel.makefile_stderr("rb").read()
+        # Both streams at once: the channel's window is shared, so a node flooding the stream nobody
+        # reads would stall the other until the deadline instead of failing at the bound.
+        out = _BoundedReader(channel, channel.recv, max_output)
+        err = _BoundedReader(channel, channel.recv_stderr, max_output)
+        err_thread = threading.Thread(target=err.read, daemon=True)
+        err_thread.start()
+        out.read()
+        err_thread.join()
+        for name, reader in (("standard output", out), ("standard error", err)):
+            if reader.over:
+                raise too_much_output(name, max_output)
+        for reader in (out, err):
+            if reader.error is not None:
+                raise reader.error
         status = channel.recv_exit_status()
         channel.close()
         if expired.is_set():
@@ -249,7 +300,7 @@ def run(transport: paramiko.Transport, command: str, stdin: bytes = b"", timeout
         raise connection_lost(str(exc) or type(exc).__name__) from None
     finally:
         watchdog.cancel()
-    return ExecResult(status, bytes(out).decode(errors="replace"), bytes(err).decode(errors="replace"))
+    return ExecResult(status, bytes(out.data).decode(errors="replace"), bytes(err.data).decode(errors="replace"))
 
 
 def as_root(target: Target, command: str) -> str:

@@ -11,8 +11,10 @@ time, so tests can assert restart order and concurrency.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import threading
 import time
@@ -202,19 +204,63 @@ class FakeNode:
         if argv != ["sh", "-s"]:
             return ssh.ExecResult(127, "", f"sh: 1: {command}: not found\n")
         root = str(self.root)
-        try:
-            proc = subprocess.run(self.shell or ["sh", "-s"], input=rebase(stdin.decode(), root).encode(),
-                                  capture_output=True, timeout=timeout, cwd=root,
-                                  env={"PATH": f"{root}/bin:/usr/bin:/bin", "LC_ALL": "C"})
-        except subprocess.TimeoutExpired:
-            raise ssh.no_answer(timeout) from None
-        out, err = proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+        status, stdout, stderr = _bounded_run(self.shell or ["sh", "-s"], rebase(stdin.decode(), root).encode(),
+                                              root, timeout)
+        out, err = stdout.decode(errors="replace"), stderr.decode(errors="replace")
         for line in out.splitlines():
             word, _, rest = line.partition(" ")
             # A path the rebase missed would have been written on this machine: stop loudly.
             if word in ("BEFORE", "AFTER", "BACKUP") and not rest.startswith(root + "/"):
                 raise AssertionError(f"the fake node's rebase missed a path: {line}")
-        return ssh.ExecResult(proc.returncode, out.replace(root, ""), err.replace(root, ""))
+        return ssh.ExecResult(status, out.replace(root, ""), err.replace(root, ""))
+
+
+def _bounded_run(argv: list[str], stdin: bytes, cwd: str, timeout: float) -> tuple[int, bytes, bytes]:
+    """Run the node's shell as ssh.run reads a real node: each stream up to ssh.MAX_OUTPUT bytes, and
+    past that the command is killed and ssh's own error raised (so memory stays bounded here too).
+    Its own process group, so that a kill also stops the children holding its pipes (a `cat`)."""
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+                            env={"PATH": f"{cwd}/bin:/usr/bin:/bin", "LC_ALL": "C"}, start_new_session=True)
+
+    def kill() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    streams = {"standard output": proc.stdout, "standard error": proc.stderr}
+    data = {name: bytearray() for name in streams}
+    over: list[str] = []
+
+    def read(name: str) -> None:
+        stream = streams[name]
+        assert stream is not None
+        while chunk := stream.read1(32768):
+            data[name] += chunk
+            if len(data[name]) > ssh.MAX_OUTPUT:
+                over.append(name)
+                data[name].clear()
+                kill()
+                return
+
+    readers = [threading.Thread(target=read, args=(name,), daemon=True) for name in streams]
+    for t in readers:
+        t.start()
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    deadline = time.monotonic() + timeout
+    for t in readers:
+        t.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() for t in readers):
+        kill()
+        proc.wait()
+        raise ssh.no_answer(timeout)
+    status = proc.wait()
+    if over:
+        raise ssh.too_much_output(over[0])
+    return status, bytes(data["standard output"]), bytes(data["standard error"])
 
 
 class FakeSession:
