@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from regui.k3s import generate_hosts, lint
 from regui.registries.models import Cluster
+from regui.registries.render import tls_dir
 from regui.registries.selectors import cluster_foreign_secrets, cluster_payload, cluster_render
 from regui.remote.script import RemoteFile
 
@@ -22,6 +25,12 @@ def cluster_files(cluster: Cluster, *, check: bool = False) -> list[RemoteFile]:
         _check(cluster, redacted)
     return [RemoteFile(cluster.registries_path, text.encode(), dir_mode="0755"),
             *(RemoteFile(f.path, f.content()) for f in tls)]
+
+
+def owned_tls_dir(cluster: Cluster) -> str:
+    """The folder every registry's own TLS folder is made in: a push removes from it the files regui
+    wrote there earlier and no longer names (see regui/remote/script.py), and never anything else."""
+    return posixpath.dirname(tls_dir(cluster.distro, "*"))
 
 
 def check_render(cluster: Cluster) -> str:

@@ -26,7 +26,7 @@ from regui.registries.models import Cluster
 from regui.remote import ssh, transport
 from regui.remote.script import RemoteFile, parse_report, push_program
 
-from .files import RenderRefused, check_render, cluster_files
+from .files import RenderRefused, check_render, cluster_files, owned_tls_dir
 from .models import OUTPUT_CAP, PushJob, PushResult
 from .sink import NodeOutcome, ResultSink, outcomes_write
 
@@ -149,7 +149,8 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
     check = job.kind == PushJob.Kind.DRIFT
     program = push_program(files, mode="check" if check else "push", service=node.service,
                            restart=job.restart, force_restart=job.restart and node.restart_pending,
-                           wait_seconds=settings.REGUI_RESTART_WAIT)
+                           wait_seconds=settings.REGUI_RESTART_WAIT, owned_dir=owned_tls_dir(node.cluster),
+                           restart_pending=node.restart_pending)
     try:
         target = node_target(node)
     except NodeError as exc:  # the trust gate: nothing is sent, not even the node's credential
@@ -192,7 +193,7 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
     changed = report.result == "changed"
     pending = changed and not job.restart
     node.restart_pending = pending or (node.restart_pending and not report.restarted)
-    message = _push_message(changed, report, job.restart, node.service)
+    message = _push_message(changed, report, job.restart, node.service) + report.tidy_text(node.service)
     _record_node(result, node, Node.Sync.IN_SYNC, message, sha=result.sha256_after)
     _finish(result, Status.CHANGED if changed else Status.UNCHANGED, message, restarted=report.restarted, save=False)
     return result.status

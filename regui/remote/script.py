@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 BACKUPS_KEPT = 5
@@ -81,8 +82,100 @@ place() {
 """
 
 
+# Files regui wrote into its own TLS folder, and nothing else, may be removed once no longer named.
+# The folder keeps a manifest of them, "sha256 host/name" a line: relative, so that an entry cannot
+# point out of the folder, and with the sum regui wrote, so that a file changed on the node since is
+# not regui's any more. Functions below run only in push mode, and only when the service runs the
+# new file: until then the running containerd may still read the files the old file named.
+_TIDY = r"""
+# owned SHA HOST/NAME: sets $f to the file when the entry is one regui may remove (exactly one level
+# below $R, no symbolic link on the way); else returns 1 and the entry is ignored.
+owned() {
+  case $2 in */*) ;; *) return 1;; esac
+  _d=${2%%/*} _n=${2#*/}
+  case $_d in ''|.|..) return 1;; esac
+  case $_n in ''|.|..|*/*) return 1;; esac
+  [ -d "$R/$_d" ] && [ ! -L "$R/$_d" ] && [ ! -L "$R" ] || return 1
+  f=$R/$_d/$_n
+  [ ! -L "$f" ]
+}
+# Sets $old to the manifest as it is (kept current by manifest_write), $stale to its entries this
+# push no longer names, and $carry to those named without being written now.
+manifest_read() {
+  old= carry= stale=
+  [ -f "$M" ] && [ ! -L "$M" ] || return 0
+  while read -r s p; do
+    [ -n "$p" ] || continue
+    old="$old$s $p
+"
+    if named "$p"; then
+      # Named without being written now (the file names it by hand): still regui's file.
+      case $new in *" $p
+"*) ;; *) carry="$carry$s $p
+";; esac
+    else stale="$stale$s $p
+"
+    fi
+  done < "$M"
+}
+manifest_write() {
+  if [ -z "$1" ]; then rm -f "$M"; return 0; fi
+  mtmp="$M.regui-$$.tmp"
+  tmps="$tmps $mtmp"
+  if { printf '%s' "$1" > "$mtmp" && mv -f "$mtmp" "$M"; } 2>/dev/null; then old=$1
+  else say "WARNING cannot write $M: files regui wrote may stay on the node once no longer named"; fi
+}
+# tidy: remove what the manifest lists and this push no longer names, if unchanged since written.
+tidy() {
+  kept=
+  while read -r s p; do
+    [ -n "$p" ] && owned "$s" "$p" || continue
+    if [ ! -f "$f" ]; then rmdir "$R/$_d" 2>/dev/null; continue; fi
+    hash_of "$f"
+    if [ "$_h" != "$s" ]; then say "KEPT $f"; continue; fi
+    if rm -f "$f"; then say "REMOVED $f"; rmdir "$R/$_d" 2>/dev/null; else kept="$kept$s $p
+"; fi
+  done <<EOF
+$stale
+EOF
+  final="$new$carry$kept"
+  [ "$final" = "$old" ] || manifest_write "$final"
+  return 0
+}
+# Not now (the service still runs the old file): say what waits.
+tidy_later() {
+  while read -r s p; do
+    [ -n "$p" ] && owned "$s" "$p" && [ -f "$f" ] && say "STALE $f"
+  done <<EOF
+$stale
+EOF
+  return 0
+}
+"""
+
+
 def _q(value: str) -> str:
     return shlex.quote(value)
+
+
+def _sq(value: str) -> str:
+    """Always single-quoted (shlex.quote leaves a plain path bare)."""
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
+def _owned_lines(files: list[RemoteFile], owned_dir: str) -> list[str]:
+    """The manifest this push writes, and what it names: the files it writes into `owned_dir`
+    and any path below it that the main file refers to."""
+    root = owned_dir.rstrip("/")
+    written = sorted((f.path[len(root) + 1:], f.sha256) for f in files[1:] if f.path.startswith(root + "/"))
+    written = [(rel, sha) for rel, sha in written if rel.count("/") == 1]
+    text = files[0].content.decode(errors="replace")
+    referenced = re.findall(re.escape(root) + r"/([^\s\"'/]+/[^\s\"'/]+)", text)
+    names = sorted({rel for rel, _ in written} | set(referenced))
+    new = "".join(f"{sha} {rel}\n" for rel, sha in written)
+    case = f"case $1 in {'|'.join(_sq(n) for n in names)}) return 0;; esac; " if names else ""
+    return [f"R={_sq(root)}", 'M="$R/.regui-manifest"', f"new={_sq(new)}",
+            f"named() {{ {case}return 1; }}", "manifest_read"]
 
 
 def _payload(content: bytes) -> tuple[str, str]:
@@ -98,12 +191,18 @@ def _payload(content: bytes) -> tuple[str, str]:
 
 
 def push_program(files: list[RemoteFile], *, mode: str, service: str, restart: bool,
-                 force_restart: bool = False, wait_seconds: int = 60) -> str:
-    """mode "push" writes what differs; mode "check" only reports sums (drift check)."""
+                 force_restart: bool = False, wait_seconds: int = 60, owned_dir: str = "",
+                 restart_pending: bool = False) -> str:
+    """mode "push" writes what differs; mode "check" only reports sums (drift check).
+    `owned_dir`: regui's own TLS folder, where a push removes the files it wrote earlier and no longer
+    names (see _TIDY). `restart_pending`: the service still runs a file older than the node's."""
     main_file = files[0]
+    tidying = bool(owned_dir) and mode == "push"
     # The backup's timestamp comes from here: one process less on every node.
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     lines = [_PRELUDE.replace("KEEP", str(BACKUPS_KEPT)).replace("STAMP", stamp)]
+    if tidying:
+        lines += [_TIDY, *_owned_lines(files, owned_dir)]
     if mode == "check":
         lines += [f"check {_q(f.path)} {f.sha256}" for f in files]
         lines.append("say RESULT checked")
@@ -116,6 +215,9 @@ def push_program(files: list[RemoteFile], *, mode: str, service: str, restart: b
         # One fsync call for every staged file, then renames: the main file last, so TLS
         # material is in place before the config that names it.
         lines.append("  sync $tmps 2>/dev/null || sync")
+        if tidying:
+            # Listed before they are placed: a push cut short still knows the files it wrote.
+            lines.append('  [ -z "$new" ] || [ "$old" = "$new" ] || manifest_write "$old$new"')
         for i, f in [*list(enumerate(files))[1:], (0, main_file)]:
             backup = f"backup {_q(f.path)}; " if f is main_file else ""
             lines.append(f'  if [ "$c{i}" != {f.sha256} ]; then {backup}place {_q(f.path)} "$t{i}" {f.sha256}; '
@@ -135,6 +237,14 @@ def push_program(files: list[RemoteFile], *, mode: str, service: str, restart: b
   say "ACTIVE $state"
   [ "$state" = active ] || {{ say "ERROR {service} is $state, not active, {wait_seconds} s after the restart"; exit 5; }}
 fi""")
+    if tidying:
+        # Reached only when the service runs the new file (restarted, or nothing to restart for).
+        if restart:
+            lines.append("tidy")
+        elif not restart_pending:
+            lines.append("if [ $changed = 0 ]; then tidy; else tidy_later; fi")
+        else:
+            lines.append("tidy_later")
     lines.append("}")
     lines.append("main")
     return "\n".join(lines) + "\n"
@@ -149,10 +259,28 @@ class Report:
     active: str
     backup: str
     error: str
+    removed: list[str] = field(default_factory=list)  # files regui wrote and no longer names
+    kept: list[str] = field(default_factory=list)  # such files, changed on the node since: left alone
+    stale: list[str] = field(default_factory=list)  # such files, left until the service runs the new file
+    warnings: list[str] = field(default_factory=list)
+
+    def tidy_text(self, service: str) -> str:
+        """What the push did about files it no longer names, for the node's message ("" when nothing)."""
+        parts = []
+        if self.removed:
+            parts.append(f"removed {', '.join(self.removed)} (written by regui, no longer named)")
+        if self.kept:
+            parts.append(f"kept {', '.join(self.kept)}: no longer named, but changed on the node since regui "
+                         "wrote it")
+        if self.stale:
+            parts.append(f"{', '.join(self.stale)} no longer named: removed by a push once {service} has "
+                         "restarted with the new file")
+        return "".join(f"; {p}" for p in [*parts, *self.warnings])
 
 
 def parse_report(stdout: str) -> Report:
     report = Report({}, {}, "", False, "", "", "")
+    lists = {"REMOVED": report.removed, "KEPT": report.kept, "STALE": report.stale, "WARNING": report.warnings}
     for line in stdout.splitlines():
         word, _, rest = line.partition(" ")
         if word in ("BEFORE", "AFTER"):
@@ -168,6 +296,8 @@ def parse_report(stdout: str) -> Report:
             report.backup = rest.strip()
         elif word == "ERROR":
             report.error = rest.strip()
+        elif word in lists:
+            lists[word].append(rest.strip())
     return report
 
 

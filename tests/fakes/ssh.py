@@ -210,7 +210,7 @@ class FakeNode:
         for line in out.splitlines():
             word, _, rest = line.partition(" ")
             # A path the rebase missed would have been written on this machine: stop loudly.
-            if word in ("BEFORE", "AFTER", "BACKUP") and not rest.startswith(root + "/"):
+            if word in ("BEFORE", "AFTER", "BACKUP", "REMOVED", "KEPT", "STALE") and not rest.startswith(root + "/"):
                 raise AssertionError(f"the fake node's rebase missed a path: {line}")
         return ssh.ExecResult(status, out.replace(root, ""), err.replace(root, ""))
 
