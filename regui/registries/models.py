@@ -193,3 +193,26 @@ class RegistryConfig(Audited):
 
     def audit_scope(self) -> dict[str, Any]:
         return {"cluster": self.cluster}
+
+
+class UnsavedEdits(models.Model):
+    """A user's edits of a cluster's Registries page that are not saved yet, kept while they type so
+    that leaving the page (a link, Back, a closed tab) loses nothing: the page offers them back.
+
+    Never a password: the page does not send typed passwords here, and the service drops any that
+    come (see unsaved.py). Not audited: nothing here reaches a node until it is saved."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="unsaved_edits")
+    # The revision the page showed when the edits began: a later save by someone else is said so.
+    base_revision = models.PositiveIntegerField(default=0)
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "cluster"], name="unique_unsaved_edits_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"unsaved edits of {self.cluster_id} by {self.user_id}"
