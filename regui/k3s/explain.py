@@ -14,7 +14,8 @@ from .gostrings import clean_path, join_path
 from .hosts import GenerateResult, generate_hosts
 from .reference import ImageRef, ReferenceError, parse_image
 from .rewrite import rewrite_outcomes
-from .urls import URLError, is_localhost, query_escape, split_host_port
+from .urlescape import query_escape
+from .urls import URLError, is_localhost, split_host_port
 from .urls import parse as go_parse
 
 

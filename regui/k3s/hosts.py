@@ -8,7 +8,7 @@ from typing import Any
 from .gostrings import go_quote
 from .model import TLS, Mirror, Registries, RegistriesParseError, RegistryConfig
 from .parse import parse_registries
-from .urls import GoURL, URLError, is_localhost, normalize_endpoint_address
+from .urls import GoURL, URLError, is_localhost, normalized
 from .urls import parse as go_parse
 
 SUPERVISOR_PORT = {"k3s": 6443, "rke2": 9345}
@@ -98,9 +98,9 @@ def config_for_host(configs: dict[str, RegistryConfig], host: str) -> RegistryCo
     return configs.get(host, _EMPTY)
 
 
-def _default_host_config(host: str, mirror_addr: str, config: RegistryConfig) -> HostConfig:
+def _default_host_config(reg: Registries, host: str, mirror_addr: str, config: RegistryConfig) -> HostConfig:
     try:
-        n = normalize_endpoint_address(host, mirror_addr)
+        n = normalized(reg.memo, host, mirror_addr)
     except URLError as e:
         raise URLError(f"invalid endpoint URL {host} for {host}: {e}") from None
     return HostConfig(default=RegistryEndpoint(url=None if host == "*" else n.url, config=config))
@@ -111,7 +111,7 @@ def get_host_configs(reg: Registries, no_default: bool, mirror_addr: str,
     hosts: dict[str, HostConfig] = {}
     for host, config in reg.configs.items():
         try:
-            hc = _default_host_config(host, mirror_addr, config)
+            hc = _default_host_config(reg, host, mirror_addr, config)
         except URLError as e:
             logs.append(f"Failed to generate config for registry {host}: {e}")
             continue
@@ -124,7 +124,7 @@ def get_host_configs(reg: Registries, no_default: bool, mirror_addr: str,
             hc = existing
         else:
             try:
-                hc = _default_host_config(host, mirror_addr, config_for_host(reg.configs, host))
+                hc = _default_host_config(reg, host, mirror_addr, config_for_host(reg.configs, host))
             except URLError as e:
                 logs.append(f"Failed to generate config for registry {host}: {e}")
                 continue
@@ -136,7 +136,7 @@ def get_host_configs(reg: Registries, no_default: bool, mirror_addr: str,
         last = len(mirror.endpoints) - 1
         for i, endpoint in enumerate(mirror.endpoints):
             try:
-                n = normalize_endpoint_address(endpoint, mirror_addr)
+                n = normalized(reg.memo, endpoint, mirror_addr)
             except URLError as e:
                 logs.append(f"Ignoring invalid endpoint URL {i}={endpoint} for {host}: {e}")
                 continue
@@ -293,7 +293,7 @@ def _generate(result: GenerateResult, reg: Registries, program: str, disable_def
     if embedded_registry:
         # InjectMirror edits the parsed file; keep the caller-visible copy pristine.
         work = Registries(mirrors={k: Mirror(list(m.endpoints), dict(m.rewrites)) for k, m in reg.mirrors.items()},
-                          configs=dict(reg.configs))
+                          configs=dict(reg.configs), memo=reg.memo)
         mirror_addr = embedded_registry_address(program)
         result.warnings.extend(inject_mirror(work, program))
     configs = get_host_configs(work, disable_default_endpoint, mirror_addr, result.warnings)

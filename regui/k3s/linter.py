@@ -42,6 +42,8 @@ tls-path-breaks-hosts-toml        error     —      a TLS path Go's %q escapes 
                                                    read (control characters, invalid UTF-8)
 hosts-toml-invalid                error     —      a generated hosts.toml is not valid TOML
 restart-required                  info      10     any content: only read at service start
+too-large                         error     —      beyond regui's limits (regui/k3s/limits.py):
+                                                   not analysed
 ================================  ========  =====  ============================================
 
 Plain-HTTP heuristic (``endpoint-plain-http-guess``): a scheme-less endpoint whose port is 80,
@@ -57,10 +59,11 @@ from typing import Any
 
 from .gostrings import go_quote
 from .hosts import generate_from_registries
-from .linter_mirrors import lint_mirror
+from .limits import RegistriesTooLarge
+from .linter_mirrors import config_hosts, lint_mirror
 from .model import Registries, RegistriesParseError
 from .parse import parse_registries
-from .urls import URLError, normalize_endpoint_address
+from .urls import URLError, normalized
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def _configs(reg: Registries, out: list[Finding]) -> None:
         line = reg.lines.get(path)
         if key != "*":
             try:
-                n = normalize_endpoint_address(key)
+                n = normalized(reg.memo, key)
             except URLError as e:
                 out.append(Finding("invalid-registry-key", "error", path, f"K3s cannot parse the configs key "
                                    f"`{key}` ({e}); it logs an error and skips this entry.",
@@ -201,17 +204,28 @@ def lint(yaml_text: Any, program: str = "k3s") -> list[Finding]:
     program = program if program in ("k3s", "rke2") else "k3s"
     try:
         reg = parse_registries(yaml_text)
+    except RegistriesTooLarge as e:
+        return [Finding("too-large", "error", (), f"regui does not analyse this file: {e.message}.",
+                        "Stay within regui's limits (regui/k3s/limits.py), which are many times what real "
+                        "clusters use: remove what is beyond them.", e.line)]
     except RegistriesParseError as e:
         where = f" (line {e.line})" if e.line else ""
         return [Finding("parse-error", "error", (), f"{program} refuses this file{where}: {e.message}. The agent "
                         "keeps retrying 'Waiting to retrieve agent configuration' and containerd/kubelet never "
                         "start.", _parse_error_hint(e.message), e.line)]
+    return lint_registries(reg, program)
+
+
+def lint_registries(reg: Registries, program: str = "k3s") -> list[Finding]:
+    """Findings for an already parsed file (the insight tabs parse once for all three)."""
+    program = program if program in ("k3s", "rke2") else "k3s"
     out: list[Finding] = []
     try:
         _unknown_keys(reg, out)
         _configs(reg, out)
+        by_host = config_hosts(reg)
         for name, mirror in reg.mirrors.items():
-            out.extend(Finding(*f) for f in lint_mirror(reg, name, mirror))
+            out.extend(Finding(*f) for f in lint_mirror(reg, name, mirror, by_host))
         _hosts_toml_validity(reg, program, out)
         if reg.mirrors or reg.configs:
             services = "rke2-server / rke2-agent" if program == "rke2" else "k3s / k3s-agent"

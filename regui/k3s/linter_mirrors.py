@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .model import Mirror, Registries
-from .rewrite import RewriteError, ambiguous_group_refs, compile_pattern, replace_all
-from .urls import URLError, is_localhost, normalize_endpoint_address, parse_ip, split_host_port_lenient
-
-if TYPE_CHECKING:  # typeshed describes the parser under its old name only
-    import sre_parse as _sre
-else:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            import re._parser as _sre
-        except ImportError:  # pragma: no cover
-            import sre_parse as _sre
+from .overlap import overlaps
+from .rewrite import RewriteError, ambiguous_group_refs, compile_pattern
+from .urls import URLError, is_localhost, normalized, parse_ip, split_host_port_lenient
 
 # (code, severity, path, message, hint, line)
 Raw = tuple[str, str, tuple[Any, ...], str, str, "int | None"]
@@ -30,55 +20,6 @@ def _never_matches(key: str) -> bool:
     if "/" in key:
         return True
     return "." not in key and ":" not in key and key != "localhost" and key.lower() == key
-
-
-def _example(pattern: str) -> list[str]:
-    """A few strings the pattern matches, built from its syntax tree (best effort)."""
-    try:
-        tree = _sre.parse(pattern)
-    except Exception:
-        return []
-
-    def gen(items: Any, variant: int) -> str:
-        s = []
-        for op, av in items:
-            name = str(op)
-            if name == "LITERAL":
-                s.append(chr(av))
-            elif name == "ANY":
-                s.append("a")
-            elif name == "IN":
-                s.append(_class_char(av))
-            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-                lo, _hi, sub = av
-                s.append(gen(sub, variant) * max(lo, 1 if variant else lo))
-            elif name == "SUBPATTERN":
-                s.append(gen(av[-1], variant))
-            elif name == "BRANCH":
-                branches = av[1]
-                s.append(gen(branches[variant % len(branches)], variant))
-        return "".join(s)
-
-    return [gen(tree, v) for v in range(3)]
-
-
-def _class_char(items: Any) -> str:
-    for op, av in items:
-        name = str(op)
-        if name == "LITERAL":
-            return chr(av)
-        if name == "RANGE":
-            return chr(av[0])
-        if name == "CATEGORY":
-            return "a" if "WORD" in str(av) or "NOT_DIGIT" in str(av) else "0"
-    return "a"
-
-
-def _changes(pattern: str, repl: str, name: str) -> bool:
-    try:
-        return replace_all(pattern, repl, name) != name
-    except RewriteError:
-        return False
 
 
 def _rewrites(reg: Registries, key: str, mirror: Mirror) -> Iterator[Raw]:
@@ -105,25 +46,31 @@ def _rewrites(reg: Registries, key: str, mirror: Mirror) -> Iterator[Raw]:
                    f"{refs[0][1:]!r}, which does not exist, so it expands to nothing.",
                    f"Write ${{{refs[0][1:].rstrip('_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ')}}} "
                    "with braces before the text that follows.", line)
-    for i, p1 in enumerate(valid):
-        for p2 in valid[i + 1:]:
-            samples = {s for p in (p1, p2) for s in _example(p)}
-            samples |= {f"{a}/{b}" for a in _example(p1)[:1] for b in _example(p2)[:1]}
-            hit = next((s for s in sorted(samples) if _changes(p1, mirror.rewrites[p1], s)
-                        and _changes(p2, mirror.rewrites[p2], s)), None)
-            if hit is not None:
-                yield ("rewrite-overlap", "warning", (*base, p2), f"Patterns {p1!r} and {p2!r} both change "
-                       f"{hit!r}; containerd tries them in random order (Go map), so the result differs "
-                       "between pulls.", "Make the patterns mutually exclusive, e.g. anchor them with ^.",
-                       reg.lines.get((*base, p2)))
+    for o in overlaps(mirror.rewrites, valid):
+        yield ("rewrite-overlap", "warning", (*base, o.second), f"Patterns {o.first!r} and {o.second!r} both "
+               f"change {o.sample!r}; containerd tries them in random order (Go map), so the result differs "
+               "between pulls.", "Make the patterns mutually exclusive, e.g. anchor them with ^.",
+               reg.lines.get((*base, o.second)))
 
 
-def lint_mirror(reg: Registries, key: str, mirror: Mirror) -> Iterator[Raw]:
+def config_hosts(reg: Registries) -> dict[str, str]:
+    """The first configs key of each host name (port dropped): built once per file, not per endpoint."""
+    first: dict[str, str] = {}
+    for k in reg.configs:
+        if k != "*":
+            first.setdefault(split_host_port_lenient(k)[0], k)
+    return first
+
+
+def lint_mirror(reg: Registries, key: str, mirror: Mirror,
+                by_host: dict[str, str] | None = None) -> Iterator[Raw]:
+    """Findings for one mirror; ``by_host`` is ``config_hosts(reg)``, passed in when linting many."""
+    by_host = config_hosts(reg) if by_host is None else by_host
     path, line = ("mirrors", key), reg.lines.get(("mirrors", key))
     default_url: str | None = None
     if key != "*":
         try:
-            default_url = normalize_endpoint_address(key).url_string
+            default_url = normalized(reg.memo, key).url_string
         except URLError as e:
             yield ("invalid-registry-key", "error", path, f"K3s cannot parse the mirror key `{key}` ({e}); the "
                    "whole mirror is skipped.", "Use the registry name exactly as in image names.", line)
@@ -148,7 +95,7 @@ def lint_mirror(reg: Registries, key: str, mirror: Mirror) -> Iterator[Raw]:
     for i, ep in enumerate(mirror.endpoints):
         ep_path, ep_line = (*path, "endpoint", i), reg.lines.get((*path, "endpoint", i))
         try:
-            n = normalize_endpoint_address(ep)
+            n = normalized(reg.memo, ep)
         except URLError as e:
             yield ("invalid-endpoint", "error", ep_path, f"K3s skips this endpoint: {e}.",
                    "Write a URL like https://mirror.example.com:5000.", ep_line)
@@ -185,9 +132,9 @@ def lint_mirror(reg: Registries, key: str, mirror: Mirror) -> Iterator[Raw]:
         if n.registry == "docker.io":
             cfg = reg.configs.get("registry-1.docker.io", cfg)
         if cfg is None:
-            others = [k for k in reg.configs if k != "*" and split_host_port_lenient(k)[0] == hostname]
-            if others:
-                yield ("config-port-mismatch", "warning", ep_path, f"configs has {others[0]!r} but this endpoint "
+            other = by_host.get(hostname)
+            if other is not None:
+                yield ("config-port-mismatch", "warning", ep_path, f"configs has {other!r} but this endpoint "
                        f"is {n.registry!r}; configs are matched by the exact host[:port], so no TLS/auth "
                        "applies here.", f"Rename the configs key to {n.registry!r} (or make the ports match).",
                        ep_line)

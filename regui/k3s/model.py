@@ -51,3 +51,6 @@ class Registries:
     ignored_paths: list[tuple[str, ...]] = field(default_factory=list)
     # 1-based line of each decoded value, keyed like lint paths ("mirrors", name, "endpoint", 0)
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    # Endpoint normalisations already made for this file (urls.normalized): lint and the hosts.toml
+    # generations ask for the same ones several times.
+    memo: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)

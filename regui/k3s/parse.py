@@ -19,10 +19,22 @@ from typing import Any, TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from .limits import MAX_FILE_BYTES, MAX_NODES, Budget, RegistriesTooLarge, check_counts, size_text
 from .model import TLS, Auth, Mirror, Registries, RegistriesParseError, RegistryConfig
+from .yamltags import (
+    BINARY,
+    BOOL,
+    BOOLS,
+    MERGE,
+    STR,
+    is_null,
+    is_plain,
+    node_tag,
+    prepare_null,
+    resolve_plain,
+    short,
+)
 
-_STR, _NULL, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool"
-_MERGE, _BINARY = "tag:yaml.org,2002:merge", "tag:yaml.org,2002:binary"
 _MAX_STEPS = 2_000_000  # yaml.v2 also refuses documents that explode through aliases
 
 _T = TypeVar("_T")
@@ -33,74 +45,30 @@ _FieldSetter = Callable[[str, Node], object]
 class _Loader(yaml.SafeLoader):
     """Composer only: tags stay empty unless written explicitly, duplicate anchors allowed."""
 
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.uses: dict[str, tuple[int, int]] = {}  # anchor -> (line defined, times used)
+        self.nodes = 0
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:  # noqa: ARG002
         return ""
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]  # types-PyYAML leaves it unannotated
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            line = event.start_mark.line + 1
+            raise RegistriesTooLarge(f"line {line}: more than {MAX_NODES} keys, values and items; regui reads "
+                                     "files of at most that many", line)
         anchor = getattr(event, "anchor", None)
         if anchor is not None and not isinstance(event, yaml.AliasEvent):
             # libyaml lets a later anchor of the same name shadow the earlier one.
             self.anchors.pop(anchor, None)
+            self.uses[anchor] = (event.start_mark.line + 1, 0)
+        elif anchor is not None and anchor in self.uses:  # said in an expansion error
+            defined, uses = self.uses[anchor]
+            self.uses[anchor] = (defined, uses + 1)
         return super().compose_node(parent, index)
-
-
-_INT_RE = re.compile(r"[-+]?(0b[01]+|0o?[0-7]+|0x[0-9a-fA-F]+|[0-9]+)")
-_FLOAT_RE = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_TS_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}([Tt ]|$)")
-_BOOLS = {**dict.fromkeys(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"], True),
-          **dict.fromkeys(["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"], False)}
-_NULLS = {"", "~", "null", "Null", "NULL"}
-
-
-def _resolve_plain(value: str) -> str:
-    """yaml.v2's implicit tag for a plain scalar (only needed for error messages and bools)."""
-    if value in _BOOLS:
-        return "!!bool"
-    if value in _NULLS:
-        return "!!null"
-    if value in (".nan", ".NaN", ".NAN") or value.lstrip("+-") in (".inf", ".Inf", ".INF"):
-        return "!!float"
-    if value[:1] in tuple("+-.0123456789"):
-        if _TS_RE.match(value):
-            return "!!timestamp"
-        plain = value.replace("_", "")
-        if _INT_RE.fullmatch(plain):
-            return "!!int"
-        if _FLOAT_RE.fullmatch(plain):
-            return "!!float"
-    if value == "<<":
-        return "!!merge"
-    return "!!str"
-
-
-def _short(tag: str) -> str:
-    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
-
-
-def _is_plain(n: Node) -> bool:
-    return isinstance(n, ScalarNode) and n.tag == "" and n.style is None
-
-
-def _node_tag(n: Node) -> str:
-    if n.tag:
-        return _short(n.tag)
-    if isinstance(n, MappingNode):
-        return "!!map"
-    if isinstance(n, SequenceNode):
-        return "!!seq"
-    return _resolve_plain(n.value) if isinstance(n, ScalarNode) and n.style is None else "!!str"
-
-
-def _is_null(n: Node) -> bool:
-    if not isinstance(n, ScalarNode):
-        return False
-    return n.tag == _NULL or (_is_plain(n) and n.value in _NULLS)
-
-
-def _prepare_null(n: Node) -> bool:
-    """yaml.v2 ``prepare``: only these leave a pointer field nil (``NULL`` allocates one)."""
-    return n.tag == _NULL or (_is_plain(n) and n.value in ("null", "~", ""))
 
 
 def _line(n: Node) -> int:
@@ -122,8 +90,9 @@ _FIELDS = {
 
 
 class _Decoder:
-    def __init__(self, reg: Registries) -> None:
+    def __init__(self, reg: Registries, budget: Budget) -> None:
         self.reg = reg
+        self.budget = budget
         self.terrors: list[tuple[int, str]] = []
         self.active: set[int] = set()
         self.steps = 0
@@ -134,7 +103,7 @@ class _Decoder:
             raise _Fatal("yaml: document contains excessive aliasing", _line(n))
 
     def terror(self, n: Node, gotype: str) -> None:
-        tag = _node_tag(n)
+        tag = node_tag(n)
         value = ""
         if tag not in ("!!seq", "!!map"):
             raw = n.value if isinstance(n, ScalarNode) else ""
@@ -151,18 +120,24 @@ class _Decoder:
 
     # -- scalars -------------------------------------------------------------------------
     def string(self, n: Node) -> str | None:
+        value = self._string(n)
+        if value is not None:
+            self.budget.spend(value, _line(n))
+        return value
+
+    def _string(self, n: Node) -> str | None:
         self._tick(n)
         if not isinstance(n, ScalarNode):
             self.terror(n, "string")
             return None
-        if n.tag == _BINARY:
+        if n.tag == BINARY:
             try:
                 return base64.b64decode(n.value.replace("\n", ""), validate=True).decode("utf-8", "replace")
             except (binascii.Error, ValueError):
                 raise _Fatal("yaml: !!binary value contains invalid base64 data", _line(n)) from None
-        if n.tag in ("", _STR) or not n.tag.startswith("tag:yaml.org,2002:"):
-            return "" if _is_null(n) else n.value
-        want, got = _short(n.tag), _resolve_plain(n.value)
+        if n.tag in ("", STR) or not n.tag.startswith("tag:yaml.org,2002:"):
+            return "" if is_null(n) else n.value
+        want, got = short(n.tag), resolve_plain(n.value)
         if want != got and not (want == "!!float" and got == "!!int"):
             raise _Fatal(f"yaml: cannot decode {got} `{n.value}` as a {want}", _line(n))
         return "" if want == "!!null" else n.value
@@ -170,10 +145,10 @@ class _Decoder:
     def boolean(self, n: Node) -> bool | None:
         self._tick(n)
         if isinstance(n, ScalarNode):
-            if _is_null(n):
+            if is_null(n):
                 return False
-            if ((n.tag == "" and n.style is None) or n.tag == _BOOL) and n.value in _BOOLS:
-                return _BOOLS[n.value]
+            if ((n.tag == "" and n.style is None) or n.tag == BOOL) and n.value in BOOLS:
+                return BOOLS[n.value]
         self.terror(n, "bool")
         return None
 
@@ -183,9 +158,10 @@ class _Decoder:
         out: list[tuple[Node, Node]] = []
         for k, v in n.value:
             self._tick(k)
-            if isinstance(k, ScalarNode) and k.value == "<<" and (_is_plain(k) or k.tag == _MERGE):
+            if isinstance(k, ScalarNode) and k.value == "<<" and (is_plain(k) or k.tag == MERGE):
                 out.extend(self.merge(v, gotype))
             else:
+                self.budget.entry(_line(k))
                 out.append((k, v))
         return out
 
@@ -214,7 +190,7 @@ class _Decoder:
     def struct(self, n: Node, gotype: str, path: tuple[Any, ...], setter: _FieldSetter) -> bool:
         """Decode a mapping into a struct; ``setter(key, value_node)`` handles known fields."""
         self._tick(n)
-        if _is_null(n):
+        if is_null(n):
             return True
         if not isinstance(n, MappingNode):
             self.terror(n, gotype)
@@ -235,7 +211,7 @@ class _Decoder:
 
     def str_map(self, n: Node, target: dict[str, str], path: tuple[Any, ...]) -> dict[str, str]:
         self._tick(n)
-        if _is_null(n):
+        if is_null(n):
             return {}
         if not isinstance(n, MappingNode):
             self.terror(n, "map[string]string")
@@ -254,7 +230,7 @@ class _Decoder:
 
     def str_list(self, n: Node, path: tuple[Any, ...]) -> list[str]:
         self._tick(n)
-        if _is_null(n):
+        if is_null(n):
             return []
         if not isinstance(n, SequenceNode):
             self.terror(n, "[]string")
@@ -274,7 +250,7 @@ class _Decoder:
     def named_map(self, n: Node, gotype: str, path: tuple[Any, ...], decode_value: _FieldSetter,
                   target: dict[str, Any] | None = None) -> None:
         self._tick(n)
-        if _is_null(n):
+        if is_null(n):
             if target is not None:
                 target.clear()  # yaml.v2 sets a map field to nil on null, even after a duplicate key
             return
@@ -323,9 +299,9 @@ class _Decoder:
         def field_(name: str, v: Node) -> None:
             self.reg.lines[(*path, name)] = _line(v)
             if name == "auth":
-                c.auth = None if _prepare_null(v) else self.auth(v, (*path, "auth"), c.auth or Auth())
+                c.auth = None if prepare_null(v) else self.auth(v, (*path, "auth"), c.auth or Auth())
             else:
-                c.tls = None if _prepare_null(v) else self.tls(v, (*path, "tls"), c.tls or TLS())
+                c.tls = None if prepare_null(v) else self.tls(v, (*path, "tls"), c.tls or TLS())
 
         if self.struct(n, "registries.RegistryConfig", path, field_):
             self.reg.configs[key] = c
@@ -372,6 +348,9 @@ def parse_registries(text: Any) -> Registries:
             raise RegistriesParseError("yaml: invalid leading UTF-8 octet") from None
     if not isinstance(text, str):
         raise RegistriesParseError(f"registries.yaml must be text, not {type(text).__name__}")
+    if len(text) > MAX_FILE_BYTES:
+        raise RegistriesTooLarge(f"the file is {len(text) // 1024} KiB; regui reads files of at most "
+                                 f"{size_text(MAX_FILE_BYTES)}")
     reg = Registries()
     try:
         loader = _Loader(text)
@@ -381,12 +360,13 @@ def parse_registries(text: Any) -> Registries:
         finally:
             loader.dispose()
         if root is not None:
-            decoder = _Decoder(reg)
+            decoder = _Decoder(reg, Budget(loader.uses))
             decoder.registry(root)
             if decoder.terrors:
                 msgs = [m for _, m in decoder.terrors]
                 raise RegistriesParseError("yaml: unmarshal errors:\n  " + "\n  ".join(msgs),
                                            decoder.terrors[0][0])
+            check_counts(reg)
     except RegistriesParseError:
         raise
     except _Fatal as e:

@@ -9,6 +9,7 @@ template expansion are re-implemented here.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import re2
@@ -40,6 +41,35 @@ def compile_pattern(pattern: str) -> re2._Regexp[str]:
         if isinstance(msg, bytes):
             msg = msg.decode("utf-8", "replace")
         raise RewriteError(str(msg)) from None
+
+
+class PatternSet:
+    """Which of many compilable patterns have a match in a text, in one RE2 pass (RE2::Set)."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self._count = len(patterns)
+        self._set: re2.Set | None = re2.Set.SearchSet(_OPTIONS)
+        try:
+            for pattern in patterns:
+                self._set.Add(pattern)
+            # Matches every text: a result without it means RE2's DFA ran out of memory and the
+            # answer is incomplete (RE2::Set then reports no matches at all).
+            self._set.Add("")
+            self._set.Compile()
+        except re2.error:
+            self._set = None
+
+    def search(self, text: str) -> set[int] | None:
+        """Indexes of the patterns with a match in ``text``; None when RE2 cannot tell."""
+        if self._set is None:
+            return None
+        try:
+            hits = self._set.Match(text)
+        except Exception:  # e.g. a lone surrogate RE2 cannot encode: let the caller try each pattern
+            return None
+        if not hits or self._count not in hits:
+            return None
+        return {h for h in hits if h < self._count}
 
 
 def _extract(template: str) -> tuple[str, int, str] | None:

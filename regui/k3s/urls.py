@@ -9,86 +9,17 @@ Strings hold raw bytes as ``surrogateescape`` so ``%FF`` survives a round trip.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import re
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .gostrings import go_quote
+from .urlescape import FRAGMENT, HOST, PATH, USERPASS, ZONE, escape, unescape, valid_encoded
+from .urlescape import URLError as URLError  # raised by parse(); callers catch it from here
 
-_HOST, _ZONE, _PATH, _USERPASS, _QUERY, _FRAGMENT = range(6)
-_UPPERHEX = "0123456789ABCDEF"
-_HEX = set(b"0123456789abcdefABCDEF")
-
-
-class URLError(ValueError):
-    """A string that Go's ``url.Parse`` rejects; ``str()`` matches Go's message."""
-
-
-def _should_escape(c: int, mode: int) -> bool:
-    if 48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122:
-        return False
-    if mode in (_HOST, _ZONE) and chr(c) in "!$&'()*+,;=:[]<>\"":
-        return False
-    if chr(c) in "-_.~":
-        return False
-    if chr(c) in "$&+,/:;=?@":
-        if mode == _PATH:
-            return c == ord("?")
-        if mode == _USERPASS:
-            return chr(c) in "@/?:"
-        if mode == _QUERY:
-            return True
-        if mode == _FRAGMENT:
-            return False
-    return not (mode == _FRAGMENT and chr(c) in "!()*")
-
-
-def _bytes(s: str) -> bytes:
-    return s.encode("utf-8", "surrogateescape")
-
-
-def _str(b: bytes) -> str:
-    return b.decode("utf-8", "surrogateescape")
-
-
-def escape(s: str, mode: int) -> str:
-    out = []
-    for c in _bytes(s):
-        if c == 0x20 and mode == _QUERY:
-            out.append("+")
-        elif _should_escape(c, mode):
-            out.append("%" + _UPPERHEX[c >> 4] + _UPPERHEX[c & 15])
-        else:
-            out.append(chr(c))
-    return "".join(out)
-
-
-def query_escape(s: str) -> str:
-    return escape(s, _QUERY)
-
-
-def unescape(s: str, mode: int) -> str:
-    b = _bytes(s)
-    i, out = 0, bytearray()
-    while i < len(b):
-        c = b[i]
-        if c == 0x25:  # '%'
-            if i + 2 >= len(b) or b[i + 1] not in _HEX or b[i + 2] not in _HEX:
-                raise URLError(f"invalid URL escape {go_quote(_str(b[i:i + 3]))}")
-            # RFC 3986: in a host, %-encoding is only for non-ASCII bytes (and %25 for zones).
-            if mode == _HOST and int(chr(b[i + 1]), 16) < 8 and b[i:i + 3] != b"%25":
-                raise URLError(f"invalid URL escape {go_quote(_str(b[i:i + 3]))}")
-            v = int(_str(b[i + 1:i + 3]), 16)
-            if mode == _ZONE and b[i:i + 3] != b"%25" and v != 0x20 and _should_escape(v, _HOST):
-                raise URLError(f"invalid URL escape {go_quote(_str(b[i:i + 3]))}")
-            out.append(v)
-            i += 3
-            continue
-        if mode in (_HOST, _ZONE) and c < 0x80 and _should_escape(c, mode):
-            raise URLError(f"invalid character {go_quote(chr(c))} in host name")
-        out.append(c)
-        i += 1
-    return _str(bytes(out))
-
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 @dataclass
 class GoURL:
@@ -111,26 +42,38 @@ class GoURL:
         return split_host_port_lenient(self.host)[0]
 
     def escaped_path(self) -> str:
-        if self.raw_path and _valid_encoded(self.raw_path, _PATH):
+        if self.raw_path and valid_encoded(self.raw_path, PATH):
             try:
-                if unescape(self.raw_path, _PATH) == self.path:
+                if unescape(self.raw_path, PATH) == self.path:
                     return self.raw_path
             except URLError:
                 pass
         if self.path == "*":
             return "*"
-        return escape(self.path, _PATH)
+        return escape(self.path, PATH)
 
     def escaped_fragment(self) -> str:
-        if self.raw_fragment and _valid_encoded(self.raw_fragment, _FRAGMENT):
+        if self.raw_fragment and valid_encoded(self.raw_fragment, FRAGMENT):
             try:
-                if unescape(self.raw_fragment, _FRAGMENT) == self.fragment:
+                if unescape(self.raw_fragment, FRAGMENT) == self.fragment:
                     return self.raw_fragment
             except URLError:
                 pass
-        return escape(self.fragment, _FRAGMENT)
+        return escape(self.fragment, FRAGMENT)
 
     def __str__(self) -> str:
+        # Asked for many times per URL (hosts.toml lines, lint, duplicate checks), and escaping a long
+        # percent-encoded path costs a millisecond: keep the answer while the fields stay the same.
+        fields = (self.scheme, self.opaque, self.user, self.host, self.path, self.raw_path, self.omit_host,
+                  self.force_query, self.raw_query, self.fragment, self.raw_fragment)
+        kept = self.__dict__.get("_string")
+        if kept is not None and kept[0] == fields:
+            return str(kept[1])
+        text = self._string()
+        self.__dict__["_string"] = (fields, text)
+        return text
+
+    def _string(self) -> str:
         buf = []
         if self.scheme:
             buf.append(self.scheme + ":")
@@ -144,12 +87,12 @@ class GoURL:
                     buf.append("//")
                 if self.user is not None:
                     name, pw = self.user
-                    buf.append(escape(name, _USERPASS))
+                    buf.append(escape(name, USERPASS))
                     if pw is not None:
-                        buf.append(":" + escape(pw, _USERPASS))
+                        buf.append(":" + escape(pw, USERPASS))
                     buf.append("@")
                 if self.host:
-                    buf.append(escape(self.host, _HOST))
+                    buf.append(escape(self.host, HOST))
             path = self.escaped_path()
             if path and path[0] != "/" and self.host:
                 buf.append("/")
@@ -161,15 +104,6 @@ class GoURL:
         if self.fragment:
             buf.append("#" + self.escaped_fragment())
         return "".join(buf)
-
-
-def _valid_encoded(s: str, mode: int) -> bool:
-    for c in _bytes(s):
-        if chr(c) in "!$&'()*+,;=:@[]%":
-            continue
-        if _should_escape(c, mode):
-            return False
-    return True
 
 
 def _valid_optional_port(port: str) -> bool:
@@ -205,8 +139,8 @@ def _parse_host(host: str) -> str:
         except ValueError:
             raise URLError(f"invalid IP-literal {go_quote(host[:i + 1])}") from None
         if zone >= 0:
-            return (unescape(host[:zone], _HOST) + unescape(host[zone:i], _ZONE)
-                    + unescape(host[i:], _HOST))
+            return (unescape(host[:zone], HOST) + unescape(host[zone:i], ZONE)
+                    + unescape(host[i:], HOST))
     elif ":" in host:
         i = host.rfind(":")
         # Go 1.26 rejects more than one colon outside brackets ("h:1:2", "h:8080:", "::1").
@@ -214,7 +148,7 @@ def _parse_host(host: str) -> str:
             raise URLError(f"invalid host {go_quote(host)}: too many colons")
         if not _valid_optional_port(host[i:]):
             raise URLError(f"invalid port {go_quote(host[i:])} after host")
-    return unescape(host, _HOST)
+    return unescape(host, HOST)
 
 
 _USERINFO_OK = set("-._:~!$&'()*+,;=%@")
@@ -229,9 +163,9 @@ def _parse_authority(authority: str) -> tuple[tuple[str, str | None] | None, str
     if not all(ch.isascii() and (ch.isalnum() or ch in _USERINFO_OK) for ch in userinfo):
         raise URLError("net/url: invalid userinfo")
     if ":" not in userinfo:
-        return (unescape(userinfo, _USERPASS), None), host
+        return (unescape(userinfo, USERPASS), None), host
     name, pw = userinfo.split(":", 1)
-    return (unescape(name, _USERPASS), unescape(pw, _USERPASS)), host
+    return (unescape(name, USERPASS), unescape(pw, USERPASS)), host
 
 
 def _get_scheme(raw: str) -> tuple[str, str]:
@@ -251,7 +185,7 @@ def _get_scheme(raw: str) -> tuple[str, str]:
 
 
 def _parse(raw: str) -> GoURL:
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
+    if _CONTROL.search(raw):
         raise URLError("net/url: invalid control character in URL")
     u = GoURL()
     if raw == "*":
@@ -277,8 +211,8 @@ def _parse(raw: str) -> GoURL:
         u.user, u.host = _parse_authority(authority)
     elif u.scheme and rest.startswith("/"):
         u.omit_host = True
-    u.path = unescape(rest, _PATH)
-    u.raw_path = "" if escape(u.path, _PATH) == rest else rest
+    u.path = unescape(rest, PATH)
+    u.raw_path = "" if escape(u.path, PATH) == rest else rest
     return u
 
 
@@ -291,10 +225,10 @@ def parse(raw: str) -> GoURL:
         raise URLError(f"parse {go_quote(base)}: {e}") from None
     if sep and frag:
         try:
-            u.fragment = unescape(frag, _FRAGMENT)
+            u.fragment = unescape(frag, FRAGMENT)
         except URLError as e:
             raise URLError(f"parse {go_quote(raw)}: {e}") from None
-        u.raw_fragment = "" if escape(u.fragment, _FRAGMENT) == frag else frag
+        u.raw_fragment = "" if escape(u.fragment, FRAGMENT) == frag else frag
     return u
 
 
@@ -355,8 +289,9 @@ class Normalized:
     url: GoURL
     override_path: bool
 
-    @property
+    @functools.cached_property
     def url_string(self) -> str:
+        # Read several times per endpoint by lint and hosts.toml; the URL is not changed after this.
         return str(self.url)
 
 
@@ -380,3 +315,20 @@ def normalize_endpoint_address(endpoint: str, mirror_addr: str = "") -> Normaliz
     if u.path in ("", "/", "/v2"):
         return Normalized(registry, replace(u, path="/v2"), False)
     return Normalized(registry, u, True)
+
+
+def normalized(memo: dict[tuple[str, str], Any], endpoint: str, mirror_addr: str = "") -> Normalized:
+    """``normalize_endpoint_address``, remembered in ``memo`` (a parsed file's ``Registries.memo``).
+    The result is shared by every caller for that file: read it, never change its URL."""
+    key = (endpoint, mirror_addr)
+    found = memo.get(key)
+    if found is None:
+        try:
+            found = normalize_endpoint_address(endpoint, mirror_addr)
+        except URLError as e:
+            found = str(e)
+        memo[key] = found
+    if isinstance(found, str):
+        raise URLError(found)
+    assert isinstance(found, Normalized)
+    return found

@@ -9,9 +9,23 @@ from __future__ import annotations
 import base64
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
+
+from regui.k3s.limits import (
+    MAX_CONFIGS,
+    MAX_ENDPOINTS,
+    MAX_EXPANDED_BYTES,
+    MAX_MIRRORS,
+    MAX_REWRITE_COPIES_BYTES,
+    MAX_REWRITES,
+    MAX_REWRITES_TOTAL,
+    MAX_VALUE_CHARS,
+    pattern_problem,
+    rewrite_copies,
+    size_text,
+)
 
 from .validation import (
     check_ca_bundle,
@@ -27,6 +41,9 @@ TOKEN = re.compile(r"[a-z0-9]{1,16}")
 AUTH_NONE, AUTH_CREATE_BASIC, AUTH_CREATE_RKE = "none", "create-basic", "create-rke"
 # Longest values the models keep (their max_length comes from here); longer ones cannot be saved.
 HOST_MAX, USERNAME_MAX, PATH_MAX = 262, 255, 4096
+# The largest form the Registries page's URLs read (preview, insight, save): checked against the
+# request's Content-Length before Django parses it. The counts and lengths are regui/k3s/limits.py's.
+MAX_POST_BYTES = 1024 * 1024
 
 
 def new_token() -> str:
@@ -99,11 +116,8 @@ class QueryDict(Protocol):
 
 
 def _tokens(data: QueryDict, key: str) -> list[str]:
-    seen: list[str] = []
-    for t in data.getlist(key):
-        if TOKEN.fullmatch(t) and t not in seen:
-            seen.append(t)
-    return seen
+    # A dict keeps the first of repeated tokens in order; a list lookup made this quadratic.
+    return list(dict.fromkeys(t for t in data.getlist(key) if TOKEN.fullmatch(t)))
 
 
 def draft_from_post(data: QueryDict) -> Draft:
@@ -272,8 +286,82 @@ def _check_nul(draft: Draft, errors: Errors) -> None:
                 _add(errors, f"{c.token}-{name}", NUL_MESSAGE)
 
 
-def validate_draft(draft: Draft, secrets_by_id: Mapping[int, SecretInfo]) -> Errors:
+def too_big(content_length: int) -> str | None:
+    """Why a posted form is refused unread, or None."""
+    if content_length <= MAX_POST_BYTES:
+        return None
+    return (f"The form is {content_length // 1024} KiB; regui reads at most {size_text(MAX_POST_BYTES)}, many "
+            "times what a real cluster's registries take.")
+
+
+def _over(count: int, limit: int, what: str) -> str:
+    return f"regui works on at most {limit} {what}: this is number {count}. Remove it, or the ones before it."
+
+
+def draft_limits(draft: Draft) -> Errors:
+    """The draft beyond regui's limits (the same ones the parser applies to a file), each next to the
+    first box, row or field past them. Checked before any other work, so that a huge form costs
+    one pass over it."""
     errors: Errors = {}
+    sections = (([m.token for m in draft.mirrors], MAX_MIRRORS, "mirrors"),
+                ([c.token for c in draft.configs], MAX_CONFIGS, "Registry Authentication entries"))
+    for tokens, limit, what in sections:
+        if len(tokens) > limit:
+            _add(errors, f"{tokens[limit]}-hostname", _over(limit + 1, limit, what))
+    total = 0
+    copies: list[tuple[int, str]] = []
+    for m in draft.mirrors[:MAX_MIRRORS]:
+        for rows, limit, slot, what in ((m.endpoints, MAX_ENDPOINTS, "url", "endpoints per mirror"),
+                                        (m.rewrites, MAX_REWRITES, "pattern", "rewrites per mirror")):
+            if len(rows) > limit:
+                _add(errors, f"{rows[limit].token}-{slot}", _over(limit + 1, limit, what))
+        for r in m.rewrites:
+            if problem := pattern_problem(r.pattern):
+                _add(errors, f"{r.token}-pattern", f"A pattern {problem}.")
+            total += 1
+            if total == MAX_REWRITES_TOTAL + 1:
+                _add(errors, f"{r.token}-pattern", _over(total, MAX_REWRITES_TOTAL, "rewrites in all"))
+        copies.append((rewrite_copies(len(m.endpoints), ((r.pattern, r.replacement) for r in m.rewrites)), m.token))
+    if sum(n for n, _ in copies) > MAX_REWRITE_COPIES_BYTES:
+        biggest, token = max(copies)
+        _add(errors, f"{token}-hostname", f"K3s copies a mirror's rewrites into each of its endpoints: these come "
+             f"to more than {size_text(MAX_REWRITE_COPIES_BYTES)} of hosts.toml ({biggest // 1024} KiB from this "
+             "mirror), regui's limit. Use fewer or shorter rewrites, or fewer endpoints.")
+    # What the parser will count of the render (regui/k3s/limits.Budget), over-estimated: keys,
+    # separators and the redaction markers of secret values come on top of the values themselves.
+    size = 64 * len(draft.mirrors) + 384 * len(draft.configs)
+    for slot, length in _lengths(draft):
+        if length > MAX_VALUE_CHARS:
+            _add(errors, slot, f"At most {MAX_VALUE_CHARS} characters here (this makes {length}).")
+        size += length + 16
+        if size > MAX_EXPANDED_BYTES >= size - length - 16:
+            _add(errors, slot, f"With this value the registries come to more than "
+                 f"{size_text(MAX_EXPANDED_BYTES)} of text, regui's limit: remove some, or shorten them.")
+    return errors
+
+
+def _lengths(draft: Draft) -> Iterator[tuple[str, int]]:
+    """The length of every value the render writes into registries.yaml, with its field's slot."""
+    for m in draft.mirrors:
+        yield f"{m.token}-hostname", len(m.hostname)
+        yield from ((f"{e.token}-url", len(e.url)) for e in m.endpoints)
+        for r in m.rewrites:
+            yield f"{r.token}-pattern", len(r.pattern)
+            yield f"{r.token}-replacement", len(r.replacement)
+    for c in draft.configs:
+        for name in ("hostname", "ca_file", "cert_file", "key_file"):
+            yield f"{c.token}-{name}", len(getattr(c, name))
+        if c.auth in (AUTH_CREATE_BASIC, AUTH_CREATE_RKE):
+            yield f"{c.token}-username", len(c.username)
+            if c.auth == AUTH_CREATE_BASIC:
+                yield f"{c.token}-password", len(c.password)
+            else:  # an RKE Auth Config is written as base64 of user:password
+                yield f"{c.token}-password", 4 * -(-len(f"{c.username}:{c.password}".encode()) // 3)
+
+
+def validate_draft(draft: Draft, secrets_by_id: Mapping[int, SecretInfo]) -> Errors:
+    if errors := draft_limits(draft):
+        return errors
     _check_nul(draft, errors)
     hosts: dict[str, str] = {}
     for m in draft.mirrors:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from regui.k3s import RegistriesParseError, parse_registries
+from regui.k3s.limits import RegistriesTooLarge
 
 from .draft import (
     HOST_MAX,
@@ -19,6 +20,7 @@ from .draft import (
     Errors,
     MirrorBox,
     RewriteRow,
+    draft_limits,
     drop_blank_boxes,
     new_token,
 )
@@ -95,6 +97,8 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
     """Create the file's mirrors, configs and inline credentials (as secrets), or save nothing."""
     try:
         parsed = parse_registries(text)
+    except RegistriesTooLarge as exc:
+        raise ImportRefused(f"regui does not import this file ({exc}).", exc.line) from None
     except RegistriesParseError as exc:
         where = f"line {exc.line}: " if getattr(exc, "line", None) else ""
         raise ImportRefused(f"K3s would refuse this file ({where}{exc})", getattr(exc, "line", None)) from None
@@ -132,6 +136,10 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
             config_box.empty_tls = not (tls.ca_file or tls.cert_file or tls.key_file or tls.insecure_skip_verify)
         draft.configs = [c for c in draft.configs if c.hostname != host] + [config_box]
         result.configs += 1
+    if over := draft_limits(drop_blank_boxes(draft)):
+        raise ImportRefused("Added to this cluster's registries, the file would take them beyond regui's limits: "
+                            "import it with “Replace everything”, or remove some first.",
+                            details=_message_for(over, draft))
     if parsed.ignored_keys:
         result.warnings.append(
             "K3s ignores these keys, so they were not imported: " + ", ".join(parsed.ignored_keys)
@@ -205,6 +213,8 @@ def registries_redacted(text: str, source: str) -> str:
     """A file someone else wrote, as regui would show it: same content, credentials replaced by markers."""
     try:
         parsed = parse_registries(text)
+    except RegistriesTooLarge as exc:
+        return f"# regui does not read this file: {exc}\n"
     except RegistriesParseError as exc:
         return f"# K3s would refuse this file: {exc}\n"
     spec = RegistriesSpec(

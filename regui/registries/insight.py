@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from regui.k3s import explain_pull, generate_hosts, lint
-from regui.k3s.explain import PullExplanation
-from regui.k3s.hosts import GenerateResult
-from regui.k3s.linter import Finding
+from regui.k3s import RegistriesParseError, generate_hosts, lint, parse_registries
+from regui.k3s.explain import PullExplanation, explain_from_result
+from regui.k3s.hosts import GenerateResult, generate_from_registries
+from regui.k3s.linter import Finding, lint_registries
 
-from .draft import AUTH_NONE, Draft
+from .draft import AUTH_NONE, ConfigBox, Draft, MirrorBox, RewriteRow, draft_limits
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -32,6 +32,7 @@ class Insight:
     findings: list[LinkedFinding]
     pull: PullExplanation | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    refused: str = ""  # the draft is beyond regui's limits: why, instead of the three tabs
 
 
 def _config_slot(box, rest: tuple[Any, ...]) -> str:
@@ -51,39 +52,84 @@ def _config_slot(box, rest: tuple[Any, ...]) -> str:
     return f"{box.token}-hostname"
 
 
+class _Slots:
+    """Where each finding's field is on the page: built once per draft, so that many findings
+    (a mirror's overlapping rewrites can make hundreds) cost a lookup each, not a scan."""
+
+    def __init__(self, draft: Draft) -> None:
+        self.mirrors: dict[str, MirrorBox] = {}
+        self.rewrites: dict[tuple[str, str], RewriteRow] = {}
+        self.configs: dict[str, ConfigBox] = {}
+        for m in draft.mirrors:
+            self.mirrors.setdefault(m.hostname, m)
+            for r in m.rewrites:
+                self.rewrites.setdefault((m.token, r.pattern), r)
+        for c in draft.configs:
+            self.configs.setdefault(c.hostname, c)
+
+    def slot(self, path: tuple[Any, ...]) -> str | None:
+        if len(path) < 2:
+            return None
+        section, host, rest = path[0], path[1], tuple(path[2:])
+        if section == "mirrors":
+            box = self.mirrors.get(host)
+            if box is None:
+                return None
+            if rest[:1] == ("endpoint",) and len(rest) > 1 and isinstance(rest[1], int) and rest[1] < len(box.endpoints):
+                return f"{box.endpoints[rest[1]].token}-url"
+            if rest[:1] == ("rewrite",) and len(rest) > 1:
+                row = self.rewrites.get((box.token, rest[1]))
+                return f"{row.token}-pattern" if row else None
+            return f"{box.token}-hostname"
+        if section == "configs":
+            config = self.configs.get(host)
+            return _config_slot(config, rest) if config else None
+        return None
+
+
 def finding_slot(path: tuple[Any, ...], draft: Draft) -> str | None:
     """The field a finding is about, for a draft whose blank boxes were already dropped."""
-    if len(path) < 2:
+    return _Slots(draft).slot(path)
+
+
+def refused_insight(draft: Draft, program: str) -> Insight | None:
+    """The tabs' answer for a draft beyond regui's limits: what is over them, and no engine work."""
+    errors = draft_limits(draft)
+    if not errors:
         return None
-    section, host, rest = path[0], path[1], tuple(path[2:])
-    if section == "mirrors":
-        box = next((m for m in draft.mirrors if m.hostname == host), None)
-        if box is None:
-            return None
-        if rest[:1] == ("endpoint",) and len(rest) > 1 and isinstance(rest[1], int) and rest[1] < len(box.endpoints):
-            return f"{box.endpoints[rest[1]].token}-url"
-        if rest[:1] == ("rewrite",) and len(rest) > 1:
-            row = next((r for r in box.rewrites if r.pattern == rest[1]), None)
-            return f"{row.token}-pattern" if row else None
-        return f"{box.token}-hostname"
-    if section == "configs":
-        config = next((c for c in draft.configs if c.hostname == host), None)
-        return _config_slot(config, rest) if config else None
-    return None
+    reasons = list(dict.fromkeys(m for messages in errors.values() for m in messages))
+    more = f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else ""
+    return refusal("Not analysed: " + " ".join(reasons[:3]) + more, program)
+
+
+def refusal(message: str, program: str) -> Insight:
+    return Insight(hosts=GenerateResult(program=program), findings=[], counts={"error": 1}, refused=message)
 
 
 def draft_insight(
     yaml_text: str, draft: Draft, *, program: str, disable_default: bool = False, embedded: bool = False,
     image: str = "",
 ) -> Insight:
-    hosts = generate_hosts(yaml_text, program=program, disable_default_endpoint=disable_default,
-                           embedded_registry=embedded)
-    linked = [LinkedFinding(f, finding_slot(f.path, draft)) for f in lint(yaml_text, program=program)]
+    # One parse for the three tabs; the hosts.toml tab and Explain use the same flags, so Explain
+    # reads the files the tab shows.
+    try:
+        reg = parse_registries(yaml_text)
+    except RegistriesParseError:
+        hosts = generate_hosts(yaml_text, program=program, disable_default_endpoint=disable_default,
+                               embedded_registry=embedded)  # the refusal, said the way the tab says it
+        findings = lint(yaml_text, program=program)
+    else:
+        hosts = generate_from_registries(reg, program, disable_default, embedded)
+        findings = lint_registries(reg, program)
+    slots = _Slots(draft)
+    linked = [LinkedFinding(f, slots.slot(f.path)) for f in findings]
     linked.sort(key=lambda lf: SEVERITY_ORDER.get(lf.finding.severity, 3))
     pull = None
     if image.strip():
-        pull = explain_pull(yaml_text, image.strip(), program=program, disable_default_endpoint=disable_default,
-                            embedded_registry=embedded)
+        try:
+            pull = explain_from_result(hosts, image.strip())
+        except Exception as e:  # like explain_pull: the tab must render something for any input
+            pull = PullExplanation(error=f"internal error while explaining the pull: {e!r}")
     counts = {s: sum(1 for lf in linked if lf.finding.severity == s) for s in SEVERITY_ORDER}
     return Insight(hosts=hosts, findings=linked, pull=pull, counts=counts)
 
@@ -91,9 +137,10 @@ def draft_insight(
 def lint_errors_by_slot(yaml_text: str, draft: Draft, *, program: str) -> dict[str, list[str]]:
     """Lint errors as form errors; findings about no particular field go under `__all__`."""
     errors: dict[str, list[str]] = {}
+    slots = _Slots(draft)
     for f in lint(yaml_text, program=program):
         if f.severity != "error":
             continue
-        slot = finding_slot(f.path, draft) or "__all__"
+        slot = slots.slot(f.path) or "__all__"
         errors.setdefault(slot, []).append(f"{f.message} {f.hint}".strip())
     return errors

@@ -81,6 +81,18 @@ def _tls_lines(tls: TLSSpec) -> list[str]:
     return lines
 
 
+# A YAML reader (libyaml, so K3s's yaml.v2 too) takes `key: value` only when the key is at most
+# 1024 characters long; a longer key needs the explicit form `? key` / `: value`.
+IMPLICIT_KEY_MAX = 1024
+
+
+def _rewrite_line(pattern: str, replacement: str) -> str:
+    key = scalar(pattern)
+    if len(key) <= IMPLICIT_KEY_MAX:
+        return f"      {key}: {scalar(replacement)}\n"
+    return f"      ? {key}\n      : {scalar(replacement)}\n"
+
+
 def render_yaml(spec: RegistriesSpec, *, redact: bool = False) -> str:
     out = [HEADER]
     if spec.mirrors:
@@ -95,7 +107,7 @@ def render_yaml(spec: RegistriesSpec, *, redact: bool = False) -> str:
                 out.extend(f"      - {scalar(e)}\n" for e in m.endpoints)
             if m.rewrites:
                 out.append("    rewrite:\n")
-                out.extend(f"      {scalar(p)}: {scalar(r)}\n" for p, r in m.rewrites)
+                out.extend(_rewrite_line(p, r) for p, r in m.rewrites)
     if spec.configs:
         out.append("configs:\n")
         for c in spec.configs:

@@ -9,6 +9,7 @@ import pytest
 
 import regui.k3s.linter as lint_module
 from regui.k3s import lint
+from regui.k3s.limits import MAX_VALUE_CHARS
 
 M = "mirrors:\n  docker.io:\n    endpoint: [https://m.example.com]\n"
 
@@ -79,6 +80,8 @@ CASES = {
     # registry adds its endpoint to both.
     "hosts-toml-invalid": ("mirrors:\n  '*': {}\n  _default: {}\n", "mirrors:\n  '*': {}\n", ("mirrors", "*")),
     "restart-required": (M, "", ()),
+    "too-large": ("mirrors:\n  docker.io:\n    endpoint: [https://m.example.com/" + "p" * MAX_VALUE_CHARS + "]\n",
+                  M, ()),
 }
 
 

@@ -6,6 +6,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from regui.k3s import parse_registries
+from regui.k3s.limits import MAX_PATTERN_CHARS
 from regui.registries.render import (
     HEADER,
     AuthSpec,
@@ -114,3 +116,14 @@ def test_an_empty_configuration_is_an_empty_mapping():
 def test_tls_material_lives_under_rancher_convention_paths():
     assert tls_dir("rke2", "harbor.example.com:443") == "/var/lib/rancher/rke2/etc/tls/registries/harbor.example.com:443"
     assert tls_dir("k3s", "*") == "/var/lib/rancher/k3s/etc/tls/registries/_default"
+
+
+def test_a_rewrite_pattern_too_long_for_a_plain_yaml_key_is_written_as_an_explicit_key():
+    # As written (quoted), 1024 characters is the longest key YAML readers take as `key: value`;
+    # the longest pattern regui keeps is longer than that once quoted.
+    for quoted_length in (1024, 1025, MAX_PATTERN_CHARS + 2):
+        pattern = "^" + "a" * (quoted_length - 3)
+        text = render_yaml(RegistriesSpec(mirrors=(MirrorSpec("docker.io", ("https://m.example.com",),
+                                                              ((pattern, "x/$1"), ("^b/(.*)", "y/$1"))),)))
+        assert text.count("? ") == (quoted_length > 1024)
+        assert parse_registries(text).mirrors["docker.io"].rewrites == {pattern: "x/$1", "^b/(.*)": "y/$1"}

@@ -30,9 +30,10 @@ from ..draft import (
     draft_from_post,
     drop_blank_boxes,
     new_token,
+    too_big,
     validate_draft,
 )
-from ..insight import draft_insight
+from ..insight import draft_insight, refusal, refused_insight
 from ..models import Cluster
 from ..selectors import draft_from_cluster, draft_render, secret_infos, secrets_for_choice
 from ..services import InvalidDraft, StaleRevision, registries_save
@@ -94,10 +95,24 @@ def registries_add(request: HttpRequest, name: str, what: str) -> HttpResponse:
     return render(request, template, ctx)
 
 
+def _refused_unread(request: HttpRequest) -> str | None:
+    """Why the posted form is too big to read: decided from its Content-Length, before Django
+    parses the body (Django alone would read up to DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return too_big(length)
+
+
 @require_POST
 def registries_preview(request: HttpRequest, name: str) -> HttpResponse:
     """The YAML the form would save, redacted (every role may look: nothing is written)."""
     cluster = _cluster(name)
+    if refused := _refused_unread(request):
+        return render(request, "registries/partials/_preview.html", {
+            "cluster": cluster, "yaml": "", "errors": {"__all__": [refused]},
+        }, status=200 if wants_fragment(request) else 413)
     draft = drop_blank_boxes(draft_from_post(request.POST))
     errors = validate_draft(draft, secret_infos(cluster))
     return render(request, "registries/partials/_preview.html", {
@@ -110,9 +125,13 @@ def registries_insight(request: HttpRequest, name: str) -> HttpResponse:
     """The hosts.toml, Explain and Lint tabs: a request of their own, so the YAML preview stays as
     fast as rendering (the engine's lint costs more than the render on big files)."""
     cluster = _cluster(name)
+    if refused := _refused_unread(request):
+        return render(request, "registries/partials/_insight.html", {
+            "cluster": cluster, "insight": refusal(refused, cluster.distro),
+        }, status=200 if wants_fragment(request) else 413)
     draft = drop_blank_boxes(draft_from_post(request.POST))
     image = request.POST.get("explain_image", "")[:500]
-    insight = draft_insight(
+    insight = refused_insight(draft, cluster.distro) or draft_insight(
         draft_render(draft, distro=cluster.distro), draft, program=cluster.distro, image=image,
         disable_default=bool(request.POST.get("flag_disable_default")),
         embedded=bool(request.POST.get("flag_embedded")),
@@ -124,6 +143,10 @@ def registries_insight(request: HttpRequest, name: str) -> HttpResponse:
 @require_role(OPERATOR)
 def registries_save_view(request: HttpRequest, name: str) -> HttpResponse:
     cluster = _cluster(name)
+    if refused := _refused_unread(request):
+        # The form is not read, so what the page shows again is the stored draft.
+        return _save_failed(request, cluster, draft_from_cluster(cluster), {"__all__": [refused]},
+                            "Nothing was saved: the form is too big.", status=413)
     posted = draft_from_post(request.POST)
     try:
         registries_save(cluster=cluster, draft=posted, user=request.user)
@@ -137,7 +160,7 @@ def registries_save_view(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _save_failed(request: HttpRequest, cluster: Cluster, posted: Draft, errors: Errors,
-                 summary: str) -> HttpResponse:
+                 summary: str, status: int = 400) -> HttpResponse:
     if wants_fragment(request):
         # Swap only the messages: the inputs stay as typed, passwords included.
         return render(request, "registries/partials/_save_result.html", {
@@ -146,7 +169,7 @@ def _save_failed(request: HttpRequest, cluster: Cluster, posted: Draft, errors: 
     ctx = _context(request, cluster, posted, errors)
     ctx["summary"] = summary
     ctx["general_errors"] = errors.get("__all__", [])
-    return render(request, PAGE, ctx, status=400)
+    return render(request, PAGE, ctx, status=status)
 
 
 @require_role(ADMIN)
