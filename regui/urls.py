@@ -4,7 +4,7 @@ from django.urls import include, path
 from regui.core import views as core
 from regui.inventory import views as inventory
 from regui.pushes import views as pushes
-from regui.registries.views import clusters, registries_page, secrets
+from regui.registries.views import clusters, mirror_tools, registries_page, secrets, unsaved
 
 handler400 = core.bad_request
 
@@ -20,6 +20,14 @@ urlpatterns = [
     path("clusters/<slug:name>/registries/preview/", registries_page.registries_preview, name="registries-preview"),
     path("clusters/<slug:name>/registries/insight/", registries_page.registries_insight, name="registries-insight"),
     path("clusters/<slug:name>/registries/save/", registries_page.registries_save_view, name="registries-save"),
+    path("clusters/<slug:name>/registries/unsaved/", unsaved.unsaved_offer_view, name="registries-unsaved"),
+    path("clusters/<slug:name>/registries/unsaved/keep/", unsaved.unsaved_keep_view, name="registries-unsaved-keep"),
+    path("clusters/<slug:name>/registries/unsaved/restore/", unsaved.unsaved_restore_view,
+         name="registries-unsaved-restore"),
+    path("clusters/<slug:name>/registries/unsaved/discard/", unsaved.unsaved_discard_view,
+         name="registries-unsaved-discard"),
+    path("clusters/<slug:name>/registries/duplicate/", mirror_tools.mirror_duplicate, name="registries-duplicate"),
+    path("clusters/<slug:name>/registries/endpoints/", mirror_tools.endpoint_rows, name="registries-endpoints"),
     path("clusters/<slug:name>/edit/", clusters.cluster_edit, name="cluster-edit"),
     path("clusters/<slug:name>/delete/", clusters.cluster_delete, name="cluster-delete"),
     path("clusters/<slug:name>/import/", clusters.cluster_import, name="cluster-import"),

@@ -120,6 +120,23 @@ def _tokens(data: QueryDict, key: str) -> list[str]:
     return list(dict.fromkeys(t for t in data.getlist(key) if TOKEN.fullmatch(t)))
 
 
+# Rancher's Mirror Endpoints is one comma-separated field; lists copied from elsewhere come one a line.
+_ENDPOINT_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def split_endpoints(text: str) -> list[str]:
+    """Endpoints pasted or typed together: one a line, or separated by commas or spaces (an endpoint
+    URL cannot hold a space, and a comma in one would be a first)."""
+    return [piece for piece in _ENDPOINT_SEPARATORS.split(text) if piece]
+
+
+def _endpoint_rows(token: str, url: str) -> list[EndpointRow]:
+    # Several endpoints in one field (the page's script makes a row of each; a form posted without
+    # it does not): a row each, the first keeping the field's token.
+    pieces = split_endpoints(url) or [url]
+    return [EndpointRow(token, pieces[0])] + [EndpointRow(new_token(), piece) for piece in pieces[1:]]
+
+
 def draft_from_post(data: QueryDict) -> Draft:
     def text(key: str) -> str:
         return (data.get(key) or "").strip()
@@ -133,7 +150,7 @@ def draft_from_post(data: QueryDict) -> Draft:
         draft.mirrors.append(MirrorBox(
             token=m,
             hostname=text(f"{m}-hostname"),
-            endpoints=[EndpointRow(e, text(f"{e}-url")) for e in _tokens(data, f"{m}-endpoint")],
+            endpoints=[row for e in _tokens(data, f"{m}-endpoint") for row in _endpoint_rows(e, text(f"{e}-url"))],
             rewrites=[
                 RewriteRow(r, text(f"{r}-pattern"), text(f"{r}-replacement"))
                 for r in _tokens(data, f"{m}-rewrite")

@@ -35,6 +35,7 @@ from .revisions import record_registries_changes, revision_create
 from .selectors import draft_render, secret_infos
 from .sharing import may_share, secret_change_refusal, sharing_errors
 from .snapshots import snapshot_of
+from .unsaved import unsaved_discard
 from .validation import check_certificate, check_key_matches_certificate, check_private_key, pem_text
 
 
@@ -151,6 +152,9 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool =
     after = snapshot_of(locked)
     record_registries_changes(locked, before, after, locked.revision, draft.message)
     revision_create(cluster=locked, number=locked.revision, message=draft.message, snapshot=after, user=user)
+    if getattr(user, "is_authenticated", False):
+        # The saver's unsaved edits of these registries are saved now, or older than what is.
+        unsaved_discard(user=user, cluster=locked)
     return locked
 
 

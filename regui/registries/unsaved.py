@@ -79,7 +79,8 @@ def _content(draft: Draft) -> tuple[Any, ...]:
     kept = drop_blank_boxes(_without_passwords(draft))
     mirrors = [(m.hostname, [e.url for e in m.endpoints], [(r.pattern, r.replacement) for r in m.rewrites])
                for m in kept.mirrors]
-    return mirrors, [replace(c, token="") for c in kept.configs]
+    # The form posts a CA bundle trimmed; one saved another way may end with a newline.
+    return mirrors, [replace(c, token="", ca_bundle=c.ca_bundle.strip()) for c in kept.configs]
 
 
 def same_content(a: Draft, b: Draft) -> bool:
