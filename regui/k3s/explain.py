@@ -15,7 +15,7 @@ from .hosts import GenerateResult, generate_hosts
 from .reference import ImageRef, ReferenceError, parse_image
 from .rewrite import rewrite_outcomes
 from .urlescape import query_escape
-from .urls import URLError, is_localhost, split_host_port
+from .urls import URLError, is_localhost, split_host_port, split_host_port_lenient
 from .urls import parse as go_parse
 
 
@@ -189,6 +189,11 @@ def explain_from_result(result: GenerateResult, image: Any) -> PullExplanation:
         p.error = f"containerd cannot parse a host in certs.d/{p.hosts_dir}/hosts.toml: {e}"
         return p
     p.attempts = [_attempt(h, ref, result.cri_auth) for h in hosts]
+    for h in hosts:
+        if not split_host_port_lenient(h.host)[0]:
+            # K3s writes an empty endpoint as https:///v2 (with the mirror's rewrites): listed, never reached.
+            p.notes.append(f"{h.host_url} has no host name: containerd's request there fails at once "
+                           "(\"no Host in request URL\") and it goes on to the next host")
     return p
 
 

@@ -12,6 +12,10 @@ from .urls import GoURL, URLError, is_localhost, normalized
 from .urls import parse as go_parse
 
 SUPERVISOR_PORT = {"k3s": 6443, "rke2": 9345}
+# The embedded registry's address as K3s passes it to getHostConfigs when the registry is off:
+# net.JoinHostPort of its unset address and port. No endpoint host but ":" itself equals it, so an
+# empty endpoint (host "") keeps its mirror's rewrites, as in K3s.
+NO_EMBEDDED_REGISTRY = ":"
 _EMPTY = RegistryConfig()
 
 
@@ -289,7 +293,7 @@ def _generate(result: GenerateResult, reg: Registries, program: str, disable_def
               embedded_registry: bool) -> None:
     result.registries = reg
     work = reg
-    mirror_addr = ""
+    mirror_addr = NO_EMBEDDED_REGISTRY
     if embedded_registry:
         # InjectMirror edits the parsed file; keep the caller-visible copy pristine.
         work = Registries(mirrors={k: Mirror(list(m.endpoints), dict(m.rewrites)) for k, m in reg.mirrors.items()},

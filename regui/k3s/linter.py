@@ -15,6 +15,10 @@ invalid-endpoint                  error     4, 5   endpoint unparseable, non-htt
 endpoint-breaks-hosts-toml        error     —      ``"`` or ``\\`` in an endpoint URL as written
 endpoint-plain-http-guess         warning   5      no scheme but port 80, or a non-loopback IP:port
                                                    (not 443): K3s will use https
+endpoint-no-scheme                info      5      any other endpoint without a scheme: says the one
+                                                   K3s picks (https; http for loopback:port)
+k8s-gcr-frozen                    warning   —      an endpoint on k8s.gcr.io, or a k8s.gcr.io mirror
+                                                   without one for registry.k8s.io
 insecure-skip-verify-on-http      warning   5      ``insecure_skip_verify`` for an http:// endpoint
 endpoint-override-path            warn/inf  4      path not ""/"/"/"/v2": used verbatim, no /v2 added
 default-endpoint-listed           info      6      the upstream itself is listed as an endpoint
@@ -24,6 +28,9 @@ mirror-without-endpoints          info      8, 10  a mirror with no endpoints (n
 mirror-key-never-matches          error     —      key cannot be a registry in an image name
 invalid-registry-key              error     —      K3s cannot parse a mirror/config key: skipped
 config-port-mismatch              warning   2      endpoint and config key differ only by port
+config-host-unused                warn/inf  2      a configs key no mirror is named after and no
+                                                   endpoint is on (docker.io's two names count as
+                                                   one): info if images may name it, else warning
 config-keyed-by-mirror-name       warning   2      creds/TLS keyed by the mirror name, endpoint
                                                    host differs: they never apply to the endpoint
 dockerhub-auth-key                warning   3      credentials under ``docker.io``
@@ -48,7 +55,8 @@ too-large                         error     —      beyond regui's limits (regu
 
 Plain-HTTP heuristic (``endpoint-plain-http-guess``): a scheme-less endpoint whose port is 80,
 or whose host is a non-loopback IP literal with an explicit port other than 443, is most
-likely a plain-HTTP registry; K3s gives it https (only loopback gets http).
+likely a plain-HTTP registry; K3s gives it https (only loopback gets http). Every other
+scheme-less endpoint gets ``endpoint-no-scheme``, which only says what K3s picks.
 """
 
 from __future__ import annotations
@@ -58,12 +66,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .gostrings import go_quote
-from .hosts import generate_from_registries
+from .hosts import SUPERVISOR_PORT, embedded_registry_address, generate_from_registries
 from .limits import RegistriesTooLarge
-from .linter_mirrors import config_hosts, lint_mirror
+from .linter_mirrors import config_hosts, lint_mirror, never_matches
 from .model import Registries, RegistriesParseError
 from .parse import parse_registries
-from .urls import URLError, normalized
+from .urls import URLError, normalized, split_host_port_lenient
+
+EMBEDDED_ADDRESSES = frozenset(embedded_registry_address(p) for p in SUPERVISOR_PORT)
 
 
 @dataclass(frozen=True)
@@ -166,6 +176,45 @@ def _configs(reg: Registries, out: list[Finding]) -> None:
                                "Set both cert_file and key_file, or neither.", reg.lines.get((*path, "tls"))))
 
 
+def _config_users(reg: Registries) -> set[str]:
+    """The configs keys K3s looks up for the mirrors: their names and their endpoints' host[:port]."""
+    used = {"docker.io", "registry-1.docker.io"}  # Docker Hub is pulled by name everywhere, and as both
+    for name, mirror in reg.mirrors.items():
+        used.add(name)
+        for endpoint in mirror.endpoints:
+            try:
+                used.add(normalized(reg.memo, endpoint).registry)
+            except URLError:
+                continue
+    return used
+
+
+def _unused_configs(reg: Registries, out: list[Finding]) -> None:
+    used = _config_users(reg)
+    ports = {split_host_port_lenient(u)[0]: u for u in sorted(used)}
+    for key in reg.configs:
+        if key in used or key == "*" or key in EMBEDDED_ADDRESSES:
+            continue  # "*": see wildcard-*; the embedded registry's address: K3s replaces that entry
+        try:
+            n = normalized(reg.memo, key)
+        except URLError:
+            continue  # invalid-registry-key says so
+        if "://" in key or n.override_path:
+            continue
+        path, line = ("configs", key), reg.lines.get(("configs", key))
+        near = ports.get(split_host_port_lenient(key)[0])
+        hint = (f"Did you mean `{near}`? configs are matched by the exact host[:port]." if near else
+                "Key it by the host[:port] of the mirror endpoint it is for, or remove it.")
+        if never_matches(key):
+            out.append(Finding("config-host-unused", "warning", path, f"No mirror is named `{key}` and no "
+                               f"endpoint is on it, and no image can name it as its registry: K3s writes "
+                               f"certs.d/{key}/hosts.toml and nothing ever reads it.", hint, line))
+        else:
+            out.append(Finding("config-host-unused", "info", path, f"No mirror is named `{key}` and no mirror "
+                               f"endpoint is on it: this entry only applies to images pulled from {key} by "
+                               f"name ({key}/<repository>).", hint, line))
+
+
 # Rules that predict from the input itself that K3s will write an invalid hosts.toml.
 PREDICTS_BROKEN_TOML = ("rewrite-breaks-hosts-toml", "endpoint-breaks-hosts-toml", "tls-path-breaks-hosts-toml")
 
@@ -223,6 +272,7 @@ def lint_registries(reg: Registries, program: str = "k3s") -> list[Finding]:
     try:
         _unknown_keys(reg, out)
         _configs(reg, out)
+        _unused_configs(reg, out)
         by_host = config_hosts(reg)
         for name, mirror in reg.mirrors.items():
             out.extend(Finding(*f) for f in lint_mirror(reg, name, mirror, by_host))

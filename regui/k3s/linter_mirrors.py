@@ -13,8 +13,12 @@ from .urls import URLError, is_localhost, normalized, parse_ip, split_host_port_
 # (code, severity, path, message, hint, line)
 Raw = tuple[str, str, tuple[Any, ...], str, str, "int | None"]
 
+FROZEN_REGISTRY = "k8s.gcr.io"
+_FROZEN = ("k8s.gcr.io has been frozen since 3 April 2023 and is being phased out: images published since "
+           "(Kubernetes 1.27 and later patches) are only on registry.k8s.io.")
 
-def _never_matches(key: str) -> bool:
+
+def never_matches(key: str) -> bool:
     if key == "*":
         return False
     if "/" in key:
@@ -53,6 +57,19 @@ def _rewrites(reg: Registries, key: str, mirror: Mirror) -> Iterator[Raw]:
                reg.lines.get((*base, o.second)))
 
 
+def _default_key_message(with_wildcard: bool) -> str:
+    """What K3s writes for a mirror keyed `_default` (pinned in tests/k3s/test_wildcard_and_default_dir.py)."""
+    if not with_wildcard:
+        return ("`_default` is the directory K3s writes for \"*\": this mirror serves every registry without a "
+                "directory of its own, with https://_default/v2 (no such host) as its last endpoint, and no "
+                "image names `_default` as its registry.")
+    return ("`_default` is also the directory K3s writes \"*\" to, and which of the two it writes depends on "
+            "the order it visits the mirrors in (Go map order: the file's on most starts, not on every one). "
+            "Reaching \"*\" first, it appends these endpoints to the \"*\" file; reaching this one first, "
+            "\"*\" replaces it. With --embedded-registry the appended file lists the embedded registry twice, "
+            "which is not valid TOML: containerd ignores the file.")
+
+
 def config_hosts(reg: Registries) -> dict[str, str]:
     """The first configs key of each host name (port dropped): built once per file, not per endpoint."""
     first: dict[str, str] = {}
@@ -76,13 +93,16 @@ def lint_mirror(reg: Registries, key: str, mirror: Mirror,
                    "whole mirror is skipped.", "Use the registry name exactly as in image names.", line)
             return
     if key == "_default":
-        yield ("mirror-key-never-matches", "error", path, "`_default` is the directory K3s writes for \"*\": "
-               "this mirror collides with the wildcard (which one wins is random) and matches no image.",
-               'Use the quoted wildcard "*" instead.', line)
-    elif _never_matches(key):
+        yield ("mirror-key-never-matches", "error", path, _default_key_message("*" in reg.mirrors),
+               'Use the quoted wildcard "*" instead (with these endpoints).', line)
+    elif never_matches(key):
         yield ("mirror-key-never-matches", "error", path, f"No image reference can have `{key}` as its registry "
                "(a registry needs a dot, a colon, or to be localhost), so this mirror is never used.",
                "Use the full registry name, e.g. docker.io or registry.example.com:5000; quote \"*\" for all.",
+               line)
+    if key.lower() == FROZEN_REGISTRY and "registry.k8s.io" not in reg.mirrors:
+        yield ("k8s-gcr-frozen", "warning", path, _FROZEN + " This file mirrors k8s.gcr.io but not registry.k8s.io.",
+               "Add the same mirror for registry.k8s.io (keep this one while images still name k8s.gcr.io).",
                line)
     if not mirror.endpoints:
         yield ("mirror-without-endpoints", "info", path, "This mirror has no endpoints: without the embedded "
@@ -128,6 +148,19 @@ def lint_mirror(reg: Registries, key: str, mirror: Mirror,
             yield ("endpoint-plain-http-guess", "warning", ep_path, f"No scheme given, so K3s uses "
                    f"{n.url_string}; if this registry speaks plain HTTP the pulls fail with a TLS error.",
                    f"Write http://{ep} if it is plain HTTP (or https:// to make it explicit).", ep_line)
+        elif "://" not in ep and hostname:
+            # The plain-HTTP guess above says more where it applies; elsewhere, say which scheme K3s picks.
+            if u.scheme == "http":
+                why, hint = ("a loopback host on a port other than 443 gets http",
+                             f"Write http://{ep} so the file says it (https:// if this registry speaks TLS).")
+            else:
+                why, hint = ("K3s assumes https; only a loopback host on a port other than 443 gets http",
+                             f"Write https://{ep} so the file says it, or http://{ep} for a plain-HTTP registry.")
+            yield ("endpoint-no-scheme", "info", ep_path, f"No scheme given, so K3s uses {n.url_string} ({why}).",
+                   hint, ep_line)
+        if hostname.lower() == FROZEN_REGISTRY:
+            yield ("k8s-gcr-frozen", "warning", ep_path, _FROZEN, "Use https://registry.k8s.io as the endpoint.",
+                   ep_line)
         cfg = reg.configs.get(n.registry)
         if n.registry == "docker.io":
             cfg = reg.configs.get("registry-1.docker.io", cfg)

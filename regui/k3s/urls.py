@@ -320,6 +320,10 @@ def normalize_endpoint_address(endpoint: str, mirror_addr: str = "") -> Normaliz
 def normalized(memo: dict[tuple[str, str], Any], endpoint: str, mirror_addr: str = "") -> Normalized:
     """``normalize_endpoint_address``, remembered in ``memo`` (a parsed file's ``Registries.memo``).
     The result is shared by every caller for that file: read it, never change its URL."""
+    if mirror_addr == ":":
+        # K3s's address with the embedded registry off (see hosts.py) is not loopback, so it gives what
+        # "" gives (only the scheme rule above reads it): one memo entry serves both.
+        mirror_addr = ""
     key = (endpoint, mirror_addr)
     found = memo.get(key)
     if found is None:

@@ -26,6 +26,16 @@ CASES = {
     "endpoint-plain-http-guess": ("mirrors:\n  docker.io:\n    endpoint: ['10.0.0.5:5000']\n",
                                   "mirrors:\n  docker.io:\n    endpoint: ['http://10.0.0.5:5000']\n",
                                   ("mirrors", "docker.io", "endpoint", 0)),
+    "endpoint-no-scheme": ("mirrors:\n  docker.io:\n    endpoint: ['m.example.com:5000']\n",
+                           "mirrors:\n  docker.io:\n    endpoint: ['https://m.example.com:5000']\n",
+                           ("mirrors", "docker.io", "endpoint", 0)),
+    "k8s-gcr-frozen": ("mirrors:\n  registry.k8s.io:\n    endpoint: ['https://k8s.gcr.io']\n",
+                       "mirrors:\n  registry.k8s.io:\n    endpoint: ['https://registry.k8s.io']\n",
+                       ("mirrors", "registry.k8s.io", "endpoint", 0)),
+    "config-host-unused": ("mirrors:\n  docker.io:\n    endpoint: ['https://m.io:5000']\nconfigs:\n  m.io:\n"
+                           "    tls: {ca_file: /c}\n",
+                           "mirrors:\n  docker.io:\n    endpoint: ['https://m.io:5000']\nconfigs:\n  m.io:5000:\n"
+                           "    tls: {ca_file: /c}\n", ("configs", "m.io")),
     "insecure-skip-verify-on-http": (
         "mirrors:\n  docker.io:\n    endpoint: ['http://m:5000']\nconfigs:\n  m:5000:\n    tls: {insecure_skip_verify: true}\n",
         "mirrors:\n  docker.io:\n    endpoint: ['http://m:5000']\n", ("mirrors", "docker.io", "endpoint", 0)),
@@ -76,8 +86,8 @@ CASES = {
                                    "configs:\n  r.io:\n    tls: {cert_file: /c, key_file: /k}\n", ("configs", "r.io", "tls")),
     "tls-path-breaks-hosts-toml": ('configs:\n  r.io:\n    tls: {ca_file: "/c\\x01"}\n',
                                    "configs:\n  r.io:\n    tls: {ca_file: /c}\n", ("configs", "r.io", "tls", "ca_file")),
-    # No input-level rule predicts this one: "*" and "_default" share a directory once the embedded
-    # registry adds its endpoint to both.
+    # The file itself is checked: here "*" and "_default" share a directory and the embedded registry adds
+    # its endpoint to both (mirror-key-never-matches says why; tests/k3s/test_wildcard_and_default_dir.py).
     "hosts-toml-invalid": ("mirrors:\n  '*': {}\n  _default: {}\n", "mirrors:\n  '*': {}\n", ("mirrors", "*")),
     "restart-required": (M, "", ()),
     "too-large": ("mirrors:\n  docker.io:\n    endpoint: [https://m.example.com/" + "p" * MAX_VALUE_CHARS + "]\n",
