@@ -74,10 +74,10 @@ def parse_access_log(text: str) -> list[AccessEntry]:
     return out
 
 
-def free_port() -> int:
-    """A TCP port that is free on 127.0.0.1 right now (the OS picks it)."""
+def free_port(address: str = HOST) -> int:
+    """A TCP port that is free on `address` (127.0.0.1) right now (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
+        s.bind((address, 0))
         return s.getsockname()[1]
 
 
@@ -90,6 +90,7 @@ class Registry:
     ca_path: Path | None = None
     username: str | None = None
     password: str | None = None
+    address: str = HOST  # where it listens: 127.0.0.1, or a harness bridge's address for nodes to reach
     config_path: Path = field(init=False)
     access_log_path: Path = field(init=False)  # stdout
     log_path: Path = field(init=False)  # stderr
@@ -102,7 +103,7 @@ class Registry:
     @property
     def host(self) -> str:
         """``127.0.0.1:PORT`` (the registries.yaml ``configs`` key and the ``ns`` of direct pulls)."""
-        return f"{HOST}:{self.port}"
+        return f"{self.address}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -139,10 +140,10 @@ class Registry:
     def request(self, method: str, path: str, auth: bool = True, timeout: float = 5) -> tuple[int, bytes]:
         if self.scheme == "https":
             ctx = ssl.create_default_context(cafile=str(self.ca_path))
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(HOST, self.port, context=ctx,
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(self.address, self.port, context=ctx,
                                                                            timeout=timeout)
         else:
-            conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+            conn = http.client.HTTPConnection(self.address, self.port, timeout=timeout)
         headers = {}
         if auth and self.username:
             headers["Authorization"] = "Basic " + base64.b64encode(self.credentials.encode()).decode()
@@ -270,7 +271,8 @@ def _wait_until_ready(reg: Registry, timeout: float) -> None:
 
 @contextmanager
 def _run_registry(scheme: str, binary: str, tls: bool, auth: tuple[str, str] | None,
-                  htpasswd_bin: str, startup_timeout: float, attempts: int = 3) -> Iterator[Registry]:
+                  htpasswd_bin: str, startup_timeout: float, attempts: int = 3,
+                  address: str = HOST) -> Iterator[Registry]:
     with tempfile.TemporaryDirectory(prefix=f"rg-reg-{scheme}-") as tmp:
         workdir = Path(tmp)
         ca = crt = key = None
@@ -285,8 +287,9 @@ def _run_registry(scheme: str, binary: str, tls: bool, auth: tuple[str, str] | N
         reg: Registry | None = None
         try:
             for attempt in range(attempts):
-                reg = Registry(scheme=scheme, port=free_port(), workdir=workdir, ca_path=ca,
-                               username=auth[0] if auth else None, password=auth[1] if auth else None)
+                reg = Registry(scheme=scheme, port=free_port(address), workdir=workdir, ca_path=ca,
+                               username=auth[0] if auth else None, password=auth[1] if auth else None,
+                               address=address)
                 http_cfg: dict = {"addr": reg.host, "secret": secrets.token_hex(16)}
                 if tls:
                     http_cfg["tls"] = {"certificate": str(crt), "key": str(key)}
@@ -318,9 +321,11 @@ def _run_registry(scheme: str, binary: str, tls: bool, auth: tuple[str, str] | N
 
 
 @contextmanager
-def plain_registry(binary: str = REGISTRY_BIN, startup_timeout: float = 20) -> Iterator[Registry]:
-    """docker-registry over plain HTTP on 127.0.0.1:<free port>, no auth."""
-    with _run_registry("http", binary, tls=False, auth=None, htpasswd_bin="", startup_timeout=startup_timeout) as r:
+def plain_registry(binary: str = REGISTRY_BIN, startup_timeout: float = 20, address: str = HOST) -> Iterator[Registry]:
+    """docker-registry over plain HTTP on 127.0.0.1:<free port>, no auth. `address`: listen there instead
+    (a harness bridge's address, which its nodes reach; 127.0.0.1 in a node is the node's own)."""
+    with _run_registry("http", binary, tls=False, auth=None, htpasswd_bin="", startup_timeout=startup_timeout,
+                       address=address) as r:
         yield r
 
 
