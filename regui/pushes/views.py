@@ -11,6 +11,7 @@ from regui.registries.models import Cluster
 
 from .liveness import WorkerWatch
 from .models import PushJob
+from .outcome import job_outcome, jobs_outcomes
 from .selectors import failed_nodes, node_rows
 from .services import push_job_create
 
@@ -54,14 +55,17 @@ def cluster_push(request: HttpRequest, name: str) -> HttpResponse:
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The job page; for htmx, only the results table (polled every second while the job runs)."""
     job = get_object_or_404(PushJob.objects.select_related("cluster"), pk=pk)
-    results = job.results.all()
+    results = list(job.results.all())
     wait = WorkerWatch().job_wait(job) if job.is_active else None
     template = "pushes/partials/_job_results.html" if wants_fragment(request) else "pushes/job_detail.html"
     return render(request, template, {"job": job, "cluster": job.cluster, "results": results, "wait": wait,
+                                      "outcome": job_outcome(job, results),
                                       "poll": wait.poll if wait else 1})
 
 
 def job_list(request: HttpRequest, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
-    jobs = cluster.push_jobs.all()[:50]
-    return render(request, "pushes/job_list.html", {"cluster": cluster, "jobs": jobs})
+    jobs = list(cluster.push_jobs.all()[:50])
+    outcomes = jobs_outcomes(jobs)
+    rows = [(j, outcomes[j.pk]) for j in jobs]
+    return render(request, "pushes/job_list.html", {"cluster": cluster, "jobs": jobs, "rows": rows})

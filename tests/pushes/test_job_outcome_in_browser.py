@@ -1,0 +1,31 @@
+"""A person in Chromium sees a push whose every node failed say "failed" (not "done") on the job list
+and the job page, and one where some failed say "partly failed", with counts (issue 11 item 4)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_push_where_every_node_failed_says_failed_on_the_job_list_and_page(fleet, logged_in, live_server):
+    fleet.add("agent", "agent", approve=False)
+    failed = fleet.push()
+    (ok,) = fleet.add("agent")
+    partly = fleet.push()
+    assert failed.status == partly.status == "done"
+    page = logged_in("victor", "viewer")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    page.goto(f"{live_server.url}/clusters/prod/jobs/")
+    expect(page.locator(f"#job-{failed.pk} [data-outcome]")).to_have_text("failed")
+    expect(page.locator(f"#job-{failed.pk}")).to_contain_text("failed on all 2 nodes (2 failed)")
+    expect(page.locator(f"#job-{partly.pk} [data-outcome]")).to_have_text("partly failed")
+    expect(page.locator(f"#job-{partly.pk}")).to_contain_text("partly failed: 2 of 3 nodes failed (1 changed, 2 failed)")
+
+    page.locator(f"#job-{failed.pk} a").click()
+    expect(page.locator(".job-outcome [data-outcome]")).to_have_text("failed")
+    expect(page.locator(".job-outcome")).to_contain_text("failed on all 2 nodes")
+    assert not errors, errors
