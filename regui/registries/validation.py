@@ -8,7 +8,10 @@ from urllib.parse import urlsplit
 
 import re2
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+
+from .pem_words import certificate_problem, passphrase_problem, private_key_error, private_key_problem
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DNS = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
@@ -150,35 +153,37 @@ def check_ca_bundle(pem: str) -> str | None:
     text = pem.strip()
     if not text:
         return None
-    if "-----BEGIN CERTIFICATE-----" not in text:
-        return "The CA Cert Bundle must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)."
-    try:
-        certs = x509.load_pem_x509_certificates(text.encode())
-    except ValueError as exc:
-        return f"The CA Cert Bundle is not valid PEM: {exc}."
-    if not certs:
-        return "The CA Cert Bundle holds no certificate."
-    stray = re.sub(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", "", text, flags=re.S)
-    if stray.strip():
-        return "The CA Cert Bundle holds something other than certificates (a private key?)."
-    return None
+    if problem := certificate_problem(text, ca=True, field_name="CA Cert Bundle"):
+        return problem
+    return _unreadable_certificates(text, "The CA Cert Bundle")
 
 
 def check_certificate(pem: str) -> str | None:
     if not pem.strip():
         return "Certificate is required."
+    if problem := certificate_problem(pem.strip()):
+        return problem
+    return _unreadable_certificates(pem.strip(), "The certificate")
+
+
+def _unreadable_certificates(text: str, what: str) -> str | None:
+    # pem_words found each block whole; whatever cryptography still refuses is said without its internals.
     try:
-        x509.load_pem_x509_certificates(pem.strip().encode())
-    except ValueError as exc:
-        return f"Not a PEM certificate: {exc}."
+        x509.load_pem_x509_certificates(text.encode())
+    except ValueError:
+        return f"{what} cannot be read as PEM certificates, though each block looks whole."
     return None
 
 
 def check_private_key(pem: str) -> str | None:
+    if problem := private_key_problem(pem.strip()):
+        return problem
     try:
         serialization.load_pem_private_key(pem.strip().encode(), password=None)
-    except (ValueError, TypeError) as exc:
-        return f"Not an unencrypted PEM private key: {exc}."
+    except TypeError:  # "Password was not given but private key is encrypted"
+        return passphrase_problem()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        return private_key_error(exc)
     return None
 
 

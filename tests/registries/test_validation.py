@@ -69,8 +69,8 @@ def test_a_ca_bundle_must_be_pem_certificates():
     assert v.check_ca_bundle(cert) is None
     assert v.check_ca_bundle(cert + cert) is None
     assert "PEM" in v.check_ca_bundle("hello")
-    assert "not valid PEM" in v.check_ca_bundle("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")
-    assert "other than certificates" in v.check_ca_bundle(cert + key)
+    assert "damaged" in v.check_ca_bundle("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----")
+    assert "holds certificates only" in v.check_ca_bundle(cert + key)
 
 
 def test_a_tls_key_must_match_its_certificate():
