@@ -11,6 +11,14 @@ from django.http import HttpRequest
 
 VIEWER, OPERATOR, ADMIN = "viewer", "operator", "admin"
 ROLES = (VIEWER, OPERATOR, ADMIN)
+# What each role may do, as the Users page says it (the README's Roles section has the details).
+ROLE_SUMMARIES = {
+    VIEWER: "reads everything, secrets redacted.",
+    OPERATOR: "edits clusters, registries and nodes, makes and changes a cluster's own secrets, scans host keys, "
+              "pushes, and restores revisions.",
+    ADMIN: "also manages users, approves host keys, shares secrets between clusters, reveals secret values and "
+           "downloads the real registries.yaml (alone, or with its TLS files).",
+}
 _RANK = {None: 0, VIEWER: 1, OPERATOR: 2, ADMIN: 3}
 
 

@@ -13,7 +13,7 @@ from regui.audit.logins import THROTTLED, ThrottledAuthenticationForm
 from regui.audit.services import audit_object, sealed_change
 
 from .forms import UserCreateForm, UserRoleForm
-from .roles import ADMIN, require_role, role_of
+from .roles import ADMIN, ROLE_SUMMARIES, ROLES, require_role, role_of
 from .services import user_set_role
 
 
@@ -63,7 +63,8 @@ def user_list(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"User {user.username} created.")
         return redirect("user-list")
     users = [(u, role_of(u)) for u in User.objects.prefetch_related("groups").order_by("username")]
-    return render(request, "core/user_list.html", {"users": users, "form": form})
+    return render(request, "core/user_list.html", {"users": users, "form": form,
+                                                   "role_summaries": [(r.capitalize(), ROLE_SUMMARIES[r]) for r in ROLES]})
 
 
 @require_role(ADMIN)
