@@ -1,0 +1,157 @@
+"""Host keys in bulk (issue 11 item 11): scan every unscanned node of a cluster; approve host keys
+from pasted `known_hosts` / `ssh-keyscan` lines.
+
+A pasted line approves nothing by itself: it is compared with the key regui scanned from the node
+(matched by address and port), and only a scanned key that equals a pasted one is approved, through
+`node_approve_host_key` (the same approval rules and history entry as the node page's button).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Any
+
+from regui.registries.models import Cluster
+from regui.remote import ssh
+
+from .models import Node
+from .services import NodeError, node_approve_host_key, node_scan_host_key
+
+MAX_LINES = 5000
+
+
+@dataclass(frozen=True)
+class KnownKey:
+    line: int
+    hosts: tuple[str, ...]  # as written: "10.0.0.1", "[10.0.0.1]:2222", "|1|salt|hash"
+    type: str
+    key: str
+
+    @property
+    def fingerprint(self) -> str:
+        return ssh.fingerprint(self.key)
+
+    def names(self, address: str, port: int) -> bool:
+        """Whether this line is for address:port (hashed hostnames too; wildcards never match)."""
+        wanted = address if port == 22 else f"[{address}]:{port}"
+        for host in self.hosts:
+            if host.startswith("|1|"):
+                try:
+                    _, _, salt, digest = host.split("|", 3)
+                    mac = hmac.new(base64.b64decode(salt), wanted.encode(), hashlib.sha1).digest()
+                    if hmac.compare_digest(mac, base64.b64decode(digest)):
+                        return True
+                except (ValueError, binascii.Error):
+                    continue
+            elif host.lower() == wanted.lower() or (port == 22 and host.lower() == f"[{address}]:22".lower()):
+                return True
+        return False
+
+
+def parse_known_hosts(text: str) -> tuple[list[KnownKey], list[str]]:
+    """`known_hosts` or `ssh-keyscan` lines: `hosts type base64 [comment]`. Comments and blank lines are
+    skipped; `@cert-authority` / `@revoked` lines are not host keys and are reported, as are bad lines."""
+    keys, problems = [], []
+    for number, raw in enumerate(text.splitlines()[:MAX_LINES], 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        if parts[0].startswith("@"):
+            problems.append(f"line {number}: {parts[0]} lines are not host keys; skipped")
+            continue
+        if len(parts) < 3:
+            problems.append(f"line {number}: expected `host key-type base64-key`, got {line[:80]!r}")
+            continue
+        hosts, key_type, key = parts[0], parts[1], parts[2]
+        try:
+            base64.b64decode(key, validate=True)
+        except (ValueError, binascii.Error):
+            problems.append(f"line {number}: the key of {hosts[:60]} is not base64")
+            continue
+        keys.append(KnownKey(number, tuple(h for h in hosts.split(",") if h), key_type, key))
+    if len(text.splitlines()) > MAX_LINES:
+        problems.append(f"only the first {MAX_LINES} lines were read")
+    return keys, problems
+
+
+@dataclass
+class Mismatch:
+    node: Node
+    scanned: str  # "type fingerprint" regui scanned
+    pasted: list[str]  # "type fingerprint" of each pasted line for the node
+
+
+@dataclass
+class ApprovalReport:
+    approved: list[Node] = field(default_factory=list)
+    already: list[Node] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
+    unscanned: list[Node] = field(default_factory=list)  # lines for it, but no scanned key to compare
+    missing: list[Node] = field(default_factory=list)  # no line for it
+    refused: list[tuple[Node, str]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    unmatched: list[int] = field(default_factory=list)  # line numbers naming no node of the cluster
+
+
+def approve_from_known_hosts(*, cluster: Cluster, text: str, user: Any) -> ApprovalReport:
+    """Approve each node's scanned key that a pasted line holds for its address and port."""
+    keys, problems = parse_known_hosts(text)
+    report = ApprovalReport(problems=problems)
+    used: set[int] = set()
+    for node in cluster.nodes.order_by("name"):
+        mine = [k for k in keys if k.names(node.address, node.port)]
+        used.update(k.line for k in mine)
+        if not mine:
+            report.missing.append(node)
+            continue
+        if not node.scanned_key:
+            if node.has_approved_key and any(k.key == node.host_key for k in mine):
+                report.already.append(node)
+            else:
+                report.unscanned.append(node)
+            continue
+        if not any(k.type == node.scanned_key_type and k.key == node.scanned_key for k in mine):
+            report.mismatches.append(Mismatch(node, f"{node.scanned_key_type} {node.scanned_fingerprint}",
+                                              [f"{k.type} {k.fingerprint}" for k in mine]))
+            continue
+        if node.has_approved_key and node.host_key == node.scanned_key:
+            report.already.append(node)
+            continue
+        try:
+            node_approve_host_key(node=node, fingerprint=node.scanned_fingerprint, user=user)
+        except NodeError as exc:
+            report.refused.append((node, str(exc)))
+        else:
+            report.approved.append(node)
+    report.unmatched = [k.line for k in keys if k.line not in used]
+    return report
+
+
+@dataclass
+class ScanReport:
+    scanned: list[tuple[Node, ssh.HostKey]] = field(default_factory=list)
+    failed: list[tuple[Node, str]] = field(default_factory=list)
+
+
+def unscanned_nodes(cluster: Cluster) -> list[Node]:
+    """Nodes with neither a scanned nor an approved host key."""
+    return list(cluster.nodes.filter(scanned_key="", host_key="").order_by("name"))
+
+
+def scan_unscanned(*, cluster: Cluster) -> ScanReport:
+    """Scan every unscanned node, one after the other, through the scan path of the trust gate
+    (`node_scan_host_key`: no credential is sent). A node that cannot be reached is listed with why."""
+    report = ScanReport()
+    for node in unscanned_nodes(cluster):
+        try:
+            key = node_scan_host_key(node=node)
+        except NodeError as exc:
+            report.failed.append((node, str(exc)))
+        else:
+            report.scanned.append((node, key))
+    return report
