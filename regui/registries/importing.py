@@ -1,13 +1,20 @@
-"""Import an existing registries.yaml into a cluster: parsed exactly as K3s parses it."""
+"""Import an existing registries.yaml into a cluster: parsed exactly as K3s (or RKE2) parses it.
+
+Two steps. `registries_import_plan` reads the file and works out what the cluster's registries would
+become, writing nothing: the import page's preview and `import_registries --dry-run` show it.
+`registries_import` makes the plan's secrets and saves it, or saves nothing.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 
-from regui.k3s import RegistriesParseError, parse_registries
+from regui.k3s import Registries, RegistriesParseError, parse_registries
 from regui.k3s.limits import RegistriesTooLarge
 
 from .draft import (
@@ -26,6 +33,7 @@ from .draft import (
 )
 from .models import Cluster, Secret
 from .render import AuthSpec, ConfigSpec, MirrorSpec, RegistriesSpec, TLSSpec, render_yaml
+from .secret_names import secret_name_for
 from .selectors import draft_from_cluster
 from .services import InvalidDraft, draft_problems, registries_save, secret_create
 
@@ -43,37 +51,74 @@ class ImportRefused(Exception):
         self.details = [printable(d) for d in details or []]
 
 
+class ImportStale(ImportRefused):
+    """The registries were saved after the plan someone confirmed was made: its diff is not what
+    would happen any more."""
+
+
+@dataclass
+class PendingSecret:
+    """A secret the import will make of a config's inline credentials: not made until it is saved."""
+
+    host: str
+    name: str  # the name it will get, for the preview (secret_names.py decides it again on saving)
+    kind: str
+    username: str
+    values: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Change:
+    section: str  # "mirror" | "config"
+    host: str
+    action: str  # "added" | "changed" | "removed"
+
+
+@dataclass
+class ImportPlan:
+    cluster: Cluster
+    program: str  # "K3s" or "RKE2": the cluster's distribution, as messages name it
+    replace: bool
+    before: Draft  # the registries now
+    draft: Draft  # what they would become; a config in `pending` gets its new secret on saving
+    pending: dict[str, PendingSecret] = field(default_factory=dict)  # by config box token
+    mirrors: int = 0  # in the file
+    configs: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[Change]:
+        return plan_changes(self)
+
+
 @dataclass
 class ImportResult:
     mirrors: int = 0
     configs: int = 0
     secrets: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    saved: bool = True
 
     def summary(self) -> str:
+        if not self.saved:
+            return "Nothing to import: the registries already hold everything the file has. Nothing was saved."
         made = f"; created secret(s) {', '.join(self.secrets)}" if self.secrets else ""
         return f"Imported {self.mirrors} mirror(s) and {self.configs} registry authentication entries{made}."
 
 
-def _secret_name(cluster: Cluster, host: str) -> str:
-    base = re.sub(r"[^a-z0-9]+", "-", f"{cluster.name}-{host}".lower()).strip("-")[:200] or "imported"
-    name, n = f"{base}-auth", 1
-    while Secret.objects.filter(name=name).exists():
-        n += 1
-        name = f"{base}-auth-{n}"
-    return name
-
-
-def _auth_secret(cluster: Cluster, host: str, auth) -> Secret | None:
+def _file_auth(auth) -> tuple[str, dict[str, str]] | None:
+    """(kind, values) of a config's inline credentials, or None for an empty `auth: {}`."""
     if not (auth.username or auth.password or auth.auth or auth.identity_token):
         return None
-    rke = bool(auth.auth or auth.identity_token)
-    # The cluster's own: the file came from (or is meant for) its nodes.
-    return secret_create(
-        cluster=cluster, name=_secret_name(cluster, host), kind=Secret.Kind.RKE_AUTH if rke else Secret.Kind.BASIC,
-        username=auth.username, description=f"Imported from registries.yaml of {cluster.name} ({host})"[:200],
-        values={"password": auth.password, "auth": auth.auth, "identity_token": auth.identity_token},
-        message=f"from an imported registries.yaml ({host})")
+    kind = Secret.Kind.RKE_AUTH if auth.auth or auth.identity_token else Secret.Kind.BASIC
+    values = {"password": auth.password, "auth": auth.auth, "identity_token": auth.identity_token}
+    return kind, {k: v for k, v in values.items() if v}
+
+
+def _same_secret(secret: Secret | None, kind: str, username: str, values: dict[str, str]) -> bool:
+    # Importing the same file again keeps the secret it made the first time instead of a copy.
+    return (secret is not None and secret.kind == kind and secret.username == username
+            and secret.unseal() == values)
 
 
 def _message_for(errors: Errors, draft: Draft) -> list[str]:
@@ -92,85 +137,188 @@ def _message_for(errors: Errors, draft: Draft) -> list[str]:
     return out
 
 
-@transaction.atomic
-def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, message: str = "") -> ImportResult:
-    """Create the file's mirrors, configs and inline credentials (as secrets), or save nothing."""
+def read_registries(text: str, program: str) -> Registries:
+    """The file as `program` (K3s or RKE2) reads it; ImportRefused when it refuses the file, or when
+    regui cannot keep some value as it is. (The Registries page's Edit as YAML reads text with it too.)"""
     try:
         parsed = parse_registries(text)
     except RegistriesTooLarge as exc:
         raise ImportRefused(f"regui does not import this file ({exc}).", exc.line) from None
     except RegistriesParseError as exc:
         where = f"line {exc.line}: " if getattr(exc, "line", None) else ""
-        raise ImportRefused(f"K3s would refuse this file ({where}{exc})", getattr(exc, "line", None)) from None
-
-    if unstorable := _unstorable(parsed):
-        raise ImportRefused("K3s reads this file, but regui cannot keep some of its values as they are: "
+        raise ImportRefused(f"{program} would refuse this file ({where}{exc})", getattr(exc, "line", None)) from None
+    if unstorable := _unstorable(parsed, program):
+        raise ImportRefused(f"{program} reads this file, but regui cannot keep some of its values as they are: "
                             "fix them and import again.", details=unstorable)
+    return parsed
 
+
+def _reads_nothing(parsed: Registries, text: str, program: str) -> ImportRefused:
+    """Why a file yields no registry at all, e.g. a guide copied from a web page that lost its
+    indentation: still valid YAML, read as a flat mapping of keys K3s and RKE2 ignore."""
+    found = list(dict.fromkeys(p[0] for p in parsed.ignored_paths if len(p) == 1))
+    empty = [k for k in ("mirrors", "configs") if re.search(rf"^[\"']?{k}[\"']?\s*:", text, re.M)]
+    details = []
+    if found:
+        details.append(f"Its top level holds {', '.join(found[:12])}{' …' if len(found) > 12 else ''}: "
+                       f"{program} ignores every top-level key but mirrors and configs.")
+    if empty:
+        one = len(empty) == 1
+        details.append(f"{' and '.join(empty)} {'is' if one else 'are'} there, with no registry indented under "
+                       f"{'it' if one else 'them'}.")
+    if not found and not empty:
+        details.append("It holds no YAML mapping at all (only comments, or a bare value).")
+    details.append(f"{program} reads registry names indented under mirrors: or configs:, and endpoint, rewrite, "
+                   "auth and tls indented under a name. If the text was copied from a web page, restore its "
+                   "indentation and import again.")
+    return ImportRefused(f"{program} reads no registry from this file: there is nothing to import.", details=details)
+
+
+def registries_import_plan(*, cluster: Cluster, text: str, replace: bool, message: str = "") -> ImportPlan:
+    """What importing `text` would make of the cluster's registries; ImportRefused (with the reason)
+    when it must not be imported. Writes nothing."""
+    program = cluster.get_distro_display()
+    parsed = read_registries(text, program)
+    if not parsed.mirrors and not parsed.configs:
+        raise _reads_nothing(parsed, text, program)
+    before = draft_from_cluster(cluster)
     draft = Draft() if replace else draft_from_cluster(cluster)
     # An import is not based on a page someone looked at: it applies to whatever is current.
-    draft.revision = Cluster.objects.values_list("revision", flat=True).get(pk=cluster.pk)
+    draft.revision = before.revision
     draft.message = message or ("Imported registries.yaml (replacing everything)" if replace else "Imported registries.yaml")
-    result = ImportResult()
+    plan = ImportPlan(cluster=cluster, program=program, replace=replace, before=before, draft=draft)
     for host, mirror in parsed.mirrors.items():
-        box = MirrorBox(
+        _put(draft.mirrors, MirrorBox(
             new_token(), host,
             endpoints=[EndpointRow(new_token(), e) for e in mirror.endpoints],
             rewrites=[RewriteRow(new_token(), p, r) for p, r in mirror.rewrites.items()],
-        )
-        draft.mirrors = [m for m in draft.mirrors if m.hostname != host] + [box]
-        result.mirrors += 1
+        ))
+        plan.mirrors += 1
+    current = {c.hostname: c for c in before.configs}
+    in_use = Secret.objects.in_bulk([int(c.auth) for c in before.configs if _is_id(c.auth)])
     for host, config in parsed.configs.items():
-        config_box = ConfigBox(new_token(), host)
+        box = ConfigBox(new_token(), host)
         if config.auth is not None:
-            secret = _auth_secret(cluster, host, config.auth)
-            if secret is None:
-                config_box.empty_auth = True
+            if (credentials := _file_auth(config.auth)) is None:
+                box.empty_auth = True
             else:
-                config_box.auth = str(secret.id)
-                result.secrets.append(secret.name)
+                kind, values = credentials
+                old = current.get(host)
+                kept = in_use.get(int(old.auth)) if old is not None and _is_id(old.auth) else None
+                if _same_secret(kept, kind, config.auth.username, values):
+                    box.auth = str(kept.pk)  # type: ignore[union-attr]
+                else:
+                    reserved = [p.name for p in plan.pending.values()]
+                    plan.pending[box.token] = PendingSecret(host, secret_name_for(cluster.name, host, reserved=reserved),
+                                                            kind, config.auth.username, values)
         if config.tls is not None:
             tls = config.tls
-            config_box.ca_file, config_box.cert_file, config_box.key_file = tls.ca_file, tls.cert_file, tls.key_file
-            config_box.insecure_skip_verify = bool(tls.insecure_skip_verify)
-            config_box.empty_tls = not (tls.ca_file or tls.cert_file or tls.key_file or tls.insecure_skip_verify)
-        draft.configs = [c for c in draft.configs if c.hostname != host] + [config_box]
-        result.configs += 1
+            box.ca_file, box.cert_file, box.key_file = tls.ca_file, tls.cert_file, tls.key_file
+            box.insecure_skip_verify = bool(tls.insecure_skip_verify)
+            box.empty_tls = not (tls.ca_file or tls.cert_file or tls.key_file or tls.insecure_skip_verify)
+        _put(draft.configs, box)
+        plan.configs += 1
     if over := draft_limits(drop_blank_boxes(draft)):
         raise ImportRefused("Added to this cluster's registries, the file would take them beyond regui's limits: "
                             "import it with “Replace everything”, or remove some first.",
                             details=_message_for(over, draft))
-    if parsed.ignored_keys:
-        result.warnings.append(
-            "K3s ignores these keys, so they were not imported: " + ", ".join(parsed.ignored_keys)
-        )
     leaked = [f"mirrors.{m.hostname}.endpoint[{i}]" for m in draft.mirrors for i, e in enumerate(m.endpoints)
-              if _has_userinfo(e.url)]
+              if has_userinfo(e.url)]
     if leaked:
         raise ImportRefused(
             "Credentials inside an endpoint URL would be stored and shown in plain text: move them to "
             "configs.<registry host>.auth and import again.", details=leaked)
+    if parsed.ignored_keys:
+        plan.warnings.append(f"{program} ignores these keys, so they are not imported: " + ", ".join(parsed.ignored_keys))
     # K3s takes the file as it is, so regui does too; what the form would refuse is listed, shown
     # next to the fields on the Registries page, and lint errors still keep it from being pushed.
-    problems = draft_problems(drop_blank_boxes(draft), cluster=cluster)
+    if problems := draft_problems(drop_blank_boxes(draft), cluster=cluster):
+        plan.warnings.append("Imported as it is, but fix these before the next save from the Registries page: "
+                             + "; ".join(_message_for(problems, draft)))
+    plan.warnings = [printable(w) for w in plan.warnings]
+    return plan
+
+
+def _is_id(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
+def _put(boxes: list[Any], box: MirrorBox | ConfigBox) -> None:
+    """Add the file's box, or put it in the place of the cluster's box for the same host (so that
+    importing a file again changes nothing, not even the order)."""
+    for i, old in enumerate(boxes):
+        if old.hostname == box.hostname:
+            boxes[i] = box
+            return
+    boxes.append(box)
+
+
+def _entries(draft: Draft, pending: Mapping[str, PendingSecret],
+             names: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each mirror's and config's content by hostname, secrets by name: what a change is judged on."""
+    draft = drop_blank_boxes(draft)
+    mirrors = {m.hostname: ([e.url for e in m.endpoints], [(r.pattern, r.replacement) for r in m.rewrites])
+               for m in draft.mirrors}
+    configs = {}
+    for c in draft.configs:
+        auth = f"new secret {pending[c.token].name}" if c.token in pending else names.get(c.auth, c.auth)
+        configs[c.hostname] = (auth, c.empty_auth, names.get(c.tls_secret, c.tls_secret), c.ca_bundle,
+                               c.insecure_skip_verify, c.ca_file, c.cert_file, c.key_file, c.empty_tls)
+    return mirrors, configs
+
+
+def plan_changes(plan: ImportPlan) -> list[Change]:
+    """The mirrors and configs the import adds, changes or removes, in the order of the result."""
+    ids = {int(v) for c in plan.before.configs + plan.draft.configs for v in (c.auth, c.tls_secret) if _is_id(v)}
+    names = {str(pk): name for pk, name in Secret.objects.filter(pk__in=ids).values_list("pk", "name")}
+    old, new = _entries(plan.before, {}, names), _entries(plan.draft, plan.pending, names)
+    out = []
+    for section, was, now in (("mirror", old[0], new[0]), ("config", old[1], new[1])):
+        for host, value in now.items():
+            if host not in was:
+                out.append(Change(section, host, "added"))
+            elif was[host] != value:
+                out.append(Change(section, host, "changed"))
+        out += [Change(section, host, "removed") for host in was if host not in now]
+    return out
+
+
+@transaction.atomic
+def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, message: str = "",
+                      revision: int | None = None) -> ImportResult:
+    """Create the file's mirrors, configs and inline credentials (as secrets), or save nothing.
+    `revision`: the one the confirmed preview was made against (ImportStale if it is not current)."""
+    locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
+    if revision is not None and locked.revision != revision:
+        raise ImportStale(f"The registries of {cluster.name} were saved (revision {locked.revision}) after this "
+                          f"preview was made (revision {revision}): look at the changes again.")
+    plan = registries_import_plan(cluster=locked, text=text, replace=replace, message=message)
+    result = ImportResult(mirrors=plan.mirrors, configs=plan.configs, warnings=plan.warnings)
+    if not plan.changes:
+        result.saved = False  # a revision that changes nothing would only hide the real ones
+        return result
+    by_token = {c.token: c for c in plan.draft.configs}
+    for token, pending in plan.pending.items():
+        secret = secret_create(
+            cluster=locked, host=pending.host, kind=pending.kind, username=pending.username, values=pending.values,
+            description=f"Imported from registries.yaml of {cluster.name} ({pending.host})"[:200],
+            message=f"from an imported registries.yaml ({pending.host})")
+        by_token[token].auth = str(secret.pk)
+        result.secrets.append(secret.name)
     try:
-        registries_save(cluster=cluster, draft=draft, user=user, strict=False)
+        registries_save(cluster=locked, draft=plan.draft, user=user, strict=False)
     except InvalidDraft as exc:  # what it keeps names a secret the cluster may not use
         raise ImportRefused("Nothing was imported: the registries it keeps use secrets this cluster may not use.",
-                            details=_message_for(exc.errors, draft)) from None
-    if problems:
-        result.warnings.append("Imported as it is, but fix these before the next save from the Registries page: "
-                               + "; ".join(_message_for(problems, draft)))
-    result.warnings = [printable(w) for w in result.warnings]
+                            details=_message_for(exc.errors, plan.draft)) from None
     return result
 
 
-_EMPTY_NAME = "an empty registry name (K3s writes certs.d/hosts.toml for it)"
-_EMPTY_ENDPOINT = "an empty endpoint (K3s skips it but still writes hosts.toml for the registry); remove it"
+_EMPTY_NAME = "an empty registry name ({program} writes certs.d/hosts.toml for it)"
+_EMPTY_ENDPOINT = "an empty endpoint ({program} skips it but still writes hosts.toml for the registry); remove it"
 _EMPTY_PATTERN = "an empty pattern (it matches every name); remove it"
 
 
-def _unstorable(parsed) -> list[str]:
+def _unstorable(parsed: Registries, program: str) -> list[str]:
     """Values regui cannot keep as they are: empty names and endpoints (its form drops blanks, which
     would change what K3s writes), and what no column takes: too long, a NUL, bytes not UTF-8."""
     # (where, value, length limit or None, what an empty value means or None when empty is fine)
@@ -192,7 +340,7 @@ def _unstorable(parsed) -> list[str]:
     problems = []
     for where, value, limit, empty in checks:
         if value == "" and empty:
-            problems.append(f"{where}: {empty}")
+            problems.append(f"{where}: {empty.format(program=program)}")
         elif limit is not None and len(value) > limit:
             problems.append(f"{where}: longer than {limit} characters")
         elif "\0" in value:
@@ -202,21 +350,21 @@ def _unstorable(parsed) -> list[str]:
     return problems
 
 
-def _has_userinfo(url: str) -> bool:
+def has_userinfo(url: str) -> bool:
     # By hand: urlsplit raises on some strings K3s takes (e.g. a lone "[").
     rest = url.split("://", 1)[1] if "://" in url else url
     netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
     return "@" in netloc
 
 
-def registries_redacted(text: str, source: str) -> str:
+def registries_redacted(text: str, source: str, program: str = "K3s") -> str:
     """A file someone else wrote, as regui would show it: same content, credentials replaced by markers."""
     try:
         parsed = parse_registries(text)
     except RegistriesTooLarge as exc:
         return f"# regui does not read this file: {exc}\n"
     except RegistriesParseError as exc:
-        return f"# K3s would refuse this file: {exc}\n"
+        return f"# {program} would refuse this file: {exc}\n"
     spec = RegistriesSpec(
         mirrors=tuple(MirrorSpec(h, tuple(m.endpoints), tuple(m.rewrites.items())) for h, m in parsed.mirrors.items()),
         configs=tuple(

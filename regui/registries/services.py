@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import base64
-import secrets as pysecrets
 from dataclasses import dataclass, replace
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from regui.audit.services import (
@@ -32,6 +31,7 @@ from .draft import (
 from .insight import lint_errors_by_slot
 from .models import Cluster, Mirror, RegistryConfig, Secret
 from .revisions import record_registries_changes, revision_create
+from .secret_names import secret_name_for
 from .selectors import draft_render, secret_infos
 from .sharing import may_share, secret_change_refusal, sharing_errors
 from .snapshots import snapshot_of
@@ -53,31 +53,34 @@ class SecretInUse(Exception):
     pass
 
 
-def _unique_secret_name(prefix: str) -> str:
-    while True:
-        name = f"{prefix}{pysecrets.token_hex(3)}"
-        if not Secret.objects.filter(name=name).exists():
-            return name
-
-
-def secret_create(*, cluster: Cluster, name: str, kind: str, values: dict[str, str], username: str = "",
+def secret_create(*, cluster: Cluster, host: str, kind: str, values: dict[str, str], username: str = "",
                   description: str = "", message: str = "") -> Secret:
-    """A new secret of `cluster`, made for one of its registries (by the page's "create" choices or
-    an import), recorded."""
-    secret = Secret(cluster=cluster, name=name, kind=kind, username=username, description=description)
+    """A new secret of `cluster`, made for its registry `host` (by the page's "create" choices or an
+    import), named by the one scheme for secrets regui makes (secret_names.py), recorded."""
+    secret = Secret(cluster=cluster, kind=kind, username=username, description=description)
     secret.seal(values)
-    secret.save()
+    for _ in range(5):
+        secret.name = secret_name_for(cluster.name, host)
+        try:
+            # A savepoint: another save may take the same name between the look-up and this insert.
+            with transaction.atomic():
+                secret.save()
+            break
+        except IntegrityError:
+            secret.pk = None
+    else:
+        raise IntegrityError(f"no free secret name for {cluster.name} {host}")
     audit_object(secret, "create", _secret_view_diff(None, secret, set(secret.sealed_fields.split(","))),
                  message=message)
     return secret
 
 
-def _inline_secret(cluster: Cluster, kind: str, username: str, password: str) -> Secret:
+def _inline_secret(cluster: Cluster, host: str, kind: str, username: str, password: str) -> Secret:
     # What Rancher's "RKE Auth Config" stores: base64 of user:password in `auth`.
     values = ({"auth": base64.b64encode(f"{username}:{password}".encode()).decode()}
               if kind == Secret.Kind.RKE_AUTH else {"password": password})
-    return secret_create(cluster=cluster, name=_unique_secret_name("registryconfig-auth-"), kind=kind,
-                         username=username, values=values)
+    return secret_create(cluster=cluster, host=host, kind=kind, username=username, values=values,
+                         description=f"Made on the Registries page of {cluster.name} for {host}"[:200])
 
 
 def draft_problems(draft: Draft, *, cluster: Cluster) -> Errors:
@@ -126,9 +129,9 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool =
     for i, c in enumerate(draft.configs):
         auth_id: int | None
         if c.auth == AUTH_CREATE_BASIC:
-            auth_id = _inline_secret(locked, Secret.Kind.BASIC, c.username, c.password).id
+            auth_id = _inline_secret(locked, c.hostname, Secret.Kind.BASIC, c.username, c.password).id
         elif c.auth == AUTH_CREATE_RKE:
-            auth_id = _inline_secret(locked, Secret.Kind.RKE_AUTH, c.username, c.password).id
+            auth_id = _inline_secret(locked, c.hostname, Secret.Kind.RKE_AUTH, c.username, c.password).id
         else:
             auth_id = int(c.auth) if c.auth != AUTH_NONE else None
         configs.append(RegistryConfig(
@@ -322,5 +325,12 @@ def cluster_save(*, form, user=None) -> Cluster:
 
 @transaction.atomic
 def cluster_delete(*, cluster: Cluster) -> None:
-    audit_delete(cluster)
+    """Delete the cluster with its registries, revisions, nodes and pushes (history keeps its entries).
+    The secrets it owned are kept for the admins, as others may share them: each records that."""
+    changes = {**diff_fields(audit_snapshot(cluster), {}),
+               "mirrors": [cluster.mirrors.count(), None], "configs": [cluster.configs.count(), None],
+               "nodes": [cluster.nodes.count(), None], "revision": [cluster.revision, None]}
+    audit_object(cluster, "delete", changes)
+    for secret in cluster.owned_secrets.all():
+        audit_object(secret, "update", {"cluster": [cluster.name, None]})
     cluster.delete()

@@ -37,7 +37,7 @@ def registries_form(revision=0, **extra):
 def test_cluster_create_update_and_delete_are_recorded(operator_client):
     operator_client.post("/clusters/new/", {"name": "edge", "distro": "k3s"})
     operator_client.post("/clusters/edge/edit/", {"name": "edge", "distro": "rke2", "description": "x"})
-    operator_client.post("/clusters/edge/delete/")
+    operator_client.post("/clusters/edge/delete/", {"confirm_name": "edge"})
     create, update, delete = entries(object_type="cluster")
     assert (create.action, update.action, delete.action) == ("create", "update", "delete")
     assert update.changes == {"distro": ["k3s", "rke2"], "description": ["", "x"]}
@@ -51,7 +51,7 @@ def test_a_note_typed_on_a_form_goes_with_its_entries(operator_client, admin_cli
         assert 'class="history-note"' in html and 'name="message"' in html, url
     operator_client.post("/clusters/new/", {"name": "edge", "distro": "k3s", "message": "for the edge sites"})
     assert last(object_type="cluster").message == "for the edge sites"
-    operator_client.post("/clusters/edge/delete/", {"message": "sites closed"})
+    operator_client.post("/clusters/edge/delete/", {"confirm_name": "edge", "message": "sites closed"})
     assert last(object_type="cluster", action="delete").message == "sites closed"
     user = make_user("temp", "viewer")
     assert 'class="history-note"' in admin_client.get(f"/users/{user.pk}/").content.decode()
@@ -61,7 +61,7 @@ def test_saving_registries_records_each_mirror_and_config_and_makes_a_revision(o
     post_registries(operator_client, cluster, registries_form())
     mirror, config = last(object_type="mirror"), last(object_type="registry_config")
     assert mirror.action == "create" and mirror.changes["endpoints"] == [None, ["https://a.example.com"]]
-    assert config.action == "create" and config.changes["auth_secret"][1].startswith("registryconfig-auth-")
+    assert config.action == "create" and config.changes["auth_secret"][1] == "prod-a-example-com-auth"
     assert mirror.revision == config.revision == 1 and mirror.message == "first cut"
     assert mirror.request_id and mirror.request_id == config.request_id, "one request's changes group together"
     assert mirror.source_ip == "127.0.0.1"

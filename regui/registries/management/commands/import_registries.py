@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from regui.audit.services import audit_object
-from regui.registries.importing import ImportRefused, registries_import
+from regui.registries.import_preview import import_preview, preview_text
+from regui.registries.importing import ImportRefused, registries_import, registries_import_plan
 from regui.registries.models import Cluster
 
 
@@ -19,8 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--cluster", required=True)
         parser.add_argument("--distro", choices=[c for c, _ in Cluster.Distro.choices])
         parser.add_argument("--replace", action="store_true", help="drop entries the file does not list")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="print what the import would change (redacted diff) and save nothing")
 
-    def handle(self, *args, file: str, cluster: str, distro: str | None, replace: bool, **options):
+    def handle(self, *args, file: str, cluster: str, distro: str | None, replace: bool, dry_run: bool,
+               **options):
         import sys
 
         try:
@@ -31,6 +35,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             target = self._target(cluster, distro)
             try:
+                if dry_run:
+                    self.stdout.write(preview_text(import_preview(
+                        registries_import_plan(cluster=target, text=text, replace=replace))), ending="")
+                    transaction.set_rollback(True)  # a cluster or distro made for the dry run goes too
+                    return
                 result = registries_import(cluster=target, text=text, replace=replace)
             except ImportRefused as exc:
                 details = "".join(f"\n  {line}" for line in exc.details)
