@@ -39,6 +39,7 @@ def test_an_operator_finds_the_diff_of_a_pushed_mirror_edit_in_history(stack, no
     page.wait_for_load_state("networkidle")  # the save's own navigation has settled
     page.goto(f"{live_server.url}/clusters/prod/nodes/")
     page.get_by_role("button", name="Push to all nodes").click()
+    page.get_by_role("button", name="Push to 1 node").click()  # the confirmation (issue 11 item 6)
     expect(page.locator(".job-status")).to_have_text("done", timeout=30_000)
     expect(page.locator(".result-row .result")).to_have_text("changed")
     job = stack.cluster.push_jobs.get()

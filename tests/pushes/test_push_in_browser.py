@@ -1,4 +1,4 @@
-"""A person in Chromium: add a node, approve its host key, press Push, watch the row turn "changed".
+"""A person in Chromium: add a node, approve its host key, press Push, confirm the plan, watch the job and the row turn "changed".
 (An admin: only admins approve host keys by default; tests/inventory/test_node_trust.py has the rules.)"""
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ def test_an_admin_pushes_to_a_new_node_from_its_row(logged_in, live_server, push
     page.goto(f"{live_server.url}/clusters/prod/nodes/")
     row = page.locator(".node-row").first
     expect(row.locator("[data-badge]")).to_have_text("never pushed")
-    page.evaluate("window.__noReload = 1")
-    row.get_by_role("button", name="Push").click()
-    expect(page.locator(".node-row").first.locator(".result")).to_have_text("changed", timeout=30_000)
+    row.get_by_role("link", name="Push").click()  # the plan first (issue 11 item 6): nothing queued yet
+    expect(page.locator("#push-nodes")).to_contain_text("never read: unknown, will be replaced")
+    page.get_by_role("button", name="Push to 1 node").click()
+    expect(page.locator(".result-row .result")).to_have_text("changed", timeout=30_000)
+    page.goto(f"{live_server.url}/clusters/prod/nodes/")
+    expect(page.locator(".node-row").first.locator(".result")).to_have_text("changed")
     expect(page.locator(".node-row").first.locator("[data-badge]")).to_have_text("in sync")
-    assert page.evaluate("window.__noReload") == 1, "the row updated without a page reload"
     assert h.nodes[0].read("/etc/rancher/k3s/registries.yaml").startswith(b"# Managed by regui")
     assert "push-secret-7Q" not in page.content()

@@ -1,0 +1,99 @@
+"""What a push would do, for the page that asks before it is queued (issue 11 item 6): which nodes,
+in which order, which restart, and what changes on each (the redacted diff against the revision the
+node last had). Reads only; nothing connects to a node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from regui.audit.diff import UnifiedLine, unified
+from regui.inventory.models import Node
+from regui.inventory.selectors import node_content
+from regui.registries.models import Cluster
+
+from .files import RenderRefused, check_render
+from .plan import Step, rollout_order
+
+
+@dataclass
+class Change:
+    """One kind of change, shared by the nodes that last had the same file."""
+    key: str  # "r<number>" | "unknown"
+    title: str
+    lines: list[UnifiedLine]
+    nodes: list[str] = field(default_factory=list)
+
+    @property
+    def unchanged(self) -> bool:
+        return self.key != "unknown" and not self.lines
+
+
+@dataclass
+class NodePlan:
+    node: Node
+    has_key: bool
+    content: str  # what it has: "revision 4 (current)", "unknown, will be replaced", ...
+    change_key: str
+    restart: str  # in words
+
+
+@dataclass
+class PushPreview:
+    cluster: Cluster
+    restart: bool
+    nodes: list[NodePlan]
+    steps: list[Step]
+    changes: list[Change]
+    refused: str = ""  # why nothing may be queued
+    without_key: list[str] = field(default_factory=list)
+
+    @property
+    def node_ids(self) -> list[int]:
+        return [p.node.pk for p in self.nodes]
+
+
+def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool) -> PushPreview:
+    refused, current = "", ""
+    try:
+        current = check_render(cluster)
+    except RenderRefused as exc:
+        refused = str(exc)
+    without_key = [n.name for n in nodes if not n.has_approved_key]
+    if not nodes:
+        refused = refused or "No nodes to push to."
+    elif len(without_key) == len(nodes):
+        refused = refused or ("No target node has an approved host key, so nothing would be sent: "
+                              + ", ".join(without_key) + ". Scan and approve their host keys first.")
+    steps = rollout_order([(n.name, n.role) for n in nodes], settings.REGUI_PUSH_CONCURRENCY)
+    order = {name: i for i, name in enumerate(name for step in steps for name in step.names)}
+    changes: dict[str, Change] = {}
+    plans = []
+    for node in sorted(nodes, key=lambda n: order[n.name]):
+        content = node_content(node)
+        if content.kind == "known" and content.revision is not None:
+            key = f"r{content.revision.number}"
+            if key not in changes:
+                lines = unified(content.revision.yaml_redacted, current) if current else []
+                changes[key] = Change(key, f"from revision {content.revision.number}", lines)
+            has = f"revision {content.revision.number}" + (" (current)" if content.current else "")
+        else:
+            key = "unknown"
+            if key not in changes:
+                changes[key] = Change(key, "unknown, will be replaced", [])
+            has = "never read: unknown, will be replaced" if content.kind == "unread" else \
+                "a file no revision has: unknown, will be replaced"
+        changes[key].nodes.append(node.name)
+        same = changes[key].unchanged
+        if not restart:
+            words = "no restart (write only)" + (f"; {node.service} still waits for an earlier restart"
+                                                  if node.restart_pending else "")
+        elif same and node.restart_pending:
+            words = f"restarts {node.service} to apply an earlier write-only push"
+        elif same:
+            words = "no restart: its file is already this one"
+        else:
+            words = f"restarts {node.service} if its file changes"
+        plans.append(NodePlan(node, node.has_approved_key, has, key, words))
+    return PushPreview(cluster, restart, plans, steps, list(changes.values()), refused, without_key)

@@ -1,0 +1,77 @@
+"""The page between a push button and the queue (issue 11 item 6): GET shows the plan, POST queues it.
+
+The node list's "Push to all nodes" / "Push to failed nodes" and each node's Push lead here. The POST
+pushes exactly the nodes the page showed, and refuses when the cluster's file changed since (look
+again) or when no target node has an approved host key (saying which)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from regui.core.roles import OPERATOR, require_role
+from regui.inventory.models import Node
+from regui.registries.models import Cluster
+
+from .confirm import push_preview
+from .models import PushJob
+from .selectors import failed_nodes
+from .services import push_job_create
+
+
+def _targets(cluster: Cluster, data) -> tuple[str, list[Node]]:
+    """(scope, nodes) from GET or POST: a node's id, "failed", or every node."""
+    node_id = data.get("node", "")
+    if node_id:
+        node = get_object_or_404(cluster.nodes.select_related("cluster"), pk=int(node_id) if node_id.isascii()
+                                 and node_id.isdigit() and len(node_id) < 18 else 0)
+        return "node", [node]
+    if data.get("scope") == "failed":
+        return "failed", list(failed_nodes(cluster))
+    return "all", list(cluster.nodes.select_related("cluster").order_by("name"))
+
+
+@require_role(OPERATOR)
+def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
+    cluster = get_object_or_404(Cluster, name=name)
+    if request.method == "POST" and not request.POST.get("confirm"):
+        # From the node list's push buttons (a POST form): show the plan at its own address.
+        query = {k: request.POST[k] for k in ("scope", "node", "write_only") if request.POST.get(k)}
+        return redirect(f"{reverse('push-confirm', args=[name])}?{urlencode(query)}")
+    data = request.POST if request.method == "POST" else request.GET
+    scope, nodes = _targets(cluster, data)
+    restart = not data.get("write_only")
+    if request.method == "POST":
+        ids = {int(i) for i in request.POST.getlist("nodes") if i.isascii() and i.isdigit() and len(i) < 18}
+        nodes = list(cluster.nodes.select_related("cluster").filter(pk__in=ids).order_by("name"))
+        preview = push_preview(cluster, nodes, restart=restart)
+        shown = request.POST.get("revision", "")
+        if shown != str(cluster.revision):
+            messages.error(request, "The cluster's registries changed since this page was shown: "
+                                    "look at the plan again before pushing.")
+        elif preview.refused:
+            messages.error(request, f"Nothing was queued: {preview.refused}")
+        elif not ids or len(nodes) != len(ids):
+            messages.error(request, "Some of these nodes no longer exist: look at the plan again.")
+        else:
+            job = push_job_create(cluster=cluster, user=request.user, nodes=nodes, restart=restart)
+            if job.status == PushJob.Status.REFUSED:
+                messages.error(request, f"Nothing was pushed: {job.message}")
+                return redirect("node-list", name)
+            return redirect("job-detail", job.pk)
+        return render(request, "pushes/push_confirm.html", _context(cluster, scope, preview, data), status=409)
+    if scope == "failed" and not nodes:
+        messages.info(request, "No node failed in its last push.")
+        return redirect("node-list", name)
+    preview = push_preview(cluster, nodes, restart=restart)
+    return render(request, "pushes/push_confirm.html", _context(cluster, scope, preview, data),
+                  status=409 if preview.refused else 200)
+
+
+def _context(cluster: Cluster, scope: str, preview, data) -> dict:
+    return {"cluster": cluster, "scope": scope, "preview": preview, "node_param": data.get("node", ""),
+            "write_only": not preview.restart}

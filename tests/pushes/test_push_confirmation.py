@@ -1,0 +1,141 @@
+"""Confirm before a push (issue 11 item 6): a page shows which nodes, in which order (servers one at a
+time, agents in parallel), which restart, and what changes on each (the redacted diff against the
+revision the node last had; "unknown, will be replaced" when regui does not know its file), with
+"write only" as a choice; only its POST queues, and it refuses when no target node has an approved
+host key, saying which. Fake nodes, Celery eager (the `fleet` fixture)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from regui.inventory.models import Node
+from regui.pushes.confirm import push_preview
+from regui.pushes.models import PushJob
+from regui.pushes.plan import Step, rollout_order
+from regui.registries.importing import registries_import
+
+pytestmark = pytest.mark.django_db(transaction=True)
+QUAY = "mirrors:\n  quay.io:\n    endpoint: [https://q.example.com]\n"
+
+
+@pytest.fixture
+def client_for(fleet):
+    fleet.cluster.refresh_from_db()  # its revision, as the page shows it
+    client = Client()
+    client.force_login(fleet.user)
+    return client
+
+
+def test_the_order_is_servers_one_at_a_time_then_agents_in_parallel_batches():
+    steps = rollout_order([("a2", "agent"), ("s2", "server"), ("a1", "agent"), ("s1", "server"), ("a3", "agent")], 2)
+    assert steps == [Step("server", ("s1", "s2"), 1), Step("agent", ("a1", "a2", "a3"), 2)]
+    assert "one at a time" in steps[0].text and "up to 2 at a time" in steps[1].text
+    assert rollout_order([("a1", "agent")], 10) == [Step("agent", ("a1",), 1)]
+    assert rollout_order([], 10) == []
+
+
+def test_the_plan_diffs_each_node_against_the_revision_it_last_had(fleet):
+    s1, a1 = fleet.add("server", "agent")
+    fleet.push([s1, a1])
+    (a2,) = fleet.add("agent")
+    fleet.cluster.refresh_from_db()
+    first = fleet.cluster.revision
+    registries_import(cluster=fleet.cluster, text=QUAY, replace=False)
+    fleet.cluster.refresh_from_db()
+    nodes = list(Node.objects.select_related("cluster").order_by("name"))
+    preview = push_preview(fleet.cluster, nodes, restart=True)
+    assert not preview.refused
+    assert [p.node.name for p in preview.nodes] == ["s1", "a1", "a2"]
+    plans = {p.node.name: p for p in preview.nodes}
+    assert plans["s1"].content == f"revision {first}" and plans["a2"].content == "never read: unknown, will be replaced"
+    assert plans["s1"].restart == "restarts k3s if its file changes"
+    assert plans["a1"].restart == "restarts k3s-agent if its file changes"
+    changes = {c.key: c for c in preview.changes}
+    assert changes[f"r{first}"].nodes == ["s1", "a1"] and changes["unknown"].nodes == ["a2"]
+    added = [ln.text for ln in changes[f"r{first}"].lines if ln.kind == "add"]
+    assert any("quay.io" in t for t in added)
+    assert not any("push-secret-7Q" in ln.text for c in preview.changes for ln in c.lines)
+
+
+def test_a_node_that_already_has_the_file_will_not_restart_and_write_only_restarts_none(fleet):
+    (a1,) = fleet.add("agent")
+    fleet.push()
+    a1.refresh_from_db()
+    (plan,) = push_preview(fleet.cluster, [a1], restart=True).nodes
+    assert plan.restart == "no restart: its file is already this one"
+    registries_import(cluster=fleet.cluster, text=QUAY, replace=False)
+    fleet.cluster.refresh_from_db()
+    (plan,) = push_preview(fleet.cluster, [a1], restart=False).nodes
+    assert plan.restart == "no restart (write only)"
+
+
+def test_no_target_with_an_approved_host_key_is_refused_naming_them(fleet, client_for):
+    fleet.add("agent", "agent", approve=False)
+    page = client_for.get("/clusters/prod/push/confirm/?scope=all")
+    text = page.content.decode()
+    assert page.status_code == 409 and 'id="push-refused"' in text and "a1, a2" in text
+    assert 'id="push-confirm-form"' not in text
+    r = client_for.post("/clusters/prod/push/confirm/", {
+        "confirm": "1", "revision": fleet.cluster.revision, "nodes": [n.pk for n in fleet.nodes]})
+    assert r.status_code == 409 and "Nothing was queued" in r.content.decode()
+    assert not PushJob.objects.exists()
+
+
+def test_some_nodes_without_a_key_are_named_but_the_others_may_be_pushed(fleet, client_for):
+    fleet.add("agent")
+    fleet.add("agent", approve=False)
+    text = client_for.get("/clusters/prod/push/confirm/?scope=all").content.decode()
+    assert 'id="push-without-key"' in text and "will fail and get nothing: a2." in text
+
+
+def test_showing_the_plan_queues_nothing_and_confirming_pushes_the_nodes_shown(fleet, client_for):
+    fleet.add("server", "agent")
+    page = client_for.get("/clusters/prod/push/confirm/?scope=all")
+    assert page.status_code == 200 and not PushJob.objects.exists()
+    text = page.content.decode()
+    assert "Push to 2 nodes" in text and "unknown, will be replaced" in text
+    r = client_for.post("/clusters/prod/push/confirm/", {
+        "confirm": "1", "scope": "all", "revision": fleet.cluster.revision, "nodes": [n.pk for n in fleet.nodes]})
+    job = PushJob.objects.get()
+    assert r.status_code == 302 and r["Location"] == f"/jobs/{job.pk}/"
+    assert job.restart and sorted(job.results.values_list("node_name", flat=True)) == ["a1", "s1"]
+    assert job.results.filter(status="changed").count() == 2
+
+
+def test_write_only_is_a_choice_on_the_confirmation(fleet, client_for):
+    (a1,) = fleet.add("agent")
+    text = client_for.get(f"/clusters/prod/push/confirm/?node={a1.pk}&write_only=1").content.decode()
+    assert "no restart (write only)" in text and 'id="confirm-write-only" checked' in text
+    client_for.post("/clusters/prod/push/confirm/", {"confirm": "1", "node": a1.pk, "write_only": "1",
+                                                     "revision": fleet.cluster.revision, "nodes": [a1.pk]})
+    job = PushJob.objects.get()
+    assert not job.restart and not job.results.get().restarted
+
+
+def test_the_node_lists_push_buttons_lead_to_the_plan(fleet, client_for):
+    (a1,) = fleet.add("agent")
+    r = client_for.post("/clusters/prod/push/confirm/", {"scope": "failed", "write_only": "1"})
+    assert r.status_code == 302 and r["Location"] == "/clusters/prod/push/confirm/?scope=failed&write_only=1"
+    r = client_for.get(r["Location"])
+    assert r.status_code == 302 and r["Location"] == "/clusters/prod/nodes/", "no failed node: nothing to show"
+    text = client_for.get(f"/clusters/prod/push/confirm/?node={a1.pk}").content.decode()
+    assert "Push to a1?" in text and "Push to 1 node" in text
+    assert not PushJob.objects.exists()
+
+
+def test_a_plan_shown_before_the_registries_changed_is_not_queued(fleet, client_for):
+    (a1,) = fleet.add("agent")
+    shown = fleet.cluster.revision
+    registries_import(cluster=fleet.cluster, text=QUAY, replace=False)
+    r = client_for.post("/clusters/prod/push/confirm/", {"confirm": "1", "revision": shown, "nodes": [a1.pk]})
+    assert r.status_code == 409 and "changed since this page was shown" in r.content.decode()
+    assert not PushJob.objects.exists()
+
+
+def test_a_viewer_cannot_see_or_confirm_a_push(fleet):
+    from tests.conftest import _client_for
+
+    viewer = _client_for(fleet.user.__class__.objects.create_user("vera"))
+    assert viewer.get("/clusters/prod/push/confirm/").status_code == 403
+    assert viewer.post("/clusters/prod/push/confirm/", {"confirm": "1"}).status_code == 403
