@@ -4,7 +4,7 @@ from django.urls import include, path
 from regui.core import views as core
 from regui.inventory import views as inventory
 from regui.pushes import views as pushes
-from regui.registries.views import clusters, mirror_tools, registries_page, secrets, unsaved
+from regui.registries.views import clusters, mirror_tools, registries_page, secrets, unsaved, yaml_view
 
 handler400 = core.bad_request
 
@@ -28,6 +28,8 @@ urlpatterns = [
          name="registries-unsaved-discard"),
     path("clusters/<slug:name>/registries/duplicate/", mirror_tools.mirror_duplicate, name="registries-duplicate"),
     path("clusters/<slug:name>/registries/endpoints/", mirror_tools.endpoint_rows, name="registries-endpoints"),
+    path("clusters/<slug:name>/registries/yaml/", yaml_view.registries_yaml, name="registries-yaml"),
+    path("clusters/<slug:name>/registries/yaml/apply/", yaml_view.registries_yaml_apply, name="registries-yaml-apply"),
     path("clusters/<slug:name>/edit/", clusters.cluster_edit, name="cluster-edit"),
     path("clusters/<slug:name>/delete/", clusters.cluster_delete, name="cluster-delete"),
     path("clusters/<slug:name>/import/", clusters.cluster_import, name="cluster-import"),

@@ -1,6 +1,6 @@
-"""A person in Chromium editing the Registries page (issue 11 items 1, 2, 3 and 9): a viewer sees what
-an operator sees; edits survive leaving the page; a failed save shows where; duplicate a mirror and
-paste several endpoints."""
+"""A person in Chromium editing the Registries page (issue 11 items 1, 2, 3, 8 and 9): a viewer sees what
+an operator sees; edits survive leaving the page; a failed save shows where; Edit as YAML; duplicate a
+mirror and paste several endpoints."""
 
 from __future__ import annotations
 
@@ -79,6 +79,11 @@ def test_a_viewer_sees_the_operators_preview_read_only(logged_in, live_server):
     expect(page.locator(".config-box").first.get_by_label("Authentication")).to_be_disabled()
     for name in ("Save", "Add Mirror", "Add Endpoint", "Duplicate mirror", "Remove mirror", "Add Registry"):
         expect(page.get_by_role("button", name=name)).to_have_count(0)
+    # The YAML view too: the same file, to read.
+    page.get_by_role("tab", name="Edit as YAML").click()
+    expect(page.locator("#yaml-text")).to_have_value(re.compile(r"docker\.io:"))
+    expect(page.locator("#yaml-text")).not_to_be_editable()
+    expect(page.get_by_role("button", name="Apply to the form")).to_have_count(0)
 
 
 def test_edits_survive_leaving_the_page_and_a_saved_banner_never_lies(logged_in, live_server):
@@ -185,6 +190,72 @@ def test_a_failed_save_shows_the_first_error_and_counts_them_at_the_save_button(
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#save-summary")).to_contain_text("Reload to see their changes")
     expect(page.locator("#save-summary")).to_be_focused()
+
+
+def test_an_operator_edits_the_registries_as_yaml(logged_in, live_server):
+    from regui.registries.models import Mirror, RegistryConfig
+
+    saved_cluster()
+    page = logged_in()
+    page.goto(f"{live_server.url}/clusters/prod/")
+    page.get_by_role("button", name="Add Registry").click()
+    box = page.locator(".config-box").nth(1)
+    box.get_by_label("Registry Hostname").fill("typed.example.com")
+    box.get_by_label("Authentication").select_option(label="Create an HTTP Basic Auth Secret")
+    box.get_by_label("Username").fill("typed-user")
+    box.get_by_label("Password").fill(PASSWORD)
+
+    page.get_by_role("tab", name="Edit as YAML").click()
+    text = page.locator("#yaml-text")
+    expect(text).to_have_value(re.compile(r"typed\.example\.com:\n    auth:\n      username: typed-user\n"
+                                          r"      password: \"<redacted: password of secret \(new\)>\""))
+    assert PASSWORD not in text.input_value()
+    expect(page.locator(".mirror-box").first).to_be_hidden()
+
+    # K3s would refuse this: said with its line, and the form stays as it was.
+    text.fill(text.input_value().replace("mirrors:", "mirrors: [", 1))
+    page.get_by_role("button", name="Apply to the form").click()
+    expect(page.locator("#yaml-refused")).to_contain_text("Not applied: K3s would refuse this file (line 4: yaml: line 4: ")
+    # Save while the text holds edits not applied: refused, with why; leaving asks first.
+    page.get_by_role("tab", name="Form").click()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#yaml-result")).to_contain_text("Apply the YAML to the form first")
+    expect(text).to_be_visible()
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Nodes").click()
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"]
+    page.get_by_role("button", name="Start again from the form").click()
+    expect(text).to_have_value(re.compile(r"\nmirrors:\n  docker.io:"))
+
+    edited = text.input_value().replace("https://mirror.example.com:5000", "https://mirror.example.com:5000\n"
+                                        "      - http://10.0.0.5:5000") + (
+        "  quay.io.example.com:\n    auth:\n      username: yaml-user\n      password: yaml-typed-Pw-2\n")
+    edited = edited.replace("mirrors:\n", "mirrors:\n  quay.io:\n    endpoint:\n      - https://quay-mirror.example.com\n")
+    text.fill(edited)
+    page.get_by_role("button", name="Apply to the form").click()
+    expect(page.locator("#yaml-applied")).to_contain_text("Applied to the form: 2 mirror(s), 3 registry authentication")
+    expect(page.locator("#preview-yaml")).to_contain_text("https://quay-mirror.example.com")
+    expect(page.locator("#preview-yaml")).to_contain_text("http://10.0.0.5:5000")
+
+    page.get_by_role("tab", name="Form").click()
+    expect(page.locator(".mirror-box")).to_have_count(2)
+    expect(page.locator(".mirror-box").first.get_by_label("Registry Hostname")).to_have_value("quay.io")
+    typed = page.locator(".config-box").nth(1)
+    expect(typed.get_by_label("Registry Hostname")).to_have_value("typed.example.com")
+    expect(typed.get_by_label("Password")).to_have_value(PASSWORD)  # kept in the browser across the swap
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".msg.success")).to_contain_text("saved")
+
+    assert sorted(Mirror.objects.values_list("hostname", flat=True)) == ["docker.io", "quay.io"]
+    assert Mirror.objects.get(hostname="docker.io").endpoints == ["https://mirror.example.com:5000",
+                                                                  "http://10.0.0.5:5000"]
+    secrets = {c.hostname: c.auth_secret for c in RegistryConfig.objects.select_related("auth_secret")}
+    assert secrets["mirror.example.com:5000"].name == "robot"
+    assert secrets["typed.example.com"].unseal() == {"password": PASSWORD}
+    assert secrets["quay.io.example.com"].unseal() == {"password": "yaml-typed-Pw-2"}
+    assert secrets["quay.io.example.com"].username == "yaml-user"
 
 
 def paste(page: Page, locator, text: str) -> None:

@@ -80,3 +80,16 @@ def test_the_job_list_shows_each_jobs_outcome_with_counts(viewer_client, cluster
         row = page.split(f'id="job-{job.pk}"', 1)[1].split("</tr>", 1)[0]
         assert f'data-outcome="{key}"' in row
     assert "partly failed: 1 of 2 nodes failed (1 changed, 1 failed)" in page
+
+
+def test_the_node_list_says_how_the_last_job_went(viewer_client, cluster):
+    make_job(cluster, "done", "changed")
+    last = make_job(cluster, "done", "failed", "changed")
+    page = viewer_client.get(f"/clusters/{cluster.name}/nodes/").content.decode()
+    line = page.split('id="last-job"', 1)[1].split("</p>", 1)[0]
+    assert f"#{last.pk}" in line and 'data-outcome="partly_failed"' in line
+    assert "partly failed: 1 of 2 nodes failed (1 changed, 1 failed)" in line
+
+
+def test_the_node_list_shows_no_last_job_before_any_push(viewer_client, cluster):
+    assert 'id="last-job"' not in viewer_client.get(f"/clusters/{cluster.name}/nodes/").content.decode()

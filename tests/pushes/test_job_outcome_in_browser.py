@@ -1,5 +1,6 @@
 """A person in Chromium sees a push whose every node failed say "failed" (not "done") on the job list
-and the job page, and one where some failed say "partly failed", with counts (issue 11 item 4)."""
+and the job page, and one where some failed say "partly failed", with counts, there and on the node list
+(issue 11 item 4)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ def test_a_push_where_every_node_failed_says_failed_on_the_job_list_and_page(fle
     page = logged_in("victor", "viewer")
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    page.goto(f"{live_server.url}/clusters/prod/nodes/")
+    expect(page.locator("#last-job [data-outcome]")).to_have_text("partly failed")
+    expect(page.locator("#last-job")).to_contain_text(f"#{partly.pk}")
 
     page.goto(f"{live_server.url}/clusters/prod/jobs/")
     expect(page.locator(f"#job-{failed.pk} [data-outcome]")).to_have_text("failed")

@@ -94,5 +94,5 @@ def test_an_operator_gets_buttons_and_no_read_only_note(operator_client, configu
     form = page[page.index('<form id="registries-form"'):page.index("</form>", page.index('<form id="registries-form"'))]
     assert "Read-only:" not in page and " readonly" not in form and " disabled" not in form
     assert "{#" not in page and "{%" not in page, "no template comment or tag shows as text"
-    for button in ("Add Mirror", "Duplicate mirror", ">Save<"):
+    for button in ("Add Mirror", "Duplicate mirror", ">Save<", "Apply to the form"):
         assert button in page, button
