@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "regui"
 
 # Bottom up; a module may import its own package and any package on a lower layer.
-LAYERS = {"k3s": 0, "remote": 0, "core": 1, "audit": 2, "registries": 3, "inventory": 4, "pushes": 5}
+LAYERS = {"k3s": 0, "remote": 0, "core": 1, "audit": 2, "registries": 3, "inventory": 4, "pushes": 5, "nodechecks": 6}
 TOP = 9  # views, URLs, management commands, settings, the Celery app: they wire the rest together
 
 
@@ -120,3 +120,9 @@ def test_the_checks_find_a_planted_cycle_and_an_upward_import():
     edges = graph()
     assert "regui.registries.models" in edges["regui.registries.services"]
     assert "regui.remote.ssh" in edges["regui.pushes.services"]
+
+
+def test_every_package_of_regui_has_a_place_in_the_layers():
+    # A new app must say where it sits, or the upward-import check would wave it through as a view.
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert packages - set(LAYERS) == set()
