@@ -36,7 +36,9 @@ class NodePlan:
     has_key: bool
     content: str  # what it has: "revision 4 (current)", "unknown, will be replaced", ...
     change_key: str
-    restart: str  # in words
+    restart: str  # in words, for the choice made
+    if_restart: str  # ... when the push restarts on change
+    if_write_only: str  # ... when it writes only
 
 
 @dataclass
@@ -85,15 +87,18 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool) -> PushP
             has = "never read: unknown, will be replaced" if content.kind == "unread" else \
                 "a file no revision has: unknown, will be replaced"
         changes[key].nodes.append(node.name)
-        same = changes[key].unchanged
-        if not restart:
-            words = "no restart (write only)" + (f"; {node.service} still waits for an earlier restart"
-                                                  if node.restart_pending else "")
-        elif same and node.restart_pending:
-            words = f"restarts {node.service} to apply an earlier write-only push"
-        elif same:
-            words = "no restart: its file is already this one"
-        else:
-            words = f"restarts {node.service} if its file changes"
-        plans.append(NodePlan(node, node.has_approved_key, has, key, words))
+        with_restart, write_only = _restart_words(node, changes[key].unchanged)
+        plans.append(NodePlan(node, node.has_approved_key, has, key, with_restart if restart else write_only,
+                              with_restart, write_only))
     return PushPreview(cluster, restart, plans, steps, list(changes.values()), refused, without_key)
+
+
+def _restart_words(node: Node, same: bool) -> tuple[str, str]:
+    """What happens to the node's service (restarting on change, writing only), in words."""
+    write_only = "no restart (write only)" + (
+        f"; {node.service} still waits for an earlier restart" if node.restart_pending else "")
+    if same and node.restart_pending:
+        return f"restarts {node.service} to apply an earlier write-only push", write_only
+    if same:
+        return "no restart: its file is already this one", write_only
+    return f"restarts {node.service} if its file changes", write_only

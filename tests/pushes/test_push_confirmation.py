@@ -107,6 +107,7 @@ def test_write_only_is_a_choice_on_the_confirmation(fleet, client_for):
     (a1,) = fleet.add("agent")
     text = client_for.get(f"/clusters/prod/push/confirm/?node={a1.pk}&write_only=1").content.decode()
     assert "no restart (write only)" in text and 'id="confirm-write-only" checked' in text
+    assert 'data-if-restart="restarts k3s-agent if its file changes"' in text, "for the box's script"
     client_for.post("/clusters/prod/push/confirm/", {"confirm": "1", "node": a1.pk, "write_only": "1",
                                                      "revision": fleet.cluster.revision, "nodes": [a1.pk]})
     job = PushJob.objects.get()

@@ -1,6 +1,6 @@
 """A person in Chromium presses "Push to all nodes" on the node list and gets the plan first: the order
 (servers one at a time, then agents), what changes on each node against the revision it last had, who
-restarts; they choose "write only" and confirm; the job runs without restarting anything (issue 11
+restarts; they choose "write only" (the plan says no restart) and confirm; the job runs without restarting anything (issue 11
 item 6). Fake nodes, Celery eager in the live server's thread."""
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def test_push_to_all_shows_the_plan_and_queues_only_when_confirmed(fleet, logged
     assert PushJob.objects.count() == 1, "showing the plan queues nothing"
 
     page.get_by_label("write only, don't restart").check()
+    expect(page.locator("tr.push-node-plan[data-node=s1] .restart")).to_have_text("no restart (write only)")
     page.get_by_role("button", name="Push to 3 nodes").click()
     expect(page.locator(".job-outcome [data-outcome]")).to_have_text("succeeded")
     job = PushJob.objects.order_by("-pk").first()
