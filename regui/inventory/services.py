@@ -68,11 +68,22 @@ def node_target(node: Node, *, scan: bool = False) -> ssh.Target:
 def node_scan_host_key(*, node: Node) -> ssh.HostKey:
     """Fetch the key the node presents now and keep it for someone allowed to approve it."""
     target = node_target(node, scan=True)
+    key = host_key_fetch(target)
+    scanned_key_record(node, target, key)
+    return key
+
+
+def host_key_fetch(target: ssh.Target) -> ssh.HostKey:
+    """The key the target presents now (no database: scans in bulk run this in threads)."""
     try:
-        key = transport.current().scan_host_key(target.address, target.port,
-                                                timeout=settings.REGUI_SSH_CONNECT_TIMEOUT)
+        return transport.current().scan_host_key(target.address, target.port,
+                                                 timeout=settings.REGUI_SSH_CONNECT_TIMEOUT)
     except ssh.SSHError as exc:
         raise NodeError(str(exc)) from None
+
+
+def scanned_key_record(node: Node, target: ssh.Target, key: ssh.HostKey) -> None:
+    """Keep the key scanned from `target` for someone allowed to approve it."""
     scanned = {"scanned_key_type": key.type, "scanned_key": key.key, "scanned_fingerprint": key.fingerprint,
                "scanned_at": timezone.now()}
     # Only while the node still points where it was scanned: a key of the old address must not
@@ -81,7 +92,6 @@ def node_scan_host_key(*, node: Node) -> ssh.HostKey:
         raise NodeError("The node's address or port changed during the scan: scan again.")
     for name, value in scanned.items():
         setattr(node, name, value)
-    return key
 
 
 @transaction.atomic

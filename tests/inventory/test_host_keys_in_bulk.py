@@ -174,3 +174,24 @@ def test_a_viewer_cannot_scan_or_approve_in_bulk(cluster, viewer_client):
     assert viewer_client.get("/clusters/prod/nodes/host-keys/").status_code == 403
     assert viewer_client.post("/clusters/prod/nodes/host-keys/scan/").status_code == 403
     assert viewer_client.post("/clusters/prod/nodes/host-keys/approve/", {"known_hosts": "x"}).status_code == 403
+
+
+
+def test_scan_all_scans_a_batch_at_the_same_time_and_says_how_many_are_left(fake_ssh, cluster, monkeypatch):
+    import threading
+
+    from regui.inventory import known_hosts, services
+
+    fakes = [fake_ssh.node(f"a{i}") for i in range(1, 5)]
+    for f in fakes:
+        register(cluster, f, approve=False)
+    together = threading.Barrier(3, timeout=5)  # broken unless the batch's three scans run at once
+
+    def fetch(target):
+        together.wait()
+        return services.host_key_fetch(target)
+
+    monkeypatch.setattr(known_hosts, "host_key_fetch", fetch)
+    report = scan_unscanned(cluster=cluster, batch=3)
+    assert [n.name for n, _ in report.scanned] == ["a1", "a2", "a3"] and report.left == 1 and not report.failed
+    assert [n.name for n in known_hosts.unscanned_nodes(cluster)] == ["a4"]
