@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.fakes.ssh import _new_host_key
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_admin_scans_all_from_the_node_list_and_approves_from_pasted_lines(fake_ssh, logged_in, live_server):
