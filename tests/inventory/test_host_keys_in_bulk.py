@@ -195,3 +195,10 @@ def test_scan_all_scans_a_batch_at_the_same_time_and_says_how_many_are_left(fake
     report = scan_unscanned(cluster=cluster, batch=3)
     assert [n.name for n, _ in report.scanned] == ["a1", "a2", "a3"] and report.left == 1 and not report.failed
     assert [n.name for n in known_hosts.unscanned_nodes(cluster)] == ["a4"]
+
+
+def test_pasted_text_is_shown_escaped(cluster, admin_client):
+    page = admin_client.post("/clusters/prod/nodes/host-keys/approve/", {
+        "known_hosts": "<script>alert(1)</script>\n<b>x</b> ssh-ed25519 <i>"}).content.decode()
+    assert "<script>alert(1)" not in page and "<b>x</b>" not in page
+    assert "line 1: expected `host key-type base64-key`" in page and "&lt;b&gt;x&lt;/b&gt;" in page
