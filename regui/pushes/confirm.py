@@ -10,7 +10,7 @@ from django.conf import settings
 
 from regui.audit.diff import UnifiedLine, unified
 from regui.inventory.models import Node
-from regui.inventory.selectors import node_content
+from regui.inventory.selectors import NodeContent, node_content
 from regui.registries.models import Cluster
 
 from .files import RenderRefused, check_render
@@ -72,8 +72,9 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool) -> PushP
     order = {name: i for i, name in enumerate(name for step in steps for name in step.names)}
     changes: dict[str, Change] = {}
     plans = []
+    contents: dict[str, NodeContent] = {}  # by the sha256 nodes last had: one lookup each, not per node
     for node in sorted(nodes, key=lambda n: order[n.name]):
-        content = node_content(node)
+        content = contents.get(node.last_sha256) or contents.setdefault(node.last_sha256, node_content(node))
         if content.kind == "known" and content.revision is not None:
             key = f"r{content.revision.number}"
             if key not in changes:

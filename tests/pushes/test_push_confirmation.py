@@ -140,3 +140,14 @@ def test_a_viewer_cannot_see_or_confirm_a_push(fleet):
     viewer = _client_for(fleet.user.__class__.objects.create_user("vera"))
     assert viewer.get("/clusters/prod/push/confirm/").status_code == 403
     assert viewer.post("/clusters/prod/push/confirm/", {"confirm": "1"}).status_code == 403
+
+
+def test_the_plan_costs_the_same_queries_for_many_nodes_as_for_a_few(fleet, django_assert_max_num_queries):
+    fleet.add("server", *["agent"] * 20)
+    fleet.push()
+    fleet.add("agent")
+    fleet.cluster.refresh_from_db()
+    nodes = list(Node.objects.select_related("cluster").order_by("name"))
+    with django_assert_max_num_queries(12):
+        preview = push_preview(fleet.cluster, nodes, restart=True)
+    assert len(preview.nodes) == 22 and [(c.key, len(c.nodes)) for c in preview.changes] == [("r1", 21), ("unknown", 1)]
