@@ -1,10 +1,14 @@
 """What a browser would send for a form of a page, read from the page's HTML (no browser): the
 fields with a name that are not disabled (nor inside a disabled fieldset), checked boxes only, each
-select's selected option (or its first), textareas' text. For fast tests of what a page posts."""
+select's selected option (or its first), textareas' text. For fast tests of what a page posts; and
+such data as request.POST holds it, for tests that call draft_from_post."""
 
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import Any
+
+from django.utils.datastructures import MultiValueDict
 
 # Elements with no end tag: they never open a scope.
 _VOID = {"input", "br", "hr", "img", "meta", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
@@ -89,3 +93,8 @@ def form_data(html: str, form_id: str) -> dict[str, list[str]]:
     for name, value in form_fields(html, form_id):
         data.setdefault(name, []).append(value)
     return data
+
+
+def posted(data: dict[str, Any]) -> MultiValueDict:
+    """`data` (a value or a list of values per name) as Django's request.POST holds it."""
+    return MultiValueDict({k: v if isinstance(v, list) else [v] for k, v in data.items()})

@@ -6,12 +6,12 @@ from __future__ import annotations
 import html
 
 import pytest
-from django.utils.datastructures import MultiValueDict
 
 from regui.registries.draft import ConfigBox, Draft, EndpointRow, MirrorBox, RewriteRow, draft_from_post
 from regui.registries.models import Cluster, UnsavedEdits
 from regui.registries.services import registries_save
 from regui.registries.unsaved import draft_data, draft_from_data, same_content, unsaved_offer
+from tests.formdata import posted
 from tests.pages import post_registries
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +31,6 @@ def form(revision: int = 0, **extra) -> dict:
     return data
 
 
-def posted_as(data: dict) -> MultiValueDict:
-    return MultiValueDict({k: v if isinstance(v, list) else [v] for k, v in data.items()})
-
-
 def keep(client, cluster, data: dict):
     return client.post(f"/clusters/{cluster.name}/registries/unsaved/keep/", data)
 
@@ -50,9 +46,9 @@ def test_the_page_keeps_what_an_operator_typed_but_never_a_password(operator_cli
 
 
 def test_kept_edits_come_back_as_the_same_form_without_the_password():
-    posted = draft_from_post(posted_as(form(revision=4)))
-    back = draft_from_data(draft_data(posted), revision=4)
-    assert back.mirrors == posted.mirrors and back.message == posted.message
+    sent = draft_from_post(posted(form(revision=4)))
+    back = draft_from_data(draft_data(sent), revision=4)
+    assert back.mirrors == sent.mirrors and back.message == sent.message
     assert back.configs[0].password == "" and back.configs[0].username == "robot"
     assert back.configs[0].insecure_skip_verify and back.configs[0].token == "c1"
 
@@ -110,7 +106,7 @@ def test_the_offer_says_when_someone_saved_since_the_edits_began(operator_client
 
 def test_an_edit_sent_before_ones_own_save_and_arriving_after_it_is_not_kept(operator_client, cluster):
     olivia = operator_client.get("/").wsgi_request.user
-    registries_save(cluster=cluster, draft=draft_from_post(posted_as(form())), user=olivia)
+    registries_save(cluster=cluster, draft=draft_from_post(posted(form())), user=olivia)
     r = keep(operator_client, cluster, form(revision=0, **{"e1-url": "https://other.example"}))
     assert r["X-Regui-Unsaved"] == "none" and not UnsavedEdits.objects.exists()
 

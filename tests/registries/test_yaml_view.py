@@ -7,7 +7,6 @@ import html
 import re
 
 import pytest
-from django.utils.datastructures import MultiValueDict
 
 from regui.registries.draft import ConfigBox, Draft, EndpointRow, MirrorBox, draft_from_post, new_token
 from regui.registries.importing import ImportRefused
@@ -17,7 +16,7 @@ from regui.registries.services import SecretInput, registries_save, secret_save
 from regui.registries.unsaved import same_content
 from regui.registries.yaml_form import draft_from_yaml
 from tests.certs import key_and_cert
-from tests.formdata import form_data
+from tests.formdata import form_data, posted
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -60,10 +59,6 @@ def apply(client, cluster, text: str, data: dict | None = None) -> str:
     r = client.post(f"/clusters/{cluster.name}/registries/yaml/apply/", {**(data or form()), "yaml_text": text}, **HX)
     assert r.status_code == 200
     return html.unescape(r.content.decode())
-
-
-def posted(data: dict) -> Draft:
-    return draft_from_post(MultiValueDict({k: v if isinstance(v, list) else [v] for k, v in data.items()}))
 
 
 def test_the_yaml_view_shows_the_form_as_the_preview_does_secrets_as_markers(operator_client, cluster):
@@ -163,12 +158,12 @@ def test_secrets_bundles_and_tls_files_round_trip_through_the_text(operator_clie
             "c1-tls_secret": str(tls.pk), "c1-ca_bundle": cert, "c1-ca_file": "", "mirror": []}
     text = yaml_of(operator_client, cluster, data)
     assert "<redacted: password of secret robot>" in text and "BEGIN" not in text
-    applied = draft_from_yaml(text, cluster=cluster, form=posted(data))
+    applied = draft_from_yaml(text, cluster=cluster, form=draft_from_post(posted(data)))
     box = applied.draft.configs[0]
     assert (box.token, box.auth, box.tls_secret, box.ca_bundle.strip()) == ("c1", str(robot.pk), str(tls.pk), cert.strip())
     assert applied.problems == []
     # Renamed in the text: the box's files follow it to the new name.
-    renamed = draft_from_yaml(text.replace("  m.example:", "  n.example:"), cluster=cluster, form=posted(data))
+    renamed = draft_from_yaml(text.replace("  m.example:", "  n.example:"), cluster=cluster, form=draft_from_post(posted(data)))
     assert renamed.draft.configs[0].tls_secret == str(tls.pk) and renamed.draft.configs[0].hostname == "n.example"
 
 
@@ -228,5 +223,5 @@ def test_the_saved_registries_come_back_unchanged_through_the_text(operator_clie
         ConfigBox(new_token(), "x.example", empty_auth=True, empty_tls=True)]))
     data = form_data(operator_client.get(f"/clusters/{cluster.name}/").content.decode(), "registries-form")
     text = yaml_of(operator_client, cluster, data)
-    applied = draft_from_yaml(text, cluster=cluster, form=posted(data))
+    applied = draft_from_yaml(text, cluster=cluster, form=draft_from_post(posted(data)))
     assert same_content(applied.draft, draft_from_cluster(cluster)), text

@@ -30,13 +30,13 @@ from ..draft import (
     draft_from_post,
     drop_blank_boxes,
     new_token,
-    too_big,
     validate_draft,
 )
 from ..insight import draft_insight, refusal, refused_insight
 from ..models import Cluster
 from ..selectors import draft_from_cluster, draft_render, secret_infos, secrets_for_choice
 from ..services import InvalidDraft, StaleRevision, registries_save
+from .sections import refused_unread, with_empty_boxes
 
 PAGE = "registries/registries.html"
 ADDABLE: dict[str, tuple[str, Callable[[], MirrorBox | EndpointRow | RewriteRow | ConfigBox]]] = {
@@ -53,14 +53,9 @@ def _cluster(name: str) -> Cluster:
 
 
 def _context(request: HttpRequest, cluster: Cluster, draft: Draft, errors: Errors | None = None) -> dict:
-    # Like Rancher, an empty section starts with one empty box to fill in.
-    if not draft.mirrors:
-        draft.mirrors.append(MirrorBox(new_token(), endpoints=[EndpointRow(new_token())]))
-    if not draft.configs:
-        draft.configs.append(ConfigBox(new_token()))
     return {
         "cluster": cluster,
-        "draft": draft,
+        "draft": with_empty_boxes(draft),
         "errors": errors or {},
         "secret_choices": secrets_for_choice(cluster),
         "can_download": has_role(request.user, ADMIN),
@@ -95,21 +90,11 @@ def registries_add(request: HttpRequest, name: str, what: str) -> HttpResponse:
     return render(request, template, ctx)
 
 
-def _refused_unread(request: HttpRequest) -> str | None:
-    """Why the posted form is too big to read: decided from its Content-Length, before Django
-    parses the body (Django alone would read up to DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB)."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return too_big(length)
-
-
 @require_POST
 def registries_preview(request: HttpRequest, name: str) -> HttpResponse:
     """The YAML the form would save, redacted (every role may look: nothing is written)."""
     cluster = _cluster(name)
-    if refused := _refused_unread(request):
+    if refused := refused_unread(request):
         return render(request, "registries/partials/_preview.html", {
             "cluster": cluster, "yaml": "", "errors": {"__all__": [refused]},
         }, status=200 if wants_fragment(request) else 413)
@@ -125,7 +110,7 @@ def registries_insight(request: HttpRequest, name: str) -> HttpResponse:
     """The hosts.toml, Explain and Lint tabs: a request of their own, so the YAML preview stays as
     fast as rendering (the engine's lint costs more than the render on big files)."""
     cluster = _cluster(name)
-    if refused := _refused_unread(request):
+    if refused := refused_unread(request):
         return render(request, "registries/partials/_insight.html", {
             "cluster": cluster, "insight": refusal(refused, cluster.distro),
         }, status=200 if wants_fragment(request) else 413)
@@ -143,7 +128,7 @@ def registries_insight(request: HttpRequest, name: str) -> HttpResponse:
 @require_role(OPERATOR)
 def registries_save_view(request: HttpRequest, name: str) -> HttpResponse:
     cluster = _cluster(name)
-    if refused := _refused_unread(request):
+    if refused := refused_unread(request):
         # The form is not read, so what the page shows again is the stored draft.
         return _save_failed(request, cluster, draft_from_cluster(cluster), {"__all__": [refused]},
                             "Nothing was saved: the form is too big.", status=413)

@@ -1,6 +1,7 @@
-"""The Registries page's two sections (Mirrors, Registry Authentication) as htmx out-of-band swaps:
-what restoring unsaved edits and applying YAML send back, so that the form changes in place (no
-reload: passwords typed in it stay) and the preview and insight tabs follow."""
+"""What the Registries page's URLs share: the size check of a posted form, and the page's two sections
+(Mirrors, Registry Authentication) as htmx out-of-band swaps, what restoring unsaved edits and
+applying YAML send back, so that the form changes in place (no reload: passwords typed in it stay)
+and the preview and insight tabs follow."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ CHANGED = json.dumps({"regui:changed": {"target": "body"}})
 
 
 def with_empty_boxes(draft: Draft) -> Draft:
-    # As the page does: an empty section starts with one empty box to fill in.
+    # Like Rancher, an empty section starts with one empty box to fill in.
     return replace(draft, mirrors=draft.mirrors or [MirrorBox(new_token(), endpoints=[EndpointRow(new_token())])],
                    configs=draft.configs or [ConfigBox(new_token())])
 
@@ -40,8 +41,8 @@ def render_sections(request: HttpRequest, cluster: Cluster, draft: Draft, templa
 
 
 def refused_unread(request: HttpRequest) -> str | None:
-    """Why the posted form is too big to read, from its Content-Length before Django parses the
-    body: the same limit as the page's preview and save."""
+    """Why the posted form is too big to read: decided from its Content-Length, before Django
+    parses the body (Django alone would read up to DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB)."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
