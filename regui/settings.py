@@ -246,7 +246,20 @@ if REGUI_HOST_KEY_APPROVAL not in ("admin", "two-person"):
 REGUI_HISTORY_DAYS = env.int("REGUI_HISTORY_DAYS", default=90)  # prune_history default; 0 keeps all
 CELERY_BEAT_SCHEDULE = {
     "prune-history": {"task": "regui.prune_history", "schedule": 24 * 60 * 60},
+    # Starts the clusters' due drift checks (each cluster's interval; off by default) and notifies.
+    "drift-watch": {"task": "regui.drift_watch_tick", "schedule": 60},
 }
+REGUI_DRIFT_WEBHOOK_TIMEOUT = env.float("REGUI_DRIFT_WEBHOOK_TIMEOUT", default=5.0)
+REGUI_DRIFT_WEBHOOK_RETRIES = env.int("REGUI_DRIFT_WEBHOOK_RETRIES", default=2)
+# Drift watch emails go through Django's mail settings.
+EMAIL_BACKEND = env.str("REGUI_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="regui@localhost")
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 LOGGING = {

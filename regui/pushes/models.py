@@ -96,3 +96,6 @@ class PushResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.node_name}: {self.status}"
+
+
+from .drift_watch import DriftWatch  # noqa: E402,F401  (its own module; registered with the app here)

@@ -1,0 +1,200 @@
+"""Drift watch: a periodic drift check per cluster (off by default), with history and notifications.
+
+A beat task (`regui.drift_watch_tick`, every minute) does two things for each watched cluster:
+it reads the outcome of the watch's last drift job once that job has finished (history entries and
+notifications for the nodes whose state changed), then starts a new drift job when one is due.
+Jobs start through `push_job_create(kind=drift)`, the same path and trust gate as "Check drift".
+
+Notifications name the cluster, the nodes, their states and the file's fingerprint
+(core/fingerprints.py): never a file's sha256 (derived from the secret values), never a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.utils import timezone
+
+from regui.core.fingerprints import file_fingerprint
+from regui.registries.models import Cluster
+
+from .models import PushJob, PushResult
+
+log = logging.getLogger(__name__)
+TICK_TASK = "regui.drift_watch_tick"
+
+# What a drift check's result says of its node, as the watch tracks it.
+WATCHED: dict[str, str] = {PushResult.Status.IN_SYNC.value: "in_sync", PushResult.Status.DRIFTED.value: "drifted",
+                           PushResult.Status.UNREACHABLE.value: "unreachable",
+                           PushResult.Status.FAILED.value: "failed"}
+
+
+class DriftWatch(models.Model):
+    cluster = models.OneToOneField(Cluster, on_delete=models.CASCADE, related_name="drift_watch")
+    interval_minutes = models.PositiveIntegerField(
+        "check every (minutes)", default=0, help_text="0 turns the periodic drift check off.")
+    webhook_url = models.URLField("webhook URL", blank=True, max_length=500,
+                                  help_text="Receives a JSON POST when a node's state changes.")
+    email_recipients = models.TextField("email to", blank=True,
+                                        help_text="Addresses, separated by commas or new lines.")
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_job = models.ForeignKey(PushJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    collected_job_id = models.BigIntegerField(null=True, blank=True)
+    # {node name: "in_sync" | "drifted" | "unreachable" | "failed"} as of the last collected job.
+    node_states = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"drift watch of {self.cluster}"
+
+    @property
+    def recipients(self) -> list[str]:
+        return [a.strip() for a in self.email_recipients.replace("\n", ",").split(",") if a.strip()]
+
+
+def is_due(watch: DriftWatch, now: datetime) -> bool:
+    """On, not running a job now, and its interval passed since the last start (or never started)."""
+    if watch.interval_minutes <= 0:
+        return False
+    if watch.last_job_id and watch.last_job is not None and watch.last_job.is_active:
+        return False
+    if watch.last_started_at is None:
+        return True
+    return now - watch.last_started_at >= timedelta(minutes=watch.interval_minutes)
+
+
+@dataclass(frozen=True)
+class Change:
+    node: str
+    before: str | None
+    after: str
+    fingerprint: str
+    node_id: int | None
+
+
+def changes_between(before: dict[str, str], results: list[PushResult]) -> list[Change]:
+    """Nodes whose state changed. A node seen for the first time counts only when it is not in sync."""
+    out = []
+    for r in results:
+        after = WATCHED.get(r.status)
+        if after is None:
+            continue
+        old = before.get(r.node_name)
+        if old == after or (old is None and after == "in_sync"):
+            continue
+        out.append(Change(r.node_name, old, after, file_fingerprint(r.sha256_before or r.sha256_after), r.node_id))
+    return out
+
+
+def notification(cluster: Cluster, job: PushJob, changes: list[Change], states: dict[str, str]) -> dict[str, Any]:
+    """The JSON body a webhook receives (and the email's text): no sha256, no secret value."""
+    counts: dict[str, int] = {}
+    for s in states.values():
+        counts[s] = counts.get(s, 0) + 1
+    return {
+        "event": "drift_watch", "cluster": cluster.name, "job": job.pk,
+        "time": timezone.now().isoformat(), "counts": counts,
+        "changes": [{"node": c.node, "before": c.before or "unknown", "after": c.after,
+                     "fingerprint": c.fingerprint or None} for c in changes],
+    }
+
+
+def webhook_post(url: str, body: dict[str, Any], *, timeout: float | None = None,
+                 retries: int | None = None) -> bool:
+    """POST the body as JSON; retried a bounded number of times. True when a 2xx came back."""
+    if not url.startswith(("http://", "https://")):
+        return False
+    timeout = settings.REGUI_DRIFT_WEBHOOK_TIMEOUT if timeout is None else timeout
+    attempts = 1 + (settings.REGUI_DRIFT_WEBHOOK_RETRIES if retries is None else retries)
+    data = json.dumps(body).encode()
+    for attempt in range(attempts):
+        req = urllib.request.Request(url, data=data, method="POST",
+                                     headers={"Content-Type": "application/json", "User-Agent": "regui"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (scheme checked above)
+                if 200 <= resp.status < 300:
+                    return True
+        except OSError as exc:
+            log.warning("drift webhook %s failed (attempt %d): %s", url, attempt + 1, exc)
+        if attempt + 1 < attempts:
+            time.sleep(min(2 ** attempt * 0.5, 5))
+    return False
+
+
+def email_text(body: dict[str, Any]) -> tuple[str, str]:
+    subject = f"[regui] drift on cluster {body['cluster']}"
+    lines = [f"Drift check #{body['job']} of cluster {body['cluster']}:", ""]
+    lines += [f"  {c['node']}: {c['before']} -> {c['after']}"
+              + (f" (file fingerprint {c['fingerprint']})" if c["fingerprint"] else "") for c in body["changes"]]
+    lines += ["", "Nodes: " + ", ".join(f"{n} {k}" for k, n in sorted(body["counts"].items()))]
+    return subject, "\n".join(lines) + "\n"
+
+
+def notify(watch: DriftWatch, body: dict[str, Any]) -> None:
+    if watch.webhook_url:
+        webhook_post(watch.webhook_url, body)
+    if watch.recipients:
+        subject, text = email_text(body)
+        try:
+            send_mail(subject, text, None, watch.recipients)
+        except Exception:  # a mail server's failure must not stop the watch
+            log.exception("drift watch email for cluster %s failed", watch.cluster.name)
+
+
+def collect(watch: DriftWatch) -> list[Change]:
+    """Read the finished last job once: record and notify the nodes whose state changed."""
+    from regui.audit.models import AuditEvent, ObjectType
+    from regui.audit.services import audit_event
+    from regui.inventory.models import Node
+
+    job = watch.last_job
+    if job is None or job.is_active or watch.collected_job_id == job.pk:
+        return []
+    results = list(job.results.all())
+    changes = changes_between(watch.node_states, results)
+    states = {**watch.node_states, **{r.node_name: WATCHED[r.status] for r in results if r.status in WATCHED}}
+    nodes = Node.objects.select_related("cluster").in_bulk([c.node_id for c in changes if c.node_id])
+    with transaction.atomic():
+        for c in changes:
+            node = nodes.get(c.node_id or 0)
+            audit_event(action=AuditEvent.Action.UPDATE, object_type=ObjectType.NODE, object_id=c.node_id or "",
+                        object_repr=c.node, cluster=watch.cluster, node=node, revision=job.revision,
+                        changes={"drift_watch": [c.before, c.after]},
+                        message=f"drift watch: {c.node} is {c.after.replace('_', ' ')}").save()
+        watch.node_states, watch.collected_job_id = states, job.pk
+        watch.save(update_fields=["node_states", "collected_job_id"])
+    if changes:
+        notify(watch, notification(watch.cluster, job, changes, states))
+    return changes
+
+
+def drift_watch_tick(now: datetime | None = None) -> list[PushJob]:
+    """Collect finished jobs, then start the due ones. Returns the jobs started."""
+    from .services import push_job_create
+
+    now = now or timezone.now()
+    started = []
+    for watch in DriftWatch.objects.select_related("cluster", "last_job").filter(
+            models.Q(interval_minutes__gt=0) | models.Q(last_job__isnull=False)):
+        collect(watch)
+        if not is_due(watch, now):
+            continue
+        job = push_job_create(cluster=watch.cluster, kind=PushJob.Kind.DRIFT)
+        watch.last_job, watch.last_started_at = job, now
+        watch.save(update_fields=["last_job", "last_started_at"])
+        started.append(job)
+    return started
+
+
+@shared_task(name=TICK_TASK)
+def drift_watch_tick_task() -> int:
+    return len(drift_watch_tick())
