@@ -56,11 +56,18 @@ def node_target(node: Node, *, scan: bool = False) -> ssh.Target:
     if scan:
         return ssh.Target(address=node.address, port=node.port, username=node.ssh_user, host_key=None)
     key = ssh.HostKey(node.host_key_type, node.host_key)
-    secret = node.unseal_credential()
+    # The node's shared credential (shared_refusal above) or its own: read now, so a rotation reaches
+    # every node at its next connection.
+    from regui.credentials.services import login_for
+
+    login = login_for(node)
+    if login is None:  # removed since the check
+        raise NodeError("no stored credential: edit the node and enter it again. Nothing was sent.")
     return ssh.Target(
         address=node.address, port=node.port, username=node.ssh_user, host_key=key,
-        private_key=secret if node.credential_kind == Node.Credential.KEY else "",
-        password=secret if node.credential_kind == Node.Credential.PASSWORD else "",
+        private_key=login.value if login.kind == Node.Credential.KEY else "",
+        password=login.value if login.kind == Node.Credential.PASSWORD else "",
+        passphrase=login.passphrase if login.kind == Node.Credential.KEY else "",
         use_sudo=node.use_sudo,
     )
 

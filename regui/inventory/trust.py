@@ -51,7 +51,12 @@ def connect_refusal(node: Node, *, scan: bool = False) -> str:
     if not node.has_approved_key:
         return (f"no approved host key: scan the node's host key and have {approvers()} approve it. "
                 "Nothing was sent.")
+    from regui.credentials.models import NodeCredential
+    from regui.credentials.services import shared_refusal
+
+    if NodeCredential.objects.filter(node_id=node.pk).exists():
+        return shared_refusal(node)
     if not node.sealed:
         return ("no stored credential (changing the address, port or SSH user drops it): edit the node and "
-                "enter it again. Nothing was sent.")
+                "enter it again, or choose a shared credential. Nothing was sent.")
     return ""

@@ -64,6 +64,7 @@ class Target:
     private_key: str = ""
     password: str = ""
     use_sudo: bool = False
+    passphrase: str = ""  # of an encrypted private key
 
 
 def fingerprint(key_b64: str) -> str:
@@ -173,19 +174,22 @@ def scan_host_key(address: str, port: int, timeout: float = 10) -> HostKey:
         transport.close()
 
 
-def _load_private_key(pem: str) -> paramiko.PKey:
+def _load_private_key(pem: str, passphrase: str = "") -> paramiko.PKey:
     for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
         try:
-            return cls.from_private_key(io.StringIO(pem))
+            return cls.from_private_key(io.StringIO(pem), password=passphrase or None)
         except (paramiko.SSHException, ValueError):
             continue
-    raise AuthFailed("the stored private key cannot be read (not an unencrypted OpenSSH/PEM key)")
+    if passphrase:
+        raise AuthFailed("the stored private key cannot be read with its passphrase (OpenSSH/PEM key)")
+    raise AuthFailed("the stored private key cannot be read (not an unencrypted OpenSSH/PEM key, "
+                     "or it needs a passphrase)")
 
 
 def _authenticate(transport: paramiko.Transport, target: Target) -> None:
     try:
         if target.private_key:
-            transport.auth_publickey(target.username, _load_private_key(target.private_key))
+            transport.auth_publickey(target.username, _load_private_key(target.private_key, target.passphrase))
         else:
             transport.auth_password(target.username, target.password)
     except paramiko.AuthenticationException:
