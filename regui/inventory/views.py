@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from regui.core import sealing
 from regui.core.htmx import wants_fragment
 from regui.core.roles import OPERATOR, require_role
-from regui.pushes.selectors import node_rows
+from regui.pushes.selectors import node_list_page, node_rows
 from regui.registries.importing import ImportRefused, registries_import, registries_redacted
 from regui.registries.models import Cluster
 
@@ -34,8 +34,11 @@ def _node(name: str, pk: int) -> Node:
 
 
 def node_list(request: HttpRequest, name: str) -> HttpResponse:
+    """A page of the cluster's nodes, filtered by GET parameters (a bad one is said, and ignored)."""
     cluster = _cluster(name)
-    return render(request, "inventory/node_list.html", {"cluster": cluster, "rows": node_rows(cluster)})
+    listing = node_list_page(cluster, request.GET)
+    return render(request, "inventory/node_list.html", {"cluster": cluster, "listing": listing, "rows": listing.rows},
+                  status=400 if listing.filters.errors else 200)
 
 
 def node_detail(request: HttpRequest, name: str, pk: int) -> HttpResponse:
@@ -93,7 +96,7 @@ def node_bulk(request: HttpRequest, name: str) -> HttpResponse:
         try:
             nodes = nodes_bulk_create(cluster=cluster, text=data["lines"], ssh_user=data["ssh_user"],
                                       credential_kind=data["credential_kind"], credential=data["credential"],
-                                      use_sudo=data["use_sudo"])
+                                      use_sudo=data["use_sudo"], shared=data.get("shared_credential"))
         except NodeError as exc:
             form.add_error("lines", str(exc))
         else:
@@ -155,7 +158,7 @@ def node_import(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         except ImportRefused as exc:
             messages.error(request, f"{exc} {' '.join(exc.details)}")
             return redirect("node-detail", name, pk)
-        messages.success(request, f"From {node.name}: {result.summary()}")
+        (messages.success if result.saved else messages.info)(request, f"From {node.name}: {result.summary()}")
         for warning in result.warnings:
             messages.warning(request, warning)
         return redirect("cluster-registries", name)
@@ -166,5 +169,5 @@ def node_import(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         return redirect("node-detail", name, pk)
     request.session[key] = sealing.seal(text)
     return render(request, "inventory/node_import.html", {
-        "cluster": node.cluster, "node": node, "preview": registries_redacted(text, f"{node.name}'s file"),
+        "cluster": node.cluster, "node": node, "preview": registries_redacted(text, f"{node.name}'s file", node.cluster.get_distro_display()),
     })

@@ -1,12 +1,23 @@
-"""Reads for the node list: each node with its sync badge and its last push result."""
+"""Reads for the node list: each node with its sync badge and its last push result, a page at a time.
+
+A page costs the same number of queries whatever the cluster's size: the cluster's render (once, for
+the badges), one count per badge, the page's count and rows (each row's last result by subquery), and
+the running jobs of its busy rows. Filters are GET parameters; a bad one is ignored with a message.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
+from urllib.parse import urlencode
 
-from django.db.models import OuterRef, Subquery
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KeyTransform
 
+from regui.audit.selectors import bad_param_int, param_int
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
 from regui.registries.selectors import cluster_render
@@ -14,7 +25,11 @@ from regui.registries.selectors import cluster_render
 from .liveness import WorkerWait, WorkerWatch
 from .models import PushJob, PushResult
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 BUSY = (PushResult.Status.PENDING, PushResult.Status.RUNNING)
+PER_PAGE = 50
 
 
 @dataclass
@@ -54,22 +69,43 @@ def node_badge(node: Node, current_sha: str) -> str:
 LABELS = {"in_sync": "in sync", "drifted": "drifted", "never": "never pushed", "unreachable": "unreachable"}
 
 
-def node_rows(cluster: Cluster, node_id: int | None = None) -> list[NodeRow]:
+def badge_filters(current_sha: str) -> dict[str, Q]:
+    """node_badge as one condition per badge, for the database."""
+    unreachable = Q(sync_state=Node.Sync.UNREACHABLE)
+    never = Q(last_sha256="")
+    in_sync = Q(last_sha256=current_sha) & ~Q(sync_state=Node.Sync.DRIFTED)
+    return {"in_sync": ~unreachable & ~never & in_sync, "drifted": ~unreachable & ~never & ~in_sync,
+            "never": ~unreachable & never, "unreachable": unreachable}
+
+
+class _LastResult(TypedDict):
+    last_status: str | None
+    last_job: int | None
+    last_result_message: str | None
+
+
+def _with_last_result(nodes: QuerySet[Node]) -> QuerySet[WithAnnotations[Node, _LastResult]]:
     latest = PushResult.objects.filter(node=OuterRef("pk")).order_by("-id")
-    nodes = cluster.nodes.select_related("cluster").annotate(
+    return nodes.select_related("cluster").annotate(
         last_status=Subquery(latest.values("status")[:1]),
         last_job=Subquery(latest.values("job_id")[:1]),
         last_result_message=Subquery(latest.values("message")[:1]),
     )
-    if node_id is not None:
-        nodes = nodes.filter(pk=node_id)
-    current = render_sha(cluster)
+
+
+def _rows(nodes: Iterable[WithAnnotations[Node, _LastResult]], current_sha: str) -> list[NodeRow]:
     rows = []
     for n in nodes:
-        badge = node_badge(n, current)
+        badge = node_badge(n, current_sha)
         rows.append(NodeRow(n, badge, LABELS[badge], n.last_status, n.last_job, n.last_result_message or ""))
     _add_worker_waits([r for r in rows if r.busy])
     return rows
+
+
+def node_rows(cluster: Cluster, node_id: int | None = None) -> list[NodeRow]:
+    """Rows of the cluster's nodes (one node's: the row a busy row polls for)."""
+    nodes = cluster.nodes.all() if node_id is None else cluster.nodes.filter(pk=node_id)
+    return _rows(_with_last_result(nodes), render_sha(cluster))
 
 
 def _add_worker_waits(busy: list[NodeRow]) -> None:
@@ -83,5 +119,112 @@ def _add_worker_waits(busy: list[NodeRow]) -> None:
 
 
 def failed_nodes(cluster: Cluster) -> list[Node]:
+    """Every node of the cluster (not a page of them) whose last push failed, was unreachable or skipped."""
     bad = {PushResult.Status.FAILED, PushResult.Status.UNREACHABLE, PushResult.Status.SKIPPED}
-    return [r.node for r in node_rows(cluster) if r.last_status in bad]
+    return list(_with_last_result(cluster.nodes.all()).filter(Q(last_status__in=bad)))
+
+
+# The list's filters.
+
+LABEL_MAX = 253
+NAME_MAX = 63  # a node name's length
+
+
+@dataclass(frozen=True)
+class NodeFilters:
+    role: str = ""  # server | agent
+    sync: str = ""  # a badge
+    label: str = ""  # a label's name, or name=value
+    name: str = ""  # part of the node's name
+    errors: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.role or self.sync or self.label or self.name)
+
+    def query(self, **extra: object) -> str:
+        """These filters (and `extra`) as a query string, empty values left out."""
+        params = {"role": self.role, "sync": self.sync, "label": self.label, "name": self.name, **extra}
+        return urlencode({k: v for k, v in params.items() if v})
+
+    def apply(self, nodes: QuerySet[Node], badges: Mapping[str, Q]) -> QuerySet[Node]:
+        if self.role:
+            nodes = nodes.filter(role=self.role)
+        if self.sync:
+            nodes = nodes.filter(badges[self.sync])
+        if self.label:
+            key, has_value, value = self.label.partition("=")
+            nodes = nodes.filter(labels__has_key=key.strip())
+            if has_value:
+                nodes = nodes.alias(label_value=KeyTransform(key.strip(), "labels")).filter(
+                    label_value=value.strip())
+        if self.name:
+            nodes = nodes.filter(name__icontains=self.name)
+        return nodes
+
+
+def node_filters(params: Mapping[str, str]) -> NodeFilters:
+    """Filters from GET parameters; a bad value is dropped with a message instead of failing the page."""
+    errors: list[str] = []
+
+    def text(name: str, title: str, limit: int) -> str:
+        value = (params.get(name) or "").strip()
+        if len(value) > limit:
+            errors.append(f"{title} has {limit} characters at most; ignored.")
+            return ""
+        if not value.isprintable():
+            errors.append(f"{title} contains a control character; ignored.")
+            return ""
+        return value
+
+    role, sync = text("role", "Role", 16), text("sync", "Status", 16)
+    if role and role not in Node.Role.values:
+        errors.append(f"Unknown role {role!r}: server or agent; ignored.")
+        role = ""
+    if sync and sync not in LABELS:
+        errors.append(f"Unknown status {sync!r}: {', '.join(LABELS)}; ignored.")
+        sync = ""
+    label = text("label", "Label", LABEL_MAX)
+    if label and not label.partition("=")[0].strip():
+        errors.append(f"Label {label!r} names no label: write name or name=value; ignored.")
+        label = ""
+    return NodeFilters(role=role, sync=sync, label=label, name=text("name", "Name", NAME_MAX), errors=tuple(errors))
+
+
+@dataclass
+class NodeListPage:
+    rows: list[NodeRow]
+    page: Page
+    filters: NodeFilters
+    counts: dict[str, int]  # nodes of the whole cluster per badge, and "total"
+
+    @property
+    def sync_choices(self) -> list[tuple[str, str, int]]:
+        return [(badge, label, self.counts[badge]) for badge, label in LABELS.items()]
+
+    def _link(self, number: int) -> str:
+        return "?" + self.filters.query(page=number if number > 1 else "")
+
+    @property
+    def links(self) -> dict[str, str]:
+        """first / previous / next / last, as far as there are such pages."""
+        page, last = self.page, self.page.paginator.num_pages
+        links: dict[str, str] = {}
+        if page.has_previous():
+            links.update(first=self._link(1), previous=self._link(page.previous_page_number()))
+        if page.has_next():
+            links.update(next=self._link(page.next_page_number()), last=self._link(last))
+        return links
+
+
+def node_list_page(cluster: Cluster, params: Mapping[str, str]) -> NodeListPage:
+    filters = node_filters(params)
+    if problem := bad_param_int(params, "page", max_digits=9):
+        filters = NodeFilters(filters.role, filters.sync, filters.label, filters.name, (*filters.errors, problem))
+    current = render_sha(cluster)
+    badges = badge_filters(current)
+    counts = cluster.nodes.aggregate(total=Count("pk"), **{b: Count("pk", filter=q) for b, q in badges.items()})
+    nodes = _with_last_result(filters.apply(cluster.nodes.all(), badges))
+    # Beyond the last page: the last page (get_page), so a link to a page that emptied still shows rows.
+    page = Paginator(nodes, PER_PAGE).get_page(param_int(params.get("page"), max_digits=9))
+    return NodeListPage(_rows(page.object_list, current), page, filters, counts)
