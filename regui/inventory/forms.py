@@ -96,6 +96,15 @@ class NodeForm(forms.ModelForm):
         return node
 
 
+def shared_credential_field() -> forms.ModelChoiceField:
+    from regui.credentials.models import SharedCredential
+
+    return forms.ModelChoiceField(
+        queryset=SharedCredential.objects.all(), required=False, to_field_name="name", label="Shared credential",
+        empty_label="none: the one typed below",
+        help_text="Made and rotated by an admin; its value is never shown.")
+
+
 class BulkNodesForm(forms.Form):
     lines = forms.CharField(
         label="Nodes", widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "mono",
@@ -104,12 +113,13 @@ class BulkNodesForm(forms.Form):
     )
     ssh_user = forms.CharField(initial="root", label="SSH user", max_length=Node._meta.get_field("ssh_user").max_length)
     use_sudo = forms.BooleanField(required=False, label="Use sudo")
+    shared_credential = shared_credential_field()
     credential_kind = forms.ChoiceField(choices=Node.Credential.choices, label="Credential")
     credential = _credential_field()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not data.get("credential"):
-            self.add_error("credential", "A private key or password is required.")
+        if not data.get("credential") and not data.get("shared_credential"):
+            self.add_error("credential", "A private key or password is required, or choose a shared credential.")
         _clean_credential(data)
         return data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -19,6 +19,9 @@ from regui.remote.script import read_program
 
 from .models import Node
 from .trust import approval_refusal, connect_refusal
+
+if TYPE_CHECKING:
+    from regui.credentials.models import SharedCredential
 
 MOVED = ("address, port or SSH user changed: the stored credential and the approved host key were dropped "
          "(a new credential was entered; the host key needs a new approval)")
@@ -165,7 +168,8 @@ def parse_bulk(text: str) -> tuple[list[BulkLine], list[str]]:
 
 @transaction.atomic
 def nodes_bulk_create(*, cluster: Cluster, text: str, ssh_user: str, credential_kind: str, credential: str,
-                      use_sudo: bool) -> list[Node]:
+                      use_sudo: bool, shared: SharedCredential | None = None) -> list[Node]:
+    """Add the pasted nodes, each with the typed credential or all with the shared one."""
     lines, errors = parse_bulk(text)
     taken = set(cluster.nodes.filter(name__in=[ln.name for ln in lines]).values_list("name", flat=True))
     errors += [f"line {ln.number}: node {ln.name!r} already exists" for ln in lines if ln.name in taken]
@@ -179,11 +183,26 @@ def nodes_bulk_create(*, cluster: Cluster, text: str, ssh_user: str, credential_
         node = Node(cluster=cluster, name=ln.name, address=ln.address, port=ln.port, role=ln.role,
                     ssh_user=ssh_user, credential_kind=credential_kind, use_sudo=use_sudo,
                     address_changed_by=audit_context.current().username)
-        node.seal_credential(credential)
+        if shared is None:
+            node.seal_credential(credential)
         nodes.append(node)
+    return nodes_record_added(cluster, nodes, shared, message="bulk add")
+
+
+def nodes_record_added(cluster: Cluster, nodes: list[Node], shared: SharedCredential | None, *,
+                       message: str) -> list[Node]:
+    """Save new nodes at once, link them to the shared credential if any, and record each in history."""
+    from regui.credentials.models import NodeCredential
+
     created = Node.objects.bulk_create(nodes)
-    for node in Node.objects.filter(cluster=cluster, name__in=[n.name for n in nodes]):
-        audit_change(node, None, {"credential": sealed_change(False)}, message="bulk add")
+    saved = list(Node.objects.filter(cluster=cluster, name__in=[n.name for n in nodes]))
+    if shared is not None:
+        chooser = audit_context.current().username
+        NodeCredential.objects.bulk_create(NodeCredential(node=n, credential=shared, chosen_by=chooser)
+                                           for n in saved)
+    for node in saved:
+        extra = {"shared credential": [None, shared.name]} if shared else {"credential": sealed_change(False)}
+        audit_change(node, None, extra, message=message)
     return created
 
 

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from regui.core.roles import ADMIN, OPERATOR, require_role
+from regui.inventory.models import Node
+
+from .forms import NodeCredentialForm, RotateForm, SharedCredentialForm
+from .models import NodeCredential, SharedCredential
+from .services import (
+    CredentialError,
+    credential_create,
+    credential_delete,
+    credential_rotate,
+    node_use_credential,
+)
+
+
+@require_role(ADMIN)
+def credential_list(request: HttpRequest) -> HttpResponse:
+    form = SharedCredentialForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            credential_create(user=request.user, name=d["name"], kind=d["kind"], value=d["value"],
+                              passphrase=d["passphrase"])
+        except CredentialError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Shared credential {d['name']} created.")
+            return redirect("ssh-credentials")
+    credentials = SharedCredential.objects.annotate(nodes=Count("uses")).order_by("name")
+    return render(request, "credentials/credential_list.html", {"credentials": credentials, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@require_role(ADMIN)
+def credential_rotate_view(request: HttpRequest, credential: str) -> HttpResponse:
+    shared = get_object_or_404(SharedCredential, name=credential)
+    form = RotateForm(request.POST or None, initial={"kind": shared.kind})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        credential_rotate(user=request.user, credential=shared, value=d["value"], passphrase=d["passphrase"],
+                          kind=d["kind"])
+        messages.success(request, f"Rotated {shared.name}: its {shared.uses.count()} node(s) use the new value "
+                                  "from their next connection.")
+        return redirect("ssh-credentials")
+    users = Node.objects.filter(shared_credential__credential=shared).select_related("cluster")
+    return render(request, "credentials/credential_rotate.html", {"credential": shared, "form": form,
+                                                                  "nodes": users},
+                  status=400 if form.errors else 200)
+
+
+@require_POST
+@require_role(ADMIN)
+def credential_delete_view(request: HttpRequest, credential: str) -> HttpResponse:
+    shared = get_object_or_404(SharedCredential, name=credential)
+    try:
+        credential_delete(user=request.user, credential=shared)
+    except CredentialError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Deleted {shared.name}.")
+    return redirect("ssh-credentials")
+
+
+@require_role(OPERATOR)
+def node_credential(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    node = get_object_or_404(Node.objects.select_related("cluster"), cluster__name=name, pk=pk)
+    link = NodeCredential.objects.filter(node=node).select_related("credential").first()
+    form = NodeCredentialForm(request.POST or None, initial={"credential": link.credential if link else None})
+    if request.method == "POST" and form.is_valid():
+        try:
+            node_use_credential(node=node, credential=form.cleaned_data["credential"], user=request.user)
+        except CredentialError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{node.name} now logs in with "
+                                      f"{form.cleaned_data['credential'] or 'its own credential'}.")
+            return redirect(node.get_absolute_url())
+    return render(request, "credentials/node_credential.html", {"node": node, "cluster": node.cluster,
+                                                               "form": form, "link": link},
+                  status=400 if form.errors else 200)

@@ -1,0 +1,76 @@
+"""The pages of shared SSH credentials: admins make and rotate them (value never shown), operators
+choose one for a node or for a bulk add."""
+
+from __future__ import annotations
+
+import pytest
+
+from regui.credentials.models import NodeCredential, SharedCredential
+from regui.credentials.services import credential_create
+from regui.inventory.models import Node
+from regui.inventory.services import node_target
+from tests.fakes.fleet import register
+
+pytestmark = pytest.mark.django_db
+
+KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nshared page key\n-----END OPENSSH PRIVATE KEY-----\n"
+
+
+@pytest.fixture
+def shared(make_user):
+    return credential_create(user=make_user("root-admin", "admin"), name="fleet", kind="key", value=KEY)
+
+
+def test_an_admin_creates_a_shared_credential_and_its_value_is_never_shown(admin_client):
+    r = admin_client.post("/ssh-credentials/", {"name": "fleet", "kind": "password", "value": "pw-page-55"},
+                          follow=True)
+    page = r.content.decode()
+    assert r.status_code == 200 and "Shared credential fleet created." in page
+    assert "pw-page-55" not in page
+    assert SharedCredential.objects.get().unseal_value() == ("pw-page-55", "")
+    assert "pw-page-55" not in admin_client.get("/ssh-credentials/fleet/rotate/").content.decode()
+
+
+def test_an_admin_rotates_it_on_its_page(admin_client, shared):
+    r = admin_client.post("/ssh-credentials/fleet/rotate/", {"kind": "password", "value": "pw-new-66"}, follow=True)
+    assert "Rotated fleet" in r.content.decode() and "pw-new-66" not in r.content.decode()
+    shared.refresh_from_db()
+    assert shared.unseal_value() == ("pw-new-66", "") and shared.kind == "password"
+
+
+@pytest.mark.parametrize("client_name", ["operator_client", "viewer_client"])
+def test_below_admin_nobody_sees_creates_rotates_or_deletes_one(request, client_name, shared):
+    client = request.getfixturevalue(client_name)
+    assert client.get("/ssh-credentials/").status_code == 403
+    assert client.post("/ssh-credentials/", {"name": "x", "kind": "password", "value": "pw"}).status_code == 403
+    assert client.post("/ssh-credentials/fleet/rotate/", {"kind": "password", "value": "pw-op"}).status_code == 403
+    assert client.post("/ssh-credentials/fleet/delete/").status_code == 403
+    shared.refresh_from_db()
+    assert shared.unseal_value() == (KEY, "") and SharedCredential.objects.count() == 1
+
+
+def test_an_operator_chooses_a_shared_credential_for_a_node(operator_client, fake_ssh, cluster, shared):
+    node = register(cluster, fake_ssh.node("n1", credential=KEY))
+    r = operator_client.post(f"/clusters/prod/nodes/{node.pk}/credential/", {"credential": "fleet"}, follow=True)
+    page = r.content.decode()
+    assert "n1 now logs in with fleet." in page and "shared credential <strong>fleet</strong>" in page
+    assert KEY.splitlines()[1] not in page
+    link = NodeCredential.objects.get(node=node)
+    assert (link.credential.name, link.chosen_by) == ("fleet", "olivia")
+    assert node_target(Node.objects.get(pk=node.pk)).private_key == KEY
+
+
+def test_a_bulk_add_takes_a_shared_credential(operator_client, cluster, shared):
+    r = operator_client.post("/clusters/prod/nodes/bulk/", {
+        "lines": "s1 10.0.0.1 server\na1 10.0.0.2:2222 agent", "ssh_user": "root", "credential_kind": "key",
+        "credential": "", "shared_credential": "fleet"}, follow=True)
+    assert "Added 2 node(s)" in r.content.decode()
+    nodes = Node.objects.filter(cluster=cluster)
+    assert {n.name: (n.sealed, n.shared_credential.credential.name) for n in nodes} == {
+        "s1": ("", "fleet"), "a1": ("", "fleet")}
+
+
+def test_a_bulk_add_without_any_credential_is_refused(operator_client, cluster):
+    r = operator_client.post("/clusters/prod/nodes/bulk/", {
+        "lines": "s1 10.0.0.1 server", "ssh_user": "root", "credential_kind": "key", "credential": ""})
+    assert r.status_code == 400 and "or choose a shared credential" in r.content.decode()
