@@ -48,6 +48,7 @@ urlpatterns = [
     path("clusters/<slug:name>/nodes/<int:pk>/import/", inventory.node_import, name="node-import"),
     path("clusters/<slug:name>/push/", pushes.cluster_push, name="cluster-push"),
     path("", include("regui.pushes.confirm_urls")),
+    path("", include("regui.pushes.drift_watch_urls")),
     path("clusters/<slug:name>/jobs/", pushes.job_list, name="job-list"),
     path("jobs/<int:pk>/", pushes.job_detail, name="job-detail"),
     path("secrets/", secrets.secret_list, name="secret-list"),

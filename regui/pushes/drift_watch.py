@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import models, transaction
@@ -28,7 +27,9 @@ from django.utils import timezone
 from regui.core.fingerprints import file_fingerprint
 from regui.registries.models import Cluster
 
+from .drift_watch_models import DriftWatch
 from .models import PushJob, PushResult
+from .services import push_job_create
 
 log = logging.getLogger(__name__)
 TICK_TASK = "regui.drift_watch_tick"
@@ -37,28 +38,6 @@ TICK_TASK = "regui.drift_watch_tick"
 WATCHED: dict[str, str] = {PushResult.Status.IN_SYNC.value: "in_sync", PushResult.Status.DRIFTED.value: "drifted",
                            PushResult.Status.UNREACHABLE.value: "unreachable",
                            PushResult.Status.FAILED.value: "failed"}
-
-
-class DriftWatch(models.Model):
-    cluster = models.OneToOneField(Cluster, on_delete=models.CASCADE, related_name="drift_watch")
-    interval_minutes = models.PositiveIntegerField(
-        "check every (minutes)", default=0, help_text="0 turns the periodic drift check off.")
-    webhook_url = models.URLField("webhook URL", blank=True, max_length=500,
-                                  help_text="Receives a JSON POST when a node's state changes.")
-    email_recipients = models.TextField("email to", blank=True,
-                                        help_text="Addresses, separated by commas or new lines.")
-    last_started_at = models.DateTimeField(null=True, blank=True)
-    last_job = models.ForeignKey(PushJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    collected_job_id = models.BigIntegerField(null=True, blank=True)
-    # {node name: "in_sync" | "drifted" | "unreachable" | "failed"} as of the last collected job.
-    node_states = models.JSONField(default=dict, blank=True)
-
-    def __str__(self) -> str:
-        return f"drift watch of {self.cluster}"
-
-    @property
-    def recipients(self) -> list[str]:
-        return [a.strip() for a in self.email_recipients.replace("\n", ",").split(",") if a.strip()]
 
 
 def is_due(watch: DriftWatch, now: datetime) -> bool:
@@ -179,8 +158,6 @@ def collect(watch: DriftWatch) -> list[Change]:
 
 def drift_watch_tick(now: datetime | None = None) -> list[PushJob]:
     """Collect finished jobs, then start the due ones. Returns the jobs started."""
-    from .services import push_job_create
-
     now = now or timezone.now()
     started = []
     for watch in DriftWatch.objects.select_related("cluster", "last_job").filter(
@@ -194,7 +171,3 @@ def drift_watch_tick(now: datetime | None = None) -> list[PushJob]:
         started.append(job)
     return started
 
-
-@shared_task(name=TICK_TASK)
-def drift_watch_tick_task() -> int:
-    return len(drift_watch_tick())

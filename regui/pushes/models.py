@@ -98,4 +98,4 @@ class PushResult(models.Model):
         return f"{self.node_name}: {self.status}"
 
 
-from .drift_watch import DriftWatch  # noqa: E402,F401  (its own module; registered with the app here)
+from .drift_watch_models import DriftWatch  # noqa: E402,F401  (its own module; registered with the app here)

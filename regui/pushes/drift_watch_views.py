@@ -1,0 +1,59 @@
+"""The drift watch's settings page (operators): interval, webhook URL, email recipients."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.validators import validate_email
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from regui.audit.services import audit_object
+from regui.core.roles import OPERATOR, require_role
+from regui.registries.models import Cluster
+
+from .drift_watch import DriftWatch
+
+
+class DriftWatchForm(forms.ModelForm):
+    webhook_url = forms.URLField(label="Webhook URL", required=False, max_length=500, assume_scheme="https",
+                                 help_text="Receives a JSON POST when a node's state changes.")
+
+    class Meta:
+        model = DriftWatch
+        fields = ["interval_minutes", "webhook_url", "email_recipients"]
+        widgets = {"email_recipients": forms.Textarea(attrs={"rows": 2})}
+
+    def clean_interval_minutes(self) -> int:
+        value = self.cleaned_data["interval_minutes"]
+        if value > 7 * 24 * 60:
+            raise forms.ValidationError("At most a week (10080 minutes).")
+        return value
+
+    def clean_email_recipients(self) -> str:
+        text = self.cleaned_data["email_recipients"]
+        addresses = [a.strip() for a in text.replace("\n", ",").split(",") if a.strip()]
+        for a in addresses:
+            validate_email(a)
+        return ", ".join(addresses)
+
+
+@require_role(OPERATOR)
+def drift_watch_edit(request: HttpRequest, name: str) -> HttpResponse:
+    cluster = get_object_or_404(Cluster, name=name)
+    watch = DriftWatch.objects.filter(cluster=cluster).first() or DriftWatch(cluster=cluster)
+    before = {"interval_minutes": watch.interval_minutes, "email_recipients": watch.email_recipients}
+    old_hook = watch.webhook_url
+    form = DriftWatchForm(request.POST or None, instance=watch)
+    if request.method == "POST" and form.is_valid():
+        watch = form.save()
+        changes = {f"drift watch {k.replace('_', ' ')}": [v, getattr(watch, k)]
+                   for k, v in before.items() if v != getattr(watch, k)}
+        if old_hook != watch.webhook_url:  # a webhook URL often carries a token: history says only that it changed
+            changes["drift watch webhook URL"] = [
+                "(set)" if old_hook else None, ("(changed)" if old_hook else "(set)") if watch.webhook_url else None]
+        if changes:
+            audit_object(cluster, "update", changes)
+        messages.success(request, f"Drift watch of {cluster.name} saved.")
+        return redirect("cluster-list")
+    return render(request, "pushes/drift_watch.html", {"form": form, "cluster": cluster})

@@ -1,0 +1,49 @@
+"""Drift watch settings (operators edit them) and the cluster list's drift badge."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_an_operator_turns_the_watch_on_and_history_hides_the_webhook_url(fleet, client):
+    from regui.audit.models import AuditEvent
+    from regui.pushes.drift_watch import DriftWatch
+
+    client.force_login(fleet.user)
+    url = "/clusters/prod/drift-watch/"
+    assert client.get(url).status_code == 200
+    r = client.post(url, {"interval_minutes": "15", "webhook_url": "https://hooks.example.com/T0/secret-token",
+                          "email_recipients": "ops@example.com\noncall@example.com"})
+    assert r.status_code == 302
+    w = DriftWatch.objects.get(cluster=fleet.cluster)
+    assert (w.interval_minutes, w.recipients) == (15, ["ops@example.com", "oncall@example.com"])
+    entry = AuditEvent.objects.filter(object_type="cluster", action="update").latest("id")
+    assert entry.changes["drift watch interval minutes"] == [0, 15]
+    assert "secret-token" not in str(entry.changes) and entry.changes["drift watch webhook URL"] == [None, "(set)"]
+
+
+def test_bad_recipients_and_a_viewer_are_refused(fleet, client, make_user):
+    from regui.pushes.drift_watch import DriftWatch
+
+    client.force_login(fleet.user)
+    r = client.post("/clusters/prod/drift-watch/", {"interval_minutes": "5", "email_recipients": "not an address"})
+    assert r.status_code == 200 and not DriftWatch.objects.exists()
+    client.force_login(make_user("vera", "viewer"))
+    assert client.get("/clusters/prod/drift-watch/").status_code == 403
+
+
+def test_the_cluster_list_shows_drifted_and_unreachable_counts(fleet, client, make_user):
+    from regui.inventory.models import Node
+    from regui.pushes.drift_watch import DriftWatch
+
+    a1, a2, a3 = fleet.add("agent", "agent", "agent")
+    Node.objects.filter(pk__in=[a1.pk, a2.pk]).update(sync_state="drifted")
+    Node.objects.filter(pk=a3.pk).update(sync_state="unreachable")
+    DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=10)
+    client.force_login(make_user("vera", "viewer"))
+    page = client.get("/").content.decode()
+    assert 'data-drifted="2" data-unreachable="1"' in page
+    assert "2 drifted" in page and "1 unreachable" in page and "watched every 10 min" in page
+    assert "watch settings" not in page  # a viewer cannot change it
