@@ -28,6 +28,29 @@ SSHD_CONFIG = "\n".join([
     "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "UsePAM no", "StrictModes no",
     "PrintMotd no", "Subsystem sftp internal-sftp", "MaxStartups 100:30:200", "MaxSessions 50",
     f"Match User {SUDO_USER}", "    PasswordAuthentication yes", ""])
+# --stock-sshd / Harness.create(stock_sshd=True): sessions opened the way a stock Debian sshd opens them
+# (UsePAM yes with Debian's /etc/pam.d/sshd: pam_unix account and session, pam_loginuid, pam_keyinit,
+# pam_limits, pam_env, and pam_motd running /etc/update-motd.d on every session), written into the
+# node's /etc overlay so the cost does not depend on the host's files. The PAM modules are the host's.
+STOCK_SSHD_CONFIG = SSHD_CONFIG.replace("UsePAM no", "UsePAM yes").replace(
+    "PrintMotd no", "PrintMotd no\nX11Forwarding yes\nAcceptEnv LANG LC_* COLORTERM NO_COLOR")
+STOCK_PAM_SSHD = """@include common-auth
+account    required     pam_nologin.so
+@include common-account
+session [success=ok ignore=ignore module_unknown=ignore default=bad]        pam_selinux.so close
+session    required     pam_loginuid.so
+session    optional     pam_keyinit.so force revoke
+@include common-session
+session    optional     pam_motd.so  motd=/run/motd.dynamic
+session    optional     pam_motd.so noupdate
+session    optional     pam_mail.so standard noenv
+session    required     pam_limits.so
+session    required     pam_env.so
+session    required     pam_env.so user_readenv=1 envfile=/etc/default/locale
+session [success=ok ignore=ignore module_unknown=ignore default=bad]        pam_selinux.so open
+@include common-password
+"""
+STOCK_MOTD_UNAME = "#!/bin/sh\nuname -snrvm\n"  # Debian's /etc/update-motd.d/10-uname
 SYSTEMCTL = r"""#!/bin/sh
 # regui harness fake systemctl: appends "<start> <end> <uid> <rc> <args...>" to $HD/systemctl.log
 trap '' HUP PIPE

@@ -39,6 +39,9 @@ from ._base import (  # noqa: F401  (re-exported: tests and __main__ import them
     ROOT,
     SSHD,
     SSHD_CONFIG,
+    STOCK_MOTD_UNAME,
+    STOCK_PAM_SSHD,
+    STOCK_SSHD_CONFIG,
     SUDO_MODES,
     SUDO_USER,
     SYSTEMCTL,
@@ -231,17 +234,21 @@ class Harness:
         self.subnet, self.nodes = ipaddress.IPv4Network("10.250.0.0/24"), list[Node]()
         self.detached, self.destroyed, self._owns_dir = detached, False, False
         self.sudo_password = f"Pw-{secrets.token_urlsafe(12)}"  # deploy's password (ssh and sudo)
+        self.stock_sshd = False
 
     @classmethod
     def create(cls, n: int = 3, *, sudo: bool | str | Sequence[bool | str] = True,
-               etc_dirs: Sequence[str] = ("rancher/k3s",), detached: bool = False, timeout: float = 30) -> Harness:
+               etc_dirs: Sequence[str] = ("rancher/k3s",), detached: bool = False, timeout: float = 30,
+               stock_sshd: bool = False) -> Harness:
         """Start *n* nodes; return when every sshd answers. *sudo*: one mode for all nodes or one per node;
-        *etc_dirs*: dirs made under each node's /etc; *detached*: no atexit teardown (`up` by hand)."""
+        *etc_dirs*: dirs made under each node's /etc; *detached*: no atexit teardown (`up` by hand);
+        *stock_sshd*: sshd opens sessions as a stock Debian sshd does (UsePAM yes, Debian's pam.d/sshd)."""
         check_available()
         modes = [_sudo_mode(m) for m in ([sudo] * n if isinstance(sudo, bool | str) else sudo)]
         if len(modes) != n:
             raise ValueError("give one sudo mode per node")
         h = cls(detached)
+        h.stock_sshd = stock_sshd
         if not detached:
             atexit.register(h.destroy)
         try:
@@ -316,10 +323,13 @@ class Harness:
         for n in self.nodes:
             for d in (n.work, n.lib_upper, n.lib_work):
                 d.mkdir(parents=True)
-            for rel, text in (("regui-harness/sshd_config", SSHD_CONFIG), ("regui-harness/authorized_keys", client_pub),
+            stock = (("pam.d/sshd", STOCK_PAM_SSHD), ("update-motd.d/10-uname", STOCK_MOTD_UNAME)) \
+                if self.stock_sshd else ()
+            for rel, text in (("regui-harness/sshd_config", STOCK_SSHD_CONFIG if self.stock_sshd else SSHD_CONFIG),
+                              ("regui-harness/authorized_keys", client_pub),
                               ("regui-harness/systemctl.log", ""), ("hostname", f"{n.name}\n"),
-                              ("hosts", f"{hosts.rstrip()}\n127.0.1.1\t{n.name}\n")):
-                _write(n.upper / rel, text, 0o666 if rel.endswith(".log") else 0o644)
+                              ("hosts", f"{hosts.rstrip()}\n127.0.1.1\t{n.name}\n"), *stock):
+                _write(n.upper / rel, text, 0o755 if "motd" in rel else 0o666 if rel.endswith(".log") else 0o644)
             for d in etc_dirs:
                 (n.upper / d).mkdir(parents=True, exist_ok=True)
             script = ANCHOR.format(address=n.address, upper=n.upper, work=n.work, lib_upper=n.lib_upper,
