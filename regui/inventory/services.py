@@ -190,7 +190,7 @@ def nodes_bulk_create(*, cluster: Cluster, text: str, ssh_user: str, credential_
 
 
 def nodes_record_added(cluster: Cluster, nodes: list[Node], shared: SharedCredential | None, *,
-                       message: str) -> list[Node]:
+                       message: str, credential_set: bool = True) -> list[Node]:
     """Save new nodes at once, link them to the shared credential if any, and record each in history."""
     from regui.credentials.models import NodeCredential
 
@@ -201,7 +201,8 @@ def nodes_record_added(cluster: Cluster, nodes: list[Node], shared: SharedCreden
         NodeCredential.objects.bulk_create(NodeCredential(node=n, credential=shared, chosen_by=chooser)
                                            for n in saved)
     for node in saved:
-        extra = {"shared credential": [None, shared.name]} if shared else {"credential": sealed_change(False)}
+        extra = ({"shared credential": [None, shared.name]} if shared
+                 else {"credential": sealed_change(False)} if credential_set else {})
         audit_change(node, None, extra, message=message)
     return created
 
