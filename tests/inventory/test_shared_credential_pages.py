@@ -74,3 +74,14 @@ def test_a_bulk_add_without_any_credential_is_refused(operator_client, cluster):
     r = operator_client.post("/clusters/prod/nodes/bulk/", {
         "lines": "s1 10.0.0.1 server", "ssh_user": "root", "credential_kind": "key", "credential": ""})
     assert r.status_code == 400 and "or choose a shared credential" in r.content.decode()
+
+
+def test_history_shows_the_rotation_by_whom_without_the_value(admin_client, shared):
+    admin_client.post("/ssh-credentials/fleet/rotate/", {"kind": "password", "value": "pw-hist-77"})
+    from regui.audit.models import AuditEvent
+
+    event = AuditEvent.objects.filter(object_type="ssh_credential").latest("pk")
+    assert (event.actor_name, event.message) == ("alice", "rotated")
+    for url in ("/history/", f"/history/{event.pk}/", f"/history/{event.pk}/object/"):
+        r = admin_client.get(url, follow=True)
+        assert r.status_code == 200 and "pw-hist-77" not in r.content.decode(), url
