@@ -74,9 +74,11 @@ class NodeForm(forms.ModelForm):
         data = super().clean() or {}
         credential = data.get("credential", "")
         moved = self.instance.pk and set(self.changed_data) & set(Node.TARGET_FIELDS)
-        if not credential and moved:
+        if credential or uses_shared_credential(self.instance):
+            pass  # a shared credential is sent only once the new host key is approved (trust.connect_refusal)
+        elif moved:
             self.add_error("credential", MOVED_NEEDS_CREDENTIAL)
-        elif not credential and not self.instance.sealed:
+        elif not self.instance.sealed:
             self.add_error("credential", "A private key or password is required.")
         if credential and data.get("credential_kind") == Node.Credential.KEY and "PRIVATE KEY" not in credential:
             self.add_error("credential", "This does not look like a private key (-----BEGIN ... PRIVATE KEY-----).")
@@ -94,6 +96,12 @@ class NodeForm(forms.ModelForm):
         if commit:
             node.save()
         return node
+
+
+def uses_shared_credential(node: Node) -> bool:
+    from regui.credentials.models import NodeCredential
+
+    return bool(node.pk) and NodeCredential.objects.filter(node_id=node.pk).exists()
 
 
 def shared_credential_field() -> forms.ModelChoiceField:

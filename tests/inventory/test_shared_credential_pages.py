@@ -85,3 +85,19 @@ def test_history_shows_the_rotation_by_whom_without_the_value(admin_client, shar
     for url in ("/history/", f"/history/{event.pk}/", f"/history/{event.pk}/object/"):
         r = admin_client.get(url, follow=True)
         assert r.status_code == 200 and "pw-hist-77" not in r.content.decode(), url
+
+
+def test_a_node_using_a_shared_credential_is_edited_and_moved_without_typing_one(operator_client, fake_ssh,
+                                                                                cluster, shared, make_user):
+    from regui.credentials.services import node_use_credential
+
+    node = register(cluster, fake_ssh.node("n1", credential=KEY))
+    node_use_credential(node=node, credential=shared, user=make_user("root-admin-2", "admin"))
+    form = {"name": "n1", "address": "198.51.100.7", "port": 22, "role": "agent", "ssh_user": "root",
+            "credential_kind": "key", "credential": "", "labels_text": "zone=a",
+            "disable_default_registry_endpoint": "unknown", "embedded_registry": "unknown"}
+    r = operator_client.post(f"/clusters/prod/nodes/{node.pk}/edit/", form)
+    assert r.status_code == 302, r.content.decode()
+    node.refresh_from_db()
+    assert (node.address, node.labels, node.host_key, node.sealed) == ("198.51.100.7", {"zone": "a"}, "", "")
+    assert NodeCredential.objects.get(node=node).credential == shared
