@@ -35,6 +35,12 @@ def node_save(*, form) -> Node:
     moved = form.instance.target_changed
     node = form.save()
     extra = {"credential": sealed_change(before is not None)} if form.cleaned_data.get("credential") else {}
+    if extra and old is not None:  # a credential typed for the node makes it its own again
+        from regui.credentials.models import NodeCredential
+
+        if link := NodeCredential.objects.filter(node=node).select_related("credential").first():
+            extra["shared credential"] = [link.credential.name, None]
+            link.delete()
     if moved and old is not None and old.host_key:
         extra["host_key"] = [f"{old.host_key_type} {old.host_key_fingerprint}", None]
     audit_change(node, before, extra, message=MOVED if moved else "")

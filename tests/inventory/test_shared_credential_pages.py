@@ -101,3 +101,21 @@ def test_a_node_using_a_shared_credential_is_edited_and_moved_without_typing_one
     node.refresh_from_db()
     assert (node.address, node.labels, node.host_key, node.sealed) == ("198.51.100.7", {"zone": "a"}, "", "")
     assert NodeCredential.objects.get(node=node).credential == shared
+
+
+def test_typing_a_credential_for_a_node_makes_it_use_its_own_again(operator_client, fake_ssh, cluster, shared,
+                                                                   make_user):
+    from regui.audit.models import AuditEvent
+    from regui.credentials.services import node_use_credential
+
+    node = register(cluster, fake_ssh.node("n1", credential=KEY))
+    node_use_credential(node=node, credential=shared, user=make_user("root-admin-2", "admin"))
+    form = {"name": "n1", "address": node.address, "port": 22, "role": "agent", "ssh_user": "root",
+            "credential_kind": "password", "credential": "pw-own-5", "labels_text": "",
+            "disable_default_registry_endpoint": "unknown", "embedded_registry": "unknown"}
+    assert operator_client.post(f"/clusters/prod/nodes/{node.pk}/edit/", form).status_code == 302
+    assert not NodeCredential.objects.filter(node=node).exists()
+    node = Node.objects.get(pk=node.pk)
+    assert node_target(node).password == "pw-own-5"
+    event = AuditEvent.objects.filter(object_type="node").latest("pk")
+    assert event.changes["shared credential"] == ["fleet", None] and "pw-own-5" not in repr(event.changes)
