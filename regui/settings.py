@@ -54,7 +54,7 @@ INSTALLED_APPS = [
     "regui.core.apps.CoreConfig",
     "regui.registries.apps.RegistriesConfig",
     "regui.inventory.apps.InventoryConfig",
-    "regui.credentials.apps.CredentialsConfig",
+    "regui.inventory.credentials.apps.CredentialsConfig",
     "regui.pushes.apps.PushesConfig",
     "regui.audit.apps.AuditConfig",
 ]

@@ -99,13 +99,13 @@ class NodeForm(forms.ModelForm):
 
 
 def uses_shared_credential(node: Node) -> bool:
-    from regui.credentials.models import NodeCredential
+    from regui.inventory.credentials.models import NodeCredential
 
     return bool(node.pk) and NodeCredential.objects.filter(node_id=node.pk).exists()
 
 
 def shared_credential_field() -> forms.ModelChoiceField:
-    from regui.credentials.models import SharedCredential
+    from regui.inventory.credentials.models import SharedCredential
 
     return forms.ModelChoiceField(
         queryset=SharedCredential.objects.all(), required=False, to_field_name="name", label="Shared credential",

@@ -21,7 +21,7 @@ from .models import Node
 from .trust import approval_refusal, connect_refusal
 
 if TYPE_CHECKING:
-    from regui.credentials.models import SharedCredential
+    from regui.inventory.credentials.models import SharedCredential
 
 MOVED = ("address, port or SSH user changed: the stored credential and the approved host key were dropped "
          "(a new credential was entered; the host key needs a new approval)")
@@ -36,7 +36,7 @@ def node_save(*, form) -> Node:
     node = form.save()
     extra = {"credential": sealed_change(before is not None)} if form.cleaned_data.get("credential") else {}
     if extra and old is not None:  # a credential typed for the node makes it its own again
-        from regui.credentials.models import NodeCredential
+        from regui.inventory.credentials.models import NodeCredential
 
         if link := NodeCredential.objects.filter(node=node).select_related("credential").first():
             extra["shared credential"] = [link.credential.name, None]
@@ -67,7 +67,7 @@ def node_target(node: Node, *, scan: bool = False) -> ssh.Target:
     key = ssh.HostKey(node.host_key_type, node.host_key)
     # The node's shared credential (shared_refusal above) or its own: read now, so a rotation reaches
     # every node at its next connection.
-    from regui.credentials.services import login_for
+    from regui.inventory.credentials.services import login_for
 
     login = login_for(node)
     if login is None:  # removed since the check
@@ -198,7 +198,7 @@ def nodes_bulk_create(*, cluster: Cluster, text: str, ssh_user: str, credential_
 def nodes_record_added(cluster: Cluster, nodes: list[Node], shared: SharedCredential | None, *,
                        message: str, credential_set: bool = True) -> list[Node]:
     """Save new nodes at once, link them to the shared credential if any, and record each in history."""
-    from regui.credentials.models import NodeCredential
+    from regui.inventory.credentials.models import NodeCredential
 
     created = Node.objects.bulk_create(nodes)
     saved = list(Node.objects.filter(cluster=cluster, name__in=[n.name for n in nodes]))

@@ -51,8 +51,8 @@ def connect_refusal(node: Node, *, scan: bool = False) -> str:
     if not node.has_approved_key:
         return (f"no approved host key: scan the node's host key and have {approvers()} approve it. "
                 "Nothing was sent.")
-    from regui.credentials.models import NodeCredential
-    from regui.credentials.services import shared_refusal
+    from regui.inventory.credentials.models import NodeCredential
+    from regui.inventory.credentials.services import shared_refusal
 
     if NodeCredential.objects.filter(node_id=node.pk).exists():
         return shared_refusal(node)

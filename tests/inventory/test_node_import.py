@@ -8,7 +8,7 @@ import json
 import pytest
 
 from regui.audit.models import AuditEvent
-from regui.credentials.services import credential_create
+from regui.inventory.credentials.services import credential_create
 from regui.inventory.models import Node
 from regui.inventory.node_import import nodes_parse
 

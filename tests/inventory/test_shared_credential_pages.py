@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from regui.credentials.models import NodeCredential, SharedCredential
-from regui.credentials.services import credential_create
+from regui.inventory.credentials.models import NodeCredential, SharedCredential
+from regui.inventory.credentials.services import credential_create
 from regui.inventory.models import Node
 from regui.inventory.services import node_target
 from tests.fakes.fleet import register
@@ -89,7 +89,7 @@ def test_history_shows_the_rotation_by_whom_without_the_value(admin_client, shar
 
 def test_a_node_using_a_shared_credential_is_edited_and_moved_without_typing_one(operator_client, fake_ssh,
                                                                                 cluster, shared, make_user):
-    from regui.credentials.services import node_use_credential
+    from regui.inventory.credentials.services import node_use_credential
 
     node = register(cluster, fake_ssh.node("n1", credential=KEY))
     node_use_credential(node=node, credential=shared, user=make_user("root-admin-2", "admin"))
@@ -106,7 +106,7 @@ def test_a_node_using_a_shared_credential_is_edited_and_moved_without_typing_one
 def test_typing_a_credential_for_a_node_makes_it_use_its_own_again(operator_client, fake_ssh, cluster, shared,
                                                                    make_user):
     from regui.audit.models import AuditEvent
-    from regui.credentials.services import node_use_credential
+    from regui.inventory.credentials.services import node_use_credential
 
     node = register(cluster, fake_ssh.node("n1", credential=KEY))
     node_use_credential(node=node, credential=shared, user=make_user("root-admin-2", "admin"))

@@ -12,8 +12,8 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 
 from regui.audit.models import AuditEvent
-from regui.credentials.models import NodeCredential, SharedCredential
-from regui.credentials.services import (
+from regui.inventory.credentials.models import NodeCredential, SharedCredential
+from regui.inventory.credentials.services import (
     CredentialError,
     credential_create,
     credential_delete,

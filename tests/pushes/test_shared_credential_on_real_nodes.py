@@ -21,7 +21,7 @@ def _new_key(passphrase: str) -> tuple[str, str]:
 
 
 def test_rotating_a_shared_credential_once_lets_a_push_reach_every_node_that_uses_it(stack, nodes, make_user):
-    from regui.credentials.services import credential_create, credential_rotate, node_use_credential
+    from regui.inventory.credentials.services import credential_create, credential_rotate, node_use_credential
 
     admin = make_user("alice", "admin")
     h = nodes(3)

@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class CredentialsConfig(AppConfig):
-    name = "regui.credentials"
+    name = "regui.inventory.credentials"
     label = "credentials"
