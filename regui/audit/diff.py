@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -122,6 +123,7 @@ class ChangeRow:
     # None stands for "absent" on that side (created or deleted), shown as a dash, not as `null`.
     before_absent: bool = False
     after_absent: bool = False
+    label: str = ""  # what the page shows for `field` (the form's label); the field name when empty
 
 
 def render_value(value: Any) -> list[str]:
@@ -131,8 +133,9 @@ def render_value(value: Any) -> list[str]:
     return [json.dumps(value, ensure_ascii=False)]
 
 
-def change_rows(changes: Any) -> list[ChangeRow]:
-    """Before/after rows of an entry's `changes`; anything not shaped [before, after] shows as "after"."""
+def change_rows(changes: Any, label: Callable[[str], str] = str) -> list[ChangeRow]:
+    """Before/after rows of an entry's `changes`; anything not shaped [before, after] shows as "after".
+    `label` names each field for people (the entry's form labels)."""
     if not isinstance(changes, dict):
         return [ChangeRow("(value)", [], [ValueLine(t) for t in render_value(changes)], before_absent=True)]
     rows = []
@@ -146,6 +149,6 @@ def change_rows(changes: Any) -> list[ChangeRow]:
             str(name),
             [ValueLine(t, "" if t.rstrip(",") in new_set else "del") for t in old],
             [ValueLine(t, "" if t.rstrip(",") in old_set else "add") for t in new],
-            before_absent=before is None, after_absent=after is None,
+            before_absent=before is None, after_absent=after is None, label=label(str(name)),
         ))
     return rows

@@ -30,6 +30,9 @@ class Audited(models.Model):
 
     audit_type: ClassVar[str]
     audit_fields: ClassVar[tuple[str, ...]] = ()
+    # Labels for keys an entry records that are not fields (sealed values, counts); fields show their
+    # verbose_name, which is the form's label (regui/audit/labels.py).
+    audit_labels: ClassVar[dict[str, str]] = {}
     # Fields shown by their hash: PEM material is long, and what matters is whether it changed.
     audit_digests: ClassVar[frozenset[str]] = frozenset()
     # What identifies an entry's object: the primary key, or a natural key for rows that a save

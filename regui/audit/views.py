@@ -35,6 +35,7 @@ from regui.registries.restore import RestoreRefused, registries_restore, restore
 
 from . import diff
 from .context import posted_note
+from .labels import field_label
 from .models import AUDITED, AuditEvent, ObjectType, Revision
 from .selectors import (
     HIDDEN_NAME,
@@ -114,8 +115,8 @@ def history_entry(request: HttpRequest, pk: int) -> HttpResponse:
     if not _sees_typed_names(request):
         list(hide_typed_names([entry]))
     entry.type_label = type_label(entry.object_type)
-    ctx = {"entry": entry, "rows": diff.change_rows(shown_changes(entry.changes)), "compare_url": _compare_url(entry),
-           "system": SYSTEM}
+    rows = diff.change_rows(shown_changes(entry.changes), label=lambda name: field_label(entry.object_type, name))
+    ctx = {"entry": entry, "rows": rows, "compare_url": _compare_url(entry), "system": SYSTEM}
     template = "audit/partials/_entry_detail.html" if wants_fragment(request) else "audit/entry.html"
     return render(request, template, ctx)
 
@@ -181,6 +182,8 @@ def _cell(value: Any) -> str:
 
 
 def _csv_lines(f: HistoryFilters) -> Iterator[str]:
+    # `changes` keeps the recorded field names (auth_secret, empty_auth): the export is for scripts, which
+    # want names that stay put; the pages show the form's labels (labels.py).
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_HEADER)
     for e in history_rows_for_export(f):

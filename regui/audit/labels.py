@@ -1,0 +1,38 @@
+"""The labels history shows for an entry's recorded fields: the form's, not the column names (issue 11
+item 13).
+
+A field's label is its model field's verbose_name, found through the entry's object type (AUDITED);
+keys an entry records that are no model field (sealed values, counts, a push's outcome) take the
+model's `audit_labels`, or their name in words. The CSV export keeps the names: it is for machines.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.text import capfirst
+
+from .models import AUDITED, ObjectType
+
+
+def _model(object_type: str) -> type[models.Model] | None:
+    if object_type == ObjectType.USER:
+        return get_user_model()  # Django's user model cannot take the Audited mixin
+    return AUDITED.get(object_type)
+
+
+def field_label(object_type: str, name: str) -> str:
+    model = _model(object_type)
+    if model is not None:
+        extra = getattr(model, "audit_labels", {})
+        if name in extra:
+            return str(extra[name])
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
+        # Reverse relations and generic keys have no verbose_name: their name in words does.
+        if isinstance(field, models.Field):
+            return capfirst(str(field.verbose_name))
+    return capfirst(name.replace("_", " "))
