@@ -21,6 +21,18 @@ class Session(Protocol):
 
     def run(self, command: str, stdin: bytes = b"", timeout: float = 120) -> ssh.ExecResult: ...
 
+    def alive(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class Opening(Protocol):
+    """A connection whose host key was checked, not logged in yet (no credential sent)."""
+
+    def login(self) -> Session: ...
+
+    def alive(self) -> bool: ...
+
     def close(self) -> None: ...
 
 
@@ -28,6 +40,8 @@ class Transport(Protocol):
     """Raises ssh.SSHError subclasses, with ssh's messages, for everything an operator must read."""
 
     def connect(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> Session: ...
+
+    def handshake(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> Opening: ...
 
     def scan_host_key(self, address: str, port: int, timeout: float) -> ssh.HostKey: ...
 
@@ -39,6 +53,23 @@ class _ParamikoSession:
     def run(self, command: str, stdin: bytes = b"", timeout: float = 120) -> ssh.ExecResult:
         return ssh.run(self._transport, command, stdin, timeout=timeout)
 
+    def alive(self) -> bool:
+        return self._transport.is_active()
+
+    def close(self) -> None:
+        self._transport.close()
+
+
+class _ParamikoOpening:
+    def __init__(self, transport: paramiko.Transport, target: ssh.Target) -> None:
+        self._transport, self._target = transport, target
+
+    def login(self) -> Session:
+        return _ParamikoSession(ssh.login(self._transport, self._target))
+
+    def alive(self) -> bool:
+        return self._transport.is_active()
+
     def close(self) -> None:
         self._transport.close()
 
@@ -48,6 +79,9 @@ class SSHTransport:
 
     def connect(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> Session:
         return _ParamikoSession(ssh.connect(target, timeout=timeout, retries=retries, backoff=backoff))
+
+    def handshake(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> Opening:
+        return _ParamikoOpening(ssh.handshake(target, timeout=timeout, retries=retries, backoff=backoff), target)
 
     def scan_host_key(self, address: str, port: int, timeout: float) -> ssh.HostKey:
         return ssh.scan_host_key(address, port, timeout=timeout)

@@ -149,6 +149,7 @@ K3S = """#!/bin/sh
 case "$1" in
   ctr) shift; exec @ROOT@/bin/fake-ctr "$@";;
   crictl) shift; exec @ROOT@/bin/fake-crictl "$@";;
+  kubectl) shift; exec @ROOT@/bin/fake-kubectl "$@";;
   *) echo "fake k3s: $1 is not faked" >&2; exit 1;;
 esac
 """

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from regui.remote import ssh
+from tests.fakes.kubectl import install_kubectl
 
 # The node directories a push touches; anything else stays where it is (the node's coreutils).
 REBASED = ("/etc/rancher/", "/var/lib/rancher/")
@@ -145,7 +146,8 @@ class FakeNode:
     sudo: bool = True  # `sudo -n` works without a password
     shell: list[str] | None = None  # what runs instead of `sh -s` (a broken node)
     exec_fault: ExecFault = ""
-    connects: list[Connect] = field(default_factory=list)
+    connects: list[Connect] = field(default_factory=list)  # logins (credential sent), and attempts
+    handshakes: list[float] = field(default_factory=list)  # connections opened ahead, not logged in yet
     execs: list[Exec] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -154,13 +156,23 @@ class FakeNode:
         systemctl = self.root / "bin" / "systemctl"
         systemctl.write_text(SYSTEMCTL.replace("ROOT", shlex.quote(str(self.root))))
         systemctl.chmod(0o755)
+        install_kubectl(self)
         self.set_systemctl()
 
     def set_systemctl(self, restart_seconds: float = 0, restart_fails: bool = False,
-                      is_active: str = "active") -> None:
+                      is_active: str = "active", ready_seconds: float = 0, not_ready: bool = False) -> None:
+        """How its service restarts, and when Kubernetes reports it Ready after a restart."""
         (self.root / "systemctl.env").write_text(
             f"RESTART_SECONDS={restart_seconds:.3f}\nRESTART_FAILS={int(restart_fails)}\n"
-            f"IS_ACTIVE={shlex.quote(is_active)}\n")
+            f"IS_ACTIVE={shlex.quote(is_active)}\nREADY_SECONDS={ready_seconds:.3f}\nNOT_READY={int(not_ready)}\n")
+
+    def kubectl_calls(self) -> list[str]:
+        """The arguments of each `kubectl` run on this node (as a server asked about the nodes)."""
+        log = self.root / "kubectl.log"
+        return log.read_text().splitlines() if log.exists() else []
+
+    def break_kubectl(self, message: str = "The connection to the server 127.0.0.1:6443 was refused") -> None:
+        (self.root / "kubectl.fails").write_text(message + "\n")
 
     def rotate_host_key(self) -> None:
         self.host_key = _new_host_key()
@@ -273,6 +285,30 @@ class FakeSession:
         self.node.execs.append(Exec(self.node.name, command, Span(start, time.time()), result.status))
         return result
 
+    def alive(self) -> bool:
+        return self.node.network == "up"
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class FakeOpening:
+    fake: FakeSSH
+    node: FakeNode
+    target: ssh.Target
+    params: Connect
+
+    def login(self) -> FakeSession:
+        node, target = self.node, self.target
+        node.connects.append(Connect(time.time(), self.params.timeout, self.params.retries, self.params.backoff))
+        if target.username != node.username or (target.private_key or target.password) != node.credential:
+            raise ssh.credentials_refused(target.username, target.address)
+        return FakeSession(node, target)
+
+    def alive(self) -> bool:
+        return self.node.network == "up"
+
     def close(self) -> None:
         pass
 
@@ -322,6 +358,18 @@ class FakeSSH:
         if target.username != node.username or (target.private_key or target.password) != node.credential:
             raise ssh.credentials_refused(target.username, target.address)
         return FakeSession(node, target)
+
+    def handshake(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> FakeOpening:
+        """Host key checked, not logged in: recorded in `handshakes`; `login()` counts as a connect."""
+        if target.host_key is None:
+            raise ssh.no_approved_key()
+        node = self._reach(target.address, target.port, timeout)
+        node.handshakes.append(time.time())
+        if node.host_key.type != target.host_key.type:
+            raise ssh.key_type_refused(target.address, target.port)
+        if node.host_key.key != target.host_key.key:
+            raise ssh.key_changed(target.address, target.port, target.host_key, node.host_key)
+        return FakeOpening(self, node, target, Connect(0, timeout, retries, backoff))
 
     def scan_host_key(self, address: str, port: int, timeout: float) -> ssh.HostKey:
         return self._reach(address, port, timeout).host_key
