@@ -12,12 +12,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_KEY = os.environ["REGUI_ENCRYPTION_KEYS"]
+# The Django secret key of the processes tests start (workers, manage.py): what they sign with.
+APP_SECRET_KEY = "s" * 50
 
 
 def app_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REGUI_", "DATABASE_URL", "CELERY_"))}
     env.update({
-        "REGUI_ENV_FILE": "", "REGUI_DATA_DIR": str(data_dir), "REGUI_SECRET_KEY": "s" * 50,
+        "REGUI_ENV_FILE": "", "REGUI_DATA_DIR": str(data_dir), "REGUI_SECRET_KEY": APP_SECRET_KEY,
         "REGUI_ENCRYPTION_KEYS": TEST_KEY, "PYTHONUNBUFFERED": "1",
     })
     env.update(extra)

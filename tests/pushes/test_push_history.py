@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import override_settings
 
 from regui.audit.models import AuditEvent, Revision
 from regui.core.fingerprints import file_fingerprint
+from tests.procs import APP_SECRET_KEY
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +32,9 @@ def test_worker_side_entries_carry_the_starters_name_and_request(stack, nodes, c
     assert {e.changes["status"][1] for e in results} == {"changed"}
     stack.cluster.refresh_from_db()
     assert {e.revision for e in results} == {stack.cluster.revision}
-    assert all(e.changes["fingerprint"][1] == file_fingerprint(job.sha256) for e in results)
+    with override_settings(SECRET_KEY=APP_SECRET_KEY):  # the worker's key: fingerprints are keyed
+        expected = file_fingerprint(job.sha256)
+    assert all(e.changes["fingerprint"][1] == expected for e in results)
     assert not any(job.sha256 in json.dumps(e.changes) for e in results)
 
 
