@@ -134,18 +134,20 @@ say "RG-TOOL $tool $cmd"
 pull @IMAGE@ @CERTS@
 }
 # Sets $tool and $cmd: the distro's bundled ctr, else crictl (the distro's, else one on the PATH).
+# A command counts when it runs (`--version`), not when a file of its name is there.
 detect() {
   tool= cmd=
   if [ @WANT@ != crictl ]; then
-    if [ @DISTRO@ = k3s ] && command -v k3s >/dev/null 2>&1; then tool=ctr cmd="k3s ctr"
-    elif [ @DISTRO@ = rke2 ] && [ -x "$1" ]; then tool=ctr cmd="$1 --address @SOCKET@"; fi
+    if [ @DISTRO@ = k3s ] && works k3s ctr; then tool=ctr cmd="k3s ctr"
+    elif [ @DISTRO@ = rke2 ] && [ -x "$1" ] && works "$1"; then tool=ctr cmd="$1 --address @SOCKET@"; fi
   fi
   if [ -z "$tool" ] && [ @WANT@ != ctr ]; then
-    if [ @DISTRO@ = k3s ] && command -v k3s >/dev/null 2>&1; then tool=crictl cmd="k3s crictl"
-    elif [ -x "$2" ]; then tool=crictl cmd="$2 --config $3"
-    elif command -v crictl >/dev/null 2>&1; then tool=crictl cmd="crictl --runtime-endpoint unix://@SOCKET@"; fi
+    if [ @DISTRO@ = k3s ] && works k3s crictl; then tool=crictl cmd="k3s crictl"
+    elif [ -x "$2" ] && works "$2"; then tool=crictl cmd="$2 --config $3"
+    elif works crictl; then tool=crictl cmd="crictl --runtime-endpoint unix://@SOCKET@"; fi
   fi
 }
+works() { "$@" --version >/dev/null 2>&1; }
 pull() {
   img=$1 certs=$2 present=0 limit=
   [ -d "$certs" ] || say "RG-NOCERTS"

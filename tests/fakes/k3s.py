@@ -40,6 +40,9 @@ def line(level, msg, **fields):
     for k, v in fields.items():
         out += f" {k}={value(v)}"
     print(out, file=sys.stderr)
+if args == ["--version"]:
+    print("ctr github.com/containerd/containerd (regui's fake)")
+    sys.exit(0)
 debug = False
 while args and args[0].startswith("-"):
     flag = args.pop(0)
@@ -131,6 +134,9 @@ state = json.load(open(os.path.join(ROOT, "ctr-state.json")))
 args = [a for a in sys.argv[1:] if not a.startswith("--") and not a.startswith("unix://") and not a.endswith(".yaml")]
 with open(os.path.join(ROOT, "ctr-calls.log"), "a") as log:
     log.write(json.dumps(["crictl", *sys.argv[1:]]) + "\n")
+if sys.argv[1:] and sys.argv[-1] == "--version":
+    print("crictl version (regui's fake)")
+    sys.exit(0)
 verb, image = args[0], args[-1]
 if verb == "inspecti":
     sys.exit(0 if image in state["images"] else 1)
