@@ -4,7 +4,17 @@ from django.urls import include, path
 from regui.core import views as core
 from regui.inventory import views as inventory
 from regui.pushes import views as pushes
-from regui.registries.views import clusters, mirror_tools, registries_page, secrets, unsaved, yaml_view
+from regui.registries.views import (
+    clusters,
+    downloads,
+    imports,
+    mirror_tools,
+    recipes,
+    registries_page,
+    secrets,
+    unsaved,
+    yaml_view,
+)
 
 handler400 = core.bad_request
 
@@ -30,10 +40,14 @@ urlpatterns = [
     path("clusters/<slug:name>/registries/endpoints/", mirror_tools.endpoint_rows, name="registries-endpoints"),
     path("clusters/<slug:name>/registries/yaml/", yaml_view.registries_yaml, name="registries-yaml"),
     path("clusters/<slug:name>/registries/yaml/apply/", yaml_view.registries_yaml_apply, name="registries-yaml-apply"),
+    path("clusters/<slug:name>/registries/recipe/", recipes.registries_recipe, name="registries-recipe"),
     path("clusters/<slug:name>/edit/", clusters.cluster_edit, name="cluster-edit"),
     path("clusters/<slug:name>/delete/", clusters.cluster_delete, name="cluster-delete"),
-    path("clusters/<slug:name>/import/", clusters.cluster_import, name="cluster-import"),
+    path("clusters/<slug:name>/import/", imports.cluster_import, name="cluster-import"),
+    path("clusters/<slug:name>/import/confirm/", imports.cluster_import_confirm, name="cluster-import-confirm"),
     path("clusters/<slug:name>/registries.yaml", registries_page.registries_download, name="cluster-download"),
+    path("clusters/<slug:name>/download/", downloads.cluster_download_page, name="cluster-download-page"),
+    path("clusters/<slug:name>/registries.tar", downloads.cluster_download_tar, name="cluster-download-tar"),
     path("clusters/<slug:name>/nodes/", inventory.node_list, name="node-list"),
     path("clusters/<slug:name>/nodes/new/", inventory.node_create, name="node-create"),
     path("clusters/<slug:name>/nodes/bulk/", inventory.node_bulk, name="node-bulk"),

@@ -28,3 +28,8 @@ def previewed(response: Any) -> bool:
     """The preview answered with the rendered file (and its field errors, if any)."""
     body = response.content.decode()
     return response.status_code == 200 and 'id="preview-yaml"' in body and 'id="field-errors-preview"' in body
+
+
+def confirm_import(client: Any, cluster: str, preview: Any, **data: Any) -> Any:
+    """Press Import on the import preview `preview` (the answer to the first step), as the page does."""
+    return client.post(f"/clusters/{cluster}/import/confirm/", {"ticket": preview.context["ticket"], **data})

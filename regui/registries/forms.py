@@ -22,6 +22,23 @@ class ClusterForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
+class ClusterDeleteForm(forms.Form):
+    """Deleting takes a cluster's registries, nodes and pushes: the name typed again says it is this one."""
+
+    confirm_name = forms.CharField(label="Type the cluster's name to confirm", max_length=63, strip=True,
+                                   widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+
+    def __init__(self, *args: Any, cluster: Cluster, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.cluster = cluster
+
+    def clean_confirm_name(self) -> str:
+        typed = self.cleaned_data["confirm_name"]
+        if typed != self.cluster.name:
+            raise forms.ValidationError(f"That is not this cluster's name: type {self.cluster.name} exactly.")
+        return typed
+
+
 class SecretForm(forms.Form):
     """One form for every kind; the template shows the fields of the chosen kind. Operators make a
     secret for one cluster; an admin also shares it with others (see sharing.py)."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from tests.pages import confirm_import
+
 pytestmark = pytest.mark.django_db
 
 BIG = 150 * 1024 * 1024
@@ -68,7 +70,8 @@ def test_a_logged_in_user_can_still_import_a_file(operator_client, cluster):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     r = operator_client.post("/clusters/prod/import/", {"file": SimpleUploadedFile("r.yaml", text.encode())})
-    assert r.status_code == 302
+    assert r.status_code == 200 and 'id="import-preview"' in r.content.decode()
+    assert confirm_import(operator_client, "prod", r).status_code == 302
 
 
 def test_uploads_under_the_limit_are_never_spooled_to_a_temporary_file(settings):

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 
 from regui.k3s import generate_hosts, parse_registries
 from regui.registries.models import Cluster, Mirror, RegistryConfig, Secret
+from tests.pages import confirm_import
 
 pytestmark = pytest.mark.django_db
 
@@ -188,7 +189,9 @@ def test_export_of_an_unknown_cluster_is_a_clear_error():
 def test_the_import_page_shows_the_reason_and_saves_nothing(operator_client, cluster):
     r = operator_client.post(f"/clusters/{cluster.name}/import/", {"text": "mirrors:\n  docker.io:\n    endpoint: x\n"})
     assert r.status_code == 400 and "line 3" in r.content.decode()
-    ok = operator_client.post(f"/clusters/{cluster.name}/import/", {"text": "mirrors:\n  docker.io: {}\n"})
+    preview = operator_client.post(f"/clusters/{cluster.name}/import/", {"text": "mirrors:\n  docker.io: {}\n"})
+    assert preview.status_code == 200 and not Mirror.objects.exists(), "the first step only shows the change"
+    ok = confirm_import(operator_client, cluster.name, preview)
     assert ok.status_code == 302 and Mirror.objects.get().hostname == "docker.io"
 
 

@@ -10,7 +10,7 @@ from regui.inventory.models import Node
 from regui.registries.models import RegistryConfig, Secret
 from regui.registries.validation import pem_text
 from tests.certs import key_and_cert
-from tests.pages import post_registries
+from tests.pages import confirm_import, post_registries
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,8 @@ def test_an_imported_file_with_crlf_line_endings_stores_no_cr(operator_client, c
             'configs:\n  "mirror.example.com:5000":\n    auth:\n      username: robot\n      password: pw-7Q\n'
             '    tls:\n      ca_file: /etc/ssl/ca.pem\n')
     upload = SimpleUploadedFile("registries.yaml", crlf(text).encode())
-    operator_client.post(f"/clusters/{cluster.name}/import/", {"file": upload})
+    preview = operator_client.post(f"/clusters/{cluster.name}/import/", {"file": upload})
+    confirm_import(operator_client, cluster.name, preview)
     config = RegistryConfig.objects.get()
     secret = config.auth_secret
     assert (config.ca_file, secret.username, secret.unseal()["password"]) == ("/etc/ssl/ca.pem", "robot", "pw-7Q")

@@ -6,8 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from regui.core.roles import OPERATOR, require_role
 
-from ..forms import ClusterForm, ImportForm
-from ..importing import ImportRefused, registries_import
+from ..forms import ClusterDeleteForm, ClusterForm
 from ..models import Cluster
 from ..services import cluster_delete as cluster_delete_service
 from ..services import cluster_save
@@ -41,30 +40,12 @@ def cluster_edit(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_role(OPERATOR)
 def cluster_delete(request: HttpRequest, name: str) -> HttpResponse:
+    """Delete after the cluster's name is typed: it takes its registries, nodes and pushes along."""
     cluster = get_object_or_404(Cluster, name=name)
-    if request.method == "POST":
+    form = ClusterDeleteForm(request.POST or None, cluster=cluster)
+    if request.method == "POST" and form.is_valid():
         cluster_delete_service(cluster=cluster)
         messages.success(request, f"Cluster {name} deleted.")
         return redirect("cluster-list")
-    return render(request, "registries/cluster_delete.html", {"cluster": cluster})
-
-
-@require_role(OPERATOR)
-def cluster_import(request: HttpRequest, name: str) -> HttpResponse:
-    cluster = get_object_or_404(Cluster, name=name)
-    form = ImportForm(request.POST or None, request.FILES or None)
-    ctx: dict = {"cluster": cluster, "form": form}
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = registries_import(
-                cluster=cluster, text=form.cleaned_data["text"], replace=form.cleaned_data["replace"],
-                user=request.user,
-            )
-        except ImportRefused as exc:
-            ctx["refused"] = exc
-            return render(request, "registries/cluster_import.html", ctx, status=400)
-        messages.success(request, result.summary())
-        for warning in result.warnings:
-            messages.warning(request, warning)
-        return redirect("cluster-registries", cluster.name)
-    return render(request, "registries/cluster_import.html", ctx)
+    return render(request, "registries/cluster_delete.html", {"cluster": cluster, "form": form},
+                  status=400 if form.errors else 200)
