@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "regui.inventory.apps.InventoryConfig",
     "regui.inventory.credentials.apps.CredentialsConfig",
     "regui.pushes.apps.PushesConfig",
+    "regui.nodechecks.apps.NodeChecksConfig",
     "regui.audit.apps.AuditConfig",
 ]
 
@@ -237,6 +238,10 @@ REGUI_RESTART_WAIT = env.int("REGUI_RESTART_WAIT", default=60)  # for `systemctl
 REGUI_PUSH_CONCURRENCY = env.int("REGUI_PUSH_CONCURRENCY", default=10)  # agents at once
 REGUI_NODE_LOCK_WAIT = env.float("REGUI_NODE_LOCK_WAIT", default=600.0)
 REGUI_NODE_LOCK_STALE = env.float("REGUI_NODE_LOCK_STALE", default=900.0)
+# After a push restarted a node, read back the hosts.toml files K3s wrote (regui/nodechecks).
+REGUI_READBACK_AFTER_PUSH = env.bool("REGUI_READBACK_AFTER_PUSH", default=True)
+# How long a node's "Test a pull" may take (the pull command is stopped then).
+REGUI_PULL_TEST_TIMEOUT = env.int("REGUI_PULL_TEST_TIMEOUT", default=300)
 # Who may approve a node's host key: "admin" (only admins), or "two-person" (also an operator who
 # did not add the node or set its address, port or SSH user). Nothing connects without one.
 REGUI_HOST_KEY_APPROVAL = env.str("REGUI_HOST_KEY_APPROVAL", default="admin")

@@ -73,5 +73,6 @@ urlpatterns = [
     path("secrets/<slug:name>/reveal/", secrets.secret_reveal, name="secret-reveal"),
     path("users/", core.user_list, name="user-list"),
     path("users/<int:pk>/", core.user_edit, name="user-edit"),
+    path("", include("regui.nodechecks.urls")),
     path("", include("regui.audit.urls")),
 ]

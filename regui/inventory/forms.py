@@ -39,18 +39,35 @@ def _parse_labels(text: str) -> dict[str, str]:
     return labels
 
 
+class FlagSelect(forms.NullBooleanSelect):
+    """A node's agent flag: its cluster's (None), on or off."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("unknown", "the cluster's"), ("true", "on"), ("false", "off")]
+
+
+FLAG_FIELDS = ("disable_default_registry_endpoint", "embedded_registry")
+
+
 class NodeForm(forms.ModelForm):
     credential = _credential_field()
     labels_text = forms.CharField(required=False, label="Labels", help_text="e.g. zone=a, gpu")
 
     class Meta:
         model = Node
-        fields = ["name", "address", "port", "role", "ssh_user", "use_sudo", "credential_kind"]
+        fields = ["name", "address", "port", "role", "ssh_user", "use_sudo", "credential_kind", *FLAG_FIELDS]
         labels = {"ssh_user": "SSH user", "credential_kind": "Credential", "use_sudo": "Use sudo"}
+        widgets = {name: FlagSelect for name in FLAG_FIELDS}
 
     def __init__(self, *args, cluster, **kwargs):
         super().__init__(*args, **kwargs)
         self.cluster = cluster
+        for name in FLAG_FIELDS:
+            widget = self.fields[name].widget
+            assert isinstance(widget, FlagSelect)
+            widget.choices = [("unknown", f"the cluster's ({'on' if getattr(cluster, name) else 'off'})"),
+                              ("true", "on"), ("false", "off")]
         self.fields["labels_text"].initial = self.instance.labels_text if self.instance.pk else ""
         self.fields["credential"].help_text = CREDENTIAL_HELP if self.instance.pk else "Stored encrypted; never shown again."
 

@@ -61,6 +61,15 @@ class Node(Audited):
     # A write-only push changed the file but K3s has not read it yet.
     restart_pending = models.BooleanField(default=False)
 
+    # The agent flags that change what K3s generates from registries.yaml, when this node's differ
+    # from its cluster's (None: the cluster's). What the node's own K3s config says wins over both.
+    disable_default_registry_endpoint = models.BooleanField(
+        null=True, blank=True, default=None, verbose_name="--disable-default-registry-endpoint",
+        help_text="This node's setting, if it differs from the cluster's. The node's K3s config file wins.")
+    embedded_registry = models.BooleanField(
+        null=True, blank=True, default=None, verbose_name="--embedded-registry",
+        help_text="This node's setting, if it differs from the cluster's. The node's K3s config file wins.")
+
     # Per-node lock: which job holds the node, and since when (stale locks expire).
     lock_job = models.PositiveBigIntegerField(null=True, blank=True)
     lock_at = models.DateTimeField(null=True, blank=True)
@@ -79,7 +88,8 @@ class Node(Audited):
     sealed_label = "node credential"
     audit_type = ObjectType.NODE
     # The credential never: only that it changed (see the services).
-    audit_fields = ("name", "address", "port", "role", "ssh_user", "use_sudo", "credential_kind", "labels")
+    audit_fields = ("name", "address", "port", "role", "ssh_user", "use_sudo", "credential_kind", "labels",
+                    "disable_default_registry_endpoint", "embedded_registry")
 
     # What the stored credential and host key were trusted for (None: not read from the database),
     # and whether a credential was entered since (for the new target).

@@ -20,6 +20,15 @@ class Cluster(Audited):
     name = models.SlugField(max_length=63, unique=True)
     distro = models.CharField(max_length=8, choices=Distro.choices, default=Distro.K3S)
     description = models.TextField(blank=True)
+    # The agent flags that change what K3s generates from registries.yaml (hosts.toml), for every node
+    # unless the node says otherwise (its own setting, or its K3s config file, which wins).
+    disable_default_registry_endpoint = models.BooleanField(
+        default=False, verbose_name="--disable-default-registry-endpoint",
+        help_text="The nodes run K3s with this flag: containerd tries only the mirrors' endpoints, never the "
+                  "registry itself.")
+    embedded_registry = models.BooleanField(
+        default=False, verbose_name="--embedded-registry",
+        help_text="The servers run K3s with the embedded registry (Spegel): every node tries its peers first.")
     # Bumped on every save of the registries; a form posted with an older number is refused
     # instead of silently overwriting someone else's change.
     revision = models.PositiveIntegerField(default=0)
@@ -32,7 +41,7 @@ class Cluster(Audited):
         ordering = ["name"]
 
     audit_type = ObjectType.CLUSTER
-    audit_fields = ("name", "distro", "description")
+    audit_fields = ("name", "distro", "description", "disable_default_registry_endpoint", "embedded_registry")
 
     def __str__(self) -> str:
         return self.name

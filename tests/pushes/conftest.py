@@ -131,6 +131,7 @@ def fleet(fake_ssh, make_user, transactional_db, settings):
     from tests.fakes.fleet import Fleet
 
     settings.REGUI_RESTART_WAIT = 1
+    settings.REGUI_READBACK_AFTER_PUSH = False  # a task of its own after a push: tests/nodechecks turn it on
     settings.REGUI_SSH_CONNECT_TIMEOUT = 2
     settings.REGUI_SSH_COMMAND_TIMEOUT = 8
     saved = app.conf.task_always_eager, app.conf.task_eager_propagates

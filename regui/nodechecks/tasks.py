@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from .services import (
+    AFTER_PUSH_TASK,
+    PULL_TASK,
+    READBACK_TASK,
+    pull_test_run,
+    readback_run,
+    readbacks_after_push,
+)
+
+
+@shared_task(name=READBACK_TASK)
+def hosts_readback_task(node_id: int) -> str:
+    """Thin: ids only; the service reads everything else (and connects through the trust gate)."""
+    readback = readback_run(node_id)
+    return readback.state if readback else "gone"
+
+
+@shared_task(name=AFTER_PUSH_TASK)
+def hosts_readback_after_push_task(job_id: int) -> int:
+    return len(readbacks_after_push(job_id))
+
+
+@shared_task(name=PULL_TASK)
+def pull_test_task(test_id: int) -> str:
+    test = pull_test_run(test_id)
+    return test.state if test else "gone"
