@@ -73,6 +73,6 @@ def test_an_operator_compares_two_revisions_and_restores_the_older(logged_in, li
     row = page.locator("#history-table tr.entry").first
     expect(row).to_contain_text("restored a revision")
     row.click()
-    expect(page.locator("table.changes")).to_contain_text("restored_from")
+    expect(page.locator("table.changes")).to_contain_text("Restored from")
     shot(page, "history-restore-entry")
     assert PW not in page.content()
