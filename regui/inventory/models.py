@@ -31,9 +31,10 @@ class Node(Audited):
     address = models.CharField(max_length=253, help_text="Host name or IP address the dashboard connects to.")
     port = models.PositiveIntegerField(default=22)
     role = models.CharField(max_length=8, choices=Role.choices, default=Role.AGENT)
-    ssh_user = models.CharField(max_length=64, default="root")
+    ssh_user = models.CharField(max_length=64, default="root", verbose_name="SSH user")
     use_sudo = models.BooleanField(default=False, help_text="Run as root through `sudo -n` (non-root users).")
-    credential_kind = models.CharField(max_length=8, choices=Credential.choices, default=Credential.KEY)
+    credential_kind = models.CharField(max_length=8, choices=Credential.choices, default=Credential.KEY,
+                                       verbose_name="Credential")
     # The private key or password as one Fernet token; write-only, like every secret.
     sealed = models.TextField(blank=True)
     labels = models.JSONField(default=dict, blank=True)

@@ -81,7 +81,7 @@ class Secret(Audited):
     }
 
     name = models.SlugField(max_length=253, unique=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name="Type")
     # The cluster it belongs to; None for an admin's secret (shared by an admin, or not usable yet).
     # A deleted cluster leaves its secrets to the admins rather than deleting what others may share.
     cluster = models.ForeignKey(Cluster, null=True, blank=True, on_delete=models.SET_NULL,
@@ -108,6 +108,8 @@ class Secret(Audited):
     # Values never: only that they changed (see the services). Sharing is recorded by the services.
     audit_fields = ("name", "kind", "cluster", "description", "username", "certificate")
     audit_digests = frozenset({"certificate"})
+    # The sealed values an entry says changed: the secret form's labels.
+    audit_labels = {"identity_token": "Identity Token", "private_key": "Private Key"}
 
     def __str__(self) -> str:
         return self.name
@@ -142,9 +144,9 @@ class Mirror(Audited):
     position = models.PositiveIntegerField(default=0)
     hostname = models.CharField(max_length=HOST_MAX)
     # Ordered: the list order is the order containerd tries them in.
-    endpoints = models.JSONField(default=list, blank=True)
+    endpoints = models.JSONField(default=list, blank=True, verbose_name="Mirror Endpoints")
     # Ordered list of [pattern, replacement] pairs.
-    rewrites = models.JSONField(default=list, blank=True)
+    rewrites = models.JSONField(default=list, blank=True, verbose_name="Rewrites")
 
     class Meta:
         ordering = ["cluster", "position"]
@@ -169,21 +171,22 @@ class RegistryConfig(Audited):
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="configs")
     position = models.PositiveIntegerField(default=0)
     hostname = models.CharField(max_length=HOST_MAX)
+    # verbose_name: the Registries page's labels (Rancher's), which history shows for these fields.
     auth_secret = models.ForeignKey(
-        Secret, null=True, blank=True, on_delete=models.PROTECT, related_name="auth_uses"
+        Secret, null=True, blank=True, on_delete=models.PROTECT, related_name="auth_uses", verbose_name="Authentication"
     )
     tls_secret = models.ForeignKey(
-        Secret, null=True, blank=True, on_delete=models.PROTECT, related_name="tls_uses"
+        Secret, null=True, blank=True, on_delete=models.PROTECT, related_name="tls_uses", verbose_name="TLS Secret"
     )
-    ca_bundle = models.TextField(blank=True)
-    insecure_skip_verify = models.BooleanField(default=False)
+    ca_bundle = models.TextField(blank=True, verbose_name="CA Cert Bundle")
+    insecure_skip_verify = models.BooleanField(default=False, verbose_name="Skip TLS Verifications")
     # Material that already lives on the nodes (paths), as in hand-written files.
-    ca_file = models.CharField(max_length=PATH_MAX, blank=True)
-    cert_file = models.CharField(max_length=PATH_MAX, blank=True)
-    key_file = models.CharField(max_length=PATH_MAX, blank=True)
+    ca_file = models.CharField(max_length=PATH_MAX, blank=True, verbose_name="CA file path")
+    cert_file = models.CharField(max_length=PATH_MAX, blank=True, verbose_name="Client certificate path")
+    key_file = models.CharField(max_length=PATH_MAX, blank=True, verbose_name="Client key path")
     # An imported `auth: {}` or `tls: {}` still matters to K3s (presence writes a CRI table / TLS block).
-    empty_auth = models.BooleanField(default=False)
-    empty_tls = models.BooleanField(default=False)
+    empty_auth = models.BooleanField(default=False, verbose_name="Empty auth block")
+    empty_tls = models.BooleanField(default=False, verbose_name="Empty TLS block")
 
     class Meta:
         ordering = ["cluster", "position"]

@@ -18,6 +18,32 @@ CONFIG_CHANGES = {"auth_secret": [None, "robot"], "empty_auth": [False, True], "
                   "ca_bundle": [None, "PEM sha256:0123"]}
 
 
+@pytest.mark.parametrize("object_type,name,label", [
+    ("registry_config", "auth_secret", "Authentication"),
+    ("registry_config", "tls_secret", "TLS Secret"),
+    ("registry_config", "ca_bundle", "CA Cert Bundle"),
+    ("registry_config", "insecure_skip_verify", "Skip TLS Verifications"),
+    ("registry_config", "ca_file", "CA file path"),
+    ("registry_config", "cert_file", "Client certificate path"),
+    ("registry_config", "key_file", "Client key path"),
+    ("registry_config", "empty_auth", "Empty auth block"),
+    ("registry_config", "empty_tls", "Empty TLS block"),
+    ("mirror", "endpoints", "Mirror Endpoints"),
+    ("mirror", "rewrites", "Rewrites"),
+    ("secret", "kind", "Type"),
+    ("secret", "identity_token", "Identity Token"),
+    ("secret", "private_key", "Private Key"),
+    ("secret", "shared_with", "Shared with"),
+    ("node", "ssh_user", "SSH user"),
+    ("node", "credential_kind", "Credential"),
+    ("node", "use_sudo", "Use sudo"),
+    ("cluster", "embedded_registry", "--embedded-registry"),
+    ("user", "is_active", "Active"),
+])
+def test_a_field_is_named_by_its_form_label_for_its_object_type(object_type, name, label):
+    assert field_label(object_type, name) == label
+
+
 def test_keys_that_are_no_field_are_put_in_words():
     assert field_label("push_job", "nodes") == "Nodes"
     assert field_label("node", "approved_by") == "Approved by"
