@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "regui.inventory.apps.InventoryConfig",
     "regui.inventory.credentials.apps.CredentialsConfig",
     "regui.pushes.apps.PushesConfig",
+    "regui.probes.apps.ProbesConfig",
     "regui.nodechecks.apps.NodeChecksConfig",
     "regui.audit.apps.AuditConfig",
 ]
@@ -242,6 +243,10 @@ REGUI_NODE_LOCK_STALE = env.float("REGUI_NODE_LOCK_STALE", default=900.0)
 REGUI_READBACK_AFTER_PUSH = env.bool("REGUI_READBACK_AFTER_PUSH", default=True)
 # How long a node's "Test a pull" may take (the pull command is stopped then).
 REGUI_PULL_TEST_TIMEOUT = env.int("REGUI_PULL_TEST_TIMEOUT", default=300)
+# Registry tests from the worker (regui/probes): seconds for each DNS lookup, connection and request,
+# and for a whole test (the endpoints not reached by then are said to be skipped).
+REGUI_REGISTRY_TEST_TIMEOUT = env.float("REGUI_REGISTRY_TEST_TIMEOUT", default=10.0)
+REGUI_REGISTRY_TEST_DEADLINE = env.float("REGUI_REGISTRY_TEST_DEADLINE", default=60.0)
 # Who may approve a node's host key: "admin" (only admins), or "two-person" (also an operator who
 # did not add the node or set its address, port or SSH user). Nothing connects without one.
 REGUI_HOST_KEY_APPROVAL = env.str("REGUI_HOST_KEY_APPROVAL", default="admin")

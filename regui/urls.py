@@ -74,5 +74,6 @@ urlpatterns = [
     path("users/", core.user_list, name="user-list"),
     path("users/<int:pk>/", core.user_edit, name="user-edit"),
     path("", include("regui.nodechecks.urls")),
+    path("", include("regui.probes.urls")),
     path("", include("regui.audit.urls")),
 ]

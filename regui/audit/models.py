@@ -18,6 +18,7 @@ class ObjectType(models.TextChoices):
     USER = "user", "user"
     PUSH_JOB = "push_job", "push"
     REVISION = "revision", "revision"
+    REGISTRY_TEST = "registry_test", "registry test"
 
 
 AUDITED: dict[str, type[Audited]] = {}
@@ -92,6 +93,7 @@ class AuditEvent(models.Model):
         PUSH = "push", "started a push"
         PUSH_RESULT = "push_result", "push result"
         RESTORE = "restore", "restored a revision"
+        REGISTRY_TEST = "registry_test", "tested a registry"
 
     time = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

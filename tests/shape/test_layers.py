@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "regui"
 
 # Bottom up; a module may import its own package and any package on a lower layer.
-LAYERS = {"k3s": 0, "remote": 0, "core": 1, "audit": 2, "registries": 3, "inventory": 4, "pushes": 5, "nodechecks": 6}
+LAYERS = {"k3s": 0, "remote": 0, "core": 1, "audit": 2, "registries": 3, "inventory": 4, "pushes": 5, "nodechecks": 6, "probes": 6}
 TOP = 9  # views, URLs, management commands, settings, the Celery app: they wire the rest together
 
 
