@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from celery import current_app
 from django.conf import settings
@@ -142,12 +142,16 @@ def readback_request(*, node: Node, user: Any = None) -> HostsReadback:
     return readback
 
 
-def _finish_readback(readback: HostsReadback, state: str, message: str, **fields: Any) -> HostsReadback:
-    readback.state, readback.message, readback.finished_at = state, message[:4000], timezone.now()
+_Check = TypeVar("_Check", HostsReadback, PullTest)
+
+
+def _finish(check: _Check, state: str, message: str, **fields: Any) -> _Check:
+    """End a read-back or a pull test: its state, its message (bounded) and when, plus any fields."""
+    check.state, check.message, check.finished_at = state, message[:4000], timezone.now()
     for name, value in fields.items():
-        setattr(readback, name, value)
-    readback.save()
-    return readback
+        setattr(check, name, value)
+    check.save()
+    return check
 
 
 def readback_run(node_id: int, *, job: PushJob | None = None) -> HostsReadback | None:
@@ -167,9 +171,9 @@ def readback_run(node_id: int, *, job: PushJob | None = None) -> HostsReadback |
         out = _run_on_node(node, readback_program(cluster.distro, cluster.registries_path),
                            timeout=settings.REGUI_SSH_COMMAND_TIMEOUT)
     except (NodeError, ssh.SSHError) as exc:
-        return _finish_readback(readback, HostsReadback.State.FAILED, str(exc))
+        return _finish(readback, HostsReadback.State.FAILED, str(exc))
     if out.status != 0:
-        return _finish_readback(readback, HostsReadback.State.FAILED, _program_failed(out, node.use_sudo))
+        return _finish(readback, HostsReadback.State.FAILED, _program_failed(out, node.use_sudo))
     report = parse_readback(out.stdout)
     flags = node_flags(node, report.config)
     render = cluster_render(cluster, reveal=True)
@@ -178,14 +182,14 @@ def readback_run(node_id: int, *, job: PushJob | None = None) -> HostsReadback |
                                embedded_registry=flags["embedded-registry"].value)
     fields = {"flags": _flags_json(flags), "revision": cluster.revision}
     if predicted.parse_error:
-        return _finish_readback(readback, HostsReadback.State.FAILED,
+        return _finish(readback, HostsReadback.State.FAILED,
                                 f"regui cannot predict hosts.toml: {cluster.distro} would refuse the cluster's "
                                 f"registries.yaml ({predicted.parse_error})", dirs=[], **fields)
     dirs = compare_hosts(predicted.hosts_dirs, report.files, cluster.distro)
     notes = _readback_notes(node, report, render, dirs)
     agrees = all(d.agrees for d in dirs) and not report.errors and not report.too_many
     state = HostsReadback.State.AGREES if agrees else HostsReadback.State.DIFFERS
-    return _finish_readback(readback, state, "\n".join(notes), dirs=[_dir_json(d) for d in dirs], **fields)
+    return _finish(readback, state, "\n".join(notes), dirs=[_dir_json(d) for d in dirs], **fields)
 
 
 def _dir_json(d: DirComparison) -> dict[str, Any]:
@@ -250,7 +254,7 @@ def readbacks_after_push(job_id: int) -> list[HostsReadback]:
                 readback, _ = HostsReadback.objects.get_or_create(node=node)
                 readback.trigger, readback.job = HostsReadback.Trigger.PUSH, job
                 readback.requested_by_name, readback.requested_at = job.created_by_name, timezone.now()
-                done.append(_finish_readback(
+                done.append(_finish(
                     readback, HostsReadback.State.PENDING,
                     f"Push #{job.pk} wrote registries.yaml without a restart (write only): {node.cluster.distro} "
                     f"rewrites hosts.toml when {node.service} restarts. Read back after the restart."))
@@ -280,13 +284,6 @@ def pull_test_create(*, node: Node, image: str, keep: bool = False, tool: str = 
     return test
 
 
-def _finish_pull(test: PullTest, state: str, message: str, **fields: Any) -> PullTest:
-    test.state, test.message, test.finished_at = state, message[:4000], timezone.now()
-    for name, value in fields.items():
-        setattr(test, name, value)
-    test.save()
-    return test
-
 
 def pull_test_run(test_id: int) -> PullTest | None:
     """Pull the image on the node through the hosts dir K3s wrote, and compare which hosts its
@@ -302,15 +299,15 @@ def pull_test_run(test_id: int) -> PullTest | None:
         out = _run_on_node(node, pull_program(cluster.distro, test.image, keep=test.keep, tool=test.tool,
                                               timeout=limit), timeout=limit + settings.REGUI_SSH_COMMAND_TIMEOUT)
     except (NodeError, ssh.SSHError) as exc:
-        return _finish_pull(test, PullTest.State.FAILED, str(exc))
+        return _finish(test, PullTest.State.FAILED, str(exc))
     if out.status != 0:
-        return _finish_pull(test, PullTest.State.FAILED, _program_failed(out, node.use_sudo))
+        return _finish(test, PullTest.State.FAILED, _program_failed(out, node.use_sudo))
     report = parse_pull(out.stdout)
     flags = node_flags(node, report.config)
     fields: dict[str, Any] = {"flags": _flags_json(flags), "used_tool": report.tool, "command": report.command[:300]}
     if report.tool in ("", "none"):
         looked = LOOKED.get(cluster.distro, LOOKED["k3s"])
-        return _finish_pull(test, PullTest.State.FAILED, NO_TOOL.format(looked=looked, program=cluster.distro),
+        return _finish(test, PullTest.State.FAILED, NO_TOOL.format(looked=looked, program=cluster.distro),
                             **fields)
     prediction = explain_pull(cluster_render(cluster), test.image, program=cluster.distro,
                               disable_default_endpoint=flags["disable-default-registry-endpoint"].value,
@@ -319,7 +316,7 @@ def pull_test_run(test_id: int) -> PullTest | None:
     rows = [{"predicted": r.predicted, "role": r.role, "matches": r.matches, "needs_credentials": r.needs_credentials,
              "observed": asdict(r.observed) if r.observed else None} for r in agreement.rows]
     output = "\n".join(report.tail) or report.final_error
-    return _finish_pull(test, PullTest.State.DONE, _pull_message(test, report, node), pulled=report.pulled,
+    return _finish(test, PullTest.State.DONE, _pull_message(test, report, node), pulled=report.pulled,
                         served_by=agreement.served_by[:2000], image_outcome=report.image, output=output[:8000],
                         agreement=agreement.state, agreement_text=agreement.text, rows=rows, **fields)
 
