@@ -1,6 +1,7 @@
 """Wall time of a cluster push through the real path, next to two baselines on the same nodes, same run.
 
-    .venv/bin/python bench/push.py [--nodes 30] [--runs 5] [--stock-sshd] [--no-ansible] [--no-restart] [--keep]
+    .venv/bin/python bench/push.py [--nodes 30] [--runs 5] [--workers 1] [--stock-sshd] [--no-ansible]
+                                   [--no-restart] [--keep]
                                    [--production]
 
 Needs root (harness nodes are network namespaces with their own sshd). Boots Django on a throw-away
@@ -18,6 +19,11 @@ Rows:
   regui     push_job_create -> job done (polled in the database): worker, database, results, write only
   restart   as regui, 3 servers (one at a time) + agents, restart on (the fake systemctl is instant)
   ansible   ansible-core `copy` module, forks = node count, OpenSSH without ControlMaster (one run)
+  2 jobs    (--workers 2 or more) two jobs at once, each to half of the nodes, as two clusters' pushes
+            would go: beside `regui` (one job to all), it shows jobs do not wait for each other
+
+Every regui push goes with every agent at once ("100%"); its step is split into chunks (tasks) of at
+most REGUI_PUSH_CHUNK nodes (50), which the workers share: the report says which worker ran what.
 
 regui / floor is judged on both the best runs and the medians (the runs are interleaved, so drift
 on the machine hits every row alike). Targets: regui <= 1.3 x floor, ansible >= 10 x regui. Prints PASS/FAIL; exits 0 either way, 1 when
@@ -78,9 +84,11 @@ class Bench:
         cores = os.cpu_count() or 2
         extra = {k: os.environ[k] for k in ("CELERY_BROKER_URL", "REGUI_CELERY_QUEUE") if k in os.environ}
         env = app_env(self.data, DATABASE_URL=db, REGUI_PUSH_CONCURRENCY=str(n), **extra)
-        self.worker_log = self.data / "worker.log"
-        log(f"starting celery worker (--concurrency={cores}, REGUI_PUSH_CONCURRENCY={n})")
-        self.worker = self.stack.enter_context(celery_worker(env, self.worker_log, concurrency=cores))
+        self.worker_logs = [self.data / f"worker{i + 1}.log" for i in range(self.args.workers)]
+        for i, path in enumerate(self.worker_logs):
+            log(f"starting celery worker {i + 1} of {self.args.workers} (--concurrency={cores})")
+            self.stack.enter_context(celery_worker(env, path, concurrency=cores, flags=(
+                "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench{i + 1}@%h")))
         self.cores = cores
         self.targets = targets(self.harness)
 
@@ -137,31 +145,19 @@ class Bench:
         log(f"bare     {wall:6.2f} s")
 
     def run_regui(self, row: str = "regui", restart: bool = False, servers: int = 0) -> None:
-        from django.db import connection
-
         from regui.inventory.models import Node
         from regui.pushes.models import PushJob, PushResult
-        from regui.pushes.services import push_job_create
+        from regui.pushes.services import effective_policy, push_job_create
 
         nodes = list(self.cluster.nodes.order_by("name"))
         roles = {n.pk: (Node.Role.SERVER if i < servers else Node.Role.AGENT) for i, n in enumerate(nodes)}
         for role in (Node.Role.SERVER, Node.Role.AGENT):
             Node.objects.filter(pk__in=[pk for pk, r in roles.items() if r == role]).update(role=role)
         self.change_render()
-        active = (PushJob.Status.QUEUED, PushJob.Status.RUNNING)
-        deadline = time.monotonic() + 300
         start = time.perf_counter()
-        job = push_job_create(cluster=self.cluster, restart=restart)
-        # A raw read: an ORM query every few milliseconds would take CPU from the push it times.
-        sql = f"SELECT status FROM {PushJob._meta.db_table} WHERE id = %s"
-        with connection.cursor() as cursor:
-            while True:
-                cursor.execute(sql, [job.pk])
-                if cursor.fetchone()[0] not in active:
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"job {job.pk} not done after 300 s:\n{self.worker_tail()}")
-                time.sleep(POLL)
+        job = push_job_create(cluster=self.cluster, restart=restart,
+                              policy=effective_policy(self.cluster, {"agents_at_once": "100%"}))
+        self.wait([job.pk])
         wall = time.perf_counter() - start
         job.refresh_from_db()
         results = list(job.results.all())
@@ -171,8 +167,49 @@ class Bench:
             raise RuntimeError(f"{row}: job {job.pk} {job.status} {job.message}; {len(bad)} node(s) not "
                                f"changed:\n{detail}\n{self.worker_tail()}")
         self.check_landed(row)
-        self.add(row, wall=wall, **job_profile(job, results))
-        log(f"{row:8} {wall:6.2f} s  (job {job.pk}: {len(results)} x changed)")
+        self.add(row, wall=wall, **job_profile(job, results), spread=chunk_spread(job))
+        log(f"{row:8} {wall:6.2f} s  (job {job.pk}: {len(results)} x changed; {chunk_spread(job)})")
+
+    def run_two_jobs(self) -> None:
+        """Two jobs at once, each to half of the nodes (write only): with two workers, side by side."""
+        from regui.pushes.models import PushJob
+        from regui.pushes.services import effective_policy, push_job_create
+
+        nodes = list(self.cluster.nodes.order_by("name"))
+        halves = nodes[: len(nodes) // 2], nodes[len(nodes) // 2:]
+        self.change_render()
+        policy = effective_policy(self.cluster, {"agents_at_once": "100%"})
+        start = time.perf_counter()
+        jobs = [push_job_create(cluster=self.cluster, restart=False, nodes=list(half), policy=policy) for half in halves]
+        self.wait([j.pk for j in jobs])
+        wall = time.perf_counter() - start
+        for job in jobs:
+            job.refresh_from_db()
+            if job.status != PushJob.Status.DONE or job.results.exclude(status="changed").exists():
+                raise RuntimeError(f"2 jobs: job {job.pk} {job.status} {job.message}\n{self.worker_tail()}")
+        self.check_landed("2 jobs")
+        spread = " / ".join(chunk_spread(j) for j in jobs)
+        self.add("2 jobs", wall=wall, spread=spread)
+        log(f"2 jobs   {wall:6.2f} s  ({spread})")
+
+    def wait(self, ids: list[int]) -> None:
+        """Until the jobs are over. A raw read: an ORM query every few milliseconds would take CPU from
+        the push it times."""
+        from django.db import connection
+
+        from regui.pushes.models import PushJob
+
+        sql = (f"SELECT count(*) FROM {PushJob._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))}) "
+               "AND status IN ('queued', 'running')")
+        deadline = time.monotonic() + 300
+        with connection.cursor() as cursor:
+            while True:
+                cursor.execute(sql, ids)
+                if cursor.fetchone()[0] == 0:
+                    return
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"jobs {ids} not done after 300 s:\n{self.worker_tail()}")
+                time.sleep(POLL)
 
     def run_ansible(self) -> None:
         binary = ansible_venv(log)
@@ -187,9 +224,11 @@ class Bench:
         log(f"ansible  {wall:6.2f} s")
 
     def worker_tail(self) -> str:
-        with contextlib.suppress(OSError):
-            return "--- worker log (tail) ---\n" + self.worker_log.read_text()[-3000:]
-        return ""
+        text = ""
+        for path in self.worker_logs:
+            with contextlib.suppress(OSError):
+                text += f"--- {path.name} (tail) ---\n" + path.read_text()[-3000:]
+        return text
 
     # --- report --------------------------------------------------------------------------------------
 
@@ -197,8 +236,8 @@ class Bench:
         best = {row: min(runs, key=lambda r: r["wall"]) for row, runs in self.rows.items()}
         n = self.args.nodes
         print()
-        print(f"push of a changed registries.yaml to {n} nodes; worker --concurrency={self.cores}, "
-              f"REGUI_PUSH_CONCURRENCY={n}")
+        print(f"push of a changed registries.yaml to {n} nodes; {self.args.workers} worker(s) "
+              f"--concurrency={self.cores}, every agent at once (100%)")
         print(f"database: {db_description()}")
         print("sshd: " + ("stock Debian sessions (UsePAM yes, Debian's pam.d/sshd)" if self.args.stock_sshd
                           else "harness default (UsePAM no)"))
@@ -220,6 +259,9 @@ class Bench:
                       f"{p['pickup']:.3f} | started->first node {p['setup']:.3f} | first node start->last node "
                       f"end {p['nodes']:.3f} | last node end->job finished {p['tail']:.3f} | created->finished "
                       f"{p['db_total']:.3f}; node start spread {p['start_spread']:.3f}")
+        for row in ("regui", "restart", "2 jobs"):
+            if row in best:
+                print(f"{row} best run ran on: {best[row]['spread']}")
         print()
         failed = False
         if "floor" in best and "regui" in best:
@@ -238,6 +280,10 @@ class Bench:
             ok = ratio >= TARGET_ANSIBLE
             failed |= not ok
             print(f"ansible / regui = {ratio:5.1f}  (target >= {TARGET_ANSIBLE:g})  {'PASS' if ok else 'FAIL'}")
+        if "2 jobs" in best and "regui" in best:
+            ratio = best["2 jobs"]["wall"] / best["regui"]["wall"]
+            print(f"2 jobs / regui  = {ratio:5.2f}  (two half-size jobs at once against one job to all: about 1 "
+                  "when jobs run side by side, about 2 if they waited for each other)")
         if "regui" in best:
             peak = best["regui"]["peak"]
             ok = peak > self.cores
@@ -280,12 +326,22 @@ def job_profile(job, results) -> dict:
             "node_median": statistics.median(durations), "node_max": max(durations), "peak": peak}
 
 
+def chunk_spread(job) -> str:
+    """Which worker ran how many of the job's chunks, e.g. "bench1 x1, bench2 x1"."""
+    from collections import Counter
+
+    counts = Counter(c.worker.split("@")[0] or "?" for c in job.chunks.all())
+    return ", ".join(f"{w} x{k}" for w, k in sorted(counts.items()))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nodes", type=int, default=30)
     parser.add_argument("--runs", type=int, default=5, help="runs of floor, bare and regui (best counts)")
     parser.add_argument("--stock-sshd", action="store_true",
                         help="nodes' sshd opens sessions as a stock Debian sshd (UsePAM yes, Debian's pam.d/sshd)")
+    parser.add_argument("--workers", type=int, default=1, help="Celery workers sharing the jobs (2: adds the "
+                                                               "'2 jobs' row)")
     parser.add_argument("--no-ansible", action="store_true", help="skip the Ansible baseline")
     parser.add_argument("--no-restart", action="store_true", help="skip the push with restarts")
     parser.add_argument("--keep", action="store_true", help="keep the data dir (database, worker log)")
@@ -322,6 +378,9 @@ def main() -> int:
                 bench.run_floor()
                 bench.run_bare()
                 bench.run_regui()
+            if args.workers >= 2:
+                for _ in range(args.runs):
+                    bench.run_two_jobs()
             if not args.no_restart:
                 for _ in range(args.runs):
                     bench.run_regui("restart", restart=True, servers=min(3, args.nodes))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +21,26 @@ from celery.signals import worker_ready, worker_shutdown
 log = logging.getLogger(__name__)
 
 _heart: Heart | None = None
+# When this process started, near enough: before it took any task (a prefork child inherits its parent's).
+PROCESS_STARTED = datetime.now(UTC)
+
+
+def worker_name(hostname: str, pid: int) -> str:
+    """A worker process's heartbeat name: its node name and pid (one row per worker process)."""
+    return f"{hostname} pid {pid}"
+
+
+def current_worker() -> tuple[str, datetime] | None:
+    """(heartbeat name, process start) of the worker this process is the main process of, once ready."""
+    return (_heart.worker, PROCESS_STARTED) if _heart is not None else None
+
+
+def task_worker(hostname: str | None) -> str:
+    """The heartbeat name of the worker running the current task ("" outside a worker): its own in the
+    main process (and in pool processes forked after it was ready), else its parent's (prefork)."""
+    if not hostname:
+        return ""
+    return _heart.worker if _heart is not None else worker_name(hostname, os.getppid())
 
 
 def broker_identity(app: Any) -> str:
@@ -120,7 +140,7 @@ def _start(sender: Any, **kwargs: Any) -> None:
     from django.conf import settings
 
     queues = sorted(q.name for q in sender.task_consumer.queues)
-    _heart = Heart(f"{sender.hostname} pid {os.getpid()}", broker_identity(sender.app), queues,
+    _heart = Heart(worker_name(sender.hostname, os.getpid()), broker_identity(sender.app), queues,
                    settings.REGUI_WORKER_BEAT)
     _heart.start()
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
 from regui.audit.diff import UnifiedLine, unified
 from regui.inventory.models import Node
 from regui.inventory.selectors import NodeContent, node_content
 from regui.registries.models import Cluster
 
 from .files import RenderRefused, check_render
-from .plan import Step, rollout_order
+from .plan import Plan, Policy, Step, push_plan, rollout_order
+from .services import effective_policy
 
 
 @dataclass
@@ -50,13 +49,15 @@ class PushPreview:
     changes: list[Change]
     refused: str = ""  # why nothing may be queued
     without_key: list[str] = field(default_factory=list)
+    plan: Plan | None = None  # the rolling plan: batches, what stops the push, expected restarts
 
     @property
     def node_ids(self) -> list[int]:
         return [p.node.pk for p in self.nodes]
 
 
-def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool) -> PushPreview:
+def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: Policy | None = None) -> PushPreview:
+    """`policy`: the push's rolling policy (the cluster's by default)."""
     refused, current = "", ""
     try:
         current = check_render(cluster)
@@ -68,7 +69,8 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool) -> PushP
     elif len(without_key) == len(nodes):
         refused = refused or ("No target node has an approved host key, so nothing would be sent: "
                               + ", ".join(without_key) + ". Scan and approve their host keys first.")
-    steps = rollout_order([(n.name, n.role) for n in nodes], settings.REGUI_PUSH_CONCURRENCY)
+    plan = push_plan(cluster, nodes, policy or effective_policy(cluster), restart=restart)
+    steps = rollout_order([(n.name, n.role) for n in nodes], plan.batch)
     order = {name: i for i, name in enumerate(name for step in steps for name in step.names)}
     changes: dict[str, Change] = {}
     plans = []
@@ -91,7 +93,7 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool) -> PushP
         with_restart, write_only = _restart_words(node, changes[key].unchanged)
         plans.append(NodePlan(node, node.has_approved_key, has, key, with_restart if restart else write_only,
                               with_restart, write_only))
-    return PushPreview(cluster, restart, plans, steps, list(changes.values()), refused, without_key)
+    return PushPreview(cluster, restart, plans, steps, list(changes.values()), refused, without_key, plan)
 
 
 def _restart_words(node: Node, same: bool) -> tuple[str, str]:

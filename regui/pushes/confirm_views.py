@@ -18,9 +18,10 @@ from regui.inventory.models import Node
 from regui.registries.models import Cluster
 
 from .confirm import push_preview
+from .forms import PushChoicesForm
 from .models import PushJob
 from .selectors import failed_nodes
-from .services import push_job_create
+from .services import effective_policy, push_job_create
 
 
 def _targets(cluster: Cluster, data) -> tuple[str, list[Node]]:
@@ -40,15 +41,21 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
     if request.method == "POST" and not request.POST.get("confirm"):
         # From the node list's push buttons (a POST form): show the plan at its own address.
-        query = {k: request.POST[k] for k in ("scope", "node", "write_only") if request.POST.get(k)}
+        query = {k: request.POST[k] for k in ("scope", "node", "write_only", *PushChoicesForm.base_fields)
+                 if request.POST.get(k)}
         return redirect(f"{reverse('push-confirm', args=[name])}?{urlencode(query)}")
     data = request.POST if request.method == "POST" else request.GET
     scope, nodes = _targets(cluster, data)
     restart = not data.get("write_only")
+    choices = PushChoicesForm(data)
+    if not choices.is_valid():
+        messages.error(request, f"Nothing was pushed: {choices.problems()}")
+        return redirect("node-list", name)
+    policy = effective_policy(cluster, choices.overrides())
     if request.method == "POST":
         ids = {int(i) for i in request.POST.getlist("nodes") if i.isascii() and i.isdigit() and len(i) < 18}
         nodes = list(cluster.nodes.select_related("cluster").filter(pk__in=ids).order_by("name"))
-        preview = push_preview(cluster, nodes, restart=restart)
+        preview = push_preview(cluster, nodes, restart=restart, policy=policy)
         shown = request.POST.get("revision", "")
         if shown != str(cluster.revision):
             messages.error(request, "The cluster's registries changed since this page was shown: "
@@ -58,20 +65,22 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
         elif not ids or len(nodes) != len(ids):
             messages.error(request, "Some of these nodes no longer exist: look at the plan again.")
         else:
-            job = push_job_create(cluster=cluster, user=request.user, nodes=nodes, restart=restart)
+            job = push_job_create(cluster=cluster, user=request.user, nodes=nodes, restart=restart, policy=policy)
             if job.status == PushJob.Status.REFUSED:
                 messages.error(request, f"Nothing was pushed: {job.message}")
                 return redirect("node-list", name)
             return redirect("job-detail", job.pk)
-        return render(request, "pushes/push_confirm.html", _context(cluster, scope, preview, data), status=409)
+        return render(request, "pushes/push_confirm.html", _context(cluster, scope, preview, data, choices), status=409)
     if scope == "failed" and not nodes:
         messages.info(request, "No node failed in its last push.")
         return redirect("node-list", name)
-    preview = push_preview(cluster, nodes, restart=restart)
-    return render(request, "pushes/push_confirm.html", _context(cluster, scope, preview, data),
+    preview = push_preview(cluster, nodes, restart=restart, policy=policy)
+    return render(request, "pushes/push_confirm.html", _context(cluster, scope, preview, data, choices),
                   status=409 if preview.refused else 200)
 
 
-def _context(cluster: Cluster, scope: str, preview, data) -> dict:
+def _context(cluster: Cluster, scope: str, preview, data, choices: PushChoicesForm) -> dict:
+    # The push's own rolling choices go on to the confirming POST as they came.
+    chosen = [(k, data[k]) for k in choices.base_fields if data.get(k)]
     return {"cluster": cluster, "scope": scope, "preview": preview, "node_param": data.get("node", ""),
-            "write_only": not preview.restart}
+            "write_only": not preview.restart, "chosen": chosen}

@@ -70,12 +70,17 @@ class WorkerWatch:
 
     def _running(self, job: PushJob) -> WorkerWait | None:
         since = job.started_at or job.created_at
-        if self.now - since < self.wait or self.holding(job, "active"):
+        if self.now - since < self.wait or self.holding(job, "active") or self.holding(job, "reserved"):
             return None
-        cause = ("the worker that was running it stopped." if self.alive
-                 else f"the worker running it stopped, and {self._none_seen()}. {START}")
-        return WorkerWait(f"No worker is answering for this job: {cause} This job will not finish; "
-                          "each node's row shows what was done. Push again.", True, 0)
+        after = ("This job will not finish: it is marked interrupted when a worker starts or at the next "
+                 "periodic check, and then “Re-run unfinished nodes” pushes what is left.")
+        if not self.alive:
+            return WorkerWait(f"No worker is answering for this job: the worker running it stopped, and "
+                              f"{self._none_seen()}. {START} {after}", True, SLOW_POLL)
+        if job.chunks.filter(status="queued").exists():
+            return WorkerWait("The next part of this job is queued: the workers are busy with other jobs.", False, 1)
+        return WorkerWait(f"No worker is answering for this job: the worker that was running it stopped. {after}",
+                          True, SLOW_POLL)
 
     def _none_seen(self) -> str:
         where = ""

@@ -23,11 +23,24 @@ class PushJob(Audited):
         RUNNING = "running", "running"
         DONE = "done", "done"
         REFUSED = "refused", "refused"
+        FAILED = "failed", "failed"  # an error inside the job ended it (the message says which)
+        INTERRUPTED = "interrupted", "interrupted"  # the worker running it stopped mid-job
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="push_jobs")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PUSH)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     restart = models.BooleanField(default=True)
+    # The rolling policy it runs with (plan.Policy as a dict), chosen when it was created.
+    policy = models.JSONField(default=dict, blank=True)
+    # The job this one re-runs the unfinished nodes of, or re-reads the nodes of after an interruption.
+    origin = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followups")
+    # Progress through its plan: the step running, its chunks not finished yet, and a pause before the next.
+    step = models.PositiveIntegerField(default=0)
+    chunks_left = models.IntegerField(default=0)
+    paused_until = models.DateTimeField(null=True, blank=True)
+    # sha256 over every file the job writes (names and contents): each chunk renders the cluster itself
+    # and pushes only what the job started with.
+    files_digest = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_by_name = models.CharField(max_length=150, blank=True)
     # The request that started the job: the worker's history entries join it.
@@ -59,6 +72,57 @@ class PushJob(Audited):
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
 
+class PushChunk(models.Model):
+    """Part of a job's step, run as one task: several workers share a large step, and the heartbeat
+    of the worker that runs it (`worker`) tells whether it is still running."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        INTERRUPTED = "interrupted", "interrupted"
+
+    job = models.ForeignKey(PushJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    step = models.PositiveIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    worker = models.CharField(max_length=255, blank=True)  # its WorkerBeat name, once it runs
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="unique_push_chunk")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of job {self.job_id}: {self.status}"
+
+
+class PushPolicy(models.Model):
+    """A cluster's default rolling policy; each push may choose otherwise (see plan.Policy). Changes
+    are recorded in the cluster's history."""
+
+    cluster = models.OneToOneField(Cluster, on_delete=models.CASCADE, primary_key=True, related_name="push_policy")
+    agents_at_once = models.CharField(
+        max_length=8, blank=True, verbose_name="Agents at once",
+        help_text="A number, or a percentage of the agents pushed (25%). Empty: REGUI_PUSH_CONCURRENCY.")
+    max_failures = models.PositiveIntegerField(
+        default=0, blank=True, verbose_name="Stop after failures",
+        help_text="Once this many nodes failed, the push stops: the nodes not reached yet are skipped. 0: never.")
+    pause_seconds = models.PositiveIntegerField(
+        default=0, blank=True, verbose_name="Pause between batches (s)",
+        help_text="Seconds to wait after a server or batch that restarted, before the next one.")
+    ready_gate = models.BooleanField(
+        default=False, verbose_name="Wait for Ready",
+        help_text="After a restart, also wait until Kubernetes reports the node Ready (kubectl on a server).")
+
+    AUDIT_FIELDS = ("agents_at_once", "max_failures", "pause_seconds", "ready_gate")
+
+    def __str__(self) -> str:
+        return f"push policy of {self.cluster_id}"
+
+
 class PushResult(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "pending"
@@ -70,17 +134,25 @@ class PushResult(models.Model):
         SKIPPED = "skipped", "skipped"
         IN_SYNC = "in_sync", "in sync"
         DRIFTED = "drifted", "drifted"
+        INTERRUPTED = "interrupted", "interrupted"
 
     FINAL = {Status.UNCHANGED, Status.CHANGED, Status.FAILED, Status.UNREACHABLE, Status.SKIPPED,
-             Status.IN_SYNC, Status.DRIFTED}
+             Status.IN_SYNC, Status.DRIFTED, Status.INTERRUPTED}
+    # Not pushed to the end: what "Re-run unfinished nodes" takes again.
+    UNFINISHED = (Status.PENDING, Status.RUNNING, Status.SKIPPED, Status.INTERRUPTED)
 
     # What a push learnt of its node, written with the result in one transaction; never stored here.
     node_update: dict[str, Any]
+    # The node's clock just before its restart (for the Ready gate); never stored here either.
+    restart_epoch: int | None
 
     job = models.ForeignKey(PushJob, on_delete=models.CASCADE, related_name="results")
     node = models.ForeignKey(Node, null=True, on_delete=models.SET_NULL, related_name="push_results")
     node_name = models.CharField(max_length=63)
     role = models.CharField(max_length=8)
+    # Where the node is in the job's plan: its step (a server, or a batch of agents) and chunk (task).
+    step = models.PositiveIntegerField(default=0)
+    chunk = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -92,7 +164,7 @@ class PushResult(models.Model):
     output = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["-role", "node_name"]
+        ordering = ["step", "-role", "node_name"]
 
     def __str__(self) -> str:
         return f"{self.node_name}: {self.status}"

@@ -16,11 +16,11 @@ from .models import PushJob, PushResult
 
 Status = PushResult.Status
 # A node that did not get (or, for a drift check, could not be checked for) the file.
-BAD = (Status.FAILED, Status.UNREACHABLE, Status.SKIPPED)
+BAD = (Status.FAILED, Status.UNREACHABLE, Status.SKIPPED, Status.INTERRUPTED)
 BUSY = (Status.PENDING, Status.RUNNING)
 # The order counts are written in.
 ORDER = [Status.CHANGED, Status.UNCHANGED, Status.IN_SYNC, Status.DRIFTED, Status.FAILED, Status.UNREACHABLE,
-         Status.SKIPPED, Status.RUNNING, Status.PENDING]
+         Status.SKIPPED, Status.INTERRUPTED, Status.RUNNING, Status.PENDING]
 LABELS = {"succeeded": "succeeded", "partly_failed": "partly failed", "failed": "failed",
           "refused": "refused", "queued": "queued", "running": "running"}
 

@@ -1,15 +1,217 @@
-"""The order a push takes, for the confirmation page, as pure data (no database).
+"""The rolling plan of a push: which nodes go in which step, in what order, and what restarts. Pure
+Python (no Django, no database): views, the job page and the runner all read the same plan.
 
-Mirrors what `services.push_job_run` does today: servers one at a time, in one sequence that stops
-restarting after a failure (etcd quorum), and agents in parallel, up to REGUI_PUSH_CONCURRENCY at once,
-alongside the servers. Meant to be replaced by the rolling policy's `push_plan` once it exists.
+A restarting push rolls: the servers one at a time, in name order (etcd keeps its quorum), then the
+agents in batches of "agents at once" (a number, or a percentage of the agents pushed), each step
+starting once the one before has ended healthy, after an optional pause. A step's nodes are split
+into chunks of at most `chunk_size`, each a task of its own, so several workers share a large step.
+A drift check only reads: its nodes go in batches, with no pause and no stop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
 
+SERVER, AGENT = "server", "agent"
+AT_ONCE_MAX = 10_000
+_AT_ONCE = re.compile(r"[ \t]*([0-9]{1,5})[ \t]*(%?)[ \t]*")
+
+
+class PlanNode(Protocol):
+    """What the plan reads of a node (a regui Node row has all of it; also last_sha256, restart_pending)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a push rolls. `agents_at_once` is a number ("10") or a percentage of the agents ("25%")."""
+
+    agents_at_once: str = "10"
+    max_failures: int = 0  # stop once this many nodes failed (later ones are skipped); 0: never
+    pause_seconds: int = 0  # between two steps, after a step that restarted a node
+    ready_gate: bool = False  # after a restart, wait until Kubernetes reports the node Ready
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, default_at_once: str = "10") -> Policy:
+        data = data or {}
+        return cls(agents_at_once=str(data.get("agents_at_once") or default_at_once),
+                   max_failures=int(data.get("max_failures") or 0), pause_seconds=int(data.get("pause_seconds") or 0),
+                   ready_gate=bool(data.get("ready_gate")))
+
+
+def parse_at_once(text: str) -> tuple[int, bool]:
+    """(value, is a percentage); ValueError with an operator's message when it is neither."""
+    match = _AT_ONCE.fullmatch(text or "")
+    if not match:
+        raise ValueError(f"{text!r} is neither a number of agents (10) nor a percentage of them (25%).")
+    value, percent = int(match[1]), bool(match[2])
+    if percent and not 1 <= value <= 100:
+        raise ValueError("A percentage of the agents is between 1% and 100%.")
+    if not percent and not 1 <= value <= AT_ONCE_MAX:
+        raise ValueError(f"Agents at once is between 1 and {AT_ONCE_MAX}.")
+    return value, percent
+
+
+def batch_size(at_once: str, agents: int) -> int:
+    """How many agents restart at once: a percentage is of the agents pushed, rounded up, at least 1."""
+    value, percent = parse_at_once(at_once)
+    if percent:
+        return max(1, math.ceil(agents * value / 100))
+    return value
+
+
+def split(names: Sequence[str], size: int) -> list[tuple[str, ...]]:
+    """`names` in consecutive parts of at most `size`, as even as that allows (30 by 25: 15 and 15)."""
+    if not names:
+        return []
+    parts = math.ceil(len(names) / max(1, size))
+    base, extra = divmod(len(names), parts)
+    out, start = [], 0
+    for i in range(parts):
+        end = start + base + (1 if i < extra else 0)
+        out.append(tuple(names[start:end]))
+        start = end
+    return out
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    index: int
+    role: str  # "server", "agent", or "" for a step of any nodes (a drift check)
+    nodes: tuple[str, ...]
+    chunks: tuple[tuple[str, ...], ...]
+    pause_before: int = 0  # seconds, when the step before restarted a node
+
+    @property
+    def label(self) -> str:
+        if self.role == SERVER:
+            return f"server {self.nodes[0]}"
+        what = "agents" if self.role == AGENT else "nodes"
+        return f"{len(self.nodes)} {what}: {_names(self.nodes)}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[PlanStep, ...]
+    policy: Policy
+    batch: int  # agents at once, resolved
+    restart: bool
+    rolling: bool  # a restarting push: the order protects the cluster
+    expected_restarts: tuple[str, ...]  # nodes whose restart is expected (their file will change)
+    restarts_known: bool  # False: the nodes' current files are not known; every node may restart
+    servers: int = 0
+    agents: int = 0
+    units: tuple[str, str] = ("k3s", "k3s-agent")  # what restarts on a server, on an agent
+    _step_of: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _chunk_of: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def step_of(self, name: str) -> int:
+        return self._step_of[name]
+
+    def chunk_of(self, name: str) -> int:
+        """Chunks are numbered across the whole plan, from 0."""
+        return self._chunk_of[name]
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(len(s.chunks) for s in self.steps)
+
+    def summary(self) -> str:
+        """One sentence for a page or a confirmation."""
+        p = self.policy
+        if not self.rolling:
+            kind = "write only, no restart" if not self.restart else "read only"
+            return f"{len(self._step_of)} node(s), {self.batch} at once ({kind})."
+        parts = []
+        if self.servers:
+            parts.append(f"{self.servers} server(s) one at a time")
+        if self.agents:
+            batches = math.ceil(self.agents / self.batch)
+            parts.append(f"then {self.agents} agent(s) in {batches} batch(es) of up to {self.batch}"
+                         if self.servers else f"{self.agents} agent(s) in {batches} batch(es) of up to {self.batch}")
+        text = ", ".join(parts) + "."
+        text += f" Pause {p.pause_seconds} s after a step that restarted a node." if p.pause_seconds else ""
+        text += (f" Stop after {p.max_failures} failed node(s): the rest are skipped." if p.max_failures
+                 else " A failed agent does not stop the others.")
+        text += " A server that does not end healthy stops the servers after it."
+        units = " / ".join(self.units)
+        text += (f" Health: systemctl is-active {units}, then Ready in Kubernetes (kubectl on a server)."
+                 if p.ready_gate else f" Health: systemctl is-active {units}.")
+        if self.restarts_known:
+            text += f" Expected restarts: {len(self.expected_restarts)} of {len(self._step_of)}."
+        else:
+            text += f" Up to {len(self._step_of)} restart(s): every node whose file changes restarts."
+        return text
+
+
+def push_plan(cluster: Any, nodes: Iterable[PlanNode], policy: Policy, *, restart: bool = True,
+              kind: str = "push", target_sha: str | None = None, chunk_size: int = 50) -> Plan:
+    """The plan of a push of `cluster` (anything with a `distro`) to `nodes`. `target_sha`: the sha256 of
+    the registries.yaml the push writes, when known: a node whose last known file has it (and owes no
+    restart) is not expected to restart."""
+    nodes = list(nodes)
+    servers = sorted((n for n in nodes if n.role == SERVER), key=lambda n: n.name)
+    agents = sorted((n for n in nodes if n.role != SERVER), key=lambda n: n.name)
+    rolling = kind == "push" and restart
+    steps: list[PlanStep] = []
+    pause = policy.pause_seconds if rolling else 0
+
+    def add(role: str, names: tuple[str, ...]) -> None:
+        steps.append(PlanStep(len(steps), role, names, tuple(split(names, chunk_size)), pause if steps else 0))
+
+    if kind == "push":
+        batch = batch_size(policy.agents_at_once, len(agents))
+        for s in servers:
+            add(SERVER, (s.name,))
+        for part in _batches([a.name for a in agents], batch):
+            add(AGENT, part)
+    else:  # a drift check: nothing restarts, nothing to protect
+        everyone = [n.name for n in servers + agents]
+        batch = batch_size(policy.agents_at_once, len(everyone))
+        for part in _batches(everyone, batch):
+            add("", part)
+    expected: list[str] = []
+    known = target_sha is not None
+    if kind == "push" and restart:
+        for n in servers + agents:
+            last = getattr(n, "last_sha256", "") or ""
+            if not known or getattr(n, "restart_pending", False) or last != target_sha:
+                expected.append(n.name)
+    step_of = {name: s.index for s in steps for name in s.nodes}
+    chunks = [chunk for s in steps for chunk in s.chunks]
+    chunk_of = {name: i for i, chunk in enumerate(chunks) for name in chunk}
+    return Plan(tuple(steps), policy, batch, restart, rolling, tuple(expected), known, len(servers), len(agents),
+                units(getattr(cluster, "distro", "k3s")), step_of, chunk_of)
+
+
+def units(distro: str) -> tuple[str, str]:
+    """The systemd units a push restarts on a server and on an agent."""
+    return ("rke2-server", "rke2-agent") if distro == "rke2" else ("k3s", "k3s-agent")
+
+
+def _batches(names: list[str], size: int) -> list[tuple[str, ...]]:
+    return [tuple(names[i:i + size]) for i in range(0, len(names), size)]
+
+
+def _names(names: Sequence[str], shown: int = 6) -> str:
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown - 1])}, … {names[-1]}"
+
+
+# The confirmation page's steps (regui/pushes/confirm.py): the same order, grouped as it shows them.
 
 @dataclass(frozen=True)
 class Step:
@@ -20,20 +222,21 @@ class Step:
     @property
     def text(self) -> str:
         if self.role == "server":
-            return ("Servers, one at a time, in this order (after a failed server, later servers are skipped "
-                    "when restarting)")
-        return f"Agents, in parallel, up to {self.at_once} at a time, alongside the servers"
+            return ("Servers, one at a time, in this order (a server that does not end healthy stops the servers "
+                    "after it when restarting)")
+        return (f"Agents, after the servers, up to {self.at_once} at a time, in this order: each batch once the "
+                "one before has ended")
 
 
-def rollout_order(nodes: Iterable[tuple[str, str]], concurrency: int) -> list[Step]:
-    """Steps for (name, role) pairs in the order push_job_run takes them (its results' order:
-    servers first, by name)."""
-    pairs = sorted(nodes, key=lambda p: (p[1] != "server", p[0]))
-    servers = tuple(n for n, role in pairs if role == "server")
-    agents = tuple(n for n, role in pairs if role != "server")
+def rollout_order(nodes: Iterable[tuple[str, str]], at_once: int) -> list[Step]:
+    """Steps for (name, role) pairs in the order a push takes them (see push_plan): servers first, by
+    name, then the agents, `at_once` per batch."""
+    pairs = sorted(nodes, key=lambda p: (p[1] != SERVER, p[0]))
+    servers = tuple(n for n, role in pairs if role == SERVER)
+    agents = tuple(n for n, role in pairs if role != SERVER)
     steps = []
     if servers:
-        steps.append(Step("server", servers, 1))
+        steps.append(Step(SERVER, servers, 1))
     if agents:
-        steps.append(Step("agent", agents, max(1, min(concurrency, len(agents)))))
+        steps.append(Step(AGENT, agents, max(1, min(at_once, len(agents)))))
     return steps

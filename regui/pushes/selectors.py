@@ -119,8 +119,10 @@ def _add_worker_waits(busy: list[NodeRow]) -> None:
 
 
 def failed_nodes(cluster: Cluster) -> list[Node]:
-    """Every node of the cluster (not a page of them) whose last push failed, was unreachable or skipped."""
-    bad = {PushResult.Status.FAILED, PushResult.Status.UNREACHABLE, PushResult.Status.SKIPPED}
+    """Every node of the cluster (not a page of them) whose last push failed, was unreachable, skipped or
+    interrupted."""
+    bad = {PushResult.Status.FAILED, PushResult.Status.UNREACHABLE, PushResult.Status.SKIPPED,
+           PushResult.Status.INTERRUPTED}
     return list(_with_last_result(cluster.nodes.all()).filter(Q(last_status__in=bad)))
 
 

@@ -100,7 +100,7 @@ class ResultSink:
         while not stopping:
             batch = [self._queue.get()]
             try:
-                while True:
+                while batch[-1] is not _STOP:  # once everything finished, nothing more can come
                     batch.append(self._queue.get(timeout=self._gather))
             except queue.Empty:
                 pass
@@ -121,11 +121,17 @@ class ResultSink:
                 for call in calls:
                     call()
         except Exception:
-            # One bad write must not lose the others: retry them one by one.
+            # One bad write must not lose the others: retry them one by one. A write of the job's own
+            # (a callable) that fails again is raised: the job must end, with the reason.
             log.exception("batched push-result write failed; writing one by one")
+            failed: Exception | None = None
             for item in batch:
                 try:
                     with transaction.atomic():
                         outcomes_write([item]) if isinstance(item, NodeOutcome) else item()
-                except Exception:
+                except Exception as exc:
                     log.exception("push-result write failed")
+                    if not isinstance(item, NodeOutcome):
+                        failed = failed or exc
+            if failed is not None:
+                raise failed from None

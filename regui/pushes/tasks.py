@@ -2,14 +2,27 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from regui.core.heartbeat import PROCESS_STARTED, task_worker
+
 from .drift_watch import TICK_TASK, drift_watch_tick
-from .services import PUSH_TASK, push_job_run
+from .recovery import Here, jobs_recover
+from .rolling import PUSH_TASK, push_job_run, run_inline
+
+RECOVER_TASK = "regui.push_jobs_recover"
 
 
-@shared_task(name=PUSH_TASK)
-def push_job_run_task(job_id: int) -> str:
-    """Thin: the job id is the only argument; everything else is read from the database."""
-    return push_job_run(job_id).status
+@shared_task(name=PUSH_TASK, bind=True)
+def push_job_run_task(self, job_id: int, chunk: int = 0) -> str:
+    """Thin: ids only (the job, and which chunk of it); everything else is read from the database."""
+    if self.request.is_eager:  # tests: the whole job here, its chunks in threads
+        return run_inline(job_id, [chunk]).status
+    return push_job_run(job_id, chunk, worker=task_worker(self.request.hostname)).status
+
+
+@shared_task(name=RECOVER_TASK, bind=True)
+def push_jobs_recover_task(self) -> list[int]:
+    """Periodic (Celery beat): jobs whose worker stopped mid-job end as interrupted."""
+    return jobs_recover(Here(task_worker(self.request.hostname), PROCESS_STARTED))
 
 
 @shared_task(name=TICK_TASK)

@@ -9,11 +9,14 @@ from regui.core.roles import OPERATOR, require_role
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
 
+from .files import RenderRefused
+from .forms import PushChoicesForm
+from .jobplan import job_plan
 from .liveness import WorkerWatch
-from .models import PushJob
+from .models import PushJob, PushResult
 from .outcome import job_outcome, jobs_outcomes
 from .selectors import failed_nodes, node_rows
-from .services import push_job_create
+from .services import effective_policy, push_job_create, push_job_rerun
 
 
 @require_role(OPERATOR)
@@ -39,28 +42,58 @@ def cluster_push(request: HttpRequest, name: str) -> HttpResponse:
     if request.method != "POST":
         return redirect("node-list", name)
     scope = request.POST.get("scope", "all")
+    if scope == "rerun":
+        return _rerun(request, cluster)
+    choices = PushChoicesForm(request.POST)
+    if not choices.is_valid():
+        messages.error(request, f"Nothing was pushed: {choices.problems()}")
+        return redirect("node-list", name)
     kind = PushJob.Kind.DRIFT if scope == "drift" else PushJob.Kind.PUSH
     nodes = failed_nodes(cluster) if scope == "failed" else None
     if scope == "failed" and not nodes:
         messages.info(request, "No node failed in its last push.")
         return redirect("node-list", name)
     job = push_job_create(cluster=cluster, user=request.user, nodes=nodes, kind=kind,
-                          restart=not request.POST.get("write_only"))
+                          restart=not request.POST.get("write_only"),
+                          policy=effective_policy(cluster, choices.overrides()))
     if job.status == PushJob.Status.REFUSED:
         messages.error(request, f"Nothing was pushed: {job.message}")
         return redirect("node-list", name)
     return redirect("job-detail", job.pk)
 
 
+def _rerun(request: HttpRequest, cluster: Cluster) -> HttpResponse:
+    """"Re-run unfinished nodes" on a job page: a new job for exactly those, with the same choices."""
+    raw = request.POST.get("job", "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+        messages.error(request, "Which job to re-run is missing.")
+        return redirect("job-list", cluster.name)
+    source = get_object_or_404(PushJob, pk=int(raw), cluster=cluster)
+    if source.is_active:
+        messages.error(request, "Only a job that has ended can be re-run.")
+        return redirect("job-detail", source.pk)
+    try:
+        job = push_job_rerun(source, user=request.user)
+    except RenderRefused as exc:
+        messages.info(request, str(exc))
+        return redirect("job-detail", source.pk)
+    if job.status == PushJob.Status.REFUSED:
+        messages.error(request, f"Nothing was pushed: {job.message}")
+        return redirect("job-detail", source.pk)
+    return redirect("job-detail", job.pk)
+
+
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The job page; for htmx, only the results table (polled every second while the job runs)."""
-    job = get_object_or_404(PushJob.objects.select_related("cluster"), pk=pk)
+    job = get_object_or_404(PushJob.objects.select_related("cluster", "origin"), pk=pk)
     results = list(job.results.all())
     wait = WorkerWatch().job_wait(job) if job.is_active else None
     template = "pushes/partials/_job_results.html" if wants_fragment(request) else "pushes/job_detail.html"
-    return render(request, template, {"job": job, "cluster": job.cluster, "results": results, "wait": wait,
-                                      "outcome": job_outcome(job, results),
-                                      "poll": wait.poll if wait else 1})
+    unfinished = [r for r in results if r.status in PushResult.UNFINISHED and r.node_id]
+    return render(request, template, {
+        "job": job, "cluster": job.cluster, "results": results, "wait": wait, "poll": wait.poll if wait else 1,
+        "outcome": job_outcome(job, results), "plan": job_plan(job, results) if results else None,
+        "followups": job.followups.order_by("pk"), "unfinished": len(unfinished) if not job.is_active else 0})
 
 
 def job_list(request: HttpRequest, name: str) -> HttpResponse:

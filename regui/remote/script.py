@@ -192,10 +192,11 @@ def _payload(content: bytes) -> tuple[str, str]:
 
 def push_program(files: list[RemoteFile], *, mode: str, service: str, restart: bool,
                  force_restart: bool = False, wait_seconds: int = 60, owned_dir: str = "",
-                 restart_pending: bool = False) -> str:
+                 restart_pending: bool = False, stamp_restart: bool = False) -> str:
     """mode "push" writes what differs; mode "check" only reports sums (drift check).
     `owned_dir`: regui's own TLS folder, where a push removes the files it wrote earlier and no longer
-    names (see _TIDY). `restart_pending`: the service still runs a file older than the node's."""
+    names (see _TIDY). `restart_pending`: the service still runs a file older than the node's.
+    `stamp_restart`: say when the restart began, by the node's clock (for the Ready gate; a process more)."""
     main_file = files[0]
     tidying = bool(owned_dir) and mode == "push"
     # The backup's timestamp comes from here: one process less on every node.
@@ -228,7 +229,7 @@ def push_program(files: list[RemoteFile], *, mode: str, service: str, restart: b
             condition = "true" if force_restart else '[ $changed = 1 ]'
             unit = _q(service)
             lines.append(f"""if {condition}; then
-  say "RESTART {service}"
+  say "RESTART {service}{' $(date +%s)' if stamp_restart else ''}"
   systemctl restart {unit} || {{ say "ERROR systemctl restart {service} failed"; exit 4; }}
   i=0; state=$(systemctl is-active {unit} 2>/dev/null)
   while [ "$state" != active ] && [ $i -lt {int(wait_seconds * 4)} ]; do
@@ -263,6 +264,7 @@ class Report:
     kept: list[str] = field(default_factory=list)  # such files, changed on the node since: left alone
     stale: list[str] = field(default_factory=list)  # such files, left until the service runs the new file
     warnings: list[str] = field(default_factory=list)
+    restart_epoch: int | None = None  # the node's clock (seconds) just before its restart
 
     def tidy_text(self, service: str) -> str:
         """What the push did about files it no longer names, for the node's message ("" when nothing)."""
@@ -290,6 +292,8 @@ def parse_report(stdout: str) -> Report:
             report.result = rest.strip()
         elif word == "RESTART":
             report.restarted = True
+            stamp = rest.split()[-1:]
+            report.restart_epoch = int(stamp[0]) if stamp and stamp[0].isascii() and stamp[0].isdigit() else None
         elif word == "ACTIVE":
             report.active = rest.strip()
         elif word == "BACKUP":

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from regui.inventory.models import Node
 from regui.pushes.models import PushJob, PushResult
-from regui.pushes.services import push_job_create
+from regui.pushes.services import effective_policy, push_job_create
 from regui.registries.importing import registries_import
 from regui.registries.models import Cluster
 from tests.fakes.ssh import FakeNode, FakeSSH
@@ -54,9 +54,11 @@ class Fleet:
     def __getitem__(self, name: str) -> FakeNode:
         return next(n for n in self.fake.nodes.values() if n.name == name)
 
-    def push(self, nodes: list[Node] | None = None, restart: bool = True, kind: str = "push") -> PushJob:
-        """Create the job; Celery runs it eagerly, here, before this returns."""
-        job = push_job_create(cluster=self.cluster, user=self.user, nodes=nodes, restart=restart, kind=kind)
+    def push(self, nodes: list[Node] | None = None, restart: bool = True, kind: str = "push", **choices: Any) -> PushJob:
+        """Create the job; Celery runs it eagerly, here, before this returns. `choices`: the push's
+        rolling policy where it differs from the cluster's (agents_at_once="2", max_failures=1, ...)."""
+        job = push_job_create(cluster=self.cluster, user=self.user, nodes=nodes, restart=restart, kind=kind,
+                              policy=effective_policy(self.cluster, choices))
         job.refresh_from_db()
         # Queued instead of run would mean a worker somewhere gets it: fail here, not by a timeout.
         assert not job.is_active, f"job {job.pk} was queued, not run in this process (Celery eager mode)"

@@ -103,17 +103,29 @@ def test_a_running_job_its_worker_still_reports_keeps_polling_every_second(viewe
     assert "worker" not in text.lower() and 'hx-trigger="every 1s"' in text
 
 
-def test_a_running_job_whose_worker_died_says_it_will_not_finish_and_stops_polling(viewer_client, cluster):
+def test_a_running_job_whose_worker_died_says_it_will_not_finish_and_polls_slowly_for_its_interruption(
+        viewer_client, cluster):
     j = job(cluster, PushJob.Status.RUNNING)
     beat()  # a worker answers again (restarted), but the job went with the one that died
     text = fragment(viewer_client, j)
     assert "No worker is answering for this job" in text and "will not finish" in text
-    assert "hx-trigger" not in text and 'data-worker="stalled"' in text
+    assert "marked interrupted" in text and "Re-run unfinished nodes" in text
+    assert 'hx-trigger="every 5s"' in text and 'data-worker="stalled"' in text
 
 
 def test_a_running_job_with_no_worker_at_all_says_no_worker_is_answering(viewer_client, cluster):
     text = fragment(viewer_client, job(cluster, PushJob.Status.RUNNING))
-    assert "No worker is answering" in text and "hx-trigger" not in text
+    assert "No worker is answering" in text and 'hx-trigger="every 5s"' in text
+
+
+def test_a_running_job_whose_next_step_waits_for_a_busy_worker_says_so_without_an_alarm(viewer_client, cluster):
+    from regui.pushes.models import PushChunk
+
+    j = job(cluster, PushJob.Status.RUNNING)
+    PushChunk.objects.create(job=j, index=1, step=1)
+    beat(["active", TASK, [j.pk + 100, 0]])
+    text = fragment(viewer_client, j)
+    assert "queued: the workers are busy" in text and "No worker is answering" not in text
 
 
 def test_a_finished_job_never_mentions_workers(viewer_client, cluster):

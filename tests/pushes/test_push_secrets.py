@@ -26,7 +26,8 @@ def test_no_secret_leaves_the_node_file(stack, nodes, push_worker, client):
     task = TaskResult.objects.get()
     for text in (task.task_args, task.task_kwargs, task.result):
         assert SECRET not in (text or "") and node_key not in (text or "")
-    assert task.task_args in (f"({job.pk},)", f"[{job.pk}]", f"'({job.pk},)'", f'"({job.pk},)"')
+    assert task.task_args in (f"({job.pk}, 0)", f"[{job.pk}, 0]", f"'({job.pk}, 0)'", f'"({job.pk}, 0)"'), \
+        "ids only: the job and its chunk"
     for r in job.results.all():
         assert SECRET not in r.output + r.message and node_key not in r.output
     client.force_login(stack.user)

@@ -1,5 +1,6 @@
-"""In-process (fake nodes): servers restart one at a time, in name order; agents in parallel, at
-most REGUI_PUSH_CONCURRENCY at once; the server roll runs beside the agents."""
+"""In-process (fake nodes): servers restart one at a time, in name order; then the agents in batches of
+"agents at once" (REGUI_PUSH_CONCURRENCY unless the cluster or the push says otherwise), each batch
+starting once the one before has ended (tests/pushes/test_rolling_policy.py: the policy's choices)."""
 
 from __future__ import annotations
 
@@ -44,20 +45,18 @@ def test_no_more_agents_run_at_once_than_the_push_concurrency(fleet, fake_ssh, s
     assert max_overlap([e.span for e in fake_ssh.execs()]) == 2
 
 
-def test_the_server_roll_runs_beside_the_agents_without_taking_their_slots(fleet, fake_ssh, settings):
+def test_the_agents_start_once_the_last_server_has_ended_healthy(fleet, fake_ssh, settings):
     settings.REGUI_PUSH_CONCURRENCY = 1
-    fleet.add("server", "agent", "agent")
-    # The server outlasts both agents: once the roll is over, its thread may take an agent too.
-    fleet["s1"].set_systemctl(restart_seconds=1.2)
-    for name in ("a1", "a2"):
+    fleet.add("server", "server", "agent", "agent")
+    for name in ("s1", "s2", "a1", "a2"):
         fleet[name].set_systemctl(restart_seconds=0.2)
     job = fleet.push()
     assert {r.status for r in job.results.all()} == {"changed"}
     execs = fake_ssh.execs()
-    server = next(e.span for e in execs if e.node == "s1")
-    agents = [e.span for e in execs if e.node != "s1"]
-    assert max_overlap(agents) == 1, "one agent at a time with a concurrency of 1"
-    assert all(server.overlaps(a) for a in agents), "the server does not wait for the agents, nor they for it"
+    assert [e.node for e in execs] == ["s1", "s2", "a1", "a2"]
+    assert max_overlap([e.span for e in execs]) == 1, "one server at a time, then one agent at a time"
+    last_server = next(e.span for e in execs if e.node == "s2")
+    assert all(e.span.start >= last_server.end for e in execs if e.node.startswith("a"))
 
 
 def test_a_rke2_roll_restarts_the_rke2_units(fleet, fake_ssh):

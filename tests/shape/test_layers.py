@@ -119,7 +119,7 @@ def test_the_checks_find_a_planted_cycle_and_an_upward_import():
     assert layer("regui.core.crypto") < layer("regui.pushes.services") < layer("regui.pushes.views")
     edges = graph()
     assert "regui.registries.models" in edges["regui.registries.services"]
-    assert "regui.remote.ssh" in edges["regui.pushes.services"]
+    assert "regui.remote.ssh" in edges["regui.pushes.nodepush"]
 
 
 def test_every_package_of_regui_has_a_place_in_the_layers():

@@ -1,0 +1,44 @@
+"""A job's plan in the database: each result's step and chunk, and the first step's chunks to queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from .models import PushChunk, PushJob, PushResult
+from .plan import Plan, Policy, push_plan
+
+
+@dataclass(frozen=True)
+class _Planned:
+    name: str
+    role: str
+
+
+def job_policy(job: PushJob) -> Policy:
+    return Policy.from_dict(job.policy, default_at_once=str(settings.REGUI_PUSH_CONCURRENCY))
+
+
+def job_plan(job: PushJob, results: list[PushResult] | None = None) -> Plan:
+    """The plan the job runs (or ran), from its results."""
+    results = list(job.results.all()) if results is None else results
+    return push_plan(job.cluster, [_Planned(r.node_name, r.role) for r in results], job_policy(job),
+                     restart=job.restart, kind=job.kind, chunk_size=settings.REGUI_PUSH_CHUNK)
+
+
+def plan_results(job: PushJob) -> list[int]:
+    """Put each result in its step and chunk, and make the first step's chunks (queued). Returns their
+    indexes. Twice is harmless: the same plan again, and chunks that exist are kept."""
+    results = list(job.results.all())
+    plan = job_plan(job, results)
+    for r in results:
+        r.step, r.chunk = plan.step_of(r.node_name), plan.chunk_of(r.node_name)
+    first = sorted({r.chunk for r in results if r.step == 0})
+    with transaction.atomic():
+        PushResult.objects.bulk_update(results, ["step", "chunk"], batch_size=500)
+        PushChunk.objects.bulk_create([PushChunk(job=job, index=c, step=0) for c in first], ignore_conflicts=True)
+        PushJob.objects.filter(pk=job.pk).update(step=0, chunks_left=len(first))
+    job.step, job.chunks_left = 0, len(first)
+    return first

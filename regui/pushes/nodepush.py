@@ -1,0 +1,314 @@
+"""One node's push (or drift check): its lock, its one SSH exec, and what the outcome says.
+
+The job runner (rolling.py) calls `node_push` from one thread per node of a chunk; the outcome goes
+to the chunk's ResultSink, or, when the Ready gate must pass first, to a list the gate finishes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from regui.audit.services import audit_object_event
+from regui.core.fingerprints import file_fingerprint
+from regui.inventory.models import Node
+from regui.inventory.services import NodeError, node_target
+from regui.remote import ssh, transport
+from regui.remote.script import RemoteFile, parse_report, push_program
+
+from .files import owned_tls_dir
+from .jobplan import job_policy
+from .models import OUTPUT_CAP, PushJob, PushResult
+from .sink import NodeOutcome, ResultSink, outcomes_write
+
+Status = PushResult.Status
+HEALTHY = (Status.CHANGED, Status.UNCHANGED)
+
+
+def _finish(result: PushResult, status: str, message: str, *, save: bool = True, **fields) -> None:
+    result.status, result.message = status, message
+    result.finished_at = timezone.now()
+    if result.started_at:
+        result.duration_ms = int((result.finished_at - result.started_at).total_seconds() * 1000)
+    for name, value in fields.items():
+        setattr(result, name, value)
+    result.output = result.output[:OUTPUT_CAP]
+    if save:
+        result.save()
+
+
+def _lockable(job_id: int, now) -> Q:
+    """Nodes this job may take: free, held by a lock gone stale, or already its own."""
+    stale = now - timedelta(seconds=settings.REGUI_NODE_LOCK_STALE)
+    return Q(lock_job__isnull=True) | Q(lock_at__lt=stale) | Q(lock_job=job_id)
+
+
+def _try_lock(node_id: int, job_id: int) -> bool:
+    now = timezone.now()
+    return bool(Node.objects.filter(_lockable(job_id, now), pk=node_id).update(lock_job=job_id, lock_at=now))
+
+
+def _lock(node_id: int, job_id: int) -> bool:
+    """Take the node for this job, waiting while another job holds it (stale locks expire)."""
+    deadline = time.monotonic() + settings.REGUI_NODE_LOCK_WAIT
+    while not _try_lock(node_id, job_id):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.25)
+    return True
+
+
+def _unlock(node_id: int, job_id: int) -> None:
+    Node.objects.filter(pk=node_id, lock_job=job_id).update(lock_job=None, lock_at=None)
+
+
+def start_all(job: PushJob, results: list[PushResult]) -> set[int]:
+    """Lock every free node and mark its result running in two statements, so that the threads
+    start SSH at once instead of queueing for the database one by one. Returns the result ids."""
+    if not results:
+        return set()
+    now = timezone.now()
+    ids = [r.node_id for r in results]
+    with transaction.atomic():
+        Node.objects.filter(_lockable(job.pk, now), pk__in=ids).update(lock_job=job.pk, lock_at=now)
+        mine = set(Node.objects.filter(pk__in=ids, lock_job=job.pk).values_list("pk", flat=True))
+        PushResult.objects.filter(pk__in=[r.pk for r in results], node_id__in=mine).update(
+            status=Status.RUNNING, started_at=now)
+    started = set()
+    for r in results:
+        if r.node_id in mine:
+            r.status, r.started_at = Status.RUNNING, now
+            started.add(r.pk)
+    return started
+
+
+def _connect(target: ssh.Target) -> transport.Session:
+    return transport.current().connect(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
+                                       retries=settings.REGUI_SSH_RETRIES, backoff=settings.REGUI_SSH_BACKOFF)
+
+
+class Preconnected:
+    """Connections to the next step's nodes, opened while this step's nodes restart, when this task runs
+    that step too: a rolling restart then pays no SSH handshake between steps. Only the handshake (the
+    pinned host key checked): the login, which sends the credential, waits until the node's push, so a
+    node that ends up skipped receives no credential and no command. A connection is used only for the
+    very target the gate gives at push time (the node may have changed meanwhile) and while it is up."""
+
+    def __init__(self, nodes: list[Node], after: int = 0) -> None:
+        """Opens once `after` nodes of the running step have sent their program (`sent`): the handshakes
+        then use the CPU while those nodes restart, not while they connect."""
+        self._opened: dict[int, tuple[ssh.Target, transport.Opening]] = {}
+        self._lock = threading.Lock()
+        self._threads = {n.pk: threading.Thread(target=self._open, args=(n,), daemon=True) for n in nodes}
+        self._waiting_for, self._sent, self._started = after, set[int](), False
+        if not after:
+            self._start()
+
+    def sent(self, node_id: int) -> None:
+        """A node of the running step sent its program (or ended before): one fewer to wait for."""
+        with self._lock:
+            self._sent.add(node_id)
+            due = len(self._sent) >= self._waiting_for
+        if due:
+            self._start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        for t in self._threads.values():
+            t.start()
+
+    def _open(self, node: Node) -> None:
+        try:
+            target = node_target(node)
+            opening = transport.current().handshake(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
+                                                    retries=1, backoff=0)
+        except Exception:  # its push connects again, and says what went wrong
+            return
+        finally:
+            connection.close()
+        with self._lock:
+            self._opened[node.pk] = (target, opening)
+
+    def take(self, node_id: int, target: ssh.Target) -> transport.Opening | None:
+        thread = self._threads.get(node_id)
+        if thread is None:
+            return None
+        self._start()
+        thread.join()
+        with self._lock:
+            opened = self._opened.pop(node_id, None)
+        if opened is None:
+            return None
+        if opened[0] != target or not opened[1].alive():
+            opened[1].close()
+            return None
+        return opened[1]
+
+    def close(self) -> None:
+        self._start()  # (threads that never ran cannot be joined)
+        for t in self._threads.values():
+            t.join()
+        with self._lock:
+            for _, opening in self._opened.values():
+                opening.close()
+            self._opened.clear()
+
+
+def node_push(job: PushJob, result: PushResult, files: list[RemoteFile], node: Node | None = None,
+              started: bool = False, sink: ResultSink | None = None,
+              held: list[NodeOutcome] | None = None, ready: Preconnected | None = None,
+              ahead: Preconnected | None = None) -> str:
+    """Push (or check) one node and record the outcome. Returns the final status.
+
+    Database writes are few and grouped (one to start, one transaction to finish): many nodes run
+    at once, and on SQLite every commit takes the database's single write lock. `started` means the
+    job already locked the node and marked the result running (see `start_all`). With `held`, the
+    outcome of a node that restarted healthy goes there instead, for the Ready gate to finish.
+    `ready`: connections opened ahead of time for this step; `ahead`: those for the next one, told when
+    this node no longer needs the CPU to connect (see Preconnected)."""
+    node = node or Node.objects.select_related("cluster").get(pk=result.node_id or 0)
+    if not started and not _try_lock(node.pk, job.pk):
+        result.status, result.message = Status.RUNNING, "waiting until no other push works on this node"
+        result.save(update_fields=["status", "message"])
+        if not _lock(node.pk, job.pk):
+            _finish(result, Status.FAILED, "Another push held this node for too long; nothing was done.")
+            return Status.FAILED
+        node.refresh_from_db()
+    if not started:
+        # Timed from when the node is ours, so durations and overlaps are about the node itself.
+        result.status, result.started_at, result.message = Status.RUNNING, timezone.now(), ""
+        result.save(update_fields=["status", "started_at", "message"])
+    result.node_update = {}
+    result.restart_epoch = None
+    try:
+        status = _node_push_locked(job, result, node, files, ready, ahead)
+    except BaseException:
+        _unlock(node.pk, job.pk)
+        raise
+    finally:
+        if ahead:
+            ahead.sent(node.pk)
+    outcome = NodeOutcome(result, node, result.node_update, node_event(job, node, result))
+    if held is not None and result.restarted and status in HEALTHY:
+        held.append(outcome)
+    elif sink is None:
+        with transaction.atomic():
+            outcomes_write([outcome])
+    else:
+        sink.put(outcome)
+    return status
+
+
+def node_event(job: PushJob, node: Node, result: PushResult):
+    """The node's history entry; built in the node's thread, so it carries the job starter as its actor."""
+    return audit_object_event(node, "push_result", {
+        "status": [None, result.status], "restarted": [None, result.restarted], "job": [None, job.pk],
+        # Never the sha256 itself: it is derived from the secret values (see core/fingerprints.py).
+        "fingerprint": [file_fingerprint(result.sha256_before) or None,
+                        file_fingerprint(result.sha256_after) or None]},
+        revision=job.revision, message=result.message)
+
+
+def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[RemoteFile],
+                      ready: Preconnected | None = None, ahead: Preconnected | None = None) -> str:
+    check = job.kind == PushJob.Kind.DRIFT
+    program = push_program(files, mode="check" if check else "push", service=node.service,
+                           restart=job.restart, force_restart=job.restart and node.restart_pending,
+                           wait_seconds=settings.REGUI_RESTART_WAIT, owned_dir=owned_tls_dir(node.cluster),
+                           restart_pending=node.restart_pending, stamp_restart=job_policy(job).ready_gate)
+    try:
+        target = node_target(node)
+    except NodeError as exc:  # the trust gate: nothing is sent, not even the node's credential
+        _record_node(result, node, None, str(exc))
+        _finish(result, Status.FAILED, str(exc), save=False)
+        return Status.FAILED
+    try:
+        opening = ready.take(node.pk, target) if ready else None
+        session = opening.login() if opening else _connect(target)
+        if ahead:
+            ahead.sent(node.pk)
+        try:
+            out = session.run(ssh.as_root(target, "sh -s"), program.encode(),
+                              timeout=settings.REGUI_SSH_COMMAND_TIMEOUT + settings.REGUI_RESTART_WAIT)
+        finally:
+            session.close()
+    except ssh.SSHError as exc:
+        status = Status.UNREACHABLE if exc.unreachable else Status.FAILED
+        _record_node(result, node, Node.Sync.UNREACHABLE if exc.unreachable else None, str(exc))
+        _finish(result, status, str(exc), save=False)
+        return status
+    report = parse_report(out.stdout)
+    main = files[0].path
+    result.output = (out.stdout + out.stderr)
+    result.restart_epoch = report.restart_epoch
+    result.sha256_before = report.before.get(main, "").replace("-", "")
+    after = report.after.get(main) or (report.before.get(main) if report.result in ("unchanged", "checked") else "")
+    result.sha256_after = (after or "").replace("-", "")
+    if out.status != 0 or report.error or not report.result:
+        message = _failure_message(out, report, target.use_sudo)
+        changed = bool(report.after)
+        _record_node(result, node, Node.Sync.DRIFTED if changed else None, message, sha=result.sha256_after)
+        _finish(result, Status.FAILED, message, restarted=report.restarted, save=False)
+        return Status.FAILED
+    if check:
+        in_sync = all(report.before.get(f.path) == f.sha256 for f in files)
+        status = Status.IN_SYNC if in_sync else Status.DRIFTED
+        message = "matches the current render" if in_sync else _drift_message(files, report.before)
+        _record_node(result, node, Node.Sync.IN_SYNC if in_sync else Node.Sync.DRIFTED, message, sha=result.sha256_before)
+        _finish(result, status, message, save=False)
+        return status
+    changed = report.result == "changed"
+    pending = changed and not job.restart
+    node.restart_pending = pending or (node.restart_pending and not report.restarted)
+    message = _push_message(changed, report, job.restart, node.service) + report.tidy_text(node.service)
+    _record_node(result, node, Node.Sync.IN_SYNC, message, sha=result.sha256_after)
+    _finish(result, Status.CHANGED if changed else Status.UNCHANGED, message, restarted=report.restarted, save=False)
+    return result.status
+
+
+def _record_node(result: PushResult, node: Node, state: str | None, message: str, sha: str = "") -> None:
+    """What the node looked like, saved with the result when the push finishes."""
+    fields = {"last_checked_at": timezone.now(), "last_message": message[:2000],
+              "restart_pending": node.restart_pending}
+    if state:
+        fields["sync_state"] = state
+    if sha:
+        fields["last_sha256"] = sha
+    result.node_update = fields
+
+
+def _failure_message(out: ssh.ExecResult, report, sudo: bool) -> str:
+    err = out.stderr.strip()
+    if sudo and ("a password is required" in err or "sudo:" in err):
+        return f"sudo refused to run as root without a password: {err.splitlines()[-1] if err else ''}".strip()
+    if report.error:
+        detail = f" ({err.splitlines()[-1]})" if err else ""
+        return f"{report.error}{detail}. The previous file was left in place." if not report.after else report.error
+    return f"the remote program exited with status {out.status}: {err[-500:] or 'no output'}"
+
+
+def _drift_message(files: list[RemoteFile], before: dict[str, str]) -> str:
+    differ = [f.path for f in files if before.get(f.path) != f.sha256]
+    missing = [p for p in differ if before.get(p) == "-"]
+    text = "differs from the current render: " + ", ".join(differ)
+    return text + (f" (missing: {', '.join(missing)})" if missing else "")
+
+
+def _push_message(changed: bool, report, restart: bool, service: str) -> str:
+    if not changed:
+        return f"already up to date; restarted {service} to apply an earlier write-only push" if report.restarted \
+            else "already up to date: nothing written, no restart"
+    written = ", ".join(sorted(report.after)) or "files"
+    if report.restarted:
+        return f"wrote {written}; restarted {service}, now {report.active}"
+    return f"wrote {written}; not restarted (write only): restart {service} to apply" if not restart \
+        else f"wrote {written}"

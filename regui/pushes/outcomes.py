@@ -1,0 +1,123 @@
+"""How a job ends when it cannot end normally: failed (an error inside it), or interrupted (the worker
+running part of it stopped). Either way nothing stays queued or running, no node stays locked, and
+the job says why."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from regui.audit.services import audit_object
+from regui.inventory.models import Node
+from regui.registries.models import Secret
+
+from .models import PushChunk, PushJob, PushResult
+
+log = logging.getLogger(__name__)
+Status = PushResult.Status
+ACTIVE = (PushJob.Status.QUEUED, PushJob.Status.RUNNING)
+UNKNOWN_STATE = "whether its file was written and its service restarted is not known"
+
+
+def failure_reason(exc: BaseException, cluster_id: int | None = None) -> str:
+    """The error's type and message, short, with any secret value of the cluster masked."""
+    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    if cluster_id is not None:
+        for value in _secret_values(cluster_id):
+            text = text.replace(value, "•••")
+    return text[:400]
+
+
+def _secret_values(cluster_id: int) -> list[str]:
+    values: list[str] = []
+    try:
+        for secret in Secret.objects.filter(Q(cluster_id=cluster_id) | Q(shared_with=cluster_id)).distinct():
+            try:
+                values += [v for v in secret.unseal().values() if isinstance(v, str) and len(v) >= 4]
+            except Exception:  # the key ring may be what failed: nothing of it can be in the message
+                continue
+    except DatabaseError:
+        pass
+    return sorted(values, key=len, reverse=True)
+
+
+def job_fail(job_id: int, chunk: int | None, exc: BaseException) -> None:
+    """End the job as failed, with the reason: nodes not reached are skipped, this chunk's nodes in
+    flight failed (their state unknown), its locks freed. Retried while the database is away."""
+    for attempt in range(3):
+        try:
+            job = PushJob.objects.get(pk=job_id)
+            reason = failure_reason(exc, job.cluster_id)
+            _fail(job, chunk, reason)
+            return
+        except DatabaseError:
+            log.warning("could not record push job %s as failed (attempt %s)", job_id, attempt + 1, exc_info=True)
+            connection.close()
+            time.sleep(1 + attempt)
+    log.error("push job %s failed and could not be marked so: the periodic check will end it", job_id)
+
+
+def _fail(job: PushJob, chunk: int | None, reason: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        ended = PushJob.objects.filter(pk=job.pk, status__in=ACTIVE).update(
+            status=PushJob.Status.FAILED, message=f"The push failed: {reason}. See the worker log.", finished_at=now)
+        mine = job.results.filter(chunk=chunk) if chunk is not None else job.results.none()
+        in_flight = list(mine.filter(status=Status.RUNNING).values_list("node_id", flat=True))
+        mine.filter(status=Status.RUNNING).update(
+            status=Status.FAILED, finished_at=now,
+            message=f"the push failed while this node was being pushed ({reason}): {UNKNOWN_STATE}")
+        if ended:
+            job.results.filter(status=Status.PENDING).update(
+                status=Status.SKIPPED, finished_at=now, message=f"not pushed: the push failed ({reason})")
+            job.chunks.filter(status=PushChunk.Status.QUEUED).update(status=PushChunk.Status.INTERRUPTED,
+                                                                     finished_at=now)
+        if chunk is not None:
+            job.chunks.filter(index=chunk, status=PushChunk.Status.RUNNING).update(
+                status=PushChunk.Status.DONE, finished_at=now)
+        _release(job, in_flight)
+        if ended:
+            job.refresh_from_db()
+            audit_object(job, "push", {"status": [PushJob.Status.RUNNING, PushJob.Status.FAILED]}, message=reason)
+
+
+def _release(job: PushJob, node_ids: Iterable[int | None], restart_unknown: bool = False) -> None:
+    """Free the job's locks on these nodes; with `restart_unknown`, the next push restarts them even
+    when their file is already the new one (it may have been written without the restart)."""
+    ids = [i for i in node_ids if i]
+    fields: dict = {"lock_job": None, "lock_at": None}
+    if restart_unknown:
+        fields["restart_pending"] = True
+    Node.objects.filter(pk__in=ids, lock_job=job.pk).update(**fields)
+
+
+def job_interrupt(job: PushJob, lost: list[PushChunk], reason: str) -> list[Node] | None:
+    """The worker running `lost` stopped mid-job: the job ends interrupted, the lost chunks' nodes in
+    flight are marked so (and owe a restart), nodes not reached are interrupted, locks are freed.
+    Chunks still running on live workers finish their nodes. Returns the nodes that were in flight
+    (None when the job had ended already)."""
+    now = timezone.now()
+    restarting = job.kind == PushJob.Kind.PUSH and job.restart
+    indexes = [c.index for c in lost]
+    with transaction.atomic():
+        if not PushJob.objects.filter(pk=job.pk, status__in=ACTIVE).update(
+                status=PushJob.Status.INTERRUPTED, finished_at=now, message=reason):
+            return None
+        flight = job.results.filter(chunk__in=indexes, status=Status.RUNNING)
+        in_flight = list(flight.values_list("node_id", flat=True))
+        flight.update(status=Status.INTERRUPTED, finished_at=now,
+                      message=f"interrupted while being pushed: {UNKNOWN_STATE}"
+                              + ("; the next push restarts it" if restarting else ""))
+        job.results.filter(status=Status.PENDING).update(
+            status=Status.INTERRUPTED, finished_at=now, message="interrupted: not pushed")
+        job.chunks.filter(Q(index__in=indexes) | Q(status=PushChunk.Status.QUEUED)).exclude(
+            status=PushChunk.Status.DONE).update(status=PushChunk.Status.INTERRUPTED, finished_at=now)
+        _release(job, in_flight, restart_unknown=restarting)
+        job.refresh_from_db()
+        audit_object(job, "push", {"status": [PushJob.Status.RUNNING, PushJob.Status.INTERRUPTED]}, message=reason)
+    return list(Node.objects.select_related("cluster").filter(pk__in=[i for i in in_flight if i]))

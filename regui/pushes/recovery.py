@@ -1,0 +1,154 @@
+"""Jobs whose worker stopped mid-job (`kill -9`, a crash, a lost machine): found from the workers'
+heartbeat rows (regui/core/heartbeat.py) when a worker starts and by a periodic task, and ended as
+interrupted (outcomes.job_interrupt), with a drift check that re-reads the nodes that were in flight.
+
+A chunk is lost when the worker that ran it is known to be gone (same machine and its process has
+exited, or this very worker started after it began: a restart), when it is running but no live worker
+lists it for longer than REGUI_WORKER_WAIT, or when it waits in a dead worker's prefetched tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from regui.core.models import WorkerBeat
+
+from .models import PushChunk, PushJob
+from .outcomes import job_interrupt
+from .rolling import PUSH_TASK
+from .services import push_job_create
+
+log = logging.getLogger(__name__)
+_NAME = re.compile(r"^\S*?@?(?P<host>[^@\s]*) pid (?P<pid>\d+)$")
+
+
+@dataclass(frozen=True)
+class Here:
+    """The worker process doing the check: its heartbeat name and when its process started (before it
+    took any task: a chunk that names this worker and started earlier ran in the process before it)."""
+
+    name: str
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class ChunkState:
+    job_id: int
+    index: int
+    status: str
+    worker: str
+    started_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Beat:
+    name: str
+    seen_at: datetime
+    tasks: list
+
+
+def host_pid(name: str) -> tuple[str, int | None]:
+    """("host", pid) of a heartbeat name such as "celery@host pid 123"."""
+    match = _NAME.match(name or "")
+    return (match["host"], int(match["pid"])) if match else ("", None)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def lost_chunks(chunks: Iterable[ChunkState], beats: Iterable[Beat], *, now: datetime, wait: float,
+                here: Here | None = None, alive: Callable[[int], bool] = pid_alive) -> dict[tuple[int, int], str]:
+    """(job, chunk) -> why it will not finish, for each chunk that is lost. Pure: no database."""
+    beats = list(beats)
+    stale = now - timedelta(seconds=wait)
+    my_host = host_pid(here.name)[0] if here else None
+
+    def gone(name: str, seen_at: datetime | None) -> str:
+        """Why the worker process `name` is certainly gone ("" when it may be alive)."""
+        host, pid = host_pid(name)
+        if here and name == here.name and seen_at is not None and seen_at < here.started_at:
+            return f"the worker that ran it ({name}) was restarted"
+        if here and host == my_host and pid is not None and name != here.name and not alive(pid):
+            return f"the worker that ran it ({name}) has exited"
+        return ""
+
+    def listed(chunk: ChunkState, rows: list[Beat]) -> list[Beat]:
+        """Rows whose worker holds the chunk's task; for a running chunk, any task of its job on its worker
+        (a task runs the following steps of a single chunk too, under its first chunk's arguments)."""
+        args = [chunk.job_id, chunk.index]
+        if chunk.status == PushChunk.Status.RUNNING:
+            mine = [b for b in rows if not chunk.worker or b.name == chunk.worker]
+            return [b for b in mine if any(t[1] == PUSH_TASK and t[2][:1] == args[:1] and t[0] == "active"
+                                           for t in b.tasks if len(t) >= 3)]
+        return [b for b in rows if any(t[1] == PUSH_TASK and (t[2] == args or (chunk.index == 0 and t[2] == args[:1]))
+                                       for t in b.tasks if len(t) >= 3)]
+
+    live = [b for b in beats if b.seen_at >= stale and not gone(b.name, b.seen_at)]
+    dead = [b for b in beats if b not in live]
+    lost: dict[tuple[int, int], str] = {}
+    for c in chunks:
+        key = (c.job_id, c.index)
+        if c.status == PushChunk.Status.RUNNING:
+            why = gone(c.worker, c.started_at) if c.worker else ""
+            if why:
+                lost[key] = why
+            elif not listed(c, live) and c.started_at is not None and c.started_at < stale:
+                worker = next((b for b in beats if b.name == c.worker), None)
+                lost[key] = (f"the worker that ran it ({c.worker}) has not checked in since "
+                             f"{timezone.localtime(worker.seen_at):%H:%M:%S}" if worker and worker.seen_at < stale
+                             else "no worker runs it any more (its worker stopped, or the task ended without "
+                                  "finishing it: see the worker log)")
+        elif c.status == PushChunk.Status.QUEUED and not listed(c, live):
+            holders = listed(c, dead)
+            if holders:
+                lost[key] = f"the worker that had taken it ({holders[0].name}) stopped before running it"
+    return lost
+
+
+def jobs_recover(here: Here | None = None) -> list[int]:
+    """End every job that will not finish as interrupted; returns their ids."""
+    now = timezone.now()
+    active = PushChunk.objects.filter(status__in=[PushChunk.Status.QUEUED, PushChunk.Status.RUNNING],
+                                      job__status__in=[PushJob.Status.QUEUED, PushJob.Status.RUNNING])
+    chunks = [ChunkState(c.job_id, c.index, c.status, c.worker, c.started_at) for c in active]
+    beats = [Beat(b.name, b.seen_at, b.tasks) for b in WorkerBeat.objects.all()]
+    lost = lost_chunks(chunks, beats, now=now, wait=settings.REGUI_WORKER_WAIT, here=here)
+    stuck = _stuck_jobs(now, {c.job_id for c in chunks})
+    ended = []
+    for job in PushJob.objects.select_related("cluster").filter(pk__in={j for j, _ in lost} | set(stuck)):
+        mine = sorted((i, why) for (j, i), why in lost.items() if j == job.pk)
+        why = mine[0][1] if mine else stuck[job.pk]
+        lost_rows = list(job.chunks.filter(index__in=[i for i, _ in mine]))
+        reason = (f"Interrupted: {why}. Each node's row says what is known of it; "
+                  "“Re-run unfinished nodes” pushes the rest.")
+        in_flight = job_interrupt(job, lost_rows, reason)
+        if in_flight is None:
+            continue
+        ended.append(job.pk)
+        log.warning("push job %s: %s", job.pk, reason)
+        if in_flight:  # read-only: what the nodes really have now
+            push_job_create(cluster=job.cluster, nodes=in_flight, kind=PushJob.Kind.DRIFT, origin=job)
+    return ended
+
+
+def _stuck_jobs(now: datetime, with_chunks: set[int]) -> dict[int, str]:
+    """Running jobs with nothing queued or running left (their last chunk ended without finishing them)."""
+    since = now - timedelta(seconds=settings.REGUI_WORKER_WAIT)
+    rows = PushJob.objects.filter(status=PushJob.Status.RUNNING, started_at__lt=since).exclude(pk__in=with_chunks)
+    return {pk: "no part of it is queued or running any more" for pk in rows.values_list("pk", flat=True)
+            if PushChunk.objects.filter(job_id=pk).exists()}

@@ -1,0 +1,315 @@
+"""Running a job: its plan's steps in order, each step's chunks as tasks that any worker may take.
+
+A chunk renders the cluster itself and pushes only if the render is the one the job started with;
+its nodes run at once, one thread each. The last chunk of a step to finish (a counter on the job row,
+decremented and read in one transaction: safe on PostgreSQL and SQLite alike) decides what the step
+means for the rest (a server that did not end healthy skips the later servers; enough failures skip
+everything left), pauses when asked, queues the next step's chunks, or ends the job in the same
+commit as its last results. Tasks are idempotent: a chunk runs once (claimed by an UPDATE), a job no
+longer active is left alone, and a node already at the target sha256 reports "unchanged".
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import timedelta
+from typing import Any
+
+from celery import current_app
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from regui.audit import context as audit_context
+from regui.inventory.models import Node
+from regui.remote.script import RemoteFile
+
+from .files import RenderRefused, cluster_files
+from .gate import ready_gate
+from .jobplan import job_policy, plan_results
+from .models import PushChunk, PushJob, PushResult
+from .nodepush import HEALTHY, Preconnected, _finish, node_push, start_all
+from .outcomes import job_fail
+from .sink import NodeOutcome, ResultSink
+
+log = logging.getLogger(__name__)
+PUSH_TASK = "regui.push_job_run"
+Status = PushResult.Status
+Send = Callable[[int, list[int]], None]
+QUORUM = "servers restart one at a time to protect etcd quorum"
+
+
+def celery_send(job_id: int, chunks: list[int]) -> None:
+    for index in chunks:  # by the task's name: tasks.py imports this module
+        current_app.signature(PUSH_TASK, args=[job_id, index]).apply_async()
+
+
+def files_digest(files: list[RemoteFile]) -> str:
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f"{f.path}\0{f.sha256}\0".encode())
+    return digest.hexdigest()
+
+
+def push_job_run(job_id: int, chunk: int = 0, send: Send | None = None, worker: str = "") -> PushJob:
+    """Run one chunk of a job (the first, by default). History entries made here are the job's
+    starter's, in the request that started it. Any error ends the job as failed, with the reason."""
+    job = PushJob.objects.select_related("cluster", "created_by").get(pk=job_id)
+    if job.is_active:
+        with audit_context.acting(job.created_by, request_id=job.request_id, source_ip=job.source_ip,
+                                  username=job.created_by_name):
+            try:
+                _run_chunk(job, chunk, send or celery_send, worker)
+            except Exception as exc:
+                log.exception("push job %s (chunk %s) failed", job_id, chunk)
+                job_fail(job.pk, chunk, exc)
+        job.refresh_from_db()
+    close_old_connections()
+    return job
+
+
+def run_inline(job_id: int, chunks: list[int]) -> PushJob:
+    """Run a job in this process (Celery's eager mode: tests, CELERY_TASK_ALWAYS_EAGER): each step's
+    chunks at once in threads, as separate workers would take them, and no task inside a task."""
+    todo = list(chunks)
+    while todo:
+        sent: list[int] = []
+        send = _collect(sent)
+        if len(todo) == 1:
+            push_job_run(job_id, todo[0], send)
+        else:
+            threads = [threading.Thread(target=_in_thread, args=(push_job_run, job_id, c, send)) for c in todo]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        todo = sent
+    return PushJob.objects.get(pk=job_id)
+
+
+def _collect(into: list[int]) -> Send:
+    def send(_job: int, chunks: list[int]) -> None:
+        into.extend(chunks)
+
+    return send
+
+
+def _in_thread(fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        fn(*args)
+    finally:
+        connection.close()
+
+
+def _claim(job: PushJob, index: int, worker: str) -> bool:
+    if index == 0 and not job.chunks.exists():  # a job queued before plans (or made by hand): plan it now
+        plan_results(job)
+    return bool(PushChunk.objects.filter(job=job, index=index, status=PushChunk.Status.QUEUED).update(
+        status=PushChunk.Status.RUNNING, worker=worker[:255], started_at=timezone.now()))
+
+
+def _run_chunk(job: PushJob, index: int, send: Send, worker: str) -> None:
+    if not _claim(job, index, worker):
+        return  # run already, elsewhere, or the job ended: a repeated delivery does nothing
+    try:
+        # Checked again here: the cluster may have changed since the job was queued.
+        files = cluster_files(job.cluster, check=job.kind == PushJob.Kind.PUSH)
+    except RenderRefused as exc:
+        _refuse(job, str(exc))
+        _chunk_done(job, index)
+        return
+    digest, now = files_digest(files), timezone.now()
+    PushJob.objects.filter(pk=job.pk, status=PushJob.Status.QUEUED).update(
+        status=PushJob.Status.RUNNING, started_at=now, sha256=hashlib.sha256(files[0].content).hexdigest(),
+        files_digest=digest, revision=job.cluster.revision)
+    job.refresh_from_db()
+    if job.status != PushJob.Status.RUNNING:
+        _chunk_done(job, index)
+        return
+    results = list(job.results.filter(chunk=index, status=Status.PENDING))
+    if job.files_digest != digest:
+        _skip(job, Q(pk__in=[r.pk for r in results]),
+              "not pushed: the cluster's registries (or a secret they use) changed after this push started; "
+              "push again to send the new file")
+        results = []
+    ready: Preconnected | None = None  # this step's sessions, opened during the step before
+    following: Preconnected | None = None
+    current = index
+    try:
+        while True:  # the following steps of a single chunk each run here too, already connected
+            ahead = _single_next(job, current)
+            following = Preconnected(ahead, after=len(results)) if ahead else None
+            advance = _run_nodes(job, current, results, files, ready, following)
+            if ready:
+                ready.close()
+            ready, following = following, None
+            then = _next_step(job, (current, worker), advance, send) if advance is not None else None
+            if then is None:
+                break
+            current, results = then, list(job.results.filter(chunk=then, status=Status.PENDING))
+    finally:
+        for opened in (ready, following):
+            if opened:
+                opened.close()
+
+
+def _single_next(job: PushJob, chunk: int) -> list[Node]:
+    """The nodes of the step after this chunk's, when this chunk is its step's only one and so is the
+    next step's (this task will run it): worth connecting to now. Else none."""
+    step = job.results.filter(chunk=chunk).values_list("step", flat=True).first()
+    if step is None or job.results.filter(step=step).exclude(chunk=chunk).exists():
+        return []
+    later = job.results.filter(step__gt=step, status=Status.PENDING).order_by("step")
+    following = later.values_list("step", flat=True).first()
+    if following is None:
+        return []
+    rows = list(later.filter(step=following))
+    if len({r.chunk for r in rows}) != 1:
+        return []
+    return list(Node.objects.select_related("cluster").filter(pk__in=[r.node_id for r in rows]))
+
+
+def _run_nodes(job: PushJob, index: int, results: list[PushResult], files: list[RemoteFile],
+               ready: Preconnected | None = None, ahead: Preconnected | None = None) -> int | None:
+    """Push the chunk's nodes at once; returns the next step to queue when this chunk ended its step."""
+    sink = ResultSink()
+    nodes = Node.objects.select_related("cluster").in_bulk([r.node_id for r in results])
+    started = start_all(job, results)
+    gating = job_policy(job).ready_gate and job.kind == PushJob.Kind.PUSH and job.restart
+    held: list[NodeOutcome] = []
+    decision: dict[str, int | None] = {}
+
+    def one(result: PushResult) -> str:
+        try:
+            return node_push(job, result, files, node=nodes.get(result.node_id or 0), started=result.pk in started,
+                             sink=sink, held=held if gating else None, ready=ready, ahead=ahead)
+        except Exception as exc:  # one node's bug must not take the others down
+            log.exception("push of node %s failed", result.node_name)
+            _finish(result, Status.FAILED, f"internal error ({type(exc).__name__}: {exc}); see the worker log")
+            return Status.FAILED
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                connection.close()
+
+    def gate(node_futures: list[Future[Any]]) -> None:
+        try:
+            wait(node_futures)
+            ready_gate(job, held)
+            for outcome in held:
+                sink.put(outcome)
+        finally:
+            connection.close()
+
+    def finish() -> None:  # in the same commit as the chunk's last results
+        decision["next"] = _chunk_finish(job, index)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(results)) + int(gating)) as pool:
+        # Each thread gets its own copy of this context, so its history entries keep the job's actor.
+        futures: list[Future[Any]] = [pool.submit(contextvars.copy_context().run, one, r) for r in results]
+        if gating and futures:
+            futures.append(pool.submit(contextvars.copy_context().run, gate, list(futures)))
+        sink.serve(futures, last=finish)
+        for f in futures:
+            f.result()
+    return decision.get("next")
+
+
+def _chunk_finish(job: PushJob, index: int) -> int | None:
+    """This chunk is over: the step's counter goes down, and the step's last chunk decides what follows.
+    Returns the next step to queue (this chunk stays running until it is queued), else None."""
+    PushJob.objects.filter(pk=job.pk).update(chunks_left=F("chunks_left") - 1)  # takes the row's write lock first
+    row = PushJob.objects.values("status", "chunks_left", "step").get(pk=job.pk)
+    if row["status"] != PushJob.Status.RUNNING or row["chunks_left"] > 0:
+        _chunk_done(job, index)
+        return None
+    step = row["step"]
+    _after_step(job, step)
+    later = job.results.filter(step__gt=step, status=Status.PENDING).order_by("step").values_list("step", flat=True)
+    following = later.first()
+    if following is None:
+        PushJob.objects.filter(pk=job.pk).update(status=PushJob.Status.DONE, finished_at=timezone.now())
+        _chunk_done(job, index)
+        return None
+    restarted = job.results.filter(step=step, restarted=True).exists()
+    pause = job_policy(job).pause_seconds if restarted and job.restart else 0
+    PushJob.objects.filter(pk=job.pk).update(
+        step=following, paused_until=timezone.now() + timedelta(seconds=pause) if pause else None)
+    return following
+
+
+def _after_step(job: PushJob, step: int) -> None:
+    """What a finished step means for the rest: a server that did not end healthy stops the servers
+    after it (etcd quorum); enough failed nodes stop the push."""
+    if job.kind != PushJob.Kind.PUSH:
+        return
+    if job.restart:
+        bad = job.results.filter(step=step, role=Node.Role.SERVER).exclude(status__in=[*HEALTHY, Status.SKIPPED])
+        first = bad.order_by("node_name").first()
+        if first is not None:
+            what = "was unreachable" if first.status == Status.UNREACHABLE else (
+                "was interrupted" if first.status == Status.INTERRUPTED else "failed")
+            _skip(job, Q(step__gt=step, role=Node.Role.SERVER),
+                  f"skipped: server {first.node_name} {what}, and {QUORUM}")
+    limit = job_policy(job).max_failures
+    if limit:
+        failed = job.results.filter(status__in=[Status.FAILED, Status.UNREACHABLE]).count()
+        if failed >= limit:
+            _skip(job, Q(step__gt=step), f"skipped: {failed} node(s) failed, and this push stops after {limit}")
+
+
+def _skip(job: PushJob, which: Q, message: str) -> None:
+    job.results.filter(which, status=Status.PENDING).update(status=Status.SKIPPED, message=message,
+                                                           finished_at=timezone.now())
+
+
+def _next_step(job: PushJob, mine: tuple[int, str], step: int, send: Send) -> int | None:
+    """Pause if asked (this chunk still running, so a worker that dies now is noticed), then start the
+    step: a single chunk continues in this task (returned: run it next), several go to the workers.
+    This chunk ends only then, so that something of the job is always queued or running."""
+    index, worker = mine
+    job.refresh_from_db(fields=["paused_until", "status"])
+    while job.paused_until and job.status == PushJob.Status.RUNNING:
+        left = (job.paused_until - timezone.now()).total_seconds()
+        if left <= 0:
+            break
+        time.sleep(min(left, 1.0))
+        job.refresh_from_db(fields=["paused_until", "status"])
+    if job.status != PushJob.Status.RUNNING:
+        _chunk_done(job, index)
+        return None
+    chunks = sorted(set(job.results.filter(step=step, status=Status.PENDING).values_list("chunk", flat=True)))
+    here = len(chunks) == 1
+    with transaction.atomic():
+        PushChunk.objects.bulk_create(
+            PushChunk(job=job, index=c, step=step, **({"status": PushChunk.Status.RUNNING, "worker": worker[:255],
+                                                       "started_at": timezone.now()} if here else {}))
+            for c in chunks)
+        PushJob.objects.filter(pk=job.pk).update(chunks_left=len(chunks), paused_until=None)
+        if here:
+            _chunk_done(job, index)
+    if here:
+        return chunks[0]
+    send(job.pk, chunks)
+    _chunk_done(job, index)
+    return None
+
+
+def _chunk_done(job: PushJob, index: int) -> None:
+    PushChunk.objects.filter(job=job, index=index, status=PushChunk.Status.RUNNING).update(
+        status=PushChunk.Status.DONE, finished_at=timezone.now())
+
+
+def _refuse(job: PushJob, message: str) -> None:
+    """The render went bad: nothing more is pushed (nodes done stay done)."""
+    with transaction.atomic():
+        _skip(job, Q(), message)
+        PushJob.objects.filter(pk=job.pk, status__in=[PushJob.Status.QUEUED, PushJob.Status.RUNNING]).update(
+            status=PushJob.Status.REFUSED, message=message, finished_at=timezone.now(),
+            started_at=job.started_at or timezone.now())
+    job.refresh_from_db()

@@ -1,0 +1,209 @@
+"""A worker killed mid-job leaves nothing running or locked: when a worker starts (and by the periodic
+check) the job ends as interrupted, its nodes in flight are marked so, owe a restart and are re-read by a
+drift check, its locks are freed, and "Re-run unfinished nodes" pushes exactly the rest. Fast tier:
+heartbeat rows written here stand for workers (tests/pushes/test_worker_kill.py kills a real one)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from regui.celery import app
+from regui.core.models import WorkerBeat
+from regui.inventory.models import Node
+from regui.pushes import services
+from regui.pushes.models import PushJob
+from regui.pushes.recovery import Beat, ChunkState, Here, jobs_recover, lost_chunks
+from regui.registries.importing import registries_import
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TASK = "regui.push_job_run"
+GONE = "celery@elsewhere pid 4242"
+NOW = timezone.now()
+
+
+def beat(name: str, *tasks: list, age: float = 1) -> WorkerBeat:
+    return WorkerBeat.objects.create(name=name, broker="redis://x", queues=["celery"], started_at=NOW - timedelta(hours=1),
+                                     seen_at=timezone.now() - timedelta(seconds=age), tasks=list(tasks))
+
+
+def running_job(fleet, monkeypatch, worker: str = GONE, age: float = 60, in_flight=("a1", "a2")) -> PushJob:
+    """A job as a worker left it: its first chunk running on `worker` since `age` seconds, nodes locked."""
+    monkeypatch.setattr(services, "celery_send", lambda job_id, chunks: None)
+    app.conf.task_always_eager = False
+    try:
+        job = services.push_job_create(cluster=fleet.cluster, user=fleet.user, nodes=fleet.nodes,
+                                       policy=services.effective_policy(fleet.cluster, {"agents_at_once": "2"}))
+    finally:
+        app.conf.task_always_eager = True
+    then = timezone.now() - timedelta(seconds=age)
+    PushJob.objects.filter(pk=job.pk).update(status="running", started_at=then)
+    job.chunks.filter(index=0).update(status="running", worker=worker, started_at=then)
+    job.results.filter(node_name__in=in_flight).update(status="running", started_at=then)
+    Node.objects.filter(name__in=in_flight).update(lock_job=job.pk, lock_at=then)
+    job.refresh_from_db()
+    return job
+
+
+@pytest.fixture
+def three(fleet):
+    WorkerBeat.objects.all().delete()
+    fleet.add("agent", "agent", "agent")
+    return fleet
+
+
+def test_a_job_whose_worker_stopped_checking_in_ends_as_interrupted_with_its_nodes_freed_and_re_read(
+        three, monkeypatch):
+    fleet = three
+    job = running_job(fleet, monkeypatch)
+    beat(GONE, ["active", TASK, [job.pk, 0]], age=45)
+    assert jobs_recover() == [job.pk]
+    job.refresh_from_db()
+    assert job.status == "interrupted" and job.finished_at
+    assert job.message.startswith(f"Interrupted: the worker that ran it ({GONE}) has not checked in since")
+    res = fleet.results(job)
+    for name in ("a1", "a2"):
+        assert res[name].status == "interrupted"
+        assert res[name].message.startswith("interrupted while being pushed: whether its file was written")
+    assert (res["a3"].status, res["a3"].message) == ("interrupted", "interrupted: not pushed")
+    nodes = {n.name: n for n in Node.objects.all()}
+    assert all(n.lock_job is None for n in nodes.values())
+    assert nodes["a1"].restart_pending and not nodes["a3"].restart_pending, "in flight: the restart is owed"
+    assert set(job.chunks.values_list("status", flat=True)) == {"interrupted"}
+    (check,) = job.followups.all()
+    assert check.kind == "drift" and check.status == "done" and sorted(r.node_name for r in check.results.all()) == ["a1", "a2"]
+    assert nodes["a1"].sync_state == "drifted", "the re-read says what the node really has (nothing pushed yet)"
+    assert jobs_recover() == [], "once is enough"
+
+
+def test_a_chunk_a_live_worker_still_runs_is_left_alone(three, monkeypatch):
+    job = running_job(three, monkeypatch, worker="celery@here pid 7")
+    beat("celery@here pid 7", ["active", TASK, [job.pk, 0]])
+    assert jobs_recover() == [] and PushJob.objects.get(pk=job.pk).status == "running"
+
+
+def test_a_worker_restarted_under_its_own_name_ends_its_predecessors_jobs_at_once(three, monkeypatch):
+    job = running_job(three, monkeypatch, worker="celery@here pid 7", age=2)  # younger than REGUI_WORKER_WAIT
+    beat("celery@here pid 7", ["active", TASK, [job.pk, 0]], age=2)  # the dead one's last beat
+    assert jobs_recover(Here("celery@here pid 7", timezone.now())) == [job.pk]
+    assert "(celery@here pid 7) was restarted" in PushJob.objects.get(pk=job.pk).message
+
+
+def test_the_worker_start_hook_checks_as_that_worker(three, monkeypatch):
+    from regui.core.heartbeat import worker_name
+    from regui.pushes.signals import _recover_on_start
+
+    job = running_job(three, monkeypatch, worker=worker_name("celery@here", os.getpid()), age=2)
+    monkeypatch.setattr("regui.pushes.signals.PROCESS_STARTED", timezone.now())
+    _recover_on_start(SimpleNamespace(hostname="celery@here"))
+    assert PushJob.objects.get(pk=job.pk).status == "interrupted"
+
+
+def test_re_run_unfinished_nodes_pushes_exactly_those_and_a_node_already_at_the_target_reports_unchanged(
+        three, monkeypatch):
+    fleet = three
+    fleet.push()  # every node has the first file
+    registries_import(cluster=fleet.cluster, replace=True, text=(
+        'mirrors:\n  docker.io:\n    endpoint: ["https://mirror-2.example.com:5000"]\n'))
+    fleet.push(nodes=[fleet.nodes[0]], restart=False)  # a1 got the new file, but not its restart, when...
+    job = running_job(fleet, monkeypatch)  # ...the worker was killed
+    beat(GONE, age=45)
+    jobs_recover()
+    client = Client()
+    client.force_login(fleet.user)
+    text = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "Re-run unfinished nodes (3)" in text and "Re-read: <a" in text
+    response = client.post(f"/clusters/{fleet.cluster.name}/push/", {"scope": "rerun", "job": job.pk})
+    rerun = PushJob.objects.exclude(pk=job.pk).filter(kind="push").latest("pk")
+    assert response.url == f"/jobs/{rerun.pk}/" and rerun.origin == job and rerun.policy == job.policy
+    res = fleet.results(rerun)
+    assert sorted(res) == ["a1", "a2", "a3"]
+    assert (res["a1"].status, res["a1"].restarted) == ("unchanged", True), "at the target: only the owed restart"
+    assert res["a2"].status == res["a3"].status == "changed"
+    assert not Node.objects.filter(restart_pending=True).exists()
+
+
+def test_re_run_takes_skipped_nodes_too_and_none_that_finished(fleet):
+    fleet.add("agent", "agent", "agent")
+    fleet["a1"].set_systemctl(restart_fails=True)
+    job = fleet.push(agents_at_once="1", max_failures=1)
+    rerun = services.push_job_rerun(job)
+    assert sorted(r.node_name for r in rerun.results.all()) == ["a2", "a3"]
+
+
+def test_a_running_job_with_nothing_left_queued_or_running_is_interrupted(three, monkeypatch):
+    job = running_job(three, monkeypatch, in_flight=())
+    job.chunks.update(status="done")
+    assert jobs_recover() == [job.pk]
+    assert "no part of it is queued or running any more" in PushJob.objects.get(pk=job.pk).message
+
+
+def test_the_periodic_check_runs_from_celery_beat(settings):
+    schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert schedule["regui.push_jobs_recover"] <= 60
+
+
+# Pure: which chunks are lost, from chunk states and heartbeat rows.
+
+def chunk(status="running", worker=GONE, age=60.0, job=1, index=0) -> ChunkState:
+    return ChunkState(job, index, status, worker, NOW - timedelta(seconds=age))
+
+
+def row(name=GONE, age=1.0, *tasks) -> Beat:
+    return Beat(name, NOW - timedelta(seconds=age), list(tasks))
+
+
+def lost(chunks, beats, here=None, alive=lambda pid: True):
+    return lost_chunks(chunks, beats, now=NOW, wait=30, here=here, alive=alive)
+
+
+def test_a_chunk_its_live_worker_lists_is_not_lost():
+    assert lost([chunk()], [row(GONE, 1, ["active", TASK, [1, 0]])]) == {}
+
+
+def test_a_chunk_started_moments_ago_is_not_lost_before_its_worker_could_report_it():
+    assert lost([chunk(age=3)], []) == {}
+
+
+def test_a_running_chunk_no_live_worker_lists_is_lost_after_the_wait():
+    assert "no worker runs it any more" in lost([chunk(worker="")], [])[(1, 0)]
+
+
+def test_a_worker_process_that_exited_on_this_machine_is_gone_at_once():
+    here = Here("celery@host pid 1", NOW - timedelta(seconds=5))
+    found = lost([chunk(worker="celery@host pid 999", age=2)], [row("celery@host pid 999", 1, ["active", TASK, [1, 0]])],
+                 here=here, alive=lambda pid: pid != 999)
+    assert found == {(1, 0): "the worker that ran it (celery@host pid 999) has exited"}
+    assert lost([chunk(worker="celery@other pid 999", age=2)], [], here=here, alive=lambda pid: False) == {}, \
+        "another machine's pid says nothing here"
+
+
+def test_a_queued_chunk_a_dead_worker_had_taken_is_lost_and_one_nobody_took_waits():
+    dead = row(GONE, 90, ["reserved", TASK, [1, 1]])
+    assert "stopped before running it" in lost([chunk("queued", "", index=1)], [dead])[(1, 1)]
+    assert lost([chunk("queued", "", index=1)], []) == {}
+
+
+def test_a_job_queued_by_an_older_version_is_recognised_by_its_job_id_alone():
+    assert lost([chunk()], [row(GONE, 1, ["active", TASK, [1]])]) == {}
+
+
+def test_a_chunk_its_task_continued_into_is_held_by_that_task():
+    assert lost([chunk(index=3)], [row(GONE, 1, ["active", TASK, [1, 0]])]) == {}
+    assert "no worker runs it" in lost([chunk(index=3)], [row("celery@other pid 1", 1, ["active", TASK, [1, 0]])])[(1, 3)]
+
+
+def test_push_to_failed_nodes_takes_the_nodes_an_interruption_left(three, monkeypatch):
+    from regui.pushes.selectors import failed_nodes
+
+    job = running_job(three, monkeypatch, in_flight=("a1",))
+    beat(GONE, age=45)
+    jobs_recover()
+    assert PushJob.objects.get(pk=job.pk).status == "interrupted"
+    # a1's last result is the re-read (drifted), a2 and a3 were never reached
+    assert sorted(n.name for n in failed_nodes(three.cluster)) == ["a2", "a3"]

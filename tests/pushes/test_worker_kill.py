@@ -1,0 +1,68 @@
+"""A real worker killed (`kill -9`) in the middle of a job, on harness nodes whose restart takes a few
+seconds: the job stays "running" only until a worker starts again, which ends it as interrupted, frees
+its locks and re-reads the nodes that were in flight; a re-run then finishes the job's work, and a node
+already at the target sha256 reports "unchanged"."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from tests.procs import QUIET, celery_worker
+from tests.pushes.real_workers import cluster_with, new_queue, sender, wait_for, worker_env
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_worker_killed_mid_job_leaves_the_job_interrupted_and_its_nodes_unlocked_once_a_worker_starts(
+        nodes, make_user, monkeypatch, tmp_path):
+    from django.conf import settings
+
+    from regui.inventory.models import Node
+    from regui.pushes import services
+    from regui.pushes.models import PushJob
+
+    h = nodes(3)
+    for hn in h.nodes:
+        hn.set_systemctl(restart_seconds=3)
+    cluster = cluster_with("prod", h, ["server", "agent", "agent"])
+    server, first, second = (n.name for n in cluster.nodes.order_by("-role", "name"))
+    queue = new_queue("kill")
+    env = worker_env(settings.DATA_DIR, queue)
+    monkeypatch.setattr(services, "celery_send", sender(queue))
+    log = tmp_path / "first.log"
+    with celery_worker(env, log, flags=(*QUIET, "-n", "first@%h")) as worker:
+        job = services.push_job_create(cluster=cluster, user=make_user("olivia", "operator"),
+                                       policy=services.effective_policy(cluster, {"agents_at_once": "1"}))
+        # The server is done and the first agent is mid-restart (its file written): now.
+        on_node = h.nodes[1]  # `first`
+        wait_for("the first agent mid-restart", lambda: on_node.read("/etc/rancher/k3s/registries.yaml")
+                 and job.results.filter(node_name=first, status="running").exists(), log=log)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    job.refresh_from_db()
+    assert job.status == "running" and Node.objects.get(name=first).lock_job == job.pk, "as the kill left it"
+
+    with celery_worker(env, tmp_path / "second.log", flags=(*QUIET, "-n", "second@%h")):
+        wait_for("the job interrupted", lambda: PushJob.objects.get(pk=job.pk).status == "interrupted", timeout=20,
+                 log=tmp_path / "second.log")
+        job.refresh_from_db()
+        assert "first@" in job.message and "has exited" in job.message
+        res = {r.node_name: r for r in job.results.all()}
+        assert res[server].status == "changed"
+        assert res[first].status == "interrupted" and "whether its file was written" in res[first].message
+        assert (res[second].status, res[second].message) == ("interrupted", "interrupted: not pushed")
+        assert not Node.objects.filter(lock_job=job.pk).exists(), "no node stays locked by it"
+        assert Node.objects.get(name=first).restart_pending
+        check = wait_for("the re-read", lambda: job.followups.filter(kind="drift", status="done").first(), timeout=30)
+        assert [r.node_name for r in check.results.all()] == [first]
+
+        rerun = services.push_job_rerun(job)
+        wait_for("the re-run", lambda: not PushJob.objects.get(pk=rerun.pk).is_active, timeout=60,
+                 log=tmp_path / "second.log")
+        res = {r.node_name: r for r in rerun.results.all()}
+        assert sorted(res) == sorted([first, second])
+        assert (res[first].status, res[first].restarted) == ("unchanged", True), res[first].message
+        assert res[second].status == "changed" and res[second].restarted
