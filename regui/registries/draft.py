@@ -272,8 +272,6 @@ def _validate_config(c: ConfigBox, secrets_by_id: Mapping[int, SecretInfo], erro
                                                               "Choose a TLS Certificate secret."))
         if c.cert_file or c.key_file:
             _add(errors, f"{c.token}-tls_secret", "Use either a TLS Secret or node-side cert/key paths, not both.")
-        if c.cert_file or c.key_file:
-            _add(errors, f"{c.token}-tls_secret", "Use either a TLS Secret or node-side cert/key paths, not both.")
     _add(errors, f"{c.token}-ca_bundle", check_ca_bundle(c.ca_bundle))
     if c.ca_bundle and c.ca_file:
         _add(errors, f"{c.token}-ca_file", "Use either the CA Cert Bundle or a node-side CA path, not both.")
