@@ -19,6 +19,7 @@ class ObjectType(models.TextChoices):
     PUSH_JOB = "push_job", "push"
     REVISION = "revision", "revision"
     REGISTRY_TEST = "registry_test", "registry test"
+    SSH_CREDENTIAL = "ssh_credential", "shared SSH credential"
 
 
 AUDITED: dict[str, type[Audited]] = {}

@@ -7,11 +7,11 @@ from typing import Any
 
 from django.db import models
 
-from regui.audit.models import Audited
+from regui.audit.models import Audited, ObjectType
 from regui.core import sealing
 from regui.inventory.models import Node
 
-AUDIT_TYPE = "ssh_credential"
+AUDIT_TYPE = ObjectType.SSH_CREDENTIAL
 
 
 class SharedCredential(Audited):
