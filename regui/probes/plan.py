@@ -20,15 +20,8 @@ from regui.k3s.gostrings import clean_path
 from regui.k3s.hosts import GenerateResult, embedded_registry_address
 from regui.k3s.urls import URLError, is_localhost, split_host_port_lenient
 from regui.k3s.urls import parse as go_parse
-from regui.remote.registry_probe import (
-    FAILED,
-    SKIPPED,
-    WARNING,
-    Credentials,
-    Report,
-    Step,
-    Target,
-)
+from regui.remote.registry_http import FAILED, WARNING, Step
+from regui.remote.registry_probe import SKIPPED, Credentials, Report, Target
 from regui.remote.registry_tls import TLSMaterial
 
 # Names a repository when no image is given: the endpoints and their roots do not depend on it.

@@ -14,7 +14,8 @@ from regui.audit import context as audit_context
 from regui.audit.services import audit_object
 from regui.registries.models import Cluster
 from regui.registries.selectors import cluster_foreign_secrets
-from regui.remote.registry_probe import MISSING, OK, Limits, Report, probe
+from regui.remote.registry_http import OK, Limits
+from regui.remote.registry_probe import MISSING, Report, probe
 
 from .models import RegistryTest
 from .plan import Plan, make_plan, probes, registry_names, with_notes

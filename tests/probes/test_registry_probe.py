@@ -1,5 +1,6 @@
-"""The registry probe (regui/remote/registry_probe.py) against a tiny registry on 127.0.0.1 threads:
-each step in words, whatever the network, TLS or the registry does, and never a secret."""
+"""The registry probe (regui/remote/registry_probe.py, its client registry_http.py) against a tiny
+registry on 127.0.0.1 threads: each step in words, whatever the network, TLS or the registry does,
+and never a secret."""
 
 from __future__ import annotations
 
@@ -11,13 +12,8 @@ import time
 import pytest
 
 from regui.remote.challenges import parse_challenges
-from regui.remote.registry_probe import (
-    Credentials,
-    Limits,
-    Target,
-    probe,
-    probe_all,
-)
+from regui.remote.registry_http import Limits
+from regui.remote.registry_probe import Credentials, Target, probe, probe_all
 from regui.remote.registry_tls import TLSMaterial
 from tests.probes.servers import DIGEST, FakeRegistry, issue, make_ca, serve
 
