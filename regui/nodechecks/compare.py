@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from regui.audit.diff import UnifiedLine, unified
 from regui.k3s import PullExplanation
-from regui.remote.probe import HostsFile, HostTry
+from regui.remote.probe_parse import HostsFile, HostTry
 
 # How each certs.d directory compares; "same" and "hand_made" agree, the others are differences.
 SAME, DIFFERS, MISSING, UNEXPECTED, HAND_MADE, UNREADABLE = (

@@ -25,15 +25,8 @@ from regui.k3s.reference import ReferenceError, parse_image
 from regui.pushes.models import PushJob, PushResult
 from regui.registries.selectors import cluster_render
 from regui.remote import ssh, transport
-from regui.remote.probe import (
-    NodeConfig,
-    PullReport,
-    Readback,
-    parse_pull,
-    parse_readback,
-    pull_program,
-    readback_program,
-)
+from regui.remote.probe import pull_program, readback_program
+from regui.remote.probe_parse import NodeConfig, PullReport, Readback, parse_pull, parse_readback
 
 from .compare import DirComparison, compare_hosts, pull_agreement
 from .models import HostsReadback, PullTest

@@ -15,7 +15,8 @@ from regui.nodechecks.models import HostsReadback
 from regui.nodechecks.services import CheckRefused, readback_request, readback_run
 from regui.registries.selectors import cluster_render
 from regui.remote import ssh, transport
-from regui.remote.probe import parse_readback, readback_program
+from regui.remote.probe import readback_program
+from regui.remote.probe_parse import parse_readback
 from tests.fakes.k3s import write_config, write_hosts
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,7 +9,7 @@ from django.test import Client
 from regui.nodechecks.models import PullTest
 from regui.nodechecks.services import CheckRefused, pull_test_create, pull_test_run
 from regui.registries.selectors import cluster_render
-from regui.remote.probe import parse_pull, resolver_tries
+from regui.remote.probe_parse import parse_pull, resolver_tries
 from tests.fakes.k3s import install_k3s, install_rke2, write_hosts
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,7 +10,7 @@ from regui.inventory.models import Node
 from regui.nodechecks.services import node_flags, readback_run
 from regui.registries.models import Cluster
 from regui.registries.selectors import cluster_render
-from regui.remote.probe import NodeConfig, flag_value, parse_readback
+from regui.remote.probe_parse import NodeConfig, flag_value, parse_readback
 from tests.fakes.k3s import write_config, write_hosts
 
 pytestmark = pytest.mark.django_db(transaction=True)
