@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
@@ -124,18 +125,28 @@ def _actor(user: Any) -> str:
 # --- read back hosts.toml ------------------------------------------------------------------------
 
 
-def readback_request(*, node: Node, user: Any = None) -> HostsReadback:
-    """Queue a read-back of the node's certs.d; refused at once for a node regui may not connect to."""
+_Check = TypeVar("_Check", HostsReadback, PullTest)
+
+
+def _gate_then_queue(node: Node, task: str, record: Callable[[], tuple[_Check, int]]) -> _Check:
+    """Refused at once (CheckRefused) for a node regui may not connect to; else the check's row is
+    written by `record`, which also says the id its task takes, and the task queued after the commit."""
     if refusal := connect_refusal(node):
         raise CheckRefused(refusal)
-    readback, _ = HostsReadback.objects.update_or_create(node=node, defaults={
-        "state": HostsReadback.State.QUEUED, "trigger": HostsReadback.Trigger.MANUAL, "job": None,
-        "requested_by_name": _actor(user), "requested_at": timezone.now(), "finished_at": None})
-    _enqueue(READBACK_TASK, node.pk)
-    return readback
+    check, task_arg = record()
+    _enqueue(task, task_arg)
+    return check
 
 
-_Check = TypeVar("_Check", HostsReadback, PullTest)
+def readback_request(*, node: Node, user: Any = None) -> HostsReadback:
+    """Queue a read-back of the node's certs.d; refused at once for a node regui may not connect to."""
+    def record() -> tuple[HostsReadback, int]:
+        readback, _ = HostsReadback.objects.update_or_create(node=node, defaults={
+            "state": HostsReadback.State.QUEUED, "trigger": HostsReadback.Trigger.MANUAL, "job": None,
+            "requested_by_name": _actor(user), "requested_at": timezone.now(), "finished_at": None})
+        return readback, node.pk
+
+    return _gate_then_queue(node, READBACK_TASK, record)
 
 
 def _finish(check: _Check, state: str, message: str, **fields: Any) -> _Check:
@@ -176,8 +187,8 @@ def readback_run(node_id: int, *, job: PushJob | None = None) -> HostsReadback |
     fields = {"flags": _flags_json(flags), "revision": cluster.revision}
     if predicted.parse_error:
         return _finish(readback, HostsReadback.State.FAILED,
-                                f"regui cannot predict hosts.toml: {cluster.distro} would refuse the cluster's "
-                                f"registries.yaml ({predicted.parse_error})", dirs=[], **fields)
+                       f"regui cannot predict hosts.toml: {cluster.distro} would refuse the cluster's "
+                       f"registries.yaml ({predicted.parse_error})", dirs=[], **fields)
     dirs = compare_hosts(predicted.hosts_dirs, report.files, cluster.distro)
     notes = _readback_notes(node, report, render, dirs)
     agrees = all(d.agrees for d in dirs) and not report.errors and not report.too_many
@@ -268,14 +279,15 @@ def pull_test_create(*, node: Node, image: str, keep: bool = False, tool: str = 
         raise CheckRefused(f"Not an image reference: {exc}") from None
     if tool not in PullTest.Tool.values:
         raise CheckRefused(f"Unknown pull command {tool!r}.")
-    if refusal := connect_refusal(node):
-        raise CheckRefused(refusal)
-    test = PullTest.objects.create(node=node, image=str(ref), keep=keep, tool=tool, requested_by_name=_actor(user))
-    old = PullTest.objects.filter(node=node).values_list("pk", flat=True)[PullTest.KEPT:]
-    PullTest.objects.filter(pk__in=list(old)).delete()
-    _enqueue(PULL_TASK, test.pk)
-    return test
 
+    def record() -> tuple[PullTest, int]:
+        test = PullTest.objects.create(node=node, image=str(ref), keep=keep, tool=tool,
+                                       requested_by_name=_actor(user))
+        old = PullTest.objects.filter(node=node).values_list("pk", flat=True)[PullTest.KEPT:]
+        PullTest.objects.filter(pk__in=list(old)).delete()
+        return test, test.pk
+
+    return _gate_then_queue(node, PULL_TASK, record)
 
 
 def pull_test_run(test_id: int) -> PullTest | None:
@@ -301,7 +313,7 @@ def pull_test_run(test_id: int) -> PullTest | None:
     if report.tool in ("", "none"):
         looked = LOOKED.get(cluster.distro, LOOKED["k3s"])
         return _finish(test, PullTest.State.FAILED, NO_TOOL.format(looked=looked, program=cluster.distro),
-                            **fields)
+                       **fields)
     prediction = explain_pull(cluster_render(cluster), test.image, program=cluster.distro,
                               disable_default_endpoint=flags["disable-default-registry-endpoint"].value,
                               embedded_registry=flags["embedded-registry"].value)
@@ -310,8 +322,8 @@ def pull_test_run(test_id: int) -> PullTest | None:
              "observed": asdict(r.observed) if r.observed else None} for r in agreement.rows]
     output = "\n".join(report.tail) or report.final_error
     return _finish(test, PullTest.State.DONE, _pull_message(test, report, node), pulled=report.pulled,
-                        served_by=agreement.served_by[:2000], image_outcome=report.image, output=output[:8000],
-                        agreement=agreement.state, agreement_text=agreement.text, rows=rows, **fields)
+                   served_by=agreement.served_by[:2000], image_outcome=report.image, output=output[:8000],
+                   agreement=agreement.state, agreement_text=agreement.text, rows=rows, **fields)
 
 
 def _pull_message(test: PullTest, report: PullReport, node: Node) -> str:
