@@ -11,15 +11,11 @@ Notifications name the cluster, the nodes, their states and the file's fingerpri
 
 from __future__ import annotations
 
-import json
 import logging
-import time
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import models, transaction
 from django.utils import timezone
@@ -28,7 +24,8 @@ from regui.core.fingerprints import file_fingerprint
 from regui.registries.models import Cluster
 
 from .drift_watch_models import DriftWatch
-from .models import PushJob, PushResult
+from .drift_webhook import webhook_post
+from .models import DRIFT_WATCH_ACTOR, PushJob, PushResult
 from .services import push_job_create
 
 log = logging.getLogger(__name__)
@@ -74,39 +71,30 @@ def changes_between(before: dict[str, str], results: list[PushResult]) -> list[C
     return out
 
 
+def cluster_state(states: dict[str, str]) -> str | None:
+    """The cluster's drift state in a word or two: "in_sync", or what its nodes are instead
+    ("drifted", "drifted, unreachable"); None before any check."""
+    if not states:
+        return None
+    off = sorted({s for s in states.values() if s != "in_sync"})
+    return ", ".join(off) if off else "in_sync"
+
+
 def notification(cluster: Cluster, job: PushJob, changes: list[Change], states: dict[str, str]) -> dict[str, Any]:
     """The JSON body a webhook receives (and the email's text): no sha256, no secret value."""
-    counts: dict[str, int] = {}
-    for s in states.values():
-        counts[s] = counts.get(s, 0) + 1
     return {
         "event": "drift_watch", "cluster": cluster.name, "job": job.pk,
-        "time": timezone.now().isoformat(), "counts": counts,
+        "time": timezone.now().isoformat(), "counts": _counts(states),
         "changes": [{"node": c.node, "before": c.before or "unknown", "after": c.after,
                      "fingerprint": c.fingerprint or None} for c in changes],
     }
 
 
-def webhook_post(url: str, body: dict[str, Any], *, timeout: float | None = None,
-                 retries: int | None = None) -> bool:
-    """POST the body as JSON; retried a bounded number of times. True when a 2xx came back."""
-    if not url.startswith(("http://", "https://")):
-        return False
-    timeout = settings.REGUI_DRIFT_WEBHOOK_TIMEOUT if timeout is None else timeout
-    attempts = 1 + (settings.REGUI_DRIFT_WEBHOOK_RETRIES if retries is None else retries)
-    data = json.dumps(body).encode()
-    for attempt in range(attempts):
-        req = urllib.request.Request(url, data=data, method="POST",
-                                     headers={"Content-Type": "application/json", "User-Agent": "regui"})
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (scheme checked above)
-                if 200 <= resp.status < 300:
-                    return True
-        except OSError as exc:
-            log.warning("drift webhook %s failed (attempt %d): %s", url, attempt + 1, exc)
-        if attempt + 1 < attempts:
-            time.sleep(min(2 ** attempt * 0.5, 5))
-    return False
+def _counts(states: dict[str, str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for s in states.values():
+        counts[s] = counts.get(s, 0) + 1
+    return counts
 
 
 def email_text(body: dict[str, Any]) -> tuple[str, str]:
@@ -149,6 +137,14 @@ def collect(watch: DriftWatch) -> list[Change]:
                         object_repr=c.node, cluster=watch.cluster, node=node, revision=job.revision,
                         changes={"drift_watch": [c.before, c.after]},
                         message=f"drift watch: {c.node} is {c.after.replace('_', ' ')}").save()
+        before, after = cluster_state(watch.node_states), cluster_state(states)
+        if after is not None and after != before and (before is not None or after != "in_sync"):
+            counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(_counts(states).items()))
+            audit_event(action=AuditEvent.Action.UPDATE, object_type=ObjectType.CLUSTER, object_id=watch.cluster.pk,
+                        object_repr=watch.cluster.name, cluster=watch.cluster, revision=job.revision,
+                        changes={"drift_state": [before, after]},
+                        message=f"drift watch: cluster {watch.cluster.name} is {after.replace('_', ' ')} ({counts})"
+                        ).save()
         watch.node_states, watch.collected_job_id = states, job.pk
         watch.save(update_fields=["node_states", "collected_job_id"])
     if changes:
@@ -165,7 +161,7 @@ def drift_watch_tick(now: datetime | None = None) -> list[PushJob]:
         collect(watch)
         if not is_due(watch, now):
             continue
-        job = push_job_create(cluster=watch.cluster, kind=PushJob.Kind.DRIFT)
+        job = push_job_create(cluster=watch.cluster, kind=PushJob.Kind.DRIFT, started_by=DRIFT_WATCH_ACTOR)
         watch.last_job, watch.last_started_at = job, now
         watch.save(update_fields=["last_job", "last_started_at"])
         started.append(job)

@@ -1,28 +1,41 @@
-"""The drift watch's settings page (operators): interval, webhook URL, email recipients."""
+"""The drift watch's settings page: operators turn it on and set its interval; where notifications go
+(a webhook URL, email addresses) is an admin's choice, as that sends the fleet's state to a new host."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from regui.audit.services import audit_object
-from regui.core.roles import OPERATOR, require_role
+from regui.core.roles import ADMIN, OPERATOR, has_role, require_role
 from regui.registries.models import Cluster
 
 from .drift_watch import DriftWatch
+from .drift_webhook import SCHEMES, webhook_shown
+
+ROUTING = ("webhook_url", "email_recipients")
 
 
 class DriftWatchForm(forms.ModelForm):
     webhook_url = forms.URLField(label="Webhook URL", required=False, max_length=500, assume_scheme="https",
-                                 help_text="Receives a JSON POST when a node's state changes.")
+                                 validators=[URLValidator(schemes=list(SCHEMES))],
+                                 help_text="Receives a JSON POST when a node's state changes (http or https).")
 
     class Meta:
         model = DriftWatch
         fields = ["interval_minutes", "webhook_url", "email_recipients"]
         widgets = {"email_recipients": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, may_route: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_route:  # what an operator posts for these is never read
+            for name in ROUTING:
+                del self.fields[name]
 
     def clean_interval_minutes(self) -> int:
         value = self.cleaned_data["interval_minutes"]
@@ -44,7 +57,8 @@ def drift_watch_edit(request: HttpRequest, name: str) -> HttpResponse:
     watch = DriftWatch.objects.filter(cluster=cluster).first() or DriftWatch(cluster=cluster)
     before = {"interval_minutes": watch.interval_minutes, "email_recipients": watch.email_recipients}
     old_hook = watch.webhook_url
-    form = DriftWatchForm(request.POST or None, instance=watch)
+    may_route = has_role(request.user, ADMIN)
+    form = DriftWatchForm(request.POST or None, instance=watch, may_route=may_route)
     if request.method == "POST" and form.is_valid():
         watch = form.save()
         changes = {f"drift watch {k.replace('_', ' ')}": [v, getattr(watch, k)]
@@ -56,4 +70,6 @@ def drift_watch_edit(request: HttpRequest, name: str) -> HttpResponse:
             audit_object(cluster, "update", changes)
         messages.success(request, f"Drift watch of {cluster.name} saved.")
         return redirect("cluster-list")
-    return render(request, "pushes/drift_watch.html", {"form": form, "cluster": cluster})
+    return render(request, "pushes/drift_watch.html", {
+        "form": form, "cluster": cluster, "may_route": may_route,
+        "webhook": webhook_shown(watch.webhook_url) if watch.webhook_url else "", "recipients": len(watch.recipients)})

@@ -69,8 +69,9 @@ def ready_gate(job: PushJob, outcomes: list[NodeOutcome]) -> None:
         if result.started_at:
             result.duration_ms = int((result.finished_at - result.started_at).total_seconds() * 1000)
         outcome.node_fields["last_message"] = result.message[:2000]
-        outcome.event.changes["status"] = [None, result.status]
-        outcome.event.message = result.message[:500]
+        if outcome.event is not None:
+            outcome.event.changes["status"] = [None, result.status]
+            outcome.event.message = result.message[:500]
 
 
 def _poll(server: Node, since: dict[str, int | None]) -> dict[str, str]:

@@ -11,6 +11,9 @@ from regui.inventory.models import Node
 from regui.registries.models import Cluster
 
 OUTPUT_CAP = 64 * 1024
+# Who starts the drift watch's periodic checks (no username holds a space). Such a job records
+# history only for what changed (drift_watch.collect), never an entry per run and node.
+DRIFT_WATCH_ACTOR = "drift watch"
 
 
 class PushJob(Audited):
@@ -70,6 +73,11 @@ class PushJob(Audited):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def periodic(self) -> bool:
+        """A drift check the drift watch started (not a person)."""
+        return self.kind == self.Kind.DRIFT and self.created_by_id is None and self.created_by_name == DRIFT_WATCH_ACTOR
 
 
 class PushChunk(models.Model):

@@ -209,13 +209,26 @@ def node_push(job: PushJob, result: PushResult, files: list[RemoteFile], node: N
 
 
 def node_event(job: PushJob, node: Node, result: PushResult):
-    """The node's history entry; built in the node's thread, so it carries the job starter as its actor."""
+    """The node's history entry; built in the node's thread, so it carries the job starter as its actor.
+    None for a drift check that found nothing new (see drift_worth_recording)."""
+    if job.kind == PushJob.Kind.DRIFT and not drift_worth_recording(job, node, result):
+        return None
     return audit_object_event(node, "push_result", {
         "status": [None, result.status], "restarted": [None, result.restarted], "job": [None, job.pk],
         # Never the sha256 itself: it is derived from the secret values (see core/fingerprints.py).
         "fingerprint": [file_fingerprint(result.sha256_before) or None,
                         file_fingerprint(result.sha256_after) or None]},
         revision=job.revision, message=result.message)
+
+
+def drift_worth_recording(job: PushJob, node: Node, result: PushResult) -> bool:
+    """A drift check reads; history keeps what it found only when that is news: the node's sync state
+    changed, or the check failed. The drift watch's own checks record nothing here: the watch compares
+    them with its last one and records the changes (drift_watch.collect)."""
+    if job.periodic:
+        return False
+    after = result.node_update.get("sync_state")
+    return result.status == Status.FAILED or (after is not None and after != node.sync_state)
 
 
 def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[RemoteFile],

@@ -67,15 +67,16 @@ def push_policy_save(*, cluster: Cluster, values: dict[str, Any]) -> PushPolicy:
 
 def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = None, restart: bool = True,
                     kind: str = PushJob.Kind.PUSH, policy: Policy | None = None,
-                    origin: PushJob | None = None) -> PushJob:
+                    origin: PushJob | None = None, started_by: str = "") -> PushJob:
     """Record a job for the given nodes (all by default) with its plan, and queue its first step;
-    refused renders never queue."""
+    refused renders never queue. `started_by` names a starter that is no user (DRIFT_WATCH_ACTOR): a
+    periodic drift check writes no entry of its own (the watch records what changed)."""
     nodes = list(cluster.nodes.all()) if nodes is None else nodes
     policy = policy or effective_policy(cluster)
     actor = audit_context.current()
     job = PushJob(cluster=cluster, kind=kind, restart=restart, revision=cluster.revision, policy=policy.as_dict(),
                   origin=origin, created_by=user if getattr(user, "is_authenticated", False) else None,
-                  created_by_name=getattr(user, "username", "") or "", request_id=actor.request_id,
+                  created_by_name=getattr(user, "username", "") or started_by, request_id=actor.request_id,
                   source_ip=actor.source_ip)
     try:
         if not nodes:
@@ -86,7 +87,8 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
     except (RenderRefused, ValueError) as exc:
         job.status, job.message, job.finished_at = PushJob.Status.REFUSED, str(exc), timezone.now()
         job.save()
-        audit_object(job, "push", {"status": [None, "refused"]}, revision=cluster.revision, message=str(exc))
+        if not job.periodic:
+            audit_object(job, "push", {"status": [None, "refused"]}, revision=cluster.revision, message=str(exc))
         return job
     with transaction.atomic():
         job.save()
@@ -94,9 +96,10 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
             PushResult(job=job, node=n, node_name=n.name, role=n.role) for n in nodes
         )
         first = plan_results(job)
-        audit_object(job, "push", {"nodes": [None, [n.name for n in nodes]], "restart": [None, restart],
-                                   "kind": [None, kind], "policy": [None, policy.as_dict()]},
-                     revision=cluster.revision)
+        if not job.periodic:
+            audit_object(job, "push", {"nodes": [None, [n.name for n in nodes]], "restart": [None, restart],
+                                       "kind": [None, kind], "policy": [None, policy.as_dict()]},
+                         revision=cluster.revision)
         # Ids only: the worker reads everything else (secrets included) from the database itself.
         transaction.on_commit(lambda: queue_chunks(job.pk, first))
     return job

@@ -37,7 +37,7 @@ class NodeOutcome:
     result: PushResult
     node: Node
     node_fields: dict
-    event: AuditEvent
+    event: AuditEvent | None  # None: nothing worth a history entry (a drift check that found no change)
 
 
 def _update_many(model, objs: list, fields: list[str]) -> None:
@@ -63,7 +63,7 @@ def outcomes_write(outcomes: list[NodeOutcome]) -> None:
         by_fields[tuple(sorted(o.node_fields))].append(o.node)
     for fields, nodes in by_fields.items():
         _update_many(Node, nodes, [*fields, "lock_job", "lock_at"])
-    AuditEvent.objects.bulk_create([o.event for o in outcomes])
+    AuditEvent.objects.bulk_create([o.event for o in outcomes if o.event is not None])
 
 
 class ResultSink:

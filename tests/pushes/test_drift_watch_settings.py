@@ -7,11 +7,11 @@ import pytest
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_an_operator_turns_the_watch_on_and_history_hides_the_webhook_url(fleet, client):
+def test_an_admin_turns_the_watch_on_and_history_hides_the_webhook_url(fleet, client, make_user):
     from regui.audit.models import AuditEvent
     from regui.pushes.drift_watch import DriftWatch
 
-    client.force_login(fleet.user)
+    client.force_login(make_user("alice", "admin"))
     url = "/clusters/prod/drift-watch/"
     assert client.get(url).status_code == 200
     r = client.post(url, {"interval_minutes": "15", "webhook_url": "https://hooks.example.com/T0/secret-token",
@@ -27,7 +27,7 @@ def test_an_operator_turns_the_watch_on_and_history_hides_the_webhook_url(fleet,
 def test_bad_recipients_and_a_viewer_are_refused(fleet, client, make_user):
     from regui.pushes.drift_watch import DriftWatch
 
-    client.force_login(fleet.user)
+    client.force_login(make_user("alice", "admin"))
     r = client.post("/clusters/prod/drift-watch/", {"interval_minutes": "5", "email_recipients": "not an address"})
     assert r.status_code == 200 and not DriftWatch.objects.exists()
     client.force_login(make_user("vera", "viewer"))

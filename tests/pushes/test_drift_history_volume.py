@@ -1,0 +1,137 @@
+"""Drift checks keep history to what changed: a watch that runs every few minutes on a quiet fleet
+writes nothing, a node that drifts or drops off writes its entry once, and so does the cluster."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.pushes.test_drift_watch import Receiver
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def watched(fleet, settings):
+    from regui.pushes.drift_watch import DriftWatch
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.REGUI_DRIFT_WEBHOOK_RETRIES = 0
+    fleet.add("server", "agent", "agent")
+    fleet.push()
+    fleet.receiver = Receiver()
+    fleet.watch = DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=5, webhook_url=fleet.receiver.url,
+                                            email_recipients="ops@example.com")
+    yield fleet
+    fleet.receiver.close()
+
+
+class Clock:
+    """Ticks of the watch, each one interval after the last: each collects the last check and starts one."""
+
+    def __init__(self) -> None:
+        self.now = timezone.now()
+
+    def tick(self, times: int = 1) -> None:
+        from regui.pushes.drift_watch import drift_watch_tick
+
+        for _ in range(times):
+            drift_watch_tick(self.now)
+            self.now += timedelta(minutes=5)
+
+
+def _entries():
+    from regui.audit.models import AuditEvent
+
+    return AuditEvent.objects.order_by("id")
+
+
+def _drift_entries(since: int) -> list[tuple[str, str, tuple]]:
+    return [(e.object_type, e.object_repr, tuple(next(iter(e.changes.values()))))
+            for e in _entries().filter(id__gt=since)]
+
+
+def test_runs_that_find_no_change_add_no_history_and_send_nothing(watched):
+    from django.core import mail
+
+    from regui.pushes.models import PushJob
+
+    last = _entries().last().pk
+    Clock().tick(6)
+    assert PushJob.objects.filter(kind="drift").count() == 6  # the checks did run
+    assert list(_entries().filter(id__gt=last)) == []
+    assert watched.receiver.bodies == [] and mail.outbox == []
+
+
+def test_a_change_adds_one_entry_per_changed_node_and_one_for_the_cluster(watched):
+    from django.core import mail
+
+    clock = Clock()
+    clock.tick(2)
+    last = _entries().last().pk
+    watched["a1"].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n")
+    clock.tick(2)  # the check that sees it, then its collection
+    assert sorted(_drift_entries(last)) == [
+        ("cluster", "prod", ("in_sync", "drifted")),
+        ("node", "a1", ("in_sync", "drifted"))]
+    assert len(watched.receiver.bodies) == 1 and len(mail.outbox) == 1
+
+    last = _entries().last().pk
+    clock.tick(4)  # still drifted: nothing new
+    assert _drift_entries(last) == [] and len(watched.receiver.bodies) == 1 and len(mail.outbox) == 1
+
+    watched["a2"].network = "refused"
+    clock.tick(2)  # a second node off: its entry, and the cluster's state gains "unreachable"
+    assert sorted(_drift_entries(last)) == [("cluster", "prod", ("drifted", "drifted, unreachable")),
+                                            ("node", "a2", ("in_sync", "unreachable"))]
+    assert len(watched.receiver.bodies) == 2
+
+    last = _entries().last().pk
+    watched["a2"].network = "up"
+    watched["a1"].write("/etc/rancher/k3s/registries.yaml", watched["a2"].read("/etc/rancher/k3s/registries.yaml"))
+    clock.tick(2)  # both back in sync
+    assert sorted(_drift_entries(last)) == [("cluster", "prod", ("drifted, unreachable", "in_sync")),
+                                            ("node", "a1", ("drifted", "in_sync")),
+                                            ("node", "a2", ("unreachable", "in_sync"))]
+    assert {c["node"]: c["after"] for c in watched.receiver.bodies[-1]["changes"]} == {"a1": "in_sync",
+                                                                                      "a2": "in_sync"}
+    last = _entries().last().pk
+    clock.tick(3)
+    assert _drift_entries(last) == [] and len(watched.receiver.bodies) == 3
+
+
+def test_the_first_check_of_a_drifted_cluster_is_recorded(watched):
+    watched["a1"].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n")
+    last = _entries().last().pk
+    Clock().tick(2)
+    assert sorted(_drift_entries(last)) == [("cluster", "prod", (None, "drifted")), ("node", "a1", (None, "drifted"))]
+
+
+def test_a_person_checking_drift_is_recorded_but_unchanged_nodes_are_not(watched, client):
+    from regui.audit.models import AuditEvent
+
+    client.force_login(watched.user)
+    last = _entries().last().pk
+    assert client.post("/clusters/prod/push/", {"scope": "drift"}).status_code == 302
+    (entry,) = _entries().filter(id__gt=last)  # who started it, and nothing per node
+    assert (entry.object_type, entry.action, entry.actor_name) == ("push_job", "push", "olivia")
+
+    watched["a2"].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n")
+    last = _entries().last().pk
+    watched.push(kind="drift")
+    results = AuditEvent.objects.filter(id__gt=last, action="push_result")
+    assert [(e.object_repr, e.changes["status"]) for e in results] == [("a2", [None, "drifted"])]
+    last = _entries().last().pk
+    watched.push(kind="drift")
+    assert not AuditEvent.objects.filter(id__gt=last, action="push_result").exists()
+
+
+def test_the_watch_names_itself_as_the_starter_of_its_checks(watched):
+    from regui.pushes.models import PushJob
+
+    Clock().tick()
+    job = PushJob.objects.get(kind="drift")
+    assert job.created_by is None and job.created_by_name == "drift watch" and job.periodic
+    assert not PushJob.objects.get(kind="push").periodic
