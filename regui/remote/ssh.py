@@ -32,6 +32,7 @@ class SSHError(Exception):
     """A failure with a message fit for an operator. `unreachable` separates network trouble."""
 
     unreachable = False
+    hop = ""  # through a jump host: "jump" or "node", the hop that failed
 
 
 class Unreachable(SSHError):
@@ -66,6 +67,14 @@ class Target:
     password: str = ""
     use_sudo: bool = False
     passphrase: str = ""  # of an encrypted private key
+    jump: Jump | None = None  # reached through this jump host: connect with regui/remote/jump.py
+    name: str = ""  # the node's name, for messages that must say which hop failed
+
+
+@dataclass(frozen=True)
+class Jump:
+    name: str
+    target: Target  # the jump host's address, port, user, credential and pinned host key
 
 
 def fingerprint(key_b64: str) -> str:
@@ -164,9 +173,11 @@ def _socket(address: str, port: int, timeout: float) -> socket.socket:
     return sock
 
 
-def _start(address: str, port: int, timeout: float, key_types: list[str] | None) -> paramiko.Transport:
-    sock = _socket(address, port, timeout)
-    transport = paramiko.Transport(sock)
+def _start(address: str, port: int, timeout: float, key_types: list[str] | None,
+           sock: socket.socket | paramiko.Channel | None = None,
+           cls: type[paramiko.Transport] = paramiko.Transport) -> paramiko.Transport:
+    sock = _socket(address, port, timeout) if sock is None else sock
+    transport = cls(sock)
     transport.banner_timeout = timeout
     transport.handshake_timeout = timeout
     if key_types:
@@ -240,6 +251,8 @@ def handshake(target: Target, *, timeout: float = 10, retries: int = 3, backoff:
     has been sent. Network errors are retried, a key that differs is not."""
     if target.host_key is None:
         raise no_approved_key()
+    if target.jump is not None:  # never straight to a node that is to be reached through a jump host
+        raise ValueError("a target behind a jump host connects through regui.remote.jump")
     pinned = target.host_key
     attempt = 0
     while True:

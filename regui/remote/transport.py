@@ -13,6 +13,7 @@ from typing import Protocol
 
 import paramiko
 
+from . import jump as jumphost
 from . import ssh
 
 
@@ -43,7 +44,9 @@ class Transport(Protocol):
 
     def handshake(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> Opening: ...
 
-    def scan_host_key(self, address: str, port: int, timeout: float) -> ssh.HostKey: ...
+    def scan_host_key(self, address: str, port: int, timeout: float, jump: ssh.Jump | None = None) -> ssh.HostKey:
+        """`jump`: read through that jump host (logged in to it; nothing is sent to the node)."""
+        ...
 
 
 class _ParamikoSession:
@@ -65,7 +68,8 @@ class _ParamikoOpening:
         self._transport, self._target = transport, target
 
     def login(self) -> Session:
-        return _ParamikoSession(ssh.login(self._transport, self._target))
+        login = jumphost.login if self._target.jump else ssh.login
+        return _ParamikoSession(login(self._transport, self._target))
 
     def alive(self) -> bool:
         return self._transport.is_active()
@@ -75,15 +79,20 @@ class _ParamikoOpening:
 
 
 class SSHTransport:
-    """The real one: paramiko with pinned host keys (regui/remote/ssh.py)."""
+    """The real one: paramiko with pinned host keys (regui/remote/ssh.py), through the target's jump host
+    when it has one (regui/remote/jump.py)."""
 
     def connect(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> Session:
-        return _ParamikoSession(ssh.connect(target, timeout=timeout, retries=retries, backoff=backoff))
+        connect = jumphost.connect if target.jump else ssh.connect
+        return _ParamikoSession(connect(target, timeout=timeout, retries=retries, backoff=backoff))
 
     def handshake(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> Opening:
-        return _ParamikoOpening(ssh.handshake(target, timeout=timeout, retries=retries, backoff=backoff), target)
+        handshake = jumphost.handshake if target.jump else ssh.handshake
+        return _ParamikoOpening(handshake(target, timeout=timeout, retries=retries, backoff=backoff), target)
 
-    def scan_host_key(self, address: str, port: int, timeout: float) -> ssh.HostKey:
+    def scan_host_key(self, address: str, port: int, timeout: float, jump: ssh.Jump | None = None) -> ssh.HostKey:
+        if jump is not None:
+            return jumphost.scan_host_key(address, port, jump, timeout=timeout)
         return ssh.scan_host_key(address, port, timeout=timeout)
 
 

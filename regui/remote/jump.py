@@ -1,0 +1,299 @@
+"""SSH to a node through a jump host (paramiko over a `direct-tcpip` channel). Pure Python, no Django.
+
+An SSH connection to the jump host, checked against the jump host's own pinned key and logged in with
+its own credential; a `direct-tcpip` channel from there to the node; and the node's SSH inside that
+channel, checked against the node's pinned key and logged in with the node's credential. No key is
+accepted unseen on either hop, and each error names its hop (`SSHError.hop`: "jump" or "node").
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import paramiko
+from paramiko.common import OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+from . import ssh
+
+
+class ForwardingRefused(ssh.SSHError):
+    """The jump host would not open a connection to the node (AllowTcpForwarding no, PermitOpen):
+    its configuration, not the network; retrying does not help."""
+
+
+def _named(exc: ssh.SSHError, prefix: str, hop: str) -> ssh.SSHError:
+    named = type(exc)(f"{prefix}: {exc}")
+    named.hop = hop
+    return named
+
+
+def _again(exc: ssh.SSHError) -> ssh.SSHError:
+    """The same failure, for another thread that waited on it."""
+    again = type(exc)(str(exc))
+    again.hop = exc.hop
+    return again
+
+
+def at_jump(jump: ssh.Jump, exc: ssh.SSHError) -> ssh.SSHError:
+    """`exc` happened on the way to the jump host itself."""
+    return _named(exc, f"jump host {jump.name} ({jump.target.address}:{jump.target.port})", "jump")
+
+
+def via_jump(target: ssh.Target, exc: ssh.SSHError) -> ssh.SSHError:
+    """`exc` happened on the way from the jump host to the node."""
+    assert target.jump is not None
+    return _named(exc, f"node {target.name or target.address} ({target.address}:{target.port}) via jump host "
+                       f"{target.jump.name}", "node")
+
+
+def jump_no_approved_key(jump: ssh.Jump) -> ssh.SSHError:
+    return at_jump(jump, ssh.HostKeyRefused("no approved host key: scan the jump host's key and approve it "
+                                            "first. Nothing was sent."))
+
+
+def jump_key_changed(jump: ssh.Jump, offered: ssh.HostKey) -> ssh.SSHError:
+    pinned = jump.target.host_key
+    assert pinned is not None
+    return at_jump(jump, ssh.HostKeyRefused(
+        f"host key changed: approved {pinned.type} {pinned.fingerprint}, the jump host now presents "
+        f"{offered.type} {offered.fingerprint}. Nothing was sent. If the change is expected, scan and approve "
+        "the jump host's new key."))
+
+
+def jump_key_type_refused(jump: ssh.Jump) -> ssh.SSHError:
+    return at_jump(jump, ssh.HostKeyRefused("offers no host key of the pinned type: the jump host's key "
+                                            "changed. Scan its key again and approve it if the change is expected."))
+
+
+def forwarding_refused(target: ssh.Target, detail: str) -> ssh.SSHError:
+    assert target.jump is not None
+    return at_jump(target.jump, ForwardingRefused(
+        f"refused to open a connection to node {target.name or target.address} ({target.address}:{target.port}): "
+        f"{detail} (is AllowTcpForwarding off on the jump host?). Nothing was sent to the node."))
+
+
+class _JumpHop(paramiko.Transport):
+    """A transport to a jump host. paramiko keeps only the name of a refused channel's reason code; the
+    jump host also says why it could not connect (OpenSSH: "Connection refused", "No route to host"),
+    which is what an operator needs: kept on the exception."""
+
+    def _parse_channel_open_failure(self, m: paramiko.Message) -> None:
+        m.get_int()
+        m.get_int()
+        said = m.get_text()
+        m.rewind()
+        super()._parse_channel_open_failure(m)  # type: ignore[misc]
+        with self.lock:
+            exc = self.saved_exception
+            if isinstance(exc, paramiko.ChannelException) and said and said != "open failed":
+                exc.text = f"{exc.text}: {said}"
+
+
+class _ViaJump(paramiko.Transport):
+    """A transport to a node inside a channel of a jump host's; closing it lets go of the jump host."""
+
+    lease: _Lease | None = None
+
+    def close(self) -> None:
+        super().close()
+        if self.lease is not None:
+            self.lease.release()
+
+
+class _Lease:
+    """One use of a shared connection to a jump host."""
+
+    def __init__(self, shared: _Shared) -> None:
+        self.shared, self._released = shared, False
+
+    @property
+    def transport(self) -> paramiko.Transport:
+        assert self.shared.transport is not None
+        return self.shared.transport
+
+    def release(self) -> None:
+        with _jumps_lock:
+            if self._released:
+                return
+            self._released = True
+            self.shared.users -= 1
+            last = self.shared.users == 0
+            if last and _jumps.get(self.shared.key) is self.shared:
+                del _jumps[self.shared.key]
+        if last and self.shared.transport is not None:
+            self.shared.transport.close()
+
+
+class _Shared:
+    """A connection to a jump host that the nodes connected through it at the same time share (one
+    login on the bastion for a push to many nodes, not one each: sshd's MaxStartups drops connections
+    beyond 10 at a time by default). Closed when its last node's connection closes, so no credential
+    outlives its connections; keyed by the whole jump target (address, key, user and credential)."""
+
+    def __init__(self, key: ssh.Target) -> None:
+        self.key, self.users = key, 0
+        self.transport: paramiko.Transport | None = None
+        self.error: ssh.SSHError | None = None
+        self.ready = threading.Event()
+
+    def dead(self) -> bool:
+        return self.ready.is_set() and (self.transport is None or not self.transport.is_active())
+
+
+_jumps: dict[ssh.Target, _Shared] = {}
+_jumps_lock = threading.Lock()
+
+
+def _jump_lease(jump: ssh.Jump, *, timeout: float, retries: int, backoff: float) -> _Lease:
+    """A logged-in connection to the jump host, opened by the first node that needs it; the nodes that
+    ask meanwhile wait for it, and share its failure rather than each retrying again."""
+    with _jumps_lock:
+        shared = _jumps.get(jump.target)
+        opener = shared is None or shared.dead()
+        if opener:
+            shared = _jumps[jump.target] = _Shared(jump.target)
+        assert shared is not None
+        shared.users += 1
+    lease = _Lease(shared)
+    if opener:
+        try:
+            shared.transport = _jump_connect(jump, timeout=timeout, retries=retries, backoff=backoff)
+        except ssh.SSHError as exc:
+            shared.error = exc
+        finally:
+            shared.ready.set()
+    else:
+        shared.ready.wait()
+    if shared.error is not None:
+        lease.release()
+        raise _again(shared.error)
+    return lease
+
+
+def _jump_connect(jump: ssh.Jump, *, timeout: float, retries: int, backoff: float) -> paramiko.Transport:
+    target = jump.target
+    if target.host_key is None:
+        raise jump_no_approved_key(jump)
+    pinned, attempt = target.host_key, 0
+    while True:
+        attempt += 1
+        try:
+            transport = ssh._start(target.address, target.port, timeout, ssh._ALGORITHMS.get(pinned.type, [pinned.type]),
+                               cls=_JumpHop)
+            break
+        except ssh.HostKeyRefused:
+            raise jump_key_type_refused(jump) from None
+        except ssh.Unreachable as exc:
+            if attempt >= retries:
+                raise at_jump(jump, exc) from None
+            time.sleep(backoff * 2 ** (attempt - 1))
+    try:
+        offered = transport.get_remote_server_key()
+    except paramiko.SSHException:
+        transport.close()
+        raise at_jump(jump, ssh.Unreachable("the SSH session ended during the handshake")) from None
+    if offered.get_base64() != pinned.key:
+        transport.close()
+        raise jump_key_changed(jump, ssh.HostKey(offered.get_name(), offered.get_base64()))
+    try:
+        ssh._authenticate(transport, target)
+    except ssh.SSHError as exc:
+        transport.close()
+        raise at_jump(jump, exc) from None
+    return transport
+
+
+def _forward(lease: _Lease, target: ssh.Target, timeout: float) -> paramiko.Channel:
+    """A `direct-tcpip` channel from the jump host to the node."""
+    assert target.jump is not None
+    try:
+        return lease.transport.open_channel("direct-tcpip", (target.address, target.port), ("127.0.0.1", 0),
+                                            timeout=timeout)
+    except paramiko.ChannelException as exc:
+        if exc.code == OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED:
+            raise forwarding_refused(target, exc.text or "administratively prohibited") from None
+        raise ssh.cannot_connect(target.address, target.port, f"the jump host says {exc.text}") from None
+    except (paramiko.SSHException, EOFError, OSError) as exc:
+        if not lease.transport.is_active():
+            raise at_jump(target.jump, ssh.connection_lost(str(exc) or type(exc).__name__)) from None
+        if "Timeout" in str(exc):
+            raise ssh.timed_out(target.address, target.port, timeout) from None
+        raise ssh.cannot_connect(target.address, target.port, str(exc) or type(exc).__name__) from None
+
+
+def _start_via(lease: _Lease, target: ssh.Target, timeout: float, key_types: list[str] | None) -> paramiko.Transport:
+    channel = _forward(lease, target, timeout)
+    try:
+        return ssh._start(target.address, target.port, timeout, key_types, sock=channel, cls=_ViaJump)
+    except ssh.SSHError:
+        channel.close()
+        raise
+
+
+def handshake(target: ssh.Target, *, timeout: float = 10, retries: int = 3, backoff: float = 1.0) -> paramiko.Transport:
+    """`ssh.handshake` through the target's jump host: the jump host is logged in to (its key checked),
+    the node only shaken hands with (its key checked, nothing of its credential sent). Network errors
+    on the way to the node are retried; the jump host's connection retried them already."""
+    assert target.jump is not None and target.host_key is not None
+    pinned = target.host_key
+    lease = _jump_lease(target.jump, timeout=timeout, retries=retries, backoff=backoff)
+    try:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                transport = _start_via(lease, target, timeout, ssh._ALGORITHMS.get(pinned.type, [pinned.type]))
+                break
+            except ssh.Unreachable as exc:
+                if exc.hop == "jump" or attempt >= retries:
+                    raise exc if exc.hop else via_jump(target, exc) from None
+                time.sleep(backoff * 2 ** (attempt - 1))
+            except ssh.SSHError as exc:
+                raise exc if exc.hop else via_jump(target, exc) from None
+    except BaseException:
+        lease.release()
+        raise
+    assert isinstance(transport, _ViaJump)
+    transport.lease = lease  # from here on, closing the transport lets go of the jump host
+    try:
+        offered = transport.get_remote_server_key()
+    except paramiko.SSHException:
+        transport.close()
+        raise via_jump(target, ssh.Unreachable("the SSH session ended during the handshake")) from None
+    if offered.get_base64() != pinned.key:
+        transport.close()
+        raise via_jump(target, ssh.key_changed(target.address, target.port, pinned,
+                                               ssh.HostKey(offered.get_name(), offered.get_base64())))
+    return transport
+
+
+def scan_host_key(address: str, port: int, jump: ssh.Jump, timeout: float = 10) -> ssh.HostKey:
+    """The key a node presents now, read through the jump host (whose own key must be approved)."""
+    target = ssh.Target(address, port, "", None, jump=jump)
+    lease = _jump_lease(jump, timeout=timeout, retries=1, backoff=0)
+    try:
+        try:
+            transport = _start_via(lease, target, timeout, None)
+        except ssh.SSHError as exc:
+            raise exc if exc.hop else via_jump(target, exc) from None
+        try:
+            key = transport.get_remote_server_key()
+            return ssh.HostKey(key.get_name(), key.get_base64())
+        finally:
+            transport.close()
+    finally:
+        lease.release()
+
+
+def login(transport: paramiko.Transport, target: ssh.Target) -> paramiko.Transport:
+    """Log in to the node on a transport from `handshake` (its credential goes to the node only now)."""
+    try:
+        return ssh.login(transport, target)
+    except ssh.SSHError as exc:
+        raise via_jump(target, exc) from None
+
+
+def connect(target: ssh.Target, *, timeout: float = 10, retries: int = 3, backoff: float = 1.0) -> paramiko.Transport:
+    """An authenticated transport to the node through its jump host; closing it lets go of the jump host."""
+    return login(handshake(target, timeout=timeout, retries=retries, backoff=backoff), target)

@@ -1,0 +1,143 @@
+"""In-process SSH servers (paramiko) for the pure SSH layer: a node that answers `echo`, and a jump host
+that forwards `direct-tcpip` channels, both on 127.0.0.1. Nodes behind a jump host have names that do
+not resolve (`*.invalid`): only the jump host knows where they are (`routes`), so a direct connection
+fails as it does on a real private network."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import paramiko
+
+from regui.remote import ssh
+
+
+@dataclass
+class Server:
+    """One sshd. `forwarding`: channels it opens to other hosts (False: administratively prohibited,
+    as with AllowTcpForwarding no). `routes`: where it connects for (name, port)."""
+
+    password: str = "pw"
+    forwarding: bool = True
+    routes: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)
+    logins: list[str] = field(default_factory=list)  # users logged in (credential accepted)
+    forwards: list[tuple[str, int]] = field(default_factory=list)  # channels opened to other hosts
+    transports: list[paramiko.Transport] = field(default_factory=list)
+
+
+class _Connection(paramiko.ServerInterface):
+    """The server side of one client connection."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.upstreams: dict[int, socket.socket] = {}  # channel id -> where it was forwarded
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        if password != self.server.password:
+            return paramiko.AUTH_FAILED
+        self.server.logins.append(username)
+        return paramiko.AUTH_SUCCESSFUL
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "password"
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        return paramiko.OPEN_SUCCEEDED if kind == "session" else paramiko.OPEN_FAILED_UNKNOWN_CHANNEL_TYPE
+
+    def check_channel_direct_tcpip_request(self, chanid: int, origin: tuple[str, int],
+                                           destination: tuple[str, int]) -> int:
+        if not self.server.forwarding:
+            return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        where = self.server.routes.get((destination[0], int(destination[1])))
+        if where is None:
+            return paramiko.OPEN_FAILED_CONNECT_FAILED
+        try:
+            upstream = socket.create_connection(where, timeout=5)
+        except OSError:
+            return paramiko.OPEN_FAILED_CONNECT_FAILED
+        self.server.forwards.append((destination[0], int(destination[1])))
+        self.upstreams[chanid] = upstream
+        return paramiko.OPEN_SUCCEEDED
+
+    def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
+        threading.Thread(target=self._echo, args=(channel,), daemon=True).start()
+        return True
+
+    @staticmethod
+    def _echo(channel: paramiko.Channel) -> None:
+        with contextlib.suppress(OSError, EOFError):
+            while channel.recv(32768):
+                pass
+            channel.sendall(b"fine\n")
+            channel.send_exit_status(0)
+            channel.close()
+
+    def relay(self, transport: paramiko.Transport) -> None:
+        """Pump each accepted direct-tcpip channel to the socket opened for it."""
+        while transport.is_active():
+            channel = transport.accept(0.2)
+            upstream = self.upstreams.pop(channel.get_id(), None) if channel is not None else None
+            if channel is None or upstream is None:
+                continue  # (a session channel: its exec request runs it)
+            for src, dst in ((channel, upstream), (upstream, channel)):
+                threading.Thread(target=_pump, args=(src, dst), daemon=True).start()
+
+
+def _pump(src: socket.socket | paramiko.Channel, dst: socket.socket | paramiko.Channel) -> None:
+    with contextlib.suppress(OSError, EOFError):
+        while data := src.recv(32768):
+            dst.sendall(data)
+    with contextlib.suppress(OSError, EOFError):
+        dst.close()
+
+
+@dataclass
+class Listening:
+    server: Server
+    host_key: paramiko.PKey
+    port: int
+
+    @property
+    def pinned(self) -> ssh.HostKey:
+        return ssh.HostKey(self.host_key.get_name(), self.host_key.get_base64())
+
+    def active(self) -> int:
+        """Connections open to it now."""
+        return sum(t.is_active() for t in self.server.transports)
+
+
+@contextmanager
+def sshd(server: Server | None = None) -> Iterator[Listening]:
+    server = server or Server()
+    host_key = paramiko.ECDSAKey.generate()
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                return
+            t = paramiko.Transport(sock)
+            t.add_server_key(host_key)
+            server.transports.append(t)
+            # A client that went away during the handshake (its test failed already) is no error here.
+            connection = _Connection(server)
+            with contextlib.suppress(paramiko.SSHException, EOFError, OSError):
+                t.start_server(server=connection)
+                threading.Thread(target=connection.relay, args=(t,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield Listening(server, host_key, listener.getsockname()[1])
+    finally:
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the accept(): a bare close leaves the port open
+        listener.close()
+        for t in server.transports:
+            t.close()
