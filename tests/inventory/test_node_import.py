@@ -172,3 +172,19 @@ def test_confirming_with_a_typed_credential_seals_it_for_each_node(operator_clie
 def test_a_viewer_cannot_import(viewer_client, cluster):
     assert viewer_client.post("/clusters/prod/nodes/import-inventory/", {"text": INI}).status_code == 403
     assert viewer_client.post("/clusters/prod/nodes/import-inventory/confirm/", {"text": INI}).status_code == 403
+
+
+@pytest.mark.parametrize("with_nodes", [False, True])
+def test_the_node_list_links_to_the_import_for_operators_and_admins_only(with_nodes, make_user, cluster):
+    from django.test import Client
+
+    if with_nodes:
+        Node.objects.create(cluster=cluster, name="n1", address="10.0.0.1")
+    link = 'href="/clusters/prod/nodes/import-inventory/"'
+    for username, role in (("olivia", "operator"), ("alice", "admin"), ("victor", "viewer")):
+        client = Client()
+        client.force_login(make_user(username, role))
+        page = client.get("/clusters/prod/nodes/").content.decode()
+        assert (link in page) == (role != "viewer"), role
+        if role != "viewer":
+            assert client.get("/clusters/prod/nodes/import-inventory/").status_code == 200
