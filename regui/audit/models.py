@@ -61,6 +61,39 @@ class Audited(models.Model):
         return {}
 
 
+class JobRecord(Audited):
+    """Work a person starts (a page or a command) and a worker runs: who asked, kept by name too for
+    after the account is gone; the request that asked (the worker's history entries join it); and
+    when it was created, started and finished. A subclass gives its `status`, whose first steps are
+    queued and running."""
+
+    ACTIVE: ClassVar[tuple[str, ...]] = ("queued", "running")
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_by_name = models.CharField(max_length=150, blank=True)
+    request_id = models.CharField(max_length=36, blank=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    status: str
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.started_at and self.finished_at:
+            return int((self.finished_at - self.started_at).total_seconds() * 1000)
+        return None
+
+
 class AppendOnly(Exception):
     pass
 

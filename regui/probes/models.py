@@ -2,16 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from regui.audit.models import Audited, ObjectType
+from regui.audit.models import JobRecord, ObjectType
 from regui.registries.draft import HOST_MAX
 from regui.registries.models import Cluster
 
 
-class RegistryTest(Audited):
+class RegistryTest(JobRecord):
     """One "Test" of a registry from the worker: each endpoint a pull tries, in order, step by step.
 
     Words and statuses only: `reports` holds what each step saw (never a secret, a token or anything
@@ -34,14 +33,6 @@ class RegistryTest(Audited):
     # [{label, url, outcome, summary, ms, steps: [{what, outcome, text, ms}]}] in pull order.
     reports = models.JSONField(default=list, blank=True)
     notes = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    created_by_name = models.CharField(max_length=150, blank=True)
-    request_id = models.CharField(max_length=36, blank=True)
-    source_ip = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -56,13 +47,3 @@ class RegistryTest(Audited):
 
     def audit_scope(self) -> dict[str, Any]:
         return {"cluster": self.cluster}
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
-
-    @property
-    def duration_ms(self) -> int | None:
-        if self.started_at and self.finished_at:
-            return int((self.finished_at - self.started_at).total_seconds() * 1000)
-        return None

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from regui.audit.models import Audited, ObjectType
+from regui.audit.models import JobRecord, ObjectType
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
 
@@ -16,7 +15,7 @@ OUTPUT_CAP = 64 * 1024
 DRIFT_WATCH_ACTOR = "drift watch"
 
 
-class PushJob(Audited):
+class PushJob(JobRecord):
     class Kind(models.TextChoices):
         PUSH = "push", "Push"
         DRIFT = "drift", "Drift check"
@@ -44,14 +43,6 @@ class PushJob(Audited):
     # sha256 over every file the job writes (names and contents): each chunk renders the cluster itself
     # and pushes only what the job started with.
     files_digest = models.CharField(max_length=64, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_by_name = models.CharField(max_length=150, blank=True)
-    # The request that started the job: the worker's history entries join it.
-    request_id = models.CharField(max_length=36, blank=True)
-    source_ip = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     revision = models.PositiveIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
@@ -69,10 +60,6 @@ class PushJob(Audited):
 
     def audit_scope(self) -> dict[str, Any]:
         return {"cluster": self.cluster}
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
     @property
     def periodic(self) -> bool:
