@@ -7,4 +7,4 @@ class NodeChecksConfig(AppConfig):
     verbose_name = "Node checks"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (after a push task: read back what K3s wrote)
+        from . import signals  # noqa: F401  (after a push job: read back what K3s wrote)

@@ -34,7 +34,6 @@ from .models import HostsReadback, PullTest
 
 log = logging.getLogger(__name__)
 
-PUSH_TASK = "regui.push_job_run"  # regui/pushes/tasks.py: its end queues AFTER_PUSH_TASK (signals.py)
 READBACK_TASK = "regui.hosts_readback_run"
 AFTER_PUSH_TASK = "regui.hosts_readback_after_push"
 PULL_TASK = "regui.pull_test_run"

@@ -1,6 +1,7 @@
 """After a push, read back the hosts.toml files K3s wrote on the nodes it restarted.
 
-Celery's task_postrun of the push task, in the worker that ran it: the push itself stays one SSH exec
+On pushes' `job_ended`, sent once per job when the whole job has ended (a job runs as several tasks,
+its chunks, on any workers; the end of one task is not the job's): the push itself stays one SSH exec
 per node and ends when its nodes do, and knows nothing of the node checks."""
 
 from __future__ import annotations
@@ -8,18 +9,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery.signals import task_postrun
+from django.dispatch import receiver
 
-from .services import PUSH_TASK, readbacks_after_push_queue
+from regui.pushes.events import job_ended
+
+from .services import readbacks_after_push_queue
 
 log = logging.getLogger(__name__)
 
 
-@task_postrun.connect
-def read_back_after_push(sender: Any = None, args: Any = None, state: str | None = None, **_: Any) -> None:
-    if getattr(sender, "name", None) != PUSH_TASK or state != "SUCCESS" or not args:
+@receiver(job_ended)
+def read_back_after_push(sender: Any = None, job_id: int | None = None, **_: Any) -> None:
+    if job_id is None:
         return
     try:
-        readbacks_after_push_queue(int(args[0]))
+        readbacks_after_push_queue(int(job_id))
     except Exception:  # the push is done and recorded; only its read-back is lost
-        log.exception("could not queue the hosts.toml read-back after push %s", args[0])
+        log.exception("could not queue the hosts.toml read-back after push %s", job_id)

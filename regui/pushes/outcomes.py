@@ -9,13 +9,14 @@ import time
 from collections.abc import Iterable
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from regui.audit.services import audit_object
 from regui.inventory.models import Node
 from regui.registries.models import Secret
 
+from .events import job_ended_send
 from .models import PushChunk, PushJob, PushResult
 
 log = logging.getLogger(__name__)
@@ -77,13 +78,14 @@ def _fail(job: PushJob, chunk: int | None, reason: str) -> None:
                 status=Status.SKIPPED, finished_at=now, message=f"not pushed: the push failed ({reason})")
             job.chunks.filter(status=PushChunk.Status.QUEUED).update(status=PushChunk.Status.INTERRUPTED,
                                                                      finished_at=now)
-        if chunk is not None:
-            job.chunks.filter(index=chunk, status=PushChunk.Status.RUNNING).update(
-                status=PushChunk.Status.DONE, finished_at=now)
+        ran = chunk is not None and job.chunks.filter(index=chunk, status=PushChunk.Status.RUNNING).update(
+            status=PushChunk.Status.DONE, finished_at=now)
         _release(job, in_flight)
         if ended:
             job.refresh_from_db()
             audit_object(job, "push", {"status": [PushJob.Status.RUNNING, PushJob.Status.FAILED]}, message=reason)
+        if ended or ran:
+            job_end_check(job.pk)
 
 
 def _release(job: PushJob, node_ids: Iterable[int | None], restart_unknown: bool = False) -> None:
@@ -120,4 +122,34 @@ def job_interrupt(job: PushJob, lost: list[PushChunk], reason: str) -> list[Node
         _release(job, in_flight, restart_unknown=restarting)
         job.refresh_from_db()
         audit_object(job, "push", {"status": [PushJob.Status.RUNNING, PushJob.Status.INTERRUPTED]}, message=reason)
+        job_end_check(job.pk)
     return list(Node.objects.select_related("cluster").filter(pk__in=[i for i in in_flight if i]))
+
+
+def chunk_end(job_id: int, index: int) -> None:
+    """A chunk has run: marked done, and when it was the job's last one running after the job ended,
+    the job's end is announced (job_end_check)."""
+    with transaction.atomic():
+        _lock(job_id)
+        if PushChunk.objects.filter(job_id=job_id, index=index, status=PushChunk.Status.RUNNING).update(
+                status=PushChunk.Status.DONE, finished_at=timezone.now()):
+            job_end_check(job_id)
+
+
+def _lock(job_id: int) -> None:
+    # An UPDATE takes the job row's write lock until the commit (PostgreSQL; SQLite locks the whole
+    # database): whoever ends the job or one of its chunks checks what is left in turn, job row first.
+    PushJob.objects.filter(pk=job_id).update(status=F("status"))
+
+
+def job_end_check(job_id: int) -> None:
+    """In the transaction that ended the job or one of its chunks: once the job has ended and none of
+    its chunks runs any more (a failed job's other chunks finish their nodes), `job_ended` goes out,
+    after the commit. Exactly once: the callers hold the job row's lock in turn, and only the one that
+    leaves nothing running sees nothing running."""
+    _lock(job_id)
+    if PushJob.objects.filter(pk=job_id, status__in=ACTIVE).exists():
+        return
+    if PushChunk.objects.filter(job_id=job_id, status=PushChunk.Status.RUNNING).exists():
+        return
+    job_ended_send(job_id)

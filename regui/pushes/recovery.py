@@ -4,7 +4,11 @@ interrupted (outcomes.job_interrupt), with a drift check that re-reads the nodes
 
 A chunk is lost when the worker that ran it is known to be gone (same machine and its process has
 exited, or this very worker started after it began: a restart), when it is running but no live worker
-lists it for longer than REGUI_WORKER_WAIT, or when it waits in a dead worker's prefetched tasks.
+lists it for longer than REGUI_WORKER_WAIT, when it waits in a dead worker's prefetched tasks, or when
+it is queued and no worker holds it while one that reads this site's queue has been up and free to take
+it for REGUI_WORKER_WAIT since it was queued (its message is gone: a broker restarted without its
+queue, a message lost in transit). A worker prefetches what its queue holds at once, even while
+running other tasks, so a worker of this site's queue that reserves nothing sees an empty queue.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from regui.core.heartbeat import this_site_broker
 from regui.core.models import WorkerBeat
 
 from .models import PushChunk, PushJob
@@ -46,6 +51,7 @@ class ChunkState:
     status: str
     worker: str
     started_at: datetime | None
+    queued_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class Beat:
     name: str
     seen_at: datetime
     tasks: list
+    started_at: datetime | None = None  # when the worker was ready to take tasks
+    takes_pushes: bool = False  # it reads this site's broker and push queue
 
 
 def host_pid(name: str) -> tuple[str, int | None]:
@@ -117,7 +125,24 @@ def lost_chunks(chunks: Iterable[ChunkState], beats: Iterable[Beat], *, now: dat
             holders = listed(c, dead)
             if holders:
                 lost[key] = f"the worker that had taken it ({holders[0].name}) stopped before running it"
+            elif (free := _free_taker(c, live, wait)) is not None:
+                lost[key] = (f"its task was lost: worker {free.name} was free to take it and has not in "
+                             f"{int((free.seen_at - c.queued_at).total_seconds()) if c.queued_at else 0} s "
+                             "(the broker lost its queue, or the task was lost on its way)")
     return lost
+
+
+def _free_taker(chunk: ChunkState, live: list[Beat], wait: float) -> Beat | None:
+    """A live worker of this site's queue that, for `wait` seconds after the chunk was queued and it was
+    up, held no task in reserve: had the chunk's task been in its queue, it would have taken it."""
+    if chunk.queued_at is None:
+        return None
+    for b in live:
+        since = max(chunk.queued_at, b.started_at or b.seen_at)
+        if (b.takes_pushes and (b.seen_at - since).total_seconds() >= wait
+                and not any(t[0] == "reserved" for t in b.tasks if t)):
+            return b
+    return None
 
 
 def jobs_recover(here: Here | None = None) -> list[int]:
@@ -125,8 +150,10 @@ def jobs_recover(here: Here | None = None) -> list[int]:
     now = timezone.now()
     active = PushChunk.objects.filter(status__in=[PushChunk.Status.QUEUED, PushChunk.Status.RUNNING],
                                       job__status__in=[PushJob.Status.QUEUED, PushJob.Status.RUNNING])
-    chunks = [ChunkState(c.job_id, c.index, c.status, c.worker, c.started_at) for c in active]
-    beats = [Beat(b.name, b.seen_at, b.tasks) for b in WorkerBeat.objects.all()]
+    chunks = [ChunkState(c.job_id, c.index, c.status, c.worker, c.started_at, c.queued_at) for c in active]
+    site, queue = this_site_broker(), settings.CELERY_TASK_DEFAULT_QUEUE
+    beats = [Beat(b.name, b.seen_at, b.tasks, b.started_at, b.broker == site and queue in (b.queues or []))
+             for b in WorkerBeat.objects.all()]
     lost = lost_chunks(chunks, beats, now=now, wait=settings.REGUI_WORKER_WAIT, here=here)
     stuck = _stuck_jobs(now, {c.job_id for c in chunks})
     ended = []

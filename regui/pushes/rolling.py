@@ -35,7 +35,7 @@ from .gate import ready_gate
 from .jobplan import job_policy, plan_results
 from .models import PushChunk, PushJob, PushResult
 from .nodepush import HEALTHY, Preconnected, _finish, node_push, start_all
-from .outcomes import job_fail
+from .outcomes import chunk_end, job_fail
 from .sink import NodeOutcome, ResultSink
 
 log = logging.getLogger(__name__)
@@ -301,8 +301,7 @@ def _next_step(job: PushJob, mine: tuple[int, str], step: int, send: Send) -> in
 
 
 def _chunk_done(job: PushJob, index: int) -> None:
-    PushChunk.objects.filter(job=job, index=index, status=PushChunk.Status.RUNNING).update(
-        status=PushChunk.Status.DONE, finished_at=timezone.now())
+    chunk_end(job.pk, index)
 
 
 def _refuse(job: PushJob, message: str) -> None:
