@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "regui.registries.apps.RegistriesConfig",
     "regui.inventory.apps.InventoryConfig",
     "regui.inventory.credentials.apps.CredentialsConfig",
+    "regui.inventory.jumphosts.apps.JumpHostsConfig",
     "regui.pushes.apps.PushesConfig",
     "regui.probes.apps.ProbesConfig",
     "regui.nodechecks.apps.NodeChecksConfig",
@@ -254,6 +255,10 @@ REGUI_PULL_TEST_TIMEOUT = env.int("REGUI_PULL_TEST_TIMEOUT", default=300)
 # and for a whole test (the endpoints not reached by then are said to be skipped).
 REGUI_REGISTRY_TEST_TIMEOUT = env.float("REGUI_REGISTRY_TEST_TIMEOUT", default=10.0)
 REGUI_REGISTRY_TEST_DEADLINE = env.float("REGUI_REGISTRY_TEST_DEADLINE", default=60.0)
+# Retention: the newest registry tests kept per cluster (one still running always stays), and the days
+# a user's unsaved edits of a Registries page are kept after their last change. 0 keeps them all.
+REGUI_REGISTRY_TESTS_KEPT = env.int("REGUI_REGISTRY_TESTS_KEPT", default=50)
+REGUI_UNSAVED_DAYS = env.int("REGUI_UNSAVED_DAYS", default=30)
 # Who may approve a node's host key: "admin" (only admins), or "two-person" (also an operator who
 # did not add the node or set its address, port or SSH user). Nothing connects without one.
 REGUI_HOST_KEY_APPROVAL = env.str("REGUI_HOST_KEY_APPROVAL", default="admin")

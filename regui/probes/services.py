@@ -57,6 +57,7 @@ def registry_test_create(*, cluster: Cluster, registry: str, image: str = "", en
                         request_id=actor.request_id, source_ip=actor.source_ip)
     with transaction.atomic():
         test.save()
+        registry_tests_prune(cluster)
         audit_object(test, "registry_test", {"registry": [None, registry], "endpoint": [None, endpoint or "all"],
                                              "image": [None, test.image or None]}, revision=cluster.revision,
                      message=f"started by {by}" if by else "")
@@ -64,6 +65,17 @@ def registry_test_create(*, cluster: Cluster, registry: str, image: str = "", en
             # Its id only: the worker reads the configuration, and the secrets, itself.
             transaction.on_commit(lambda: current_app.signature(REGISTRY_TEST_TASK, args=[test.pk]).delay())
     return test
+
+
+def registry_tests_prune(cluster: Cluster) -> int:
+    """Keep the cluster's newest REGUI_REGISTRY_TESTS_KEPT tests (0: all); one still queued or running
+    stays whatever its age, for its worker writes to it. Their history entries stay. How many went."""
+    kept = settings.REGUI_REGISTRY_TESTS_KEPT
+    if kept <= 0:
+        return 0
+    old = RegistryTest.objects.filter(cluster=cluster).values_list("pk", flat=True)[kept:]
+    gone, _ = RegistryTest.objects.filter(pk__in=list(old)).exclude(status__in=RegistryTest.ACTIVE).delete()
+    return gone
 
 
 def registry_test_run(test_id: int) -> RegistryTest:

@@ -3,13 +3,19 @@ after each change) until they save or discard it, so that a link, Back or a clos
 
 Typed passwords are never kept: the page leaves them out of what it sends, and `unsaved_keep` blanks
 any that come anyway. A restored box that creates a secret asks for its password again.
+
+Kept for REGUI_UNSAVED_DAYS after their last change (one set per user and cluster): older ones are
+no longer offered, and go when anyone's edits are kept next.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
 
 from .draft import (
     AUTH_NONE,
@@ -118,11 +124,30 @@ def unsaved_keep(*, user: Any, cluster: Cluster, draft: Draft) -> bool:
         user=user, cluster=cluster,
         defaults={"base_revision": max(draft.revision, 0), "data": draft_data(draft)},
     )
+    unsaved_prune()
     return True
 
 
+def _cutoff() -> datetime | None:
+    """Edits last changed before this are expired; None when REGUI_UNSAVED_DAYS is 0 (all are kept)."""
+    days = settings.REGUI_UNSAVED_DAYS
+    return timezone.now() - timedelta(days=days) if days > 0 else None
+
+
+def unsaved_prune() -> int:
+    """Remove every user's expired edits; how many sets went."""
+    cutoff = _cutoff()
+    if cutoff is None:
+        return 0
+    gone, _ = UnsavedEdits.objects.filter(updated_at__lt=cutoff).delete()
+    return gone
+
+
 def _edits(user: Any, cluster: Cluster) -> UnsavedEdits | None:
-    return UnsavedEdits.objects.filter(user=user, cluster=cluster).first()
+    """The user's edits of the cluster, unless expired (those are never offered again)."""
+    edits = UnsavedEdits.objects.filter(user=user, cluster=cluster).first()
+    cutoff = _cutoff()
+    return None if edits is None or (cutoff is not None and edits.updated_at < cutoff) else edits
 
 
 def unsaved_offer(*, user: Any, cluster: Cluster) -> Offer | None:
