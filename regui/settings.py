@@ -55,7 +55,6 @@ INSTALLED_APPS = [
     "regui.registries.apps.RegistriesConfig",
     "regui.inventory.apps.InventoryConfig",
     "regui.inventory.credentials.apps.CredentialsConfig",
-    "regui.inventory.jumphosts.apps.JumpHostsConfig",
     "regui.pushes.apps.PushesConfig",
     "regui.probes.apps.ProbesConfig",
     "regui.nodechecks.apps.NodeChecksConfig",

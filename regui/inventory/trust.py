@@ -51,10 +51,9 @@ def connect_refusal(node: Node, *, scan: bool = False) -> str:
     if not node.has_approved_key:
         return (f"no approved host key: scan the node's host key and have {approvers()} approve it. "
                 "Nothing was sent.")
-    from regui.inventory.credentials.models import NodeCredential
-    from regui.inventory.credentials.services import shared_refusal
+    from regui.inventory.credentials.services import shared_link, shared_refusal
 
-    if NodeCredential.objects.filter(node_id=node.pk).exists():
+    if shared_link(node) is not None:
         return shared_refusal(node)
     if not node.sealed:
         return ("no stored credential (changing the address, port or SSH user drops it): edit the node and "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -36,8 +37,14 @@ def plan_results(job: PushJob) -> list[int]:
     for r in results:
         r.step, r.chunk = plan.step_of(r.node_name), plan.chunk_of(r.node_name)
     first = sorted({r.chunk for r in results if r.step == 0})
+    places: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for r in results:
+        places[(r.step, r.chunk)].append(r.pk)
     with transaction.atomic():
-        PushResult.objects.bulk_update(results, ["step", "chunk"], batch_size=500)
+        # One UPDATE per step and chunk: bulk_update's CASE per row cost more CPU than the push's SSH.
+        for (step, chunk), ids in places.items():
+            for i in range(0, len(ids), 500):
+                PushResult.objects.filter(pk__in=ids[i:i + 500]).update(step=step, chunk=chunk)
         PushChunk.objects.bulk_create([PushChunk(job=job, index=c, step=0) for c in first], ignore_conflicts=True)
         PushJob.objects.filter(pk=job.pk).update(step=0, chunks_left=len(first))
     job.step, job.chunks_left = 0, len(first)
