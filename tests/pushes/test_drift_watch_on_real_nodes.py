@@ -45,3 +45,103 @@ def test_a_file_changed_by_hand_is_marked_drifted_and_the_webhook_gets_the_json(
         assert AuditEvent.objects.filter(changes__has_key="drift_watch", object_repr=name).count() == 1
     finally:
         receiver.close()
+
+
+def test_the_beat_task_in_a_real_worker_marks_records_and_notifies_on_change_only(stack, nodes, client, make_user):
+    """The tick as Celery beat sends it, run by the worker process: it starts the check, collects it
+    on its next run, marks the nodes, records the changes once and POSTs them to the webhook."""
+    from regui.audit.models import AuditEvent
+    from regui.celery import app
+    from regui.inventory.models import Node
+    from regui.pushes.drift_watch import TICK_TASK, DriftWatch
+    from regui.pushes.models import PushJob
+    from tests.pushes.real_workers import wait_for
+
+    h = nodes(3)
+    stack.add(h)
+    stack.push()
+    a, b, c = (n.name for n in stack.nodes)
+    h.nodes[1].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n", 0o644, 0, 0)
+    h.nodes[2].reject_ssh()
+    receiver = Receiver()
+    try:
+        watch = DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=1, webhook_url=receiver.url)
+        last_entry = AuditEvent.objects.order_by("id").last().pk
+        app.send_task(TICK_TASK)
+        job = wait_for("the watch's check", lambda: DriftWatch.objects.get(pk=watch.pk).last_job, timeout=30)
+        stack.wait(job)
+        assert job.periodic and job.created_by_name == "drift watch"
+        app.send_task(TICK_TASK)  # collects it (the next check is not due for a minute)
+        wait_for("the webhook", lambda: receiver.bodies, timeout=30)
+        (body,) = receiver.bodies
+        assert {(x["node"], x["before"], x["after"]) for x in body["changes"]} == {
+            (b, "unknown", "drifted"), (c, "unknown", "unreachable")}
+        assert body["counts"] == {"in_sync": 1, "drifted": 1, "unreachable": 1}
+        assert "push-secret-7Q" not in receiver.raw[0].decode()
+        states = dict(Node.objects.filter(cluster=stack.cluster).values_list("name", "sync_state"))
+        assert states == {a: "in_sync", b: "drifted", c: "unreachable"}
+        new = AuditEvent.objects.filter(id__gt=last_entry)
+        assert sorted((e.object_type, e.object_repr, tuple(next(iter(e.changes.values())))) for e in new) == [
+            ("cluster", "prod", (None, "drifted, unreachable")),
+            ("node", b, (None, "drifted")), ("node", c, (None, "unreachable"))]
+        assert PushJob.objects.filter(kind="drift").count() == 1
+
+        client.force_login(make_user("vera", "viewer"))
+        page = client.get("/").content.decode()
+        assert 'data-drifted="1" data-unreachable="1"' in page and "watched every 1 min" in page
+
+        # The same states at the next check: nothing more in history, nothing more sent.
+        DriftWatch.objects.filter(pk=watch.pk).update(last_started_at=timezone.now() - timedelta(minutes=1))
+        app.send_task(TICK_TASK)
+        second = wait_for("the second check", lambda: PushJob.objects.filter(kind="drift").exclude(pk=job.pk).first(),
+                          timeout=30)
+        stack.wait(second)
+        app.send_task(TICK_TASK)
+        wait_for("its collection", lambda: DriftWatch.objects.get(pk=watch.pk).collected_job_id == second.pk,
+                 timeout=30)
+        assert len(receiver.bodies) == 1
+        assert AuditEvent.objects.filter(id__gt=last_entry).exclude(object_type="user").count() == 3  # (vera logged in)
+    finally:
+        h.nodes[2].allow_ssh()
+        receiver.close()
+
+
+def test_email_goes_out_through_djangos_smtp_settings_when_a_node_drops_off_and_comes_back(stack, nodes, settings):
+    from regui.pushes.drift_watch import DriftWatch, drift_watch_tick
+    from tests.pushes.smtp_receiver import SMTPReceiver
+
+    h = nodes(2)
+    stack.add(h)
+    stack.push()
+    smtp = SMTPReceiver()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", smtp.port, 5
+    settings.DEFAULT_FROM_EMAIL = "regui@example.com"
+    name = stack.nodes[1].name
+    try:
+        watch = DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=1,
+                                          email_recipients="ops@example.com, oncall@example.com")
+
+        def check() -> None:
+            DriftWatch.objects.filter(pk=watch.pk).update(last_started_at=timezone.now() - timedelta(minutes=1))
+            (job,) = drift_watch_tick()
+            stack.wait(job)
+
+        check()
+        drift_watch_tick()
+        assert smtp.messages == []  # all in sync at the first check: nothing to say
+        h.nodes[1].reject_ssh()
+        check()
+        drift_watch_tick()
+        ((to, message),) = smtp.messages
+        assert to == ["ops@example.com", "oncall@example.com"] and message["From"] == "regui@example.com"
+        assert message["Subject"] == "[regui] drift on cluster prod"
+        assert f"{name}: in_sync -> unreachable" in message.get_payload()
+        h.nodes[1].allow_ssh()
+        check()
+        drift_watch_tick()
+        assert len(smtp.messages) == 2 and f"{name}: unreachable -> in_sync" in smtp.messages[1][1].get_payload()
+        assert all("push-secret-7Q" not in m.as_string() for _, m in smtp.messages)
+    finally:
+        h.nodes[1].allow_ssh()
+        smtp.close()
