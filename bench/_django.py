@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import sys
 import tempfile
+import traceback
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,6 +68,41 @@ def teardown() -> None:
         server_url, name = _created.pop()
         with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def harness_main(script: str, args, body: Callable[[Path, ExitStack], None]) -> int:
+    """The frame of a benchmark on harness nodes: root (the nodes are network namespaces), SIGTERM
+    taken as Ctrl-C, Django on a throw-away database (PostgreSQL + Redis with --production: servers
+    from REGUI_BENCH_DATABASE_URL / REGUI_BENCH_BROKER_URL, or this machine's), and everything
+    cleaned up however `body(data dir, exit stack)` ends (--keep keeps the data dir). The exit status."""
+    if os.geteuid() != 0:
+        print(f"{script} needs root (harness nodes are network namespaces)", file=sys.stderr)
+        return 1
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    if args.production:
+        data = setup(os.environ.get("REGUI_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+                     os.environ.get("REGUI_BENCH_BROKER_URL", "redis://127.0.0.1:6379/14"))
+    else:
+        data = setup()
+    with ExitStack() as stack:
+        stack.callback(teardown)
+        if args.keep:
+            print(f"data dir kept: {data}")
+        else:
+            stack.callback(shutil.rmtree, data, True)
+        try:
+            body(data, stack)
+        except KeyboardInterrupt:
+            print("\ninterrupted; cleaning up", file=sys.stderr)
+            return 130
+        except Exception:
+            traceback.print_exc()
+            return 1
+    return 0
 
 
 def best(fn, runs: int) -> tuple[float, float]:

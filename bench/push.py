@@ -36,16 +36,14 @@ import argparse
 import contextlib
 import os
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
 import time
-import traceback
 from contextlib import ExitStack
 from pathlib import Path
 
-from _django import setup, teardown
+from _django import harness_main
 from _push_helpers import ANSIBLE_CORE, ansible_copy, ansible_venv, bare_push, floor, targets
 
 YAML = ('mirrors:\n  docker.io:\n    endpoint: ["https://mirror-{i}.example.com:5000"]\n'
@@ -349,51 +347,28 @@ def main() -> int:
                         help="PostgreSQL + Redis instead of the embedded defaults (servers from "
                              "REGUI_BENCH_DATABASE_URL / REGUI_BENCH_BROKER_URL, or this machine's)")
     args = parser.parse_args()
-    if os.geteuid() != 0:
-        print("bench/push.py needs root (harness nodes are network namespaces)", file=sys.stderr)
-        return 1
 
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
+    def run(data: Path, stack: ExitStack) -> None:
+        bench = Bench(args, data, stack)
+        bench.start()
+        log("warm-up push (not timed: first task in a fresh worker process)")
+        bench.run_regui("warmup")
+        bench.rows.pop("warmup")
+        for _ in range(args.runs):  # interleaved, so drift on the machine hits every row alike
+            bench.run_floor()
+            bench.run_bare()
+            bench.run_regui()
+        if args.workers >= 2:
+            for _ in range(args.runs):
+                bench.run_two_jobs()
+        if not args.no_restart:
+            for _ in range(args.runs):
+                bench.run_regui("restart", restart=True, servers=min(3, args.nodes))
+        if not args.no_ansible:
+            bench.run_ansible()
+        bench.report()
 
-    signal.signal(signal.SIGTERM, on_term)
-    if args.production:
-        data = setup(os.environ.get("REGUI_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-                     os.environ.get("REGUI_BENCH_BROKER_URL", "redis://127.0.0.1:6379/14"))
-    else:
-        data = setup()
-    with ExitStack() as stack:
-        stack.callback(teardown)
-        if args.keep:
-            print(f"data dir kept: {data}")
-        else:
-            stack.callback(shutil.rmtree, data, True)
-        try:
-            bench = Bench(args, data, stack)
-            bench.start()
-            log("warm-up push (not timed: first task in a fresh worker process)")
-            bench.run_regui("warmup")
-            bench.rows.pop("warmup")
-            for _ in range(args.runs):  # interleaved, so drift on the machine hits every row alike
-                bench.run_floor()
-                bench.run_bare()
-                bench.run_regui()
-            if args.workers >= 2:
-                for _ in range(args.runs):
-                    bench.run_two_jobs()
-            if not args.no_restart:
-                for _ in range(args.runs):
-                    bench.run_regui("restart", restart=True, servers=min(3, args.nodes))
-            if not args.no_ansible:
-                bench.run_ansible()
-            bench.report()
-        except KeyboardInterrupt:
-            print("\ninterrupted; cleaning up", file=sys.stderr)
-            return 130
-        except Exception:
-            traceback.print_exc()
-            return 1
-    return 0
+    return harness_main("bench/push.py", args, run)
 
 
 if __name__ == "__main__":

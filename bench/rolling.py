@@ -18,16 +18,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import shutil
-import signal
 import statistics
 import sys
 import time
-import traceback
 from contextlib import ExitStack
 from pathlib import Path
 
-from _django import setup, teardown
+from _django import harness_main
 
 YAML = ('mirrors:\n  docker.io:\n    endpoint: ["https://mirror-{i}.example.com:5000"]\n'
         'configs:\n  "mirror-{i}.example.com:5000":\n    auth: {{username: robot, password: "bench-secret-{i}"}}\n')
@@ -255,40 +252,17 @@ def main() -> int:
                         help="PostgreSQL + Redis (REGUI_BENCH_DATABASE_URL / REGUI_BENCH_BROKER_URL, or this machine's)")
     args = parser.parse_args()
     args.at_once = args.at_once or ("10" if args.nodes >= 50 else "4")
-    if os.geteuid() != 0:
-        print("bench/rolling.py needs root (harness nodes are network namespaces)", file=sys.stderr)
-        return 1
 
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
+    def run(data: Path, stack: ExitStack) -> None:
+        bench = Rolling(args, data, stack)
+        bench.start()
+        log("warm-up push (write only, not timed: first tasks in fresh worker processes)")
+        bench.push(restart=False)
+        for _ in range(args.runs):
+            bench.run()
+        bench.report()
 
-    signal.signal(signal.SIGTERM, on_term)
-    if args.production:
-        data = setup(os.environ.get("REGUI_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-                     os.environ.get("REGUI_BENCH_BROKER_URL", "redis://127.0.0.1:6379/14"))
-    else:
-        data = setup()
-    with ExitStack() as stack:
-        stack.callback(teardown)
-        if args.keep:
-            print(f"data dir kept: {data}")
-        else:
-            stack.callback(shutil.rmtree, data, True)
-        try:
-            bench = Rolling(args, data, stack)
-            bench.start()
-            log("warm-up push (write only, not timed: first tasks in fresh worker processes)")
-            bench.push(restart=False)
-            for _ in range(args.runs):
-                bench.run()
-            bench.report()
-        except KeyboardInterrupt:
-            print("\ninterrupted; cleaning up", file=sys.stderr)
-            return 130
-        except Exception:
-            traceback.print_exc()
-            return 1
-    return 0
+    return harness_main("bench/rolling.py", args, run)
 
 
 if __name__ == "__main__":
