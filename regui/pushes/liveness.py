@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from regui.audit.models import JobRecord
 from regui.core.heartbeat import this_site_broker
 from regui.core.models import WorkerBeat
 
@@ -43,8 +44,9 @@ class WorkerWatch:
         self.elsewhere = [b for b in fresh if b.broker != this_site_broker() or queue not in b.queues]
         self.alive = [b for b in fresh if b not in self.elsewhere]
 
-    def holding(self, job: PushJob, state: str) -> bool:
-        return any(s == state and name == TASK and args[:1] == [job.pk]
+    def holds(self, task: str, pk: int, state: str) -> bool:
+        """A live worker has `task` of this row (its first argument) reserved or active."""
+        return any(s == state and name == task and args[:1] == [pk]
                    for b in self.alive for s, name, args in b.tasks)
 
     def job_wait(self, job: PushJob) -> WorkerWait | None:
@@ -56,21 +58,26 @@ class WorkerWatch:
         return None
 
     def _queued(self, job: PushJob) -> WorkerWait | None:
-        waited = self.now - job.created_at
-        if waited < self.wait or self.holding(job, "reserved"):
+        return self.queued_wait(job, TASK, "job", "Push again.")
+
+    def queued_wait(self, record: JobRecord, task: str, what: str, again: str) -> WorkerWait | None:
+        """For a job record still queued, whose `task` takes its id: `what` names it on the page
+        ("job", "test"), `again` says what to do once its task is lost."""
+        waited = self.now - record.created_at
+        if waited < self.wait or self.holds(task, record.pk, "reserved"):
             return None
         if not self.alive:
-            return WorkerWait(f"No worker is answering: this job has waited {_span(waited)}, and {self._none_seen()}. "
-                              f"{START} The job starts as soon as one runs.", True, SLOW_POLL)
+            return WorkerWait(f"No worker is answering: this {what} has waited {_span(waited)}, and "
+                              f"{self._none_seen()}. {START} The {what} starts as soon as one runs.", True, SLOW_POLL)
         if not any(b.tasks for b in self.alive):
             # An idle worker on this site's queue takes a task within milliseconds.
-            return WorkerWait(f"No worker is answering for this job: a worker is running and idle, but has not "
-                              f"taken it in {_span(waited)}, so its task was lost. Push again.", True, SLOW_POLL)
+            return WorkerWait(f"No worker is answering for this {what}: a worker is running and idle, but has not "
+                              f"taken it in {_span(waited)}, so its task was lost. {again}", True, SLOW_POLL)
         return WorkerWait(f"Queued for {_span(waited)}: the worker is busy with other jobs.", False, 1)
 
     def _running(self, job: PushJob) -> WorkerWait | None:
         since = job.started_at or job.created_at
-        if self.now - since < self.wait or self.holding(job, "active") or self.holding(job, "reserved"):
+        if self.now - since < self.wait or self.holds(TASK, job.pk, "active") or self.holds(TASK, job.pk, "reserved"):
             return None
         after = ("This job will not finish: it is marked interrupted when a worker starts or at the next "
                  "periodic check, and then “Re-run unfinished nodes” pushes what is left.")
