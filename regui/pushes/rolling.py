@@ -29,6 +29,7 @@ from django.utils import timezone
 from regui.audit import context as audit_context
 from regui.inventory.credentials.services import WITH_LOGIN
 from regui.inventory.models import Node
+from regui.remote import ssh
 from regui.remote.script import RemoteFile
 
 from .files import RenderRefused, cluster_files
@@ -63,8 +64,9 @@ def push_job_run(job_id: int, chunk: int = 0, send: Send | None = None, worker: 
     starter's, in the request that started it. Any error ends the job as failed, with the reason."""
     job = PushJob.objects.select_related("cluster", "created_by").get(pk=job_id)
     if job.is_active:
+        # Each private key parsed once for the chunk's logins, not once per node (see ssh.ParsedKeys).
         with audit_context.acting(job.created_by, request_id=job.request_id, source_ip=job.source_ip,
-                                  username=job.created_by_name):
+                                  username=job.created_by_name), ssh.keys_parsed_once():
             try:
                 _run_chunk(job, chunk, send or celery_send, worker)
             except Exception as exc:
