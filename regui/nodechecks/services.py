@@ -94,15 +94,26 @@ def _flags_json(flags: dict[str, EffectiveFlag]) -> dict[str, Any]:
 # --- running a program on the node ---------------------------------------------------------------
 
 
-def _run_on_node(node: Node, program: str, timeout: float) -> ssh.ExecResult:
-    """One SSH exec, through the trust gate every connection takes (NodeError: nothing was sent)."""
-    target = node_target(node)
-    session = transport.current().connect(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
-                                          retries=settings.REGUI_SSH_RETRIES, backoff=settings.REGUI_SSH_BACKOFF)
+class _NodeFailed(Exception):
+    """The program did not run to its end on the node: the message says why, for the check's result."""
+
+
+def _run_on_node(node: Node, program: str, timeout: float) -> str:
+    """The program's stdout, from one SSH exec through the trust gate every connection takes; _NodeFailed
+    when the node cannot be reached (NodeError: nothing was sent) or the program exits non-zero."""
     try:
-        return session.run(ssh.as_root(target, "sh -s"), program.encode(), timeout=timeout)
-    finally:
-        session.close()
+        target = node_target(node)
+        session = transport.current().connect(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
+                                              retries=settings.REGUI_SSH_RETRIES, backoff=settings.REGUI_SSH_BACKOFF)
+        try:
+            out = session.run(ssh.as_root(target, "sh -s"), program.encode(), timeout=timeout)
+        finally:
+            session.close()
+    except (NodeError, ssh.SSHError) as exc:
+        raise _NodeFailed(str(exc)) from None
+    if out.status != 0:
+        raise _NodeFailed(_program_failed(out, node.use_sudo))
+    return out.stdout
 
 
 def _program_failed(out: ssh.ExecResult, sudo: bool) -> str:
@@ -171,13 +182,11 @@ def readback_run(node_id: int, *, job: PushJob | None = None) -> HostsReadback |
     readback.save()
     cluster = node.cluster
     try:
-        out = _run_on_node(node, readback_program(cluster.distro, cluster.registries_path),
-                           timeout=settings.REGUI_SSH_COMMAND_TIMEOUT)
-    except (NodeError, ssh.SSHError) as exc:
+        stdout = _run_on_node(node, readback_program(cluster.distro, cluster.registries_path),
+                              timeout=settings.REGUI_SSH_COMMAND_TIMEOUT)
+    except _NodeFailed as exc:
         return _finish(readback, HostsReadback.State.FAILED, str(exc))
-    if out.status != 0:
-        return _finish(readback, HostsReadback.State.FAILED, _program_failed(out, node.use_sudo))
-    report = parse_readback(out.stdout)
+    report = parse_readback(stdout)
     flags = node_flags(node, report.config)
     render = cluster_render(cluster, reveal=True)
     predicted = generate_hosts(render, program=cluster.distro,
@@ -300,13 +309,11 @@ def pull_test_run(test_id: int) -> PullTest | None:
     node, cluster = test.node, test.node.cluster
     limit = settings.REGUI_PULL_TEST_TIMEOUT
     try:
-        out = _run_on_node(node, pull_program(cluster.distro, test.image, keep=test.keep, tool=test.tool,
-                                              timeout=limit), timeout=limit + settings.REGUI_SSH_COMMAND_TIMEOUT)
-    except (NodeError, ssh.SSHError) as exc:
+        stdout = _run_on_node(node, pull_program(cluster.distro, test.image, keep=test.keep, tool=test.tool,
+                                                 timeout=limit), timeout=limit + settings.REGUI_SSH_COMMAND_TIMEOUT)
+    except _NodeFailed as exc:
         return _finish(test, PullTest.State.FAILED, str(exc))
-    if out.status != 0:
-        return _finish(test, PullTest.State.FAILED, _program_failed(out, node.use_sudo))
-    report = parse_pull(out.stdout)
+    report = parse_pull(stdout)
     flags = node_flags(node, report.config)
     fields: dict[str, Any] = {"flags": _flags_json(flags), "used_tool": report.tool, "command": report.command[:300]}
     if report.tool in ("", "none"):
