@@ -268,9 +268,12 @@ def hide_typed_names(entries: Iterable[AuditEvent]) -> Iterable[AuditEvent]:
 def filter_choices(cluster_names: list[str]) -> dict[str, object]:
     """What the filter form offers: small queries, independent of the history's size (names of
     deleted users and clusters can still be typed or reached from an entry's links)."""
+    users = list(get_user_model().objects.order_by("username").values_list("username", flat=True))
     return {
-        "users": list(get_user_model().objects.order_by("username").values_list("username", flat=True)),
+        "users": users,
+        "user_suggestions": [(SYSTEM, "system (no person)"), *((u, "") for u in users)],
         "clusters": cluster_names,
+        "cluster_options": [(c, c) for c in cluster_names],
         "object_types": ObjectType.choices,
         "actions": AuditEvent.Action.choices,
         "system": SYSTEM,

@@ -201,8 +201,13 @@ class NodeListPage:
     counts: dict[str, int]  # nodes of the whole cluster per badge, and "total"
 
     @property
-    def sync_choices(self) -> list[tuple[str, str, int]]:
-        return [(badge, label, self.counts[badge]) for badge, label in LABELS.items()]
+    def sync_options(self) -> list[tuple[str, str]]:
+        """The Status filter's choices, each with how many of the cluster's nodes it has."""
+        return [(badge, f"{label} ({self.counts[badge]})") for badge, label in LABELS.items()]
+
+    @property
+    def role_options(self) -> list[tuple[str, str]]:
+        return list(Node.Role.choices)
 
     def _link(self, number: int) -> str:
         return "?" + self.filters.query(page=number if number > 1 else "")
