@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "regui.registries.apps.RegistriesConfig",
     "regui.inventory.apps.InventoryConfig",
     "regui.inventory.credentials.apps.CredentialsConfig",
+    "regui.inventory.jumphosts.apps.JumpHostsConfig",
     "regui.pushes.apps.PushesConfig",
     "regui.probes.apps.ProbesConfig",
     "regui.nodechecks.apps.NodeChecksConfig",
@@ -275,6 +276,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 REGUI_DRIFT_WEBHOOK_TIMEOUT = env.float("REGUI_DRIFT_WEBHOOK_TIMEOUT", default=5.0)
 REGUI_DRIFT_WEBHOOK_RETRIES = env.int("REGUI_DRIFT_WEBHOOK_RETRIES", default=2)
+# Of the drift watch's checks that found nothing new, the newest this many per cluster are kept.
+REGUI_DRIFT_WATCH_KEEP_QUIET = env.int("REGUI_DRIFT_WATCH_KEEP_QUIET", default=10)
 # Drift watch emails go through Django's mail settings.
 EMAIL_BACKEND = env.str("REGUI_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import models, transaction
 from django.utils import timezone
@@ -147,9 +148,25 @@ def collect(watch: DriftWatch) -> list[Change]:
                         ).save()
         watch.node_states, watch.collected_job_id = states, job.pk
         watch.save(update_fields=["node_states", "collected_job_id"])
+        if changes:  # the job page and list say what this check found; it is kept (see quiet_checks_prune)
+            job.message = ("drift watch: " + ", ".join(f"{c.node} {c.after.replace('_', ' ')}" for c in changes))[:2000]
+            job.save(update_fields=["message"])
+        quiet_checks_prune(watch)
     if changes:
         notify(watch, notification(watch.cluster, job, changes, states))
     return changes
+
+
+def quiet_checks_prune(watch: DriftWatch) -> int:
+    """A watch every few minutes would fill the job list with checks that found nothing new: of those,
+    only the newest REGUI_DRIFT_WATCH_KEEP_QUIET stay. Checks that found a change (their message says
+    which), failed or were interrupted are kept, as are a person's checks."""
+    periodic = PushJob.objects.filter(cluster=watch.cluster, kind=PushJob.Kind.DRIFT, created_by__isnull=True,
+                                      created_by_name=DRIFT_WATCH_ACTOR)
+    newest = list(periodic.order_by("-created_at", "-pk").values_list("pk", flat=True)
+                  [:settings.REGUI_DRIFT_WATCH_KEEP_QUIET])
+    old = periodic.filter(status=PushJob.Status.DONE, message="").exclude(pk__in=[*newest, watch.last_job_id or 0])
+    return old.delete()[1].get(PushJob._meta.label, 0)
 
 
 def drift_watch_tick(now: datetime | None = None) -> list[PushJob]:

@@ -135,3 +135,26 @@ def test_the_watch_names_itself_as_the_starter_of_its_checks(watched):
     job = PushJob.objects.get(kind="drift")
     assert job.created_by is None and job.created_by_name == "drift watch" and job.periodic
     assert not PushJob.objects.get(kind="push").periodic
+
+
+def test_only_the_newest_quiet_checks_stay_in_the_job_list(watched, settings):
+    from regui.pushes.models import PushJob, PushResult
+
+    settings.REGUI_DRIFT_WATCH_KEEP_QUIET = 3
+    clock = Clock()
+    clock.tick(6)
+    periodic = PushJob.objects.filter(kind="drift", created_by_name="drift watch")
+    assert periodic.count() == 4  # the newest 3 collected, and the one just started
+    assert PushResult.objects.filter(job__kind="drift").count() == 4 * 3
+
+    watched["a1"].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n")
+    clock.tick(1)  # collects a quiet check; the next one sees a1 drifted
+    clock.tick(1)
+    found = periodic.exclude(message="").get()
+    assert found.message == "drift watch: a1 drifted"
+    clock.tick(8)  # many quiet checks later, the one that found the change is still there
+    assert periodic.filter(pk=found.pk).exists() and periodic.filter(message="").count() <= 4
+    person = watched.push(kind="drift")  # a person's checks are never pruned
+    clock.tick(6)
+    assert PushJob.objects.filter(pk=person.pk).exists()
+    assert PushJob.objects.filter(kind="push").count() == 1
