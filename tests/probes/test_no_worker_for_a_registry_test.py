@@ -4,14 +4,15 @@ Fast tier: heartbeats written here stand for workers."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from regui.core.heartbeat import this_site_broker
 from regui.core.models import WorkerBeat
 from regui.probes.models import RegistryTest
+from tests.heartbeats import beat
 
 pytestmark = pytest.mark.django_db
 TASK = "regui.registry_test_run"
@@ -31,23 +32,14 @@ def registry_test(cluster, status=RegistryTest.Status.QUEUED, age: float = 60) -
     return t
 
 
-def beat(*tasks: list, age: float = 1) -> WorkerBeat:
-    from django.conf import settings
-
-    now = timezone.now()
-    return WorkerBeat.objects.create(name=f"celery@host pid {WorkerBeat.objects.count() + 1}",
-                                     broker=this_site_broker(), queues=[settings.CELERY_TASK_DEFAULT_QUEUE],
-                                     started_at=now - timedelta(hours=1), seen_at=now - timedelta(seconds=age),
-                                     tasks=list(tasks))
-
-
 def fragment(client, t: RegistryTest) -> str:
     return client.get(f"/registry-tests/{t.pk}/", HTTP_HX_REQUEST="true").content.decode()
 
 
 def test_a_test_queued_past_the_wait_with_no_worker_says_no_worker_is_answering_and_polls_slowly(viewer_client, cluster):
     text = fragment(viewer_client, registry_test(cluster))
-    assert "No worker is answering: this test has waited 60 s" in text
+    # 60 s old when made; a loaded machine may take a second or two before the page is rendered.
+    assert re.search(r"No worker is answering: this test has waited 6[0-5] s", text)
     assert "no Celery worker has ever checked in" in text and 'data-worker="stalled"' in text
     assert 'hx-trigger="every 5s"' in text, "still polls, slowly: a worker that starts takes the test"
 
@@ -66,7 +58,8 @@ def test_a_test_a_live_worker_holds_says_nothing(viewer_client, cluster):
 def test_an_idle_worker_that_never_took_the_test_means_its_task_was_lost(viewer_client, cluster):
     beat()
     text = fragment(viewer_client, registry_test(cluster))
-    assert "a worker is running and idle, but has not taken it in 60 s, so its task was lost. Test again." in text
+    assert re.search(r"a worker is running and idle, but has not taken it in 6[0-5] s, so its task was lost\. "
+                     r"Test again\.", text)
 
 
 def test_a_running_test_whose_worker_stopped_will_not_finish_and_is_no_longer_polled(viewer_client, cluster):

@@ -13,6 +13,7 @@ from regui.core.heartbeat import Heart, broker_identity, this_site_broker
 from regui.core.models import WorkerBeat
 from regui.inventory.models import Node
 from regui.pushes.models import PushJob, PushResult
+from tests.heartbeats import beat
 
 pytestmark = pytest.mark.django_db
 TASK = "regui.push_job_run"
@@ -34,17 +35,6 @@ def job(cluster, status=PushJob.Status.QUEUED, age: float = 60) -> PushJob:
                               status="running" if status == "running" else "pending")
     j.refresh_from_db()
     return j
-
-
-def beat(*tasks: list, queues: tuple[str, ...] = (), age: float = 1, broker: str = "") -> WorkerBeat:
-    from django.conf import settings
-
-    now = timezone.now()
-    queues = queues or (settings.CELERY_TASK_DEFAULT_QUEUE,)
-    return WorkerBeat.objects.create(name=f"celery@host pid {WorkerBeat.objects.count() + 1}",
-                                     broker=broker or this_site_broker(), queues=list(queues),
-                                     started_at=now - timedelta(hours=1), seen_at=now - timedelta(seconds=age),
-                                     tasks=list(tasks))
 
 
 def fragment(client, j: PushJob) -> str:
