@@ -4,7 +4,9 @@ node last had). Reads only; nothing connects to a node."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from django.conf import settings
 
 from regui.audit.diff import UnifiedLine, unified
 from regui.inventory.models import Node
@@ -13,7 +15,8 @@ from regui.registries.models import Cluster
 
 from .files import RenderRefused, check_render
 from .plan import Plan, Policy, Step, push_plan, rollout_order
-from .services import effective_policy
+from .services import effective_policy, policy_refusal
+from .targets import keyless_refusal
 
 
 @dataclass
@@ -66,14 +69,13 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: 
     without_key = [n.name for n in nodes if not n.has_approved_key]
     if not nodes:
         refused = refused or "No nodes to push to."
-    elif len(without_key) == len(nodes):
-        refused = refused or ("No target node has an approved host key, so nothing would be sent: "
-                              + ", ".join(without_key) + ". Scan and approve their host keys first.")
-    plan = push_plan(cluster, nodes, policy or effective_policy(cluster), restart=restart)
+    policy = policy or effective_policy(cluster)
+    refused = refused or keyless_refusal(nodes) or policy_refusal(cluster, policy, restart)
+    plan = push_plan(cluster, nodes, policy, restart=restart, chunk_size=settings.REGUI_PUSH_CHUNK)
     steps = rollout_order([(n.name, n.role) for n in nodes], plan.batch)
     order = {name: i for i, name in enumerate(name for step in steps for name in step.names)}
     changes: dict[str, Change] = {}
-    plans = []
+    plans, expected = [], []
     contents: dict[str, NodeContent] = {}  # by the sha256 nodes last had: one lookup each, not per node
     for node in sorted(nodes, key=lambda n: order[n.name]):
         content = contents.get(node.last_sha256) or contents.setdefault(node.last_sha256, node_content(node))
@@ -90,9 +92,16 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: 
             has = "never read: unknown, will be replaced" if content.kind == "unread" else \
                 "a file no revision has: unknown, will be replaced"
         changes[key].nodes.append(node.name)
-        with_restart, write_only = _restart_words(node, changes[key].unchanged)
+        # The same file only when it is the current revision's: an older one that redacts the same
+        # differs in a secret.
+        same = changes[key].unchanged and content.current
+        with_restart, write_only = _restart_words(node, same)
         plans.append(NodePlan(node, node.has_approved_key, has, key, with_restart if restart else write_only,
                               with_restart, write_only))
+        if restart and (not same or node.restart_pending):
+            expected.append(node.name)
+    if restart and current:  # what each node has is known (or known to be unknown): so are its restarts
+        plan = replace(plan, expected_restarts=tuple(expected), restarts_known=True)
     return PushPreview(cluster, restart, plans, steps, list(changes.values()), refused, without_key, plan)
 
 

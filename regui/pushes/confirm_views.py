@@ -24,6 +24,12 @@ from .selectors import failed_nodes
 from .services import effective_policy, push_job_create
 
 
+def confirm_redirect(name: str, data) -> HttpResponse:
+    """To the plan of the push that `data` (a push form's fields) asks for: nothing is queued before it."""
+    query = {k: data[k] for k in ("scope", "node", "write_only", *PushChoicesForm.base_fields) if data.get(k)}
+    return redirect(f"{reverse('push-confirm', args=[name])}?{urlencode(query)}")
+
+
 def _targets(cluster: Cluster, data) -> tuple[str, list[Node]]:
     """(scope, nodes) from GET or POST: a node's id, "failed", or every node."""
     node_id = data.get("node", "")
@@ -41,9 +47,7 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
     if request.method == "POST" and not request.POST.get("confirm"):
         # From the node list's push buttons (a POST form): show the plan at its own address.
-        query = {k: request.POST[k] for k in ("scope", "node", "write_only", *PushChoicesForm.base_fields)
-                 if request.POST.get(k)}
-        return redirect(f"{reverse('push-confirm', args=[name])}?{urlencode(query)}")
+        return confirm_redirect(name, request.POST)
     data = request.POST if request.method == "POST" else request.GET
     scope, nodes = _targets(cluster, data)
     restart = not data.get("write_only")

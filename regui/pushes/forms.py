@@ -7,10 +7,7 @@ from typing import Any
 from django import forms
 
 from .models import PushPolicy
-from .plan import parse_at_once
-
-PAUSE_MAX = 24 * 3600
-FAILURES_MAX = 100_000
+from .plan import FAILURES_MAX, PAUSE_MAX, parse_at_once
 
 
 def _clean_at_once(text: str) -> str:

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 SERVER, AGENT = "server", "agent"
 AT_ONCE_MAX = 10_000
+PAUSE_MAX = 24 * 3600  # seconds between steps: a day
+FAILURES_MAX = 100_000
 _AT_ONCE = re.compile(r"[ \t]*([0-9]{1,5})[ \t]*(%?)[ \t]*")
 
 
@@ -49,6 +51,19 @@ class Policy:
         return cls(agents_at_once=str(data.get("agents_at_once") or default_at_once),
                    max_failures=int(data.get("max_failures") or 0), pause_seconds=int(data.get("pause_seconds") or 0),
                    ready_gate=bool(data.get("ready_gate")))
+
+
+def policy_problem(policy: Policy) -> str:
+    """Why a policy cannot be run ("" when it can): the bounds every way of starting a push shares."""
+    try:
+        parse_at_once(policy.agents_at_once)
+    except ValueError as exc:
+        return str(exc)
+    if not 0 <= policy.max_failures <= FAILURES_MAX:
+        return f"Stop after failures is between 0 (never) and {FAILURES_MAX}."
+    if not 0 <= policy.pause_seconds <= PAUSE_MAX:
+        return f"The pause between batches is between 0 and {PAUSE_MAX} s (a day)."
+    return ""
 
 
 def parse_at_once(text: str) -> tuple[int, bool]:

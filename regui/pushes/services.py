@@ -22,8 +22,9 @@ from .jobplan import job_policy, plan_results
 from .models import PushJob, PushPolicy, PushResult
 from .nodepush import _finish, node_push  # noqa: F401  (imported from here by callers and tests)
 from .outcomes import job_fail
-from .plan import Policy, parse_at_once
+from .plan import Policy, policy_problem
 from .rolling import PUSH_TASK, celery_send, push_job_run, run_inline  # noqa: F401  (likewise)
+from .targets import keyless_refusal
 
 log = logging.getLogger(__name__)
 Status = PushResult.Status
@@ -105,8 +106,18 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
     return job
 
 
+def policy_refusal(cluster: Cluster, policy: Policy, restart: bool) -> str:
+    """Why a push with this policy cannot run ("" when it can); the confirmation page says it first."""
+    try:
+        _check_policy(cluster, policy, restart)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
 def _check_policy(cluster: Cluster, policy: Policy, restart: bool) -> None:
-    parse_at_once(policy.agents_at_once)
+    if problem := policy_problem(policy):
+        raise ValueError(problem)
     if policy.ready_gate and restart and not cluster.nodes.filter(role=Node.Role.SERVER).exists():
         raise ValueError("Waiting for Ready asks a server's kubectl: add the cluster's servers as nodes, or push "
                          "without waiting for Ready.")
@@ -159,5 +170,7 @@ def push_job_rerun(job: PushJob, user=None) -> PushJob:
     nodes = list(Node.objects.filter(pk__in=results.values("node_id")).order_by("name"))
     if not nodes:
         raise RenderRefused("Nothing to re-run: every node of this job finished.")
+    if job.kind == PushJob.Kind.PUSH and (refusal := keyless_refusal(nodes)):
+        raise RenderRefused(refusal)  # as the confirmation page would say
     return push_job_create(cluster=job.cluster, user=user, nodes=nodes, restart=job.restart, kind=job.kind,
                            policy=job_policy(job), origin=job)

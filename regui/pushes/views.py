@@ -9,55 +9,49 @@ from regui.core.roles import OPERATOR, require_role
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
 
+from .confirm_views import confirm_redirect
 from .files import RenderRefused
 from .forms import PushChoicesForm
 from .jobplan import job_plan
 from .liveness import WorkerWatch
 from .models import PushJob, PushResult
 from .outcome import job_outcome, jobs_outcomes
-from .selectors import failed_nodes, node_rows
 from .services import effective_policy, push_job_create, push_job_rerun
 
 
 @require_role(OPERATOR)
 def node_push(request: HttpRequest, name: str, pk: int) -> HttpResponse:
+    """An older address of a node's Push: its confirmation page, where the push is queued (or refused)."""
     node = get_object_or_404(Node.objects.select_related("cluster"), pk=pk, cluster__name=name)
     if request.method != "POST":
         return redirect("node-detail", name, pk)
-    job = push_job_create(cluster=node.cluster, user=request.user, nodes=[node],
-                          restart=not request.POST.get("write_only"))
-    refused = job.message if job.status == PushJob.Status.REFUSED else ""
-    if refused:
-        messages.error(request, refused)
-    if wants_fragment(request):
-        row = node_rows(node.cluster, node_id=node.pk)[0]
-        return render(request, "inventory/partials/_node_row.html",
-                      {"cluster": node.cluster, "row": row, "refused": refused})
-    return redirect("node-list", name) if refused else redirect("job-detail", job.pk)
+    response = confirm_redirect(name, {"node": str(node.pk), "write_only": request.POST.get("write_only", "")})
+    if wants_fragment(request):  # htmx follows a redirect in place: have it load the page instead
+        return HttpResponse(status=204, headers={"HX-Redirect": response["Location"]})
+    return response
 
 
 @require_role(OPERATOR)
 def cluster_push(request: HttpRequest, name: str) -> HttpResponse:
+    """The node list's push form. A push (to all nodes, or to the failed ones) goes through its
+    confirmation page, which shows the plan and refuses what may not be pushed; a drift check (read
+    only) and "Re-run unfinished nodes" of an ended job start at once."""
     cluster = get_object_or_404(Cluster, name=name)
     if request.method != "POST":
         return redirect("node-list", name)
     scope = request.POST.get("scope", "all")
     if scope == "rerun":
         return _rerun(request, cluster)
+    if scope != "drift":
+        return confirm_redirect(name, request.POST)
     choices = PushChoicesForm(request.POST)
     if not choices.is_valid():
-        messages.error(request, f"Nothing was pushed: {choices.problems()}")
+        messages.error(request, f"Nothing was checked: {choices.problems()}")
         return redirect("node-list", name)
-    kind = PushJob.Kind.DRIFT if scope == "drift" else PushJob.Kind.PUSH
-    nodes = failed_nodes(cluster) if scope == "failed" else None
-    if scope == "failed" and not nodes:
-        messages.info(request, "No node failed in its last push.")
-        return redirect("node-list", name)
-    job = push_job_create(cluster=cluster, user=request.user, nodes=nodes, kind=kind,
-                          restart=not request.POST.get("write_only"),
+    job = push_job_create(cluster=cluster, user=request.user, kind=PushJob.Kind.DRIFT,
                           policy=effective_policy(cluster, choices.overrides()))
     if job.status == PushJob.Status.REFUSED:
-        messages.error(request, f"Nothing was pushed: {job.message}")
+        messages.error(request, f"Nothing was checked: {job.message}")
         return redirect("node-list", name)
     return redirect("job-detail", job.pk)
 

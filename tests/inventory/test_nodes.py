@@ -103,6 +103,9 @@ def test_an_empty_or_invalid_render_is_never_pushed(operator_client, cluster):
 
     Node.objects.create(cluster=cluster, name="n1", address="10.0.0.1")
     r = operator_client.post(f"/clusters/{cluster.name}/push/", {"scope": "all"}, follow=True)
-    assert "an empty file is never pushed" in r.content.decode()
-    job = PushJob.objects.get()
-    assert job.status == "refused" and not job.results.exists()
+    assert r.status_code == 409 and "an empty file is never pushed" in r.content.decode()
+    assert not PushJob.objects.exists(), "the push form shows the plan first, which refuses it"
+    from regui.pushes.services import push_job_create
+
+    job = push_job_create(cluster=cluster)
+    assert job.status == "refused" and "an empty file is never pushed" in job.message and not job.results.exists()

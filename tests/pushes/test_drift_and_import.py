@@ -30,7 +30,11 @@ def test_push_to_failed_nodes_retries_only_those(stack, nodes, client):
     stack.push()
     h.nodes[0].allow_ssh()
     client.force_login(stack.user)
-    r = client.post(f"/clusters/{stack.cluster.name}/push/", {"scope": "failed"})
+    shown = client.post(f"/clusters/{stack.cluster.name}/push/", {"scope": "failed"}, follow=True).content.decode()
+    assert 'name="nodes" value' in shown and shown.count('name="nodes" value') == 1, "the failed node only"
+    stack.cluster.refresh_from_db()
+    r = client.post(f"/clusters/{stack.cluster.name}/push/confirm/", {
+        "confirm": "1", "revision": stack.cluster.revision, "scope": "failed", "nodes": [stack.nodes[0].pk]})
     from regui.pushes.models import PushJob
 
     job = stack.wait(PushJob.objects.order_by("-id").first())

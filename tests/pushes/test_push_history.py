@@ -19,7 +19,9 @@ def test_worker_side_entries_carry_the_starters_name_and_request(stack, nodes, c
     h = nodes(2)
     stack.add(h)
     client.force_login(stack.user)
-    r = client.post(f"/clusters/{stack.cluster.name}/push/", {"scope": "all"})
+    stack.cluster.refresh_from_db()
+    r = client.post(f"/clusters/{stack.cluster.name}/push/confirm/", {
+        "confirm": "1", "revision": stack.cluster.revision, "scope": "all", "nodes": [n.pk for n in stack.nodes]})
     job_id = int(r["Location"].rstrip("/").rsplit("/", 1)[1])
     from regui.pushes.models import PushJob
 

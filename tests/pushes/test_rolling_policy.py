@@ -186,8 +186,12 @@ def test_a_push_from_the_node_list_takes_the_cluster_defaults_where_its_own_choi
     client = operator(fleet)
     page = client.get("/clusters/prod/nodes/").content.decode()
     assert 'id="push-policy"' in page and 'placeholder="3"' in page
-    client.post("/clusters/prod/push/", {"scope": "all", "agents_at_once": "1", "max_failures": "",
-                                         "pause_seconds": "", "ready_gate": ""})
+    shown = client.post("/clusters/prod/push/", {"scope": "all", "agents_at_once": "1", "max_failures": "",
+                                                 "pause_seconds": "", "ready_gate": ""}, follow=True)
+    assert '<input type="hidden" name="agents_at_once" value="1">' in shown.content.decode()
+    fleet.cluster.refresh_from_db()
+    client.post("/clusters/prod/push/confirm/", {"confirm": "1", "revision": fleet.cluster.revision, "scope": "all",
+                                                 "nodes": [n.pk for n in fleet.nodes], "agents_at_once": "1"})
     job = PushJob.objects.get()
     assert job.policy == {"agents_at_once": "1", "max_failures": 2, "pause_seconds": 0, "ready_gate": False}
     assert [r.step for r in job.results.order_by("node_name")] == [0, 1]

@@ -52,10 +52,14 @@ def test_an_operators_own_cluster_and_host_get_no_other_clusters_secret(fleet):
     olivia.post(f"/clusters/evil/nodes/{node.pk}/approve/", {"fingerprint": node.scanned_fingerprint})
     node.refresh_from_db()
     assert not node.has_approved_key
-    for scope in ("all", "drift"):
-        olivia.post("/clusters/evil/push/", {"scope": scope})
-        result = latest_job(evil).results.get()
-        assert result.status == "failed" and result.message.startswith("no approved host key"), scope
+    # A push shows its plan first, which refuses a node without an approved key; a drift check fails at
+    # the trust gate.
+    shown = olivia.post("/clusters/evil/push/", {"scope": "all"}, follow=True)
+    assert shown.status_code == 409 and "No target node has an approved host key" in shown.content.decode()
+    assert not PushJob.objects.filter(cluster=evil).exists()
+    olivia.post("/clusters/evil/push/", {"scope": "drift"})
+    result = latest_job(evil).results.get()
+    assert result.status == "failed" and result.message.startswith("no approved host key")
     assert attacker.connects == [] and attacker.read(MAIN) is None
 
 
@@ -150,9 +154,18 @@ def test_an_operator_cannot_get_a_secret_onto_a_host_nobody_approved(stack, node
         client.post(f"{base}/approve/", {"fingerprint": target.scanned_fingerprint})
         target.refresh_from_db()
         assert not target.has_approved_key
-    for cluster, scope in (("evil", "all"), ("prod", "drift"), ("prod", "all")):
-        result = stack.wait(push_from_page(client, cluster, scope)).results.get()
-        assert result.status == "failed" and "Nothing was sent" in result.message, (cluster, scope, result.message)
+    result = stack.wait(push_from_page(client, "prod", "drift")).results.get()
+    assert result.status == "failed" and "Nothing was sent" in result.message, result.message
+    for cluster in ("evil", "prod"):  # a push shows its plan first, which refuses; so does confirming it
+        target = Node.objects.get(cluster__name=cluster)
+        shown = client.post(f"/clusters/{cluster}/push/", {"scope": "all"}, follow=True)
+        assert shown.status_code == 409 and "No target node has an approved host key" in shown.content.decode()
+        revision = Cluster.objects.get(name=cluster).revision
+        confirmed = client.post(f"/clusters/{cluster}/push/confirm/", {
+            "confirm": "1", "revision": revision, "scope": "all", "nodes": [target.pk]})
+        assert confirmed.status_code == 409 and "Nothing was queued" in confirmed.content.decode()
+        assert not PushJob.objects.filter(cluster__name=cluster, kind="push").exclude(
+            pk__in=stack.cluster.push_jobs.filter(kind="push").order_by("pk").values("pk")[:1]).exists()
     log = (attacker.dir / "sshd.log").read_text()
     assert "[preauth]" in log, "the scans reached this sshd, so would a login"
     assert "Accepted" not in log and "Failed password" not in log, log[-2000:]
