@@ -22,29 +22,27 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
 
 @require_role(OPERATOR)
 def cluster_create(request: HttpRequest) -> HttpResponse:
-    form = ClusterForm(request.POST or None)
-    policy = PushPolicyForm(request.POST or None, prefix="policy")
-    if request.method == "POST" and form.is_valid() and policy.is_valid():
-        with transaction.atomic():
-            cluster = cluster_save(form=form, user=request.user)
-            push_policy_save(cluster=cluster, values=policy.cleaned_data)
-        messages.success(request, f"Cluster {cluster.name} created.")
-        return redirect("cluster-registries", cluster.name)
-    return render(request, "registries/cluster_form.html", {"form": form, "policy_form": policy})
+    return _cluster_form(request, None)
 
 
 @require_role(OPERATOR)
 def cluster_edit(request: HttpRequest, name: str) -> HttpResponse:
-    cluster = get_object_or_404(Cluster, name=name)
+    return _cluster_form(request, get_object_or_404(Cluster, name=name))
+
+
+def _cluster_form(request: HttpRequest, cluster: Cluster | None) -> HttpResponse:
+    """A cluster's form with its default rolling policy, saved together: a new cluster when None."""
     form = ClusterForm(request.POST or None, instance=cluster)
-    policy = PushPolicyForm(request.POST or None, prefix="policy", instance=cluster_policy(cluster))
+    policy = PushPolicyForm(request.POST or None, prefix="policy",
+                            instance=cluster_policy(cluster) if cluster is not None else None)
     if request.method == "POST" and form.is_valid() and policy.is_valid():
         with transaction.atomic():
-            cluster = cluster_save(form=form, user=request.user)
-            push_policy_save(cluster=cluster, values=policy.cleaned_data)
-        messages.success(request, f"Cluster {cluster.name} saved.")
-        return redirect("cluster-registries", cluster.name)
-    return render(request, "registries/cluster_form.html", {"form": form, "cluster": cluster, "policy_form": policy})
+            saved = cluster_save(form=form, user=request.user)
+            push_policy_save(cluster=saved, values=policy.cleaned_data)
+        messages.success(request, f"Cluster {saved.name} {'created' if cluster is None else 'saved'}.")
+        return redirect("cluster-registries", saved.name)
+    context = {"form": form, "policy_form": policy, **({"cluster": cluster} if cluster is not None else {})}
+    return render(request, "registries/cluster_form.html", context)
 
 
 @require_role(OPERATOR)
