@@ -58,6 +58,7 @@ urlpatterns = [
     path("clusters/<slug:name>/nodes/<int:pk>/approve/", inventory.node_approve, name="node-approve"),
     path("", include("regui.inventory.host_key_urls")),
     path("", include("regui.inventory.credentials.urls")),
+    path("", include("regui.inventory.jumphosts.urls")),
     path("", include("regui.inventory.node_import_views")),
     path("clusters/<slug:name>/nodes/<int:pk>/push/", pushes.node_push, name="node-push"),
     path("clusters/<slug:name>/nodes/<int:pk>/import/", inventory.node_import, name="node-import"),

@@ -20,6 +20,7 @@ class ObjectType(models.TextChoices):
     REVISION = "revision", "revision"
     REGISTRY_TEST = "registry_test", "registry test"
     SSH_CREDENTIAL = "ssh_credential", "shared SSH credential"
+    JUMP_HOST = "jump_host", "jump host"
 
 
 AUDITED: dict[str, type[Audited]] = {}

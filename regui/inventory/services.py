@@ -62,8 +62,13 @@ def node_target(node: Node, *, scan: bool = False) -> ssh.Target:
     trust it did trust; a scan's target carries no credential and no key."""
     if refusal := connect_refusal(node, scan=scan):
         raise NodeError(refusal)
+    from regui.inventory.jumphosts.routing import jump_for, jump_ssh
+
+    jump = jump_for(node)
+    via = jump_ssh(jump) if jump is not None and jump.has_approved_key else None
     if scan:
-        return ssh.Target(address=node.address, port=node.port, username=node.ssh_user, host_key=None)
+        return ssh.Target(address=node.address, port=node.port, username=node.ssh_user, host_key=None, jump=via,
+                          name=node.name)
     key = ssh.HostKey(node.host_key_type, node.host_key)
     # The node's shared credential (shared_refusal above) or its own: read now, so a rotation reaches
     # every node at its next connection.
@@ -77,7 +82,7 @@ def node_target(node: Node, *, scan: bool = False) -> ssh.Target:
         private_key=login.value if login.kind == Node.Credential.KEY else "",
         password=login.value if login.kind == Node.Credential.PASSWORD else "",
         passphrase=login.passphrase if login.kind == Node.Credential.KEY else "",
-        use_sudo=node.use_sudo,
+        use_sudo=node.use_sudo, jump=via, name=node.name,
     )
 
 
@@ -91,9 +96,11 @@ def node_scan_host_key(*, node: Node) -> ssh.HostKey:
 
 def host_key_fetch(target: ssh.Target) -> ssh.HostKey:
     """The key the target presents now (no database: scans in bulk run this in threads)."""
+    timeout = settings.REGUI_SSH_CONNECT_TIMEOUT
     try:
-        return transport.current().scan_host_key(target.address, target.port,
-                                                 timeout=settings.REGUI_SSH_CONNECT_TIMEOUT)
+        if target.jump is not None:  # through the node's jump host
+            return transport.current().scan_host_key(target.address, target.port, timeout=timeout, jump=target.jump)
+        return transport.current().scan_host_key(target.address, target.port, timeout=timeout)
     except ssh.SSHError as exc:
         raise NodeError(str(exc)) from None
 

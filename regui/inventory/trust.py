@@ -45,7 +45,12 @@ def approval_refusal(node: Node, user: Any) -> str:
 
 def connect_refusal(node: Node, *, scan: bool = False) -> str:
     """Why regui must not connect to the node now; "" when it may. A scan sends nothing (the caller
-    gives it no credential), so only a connection that logs in needs a trusted key and a credential."""
+    gives it no credential), so only a connection that logs in needs a trusted key and a credential;
+    but through a jump host even a scan logs in to the jump host, whose own key must be approved."""
+    from regui.inventory.jumphosts.routing import jump_for, jump_refusal
+
+    if (jump := jump_for(node)) is not None and (refusal := jump_refusal(jump, approvers())):
+        return refusal
     if scan:
         return ""
     if not node.has_approved_key:

@@ -12,6 +12,8 @@ from regui.registries.importing import ImportRefused, registries_import, registr
 from regui.registries.models import Cluster
 
 from .forms import BulkNodesForm, NodeForm
+from .jumphosts.routing import jump_for
+from .jumphosts.services import CLUSTERS, node_jump_choice
 from .models import Node
 from .services import (
     NodeError,
@@ -50,7 +52,9 @@ def node_detail(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     results = node.push_results.select_related("job").order_by("-id")[:20]
     return render(request, "inventory/node_detail.html", {"cluster": node.cluster, "node": node, "row": row,
                                                           "results": results,
-                                                          "approval_refusal": approval_refusal(node, request.user)})
+                                                          "approval_refusal": approval_refusal(node, request.user),
+                                                          "jump": jump_for(node),
+                                                          "jump_own": node_jump_choice(node) != CLUSTERS})
 
 
 @require_role(OPERATOR)

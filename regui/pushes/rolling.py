@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from regui.audit import context as audit_context
 from regui.inventory.credentials.services import WITH_LOGIN
+from regui.inventory.jumphosts.routing import WITH_JUMP
 from regui.inventory.models import Node
 from regui.remote import ssh
 from regui.remote.script import RemoteFile
@@ -175,7 +176,7 @@ def _single_next(job: PushJob, chunk: int) -> list[Node]:
     rows = list(later.filter(step=following))
     if len({r.chunk for r in rows}) != 1:
         return []
-    return list(Node.objects.select_related("cluster", WITH_LOGIN).filter(pk__in=[r.node_id for r in rows]))
+    return list(Node.objects.select_related("cluster", WITH_LOGIN, *WITH_JUMP).filter(pk__in=[r.node_id for r in rows]))
 
 
 def _run_nodes(job: PushJob, index: int, results: list[PushResult], files: list[RemoteFile],
@@ -183,7 +184,7 @@ def _run_nodes(job: PushJob, index: int, results: list[PushResult], files: list[
     """Push the chunk's nodes at once; returns the next step to queue when this chunk ended its step."""
     sink = ResultSink()
     # With their credentials: the node threads then connect without a query (or a connection) of their own.
-    nodes = Node.objects.select_related("cluster", WITH_LOGIN).in_bulk([r.node_id for r in results])
+    nodes = Node.objects.select_related("cluster", WITH_LOGIN, *WITH_JUMP).in_bulk([r.node_id for r in results])
     started = start_all(job, results)
     gating = job_policy(job).ready_gate and job.kind == PushJob.Kind.PUSH and job.restart
     held: list[NodeOutcome] = []

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from regui.remote import ssh
+from tests.fakes import jump as jumps
 from tests.fakes.kubectl import install_kubectl
 
 # The node directories a push touches; anything else stays where it is (the node's coreutils).
@@ -146,6 +147,7 @@ class FakeNode:
     sudo: bool = True  # `sudo -n` works without a password
     shell: list[str] | None = None  # what runs instead of `sh -s` (a broken node)
     exec_fault: ExecFault = ""
+    only_via: str = ""  # reachable only through this fake jump host (tests/fakes/jump.py)
     connects: list[Connect] = field(default_factory=list)  # logins (credential sent), and attempts
     handshakes: list[float] = field(default_factory=list)  # connections opened ahead, not logged in yet
     execs: list[Exec] = field(default_factory=list)
@@ -300,6 +302,12 @@ class FakeOpening:
     params: Connect
 
     def login(self) -> FakeSession:
+        try:
+            return self._login()
+        except ssh.SSHError as exc:  # (the jump host, if any, was passed at the handshake)
+            raise jumps.node_hop(self.target, exc) from None
+
+    def _login(self) -> FakeSession:
         node, target = self.node, self.target
         node.connects.append(Connect(time.time(), self.params.timeout, self.params.retries, self.params.backoff))
         if target.username != node.username or (target.private_key or target.password) != node.credential:
@@ -319,6 +327,7 @@ class FakeSSH:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.nodes: dict[tuple[str, int], FakeNode] = {}
+        self.jump_hosts: dict[tuple[str, int], jumps.FakeJumpHost] = {}
         self._lock = threading.Lock()
 
     def node(self, name: str, **kwargs: Any) -> FakeNode:
@@ -326,6 +335,13 @@ class FakeSSH:
         node = FakeNode(name, address, 22, self.root / name, **kwargs)
         self.nodes[(node.address, node.port)] = node
         return node
+
+    def jump_host(self, name: str, **kwargs: Any) -> jumps.FakeJumpHost:
+        """A jump host; nodes made with only_via=its name are reached only through it."""
+        address = f"198.51.100.{len(self.jump_hosts) + 1}"  # TEST-NET-2: nothing real is ever there
+        host = jumps.FakeJumpHost(name, address, 22, _new_host_key(), **kwargs)
+        self.jump_hosts[(address, 22)] = host
+        return host
 
     def execs(self) -> list[Exec]:
         return sorted((e for n in self.nodes.values() for e in n.execs), key=lambda e: e.span.start)
@@ -335,6 +351,8 @@ class FakeSSH:
 
     def _reach(self, address: str, port: int, timeout: float) -> FakeNode:
         node = self.nodes.get((address, port))
+        if node is not None and not jumps.reachable(node.only_via):
+            raise ssh.cannot_connect(address, port, "No route to host")
         if node is None or node.network == "refused":
             raise ssh.cannot_connect(address, port, "Connection refused")
         if node.network == "timeout":
@@ -346,6 +364,9 @@ class FakeSSH:
     def connect(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> FakeSession:
         if target.host_key is None:
             raise ssh.no_approved_key()
+        if target.jump is not None and not jumps.passing():
+            return jumps.through(self, target, timeout,
+                                 lambda: self.connect(target, timeout=timeout, retries=retries, backoff=backoff))
         with self._lock:
             node = self.nodes.get((target.address, target.port))
             if node:
@@ -363,6 +384,9 @@ class FakeSSH:
         """Host key checked, not logged in: recorded in `handshakes`; `login()` counts as a connect."""
         if target.host_key is None:
             raise ssh.no_approved_key()
+        if target.jump is not None and not jumps.passing():
+            return jumps.through(self, target, timeout,
+                                 lambda: self.handshake(target, timeout=timeout, retries=retries, backoff=backoff))
         node = self._reach(target.address, target.port, timeout)
         node.handshakes.append(time.time())
         if node.host_key.type != target.host_key.type:
@@ -371,5 +395,10 @@ class FakeSSH:
             raise ssh.key_changed(target.address, target.port, target.host_key, node.host_key)
         return FakeOpening(self, node, target, Connect(0, timeout, retries, backoff))
 
-    def scan_host_key(self, address: str, port: int, timeout: float) -> ssh.HostKey:
+    def scan_host_key(self, address: str, port: int, timeout: float, jump: ssh.Jump | None = None) -> ssh.HostKey:
+        if jump is not None:
+            target = ssh.Target(address, port, "", None, jump=jump)
+            return jumps.through(self, target, timeout, lambda: self._reach(address, port, timeout).host_key)
+        if (host := self.jump_hosts.get((address, port))) is not None:  # a jump host's own scan
+            return jumps.scan(host, timeout)
         return self._reach(address, port, timeout).host_key

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.db.backends.signals import connection_created
 
 from regui.inventory.credentials.services import WITH_LOGIN, credential_create, node_use_credential
+from regui.inventory.jumphosts.routing import WITH_JUMP
 from regui.inventory.models import Node
 from regui.inventory.services import node_target
 from regui.remote import ssh
@@ -107,7 +108,7 @@ def test_a_node_loaded_with_its_login_needs_no_query_to_connect(db, cluster, fak
         admin = make_user("alice", "admin")
         node_use_credential(node=node, credential=credential_create(user=admin, name="fleet", kind="key",
                                                                     value=SHARED), user=admin)
-    loaded = Node.objects.select_related("cluster", WITH_LOGIN).get(pk=node.pk)
+    loaded = Node.objects.select_related("cluster", WITH_LOGIN, *WITH_JUMP).get(pk=node.pk)
     with django_assert_num_queries(0):
         target = node_target(loaded)
     assert target.private_key == SHARED
