@@ -1,6 +1,7 @@
 """Two real workers on one Redis, one task at a time each: two clusters' jobs run at once, one on each
-worker; a large job's step goes out in chunks that both workers take, at once. Harness nodes whose
-restart takes a set time make the overlaps visible in the nodes' own restart logs."""
+worker; a large job's steps go out in chunks that both workers take, at once, each node's worker
+recorded (its chunk's). Harness nodes whose restart takes a set time make the overlaps visible in the
+nodes' own restart logs."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from tests.procs import QUIET, celery_worker
 from tests.pushes.real_workers import cluster_with, new_queue, sender, wait_for, worker_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-REDIS = os.environ.get("REGUI_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+# The run's own Redis when it has one (each run its own database number), else the CI's.
+_RUN_BROKER = os.environ.get("CELERY_BROKER_URL", "")
+REDIS = os.environ.get("REGUI_TEST_BROKER_URL") or (
+    _RUN_BROKER if _RUN_BROKER.startswith("redis://") else "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
@@ -54,6 +58,12 @@ def restarts(harness) -> list[tuple[float, float]]:
     return sorted((r.start, r.end) for hn in harness.nodes for r in hn.restarts())
 
 
+def node_workers(job) -> dict[str, str]:
+    """Each node's worker ("one" or "two"): the worker recorded on the chunk (task) that pushed it."""
+    by_chunk = {c.index: c.worker for c in job.chunks.all()}
+    return {r.node_name: by_chunk[r.chunk].split("@")[0] for r in job.results.all()}
+
+
 def test_two_clusters_jobs_run_at_once_each_on_its_own_worker(two_workers, nodes, make_user):
     from regui.pushes.services import push_job_create
 
@@ -65,28 +75,35 @@ def test_two_clusters_jobs_run_at_once_each_on_its_own_worker(two_workers, nodes
     clusters = [cluster_with(name, h, ["agent"]) for name, h in zip(("east", "west"), harnesses, strict=True)]
     jobs = [push_job_create(cluster=c, user=user) for c in clusters]
     jobs = [done(j) for j in jobs]
-    workers = {j.chunks.get().worker.split("@")[0] for j in jobs}
-    assert workers == {"one", "two"}
+    workers = [set(node_workers(j).values()) for j in jobs]
+    assert sorted(map(sorted, workers)) == [["one"], ["two"]], "each job on a worker of its own"
     (a_start, a_end), (b_start, b_end) = restarts(harnesses[0])[0], restarts(harnesses[1])[0]
     assert a_start < b_end and b_start < a_end, "the two clusters' restarts overlapped"
 
 
-def test_a_large_step_is_shared_by_both_workers_at_once(two_workers, nodes, make_user, settings):
+def test_a_large_job_spreads_its_nodes_over_both_workers_step_after_step(two_workers, nodes, make_user, settings):
     from regui.pushes.services import effective_policy, push_job_create
 
-    settings.REGUI_PUSH_CHUNK = 3  # the plan is made where the job is created
+    settings.REGUI_PUSH_CHUNK = 2  # the plan is made where the job is created
     two_workers()
-    h = nodes(6)
+    h = nodes(8)
     for hn in h.nodes:
         hn.set_systemctl(restart_seconds=2)
-    cluster = cluster_with("big", h, ["agent"] * 6)
+    cluster = cluster_with("big", h, ["agent"] * 8)
     job = push_job_create(cluster=cluster, user=make_user("olivia", "operator"),
-                          policy=effective_policy(cluster, {"agents_at_once": "100%"}))
+                          policy=effective_policy(cluster, {"agents_at_once": "4"}))
     job = done(job)
-    chunks = list(job.chunks.all())
-    assert len(chunks) == 2 and {c.worker.split("@")[0] for c in chunks} == {"one", "two"}
-    first, second = chunks
-    assert first.started_at < second.finished_at and second.started_at < first.finished_at, "at once"
     assert {r.status for r in job.results.all()} == {"changed"}
+    chunks = list(job.chunks.order_by("index"))
+    assert [(c.index, c.step) for c in chunks] == [(0, 0), (1, 0), (2, 1), (3, 1)]
+    by_node = node_workers(job)
+    assert sorted(by_node.values()) == ["one"] * 4 + ["two"] * 4, by_node
+    for step in (0, 1):  # the first step sent from here, the second by the worker that ended the first
+        first, second = [c for c in chunks if c.step == step]
+        assert {first.worker.split("@")[0], second.worker.split("@")[0]} == {"one", "two"}, step
+        assert first.started_at < second.finished_at and second.started_at < first.finished_at, f"step {step} at once"
     spans = restarts(h)
-    assert len(spans) == 6 and max(s for s, _ in spans) < min(e for _, e in spans), "all six restarts overlapped"
+    assert len(spans) == 8
+    for batch in (spans[:4], spans[4:]):
+        assert max(s for s, _ in batch) < min(e for _, e in batch), "a batch's four restarts overlapped"
+    assert max(e for _, e in spans[:4]) <= min(s for s, _ in spans[4:]), "the second batch after the first"
