@@ -174,6 +174,19 @@ class Node:
     def allow_ssh(self) -> None:
         self._nft()
 
+    def ssh_only_from(self, address: str) -> None:
+        """nft in the node resets SSH connections from anywhere but `address`: a node behind a bastion,
+        which the host reaches only through that node."""
+        self._nft(f"ip saddr != {address} tcp dport 22 reject with tcp reset")
+
+    def sshd_option(self, option: str) -> None:
+        """Add `option` (e.g. "AllowTcpForwarding no") to the node's sshd_config, for every user, and
+        restart sshd."""
+        head, match, tail = (self.read(f"{HD}/sshd_config") or b"").decode().partition("Match ")
+        self.write(f"{HD}/sshd_config", f"{head}{option}\n{match}{tail}")
+        self.stop_sshd()
+        self.start_sshd()
+
     def throttle(self, rate: str = "1mbit") -> None:
         """tbf on the node's eth0 and on the host's veth, i.e. both directions (netem is not available)."""
         tbf = ("root", "tbf", "rate", rate, "burst", "32kbit", "latency", "400ms")

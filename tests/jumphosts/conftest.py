@@ -1,1 +1,1 @@
-from tests.pushes.conftest import fleet  # noqa: F401  (the fast push stack)
+from tests.pushes.conftest import fleet, nodes, push_worker, stack  # noqa: F401  (fast push stack; real nodes and worker)
