@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from regui.audit.services import audit_change, audit_delete, audit_object, audit_snapshot, sealed_change
 from regui.core.roles import ADMIN, OPERATOR, has_role
+from regui.inventory.jumphosts.models import JumpHost
 from regui.inventory.models import Node
 
 from .models import NodeCredential, SharedCredential
@@ -88,6 +89,9 @@ def credential_delete(*, user: Any, credential: SharedCredential) -> None:
     if credential.uses.exists():
         names = ", ".join(sorted(str(u.node) for u in credential.uses.select_related("node")))
         raise CredentialError(f"{credential.name} is used by {names}: choose another credential for them first.")
+    if jumps := sorted(JumpHost.objects.filter(credential=credential).values_list("name", flat=True)):
+        raise CredentialError(f"{credential.name} is the credential of jump host {', '.join(jumps)}: choose another "
+                              "credential for it first.")
     audit_delete(credential)
     credential.delete()
 
