@@ -126,6 +126,29 @@ def job_interrupt(job: PushJob, lost: list[PushChunk], reason: str) -> list[Node
     return list(Node.objects.select_related("cluster").filter(pk__in=[i for i in in_flight if i]))
 
 
+def chunks_abandon(job: PushJob, lost: list[PushChunk], why: str) -> list[Node]:
+    """A job that has ended (failed, interrupted) still had these chunks running on a worker that
+    stopped since: their nodes in flight are marked interrupted (and owe a restart), those not reached
+    too, their locks are freed. Returns the nodes that were in flight."""
+    now = timezone.now()
+    restarting = job.kind == PushJob.Kind.PUSH and job.restart
+    indexes = [c.index for c in lost]
+    with transaction.atomic():
+        _lock(job.pk)
+        if not job.chunks.filter(index__in=indexes, status=PushChunk.Status.RUNNING).update(
+                status=PushChunk.Status.INTERRUPTED, finished_at=now):
+            return []
+        flight = job.results.filter(chunk__in=indexes, status=Status.RUNNING)
+        in_flight = list(flight.values_list("node_id", flat=True))
+        flight.update(status=Status.INTERRUPTED, finished_at=now,
+                      message=f"{why}: {UNKNOWN_STATE}" + ("; the next push restarts it" if restarting else ""))
+        job.results.filter(chunk__in=indexes, status=Status.PENDING).update(
+            status=Status.INTERRUPTED, finished_at=now, message="interrupted: not pushed")
+        _release(job, in_flight, restart_unknown=restarting)
+        job_end_check(job.pk)
+    return list(Node.objects.select_related("cluster").filter(pk__in=[i for i in in_flight if i]))
+
+
 def chunk_end(job_id: int, index: int) -> None:
     """A chunk has run: marked done, and when it was the job's last one running after the job ended,
     the job's end is announced (job_end_check)."""

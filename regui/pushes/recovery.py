@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from regui.core.heartbeat import this_site_broker
 from regui.core.models import WorkerBeat
 
 from .models import PushChunk, PushJob
-from .outcomes import job_interrupt
+from .outcomes import chunks_abandon, job_interrupt
 from .rolling import PUSH_TASK
 from .services import push_job_create
 
@@ -148,8 +149,11 @@ def _free_taker(chunk: ChunkState, live: list[Beat], wait: float) -> Beat | None
 def jobs_recover(here: Here | None = None) -> list[int]:
     """End every job that will not finish as interrupted; returns their ids."""
     now = timezone.now()
-    active = PushChunk.objects.filter(status__in=[PushChunk.Status.QUEUED, PushChunk.Status.RUNNING],
-                                      job__status__in=[PushJob.Status.QUEUED, PushJob.Status.RUNNING])
+    live_jobs = [PushJob.Status.QUEUED, PushJob.Status.RUNNING]
+    # A job that ended (failed, interrupted) while other chunks of it ran: those finish their nodes, or
+    # are lost with their worker too.
+    active = PushChunk.objects.filter(Q(job__status__in=live_jobs) | Q(status=PushChunk.Status.RUNNING),
+                                      status__in=[PushChunk.Status.QUEUED, PushChunk.Status.RUNNING])
     chunks = [ChunkState(c.job_id, c.index, c.status, c.worker, c.started_at, c.queued_at) for c in active]
     site, queue = this_site_broker(), settings.CELERY_TASK_DEFAULT_QUEUE
     beats = [Beat(b.name, b.seen_at, b.tasks, b.started_at, b.broker == site and queue in (b.queues or []))
@@ -161,6 +165,9 @@ def jobs_recover(here: Here | None = None) -> list[int]:
         mine = sorted((i, why) for (j, i), why in lost.items() if j == job.pk)
         why = mine[0][1] if mine else stuck[job.pk]
         lost_rows = list(job.chunks.filter(index__in=[i for i, _ in mine]))
+        if not job.is_active:
+            _abandoned(job, lost_rows, why)
+            continue
         reason = (f"Interrupted: {why}. Each node's row says what is known of it; "
                   "“Re-run unfinished nodes” pushes the rest.")
         in_flight = job_interrupt(job, lost_rows, reason)
@@ -171,6 +178,13 @@ def jobs_recover(here: Here | None = None) -> list[int]:
         if in_flight:  # read-only: what the nodes really have now
             push_job_create(cluster=job.cluster, nodes=in_flight, kind=PushJob.Kind.DRIFT, origin=job)
     return ended
+
+
+def _abandoned(job: PushJob, lost: list[PushChunk], why: str) -> None:
+    in_flight = chunks_abandon(job, lost, f"interrupted: {why}")
+    log.warning("push job %s (ended as %s): chunks %s lost: %s", job.pk, job.status, [c.index for c in lost], why)
+    if in_flight:
+        push_job_create(cluster=job.cluster, nodes=in_flight, kind=PushJob.Kind.DRIFT, origin=job)
 
 
 def _stuck_jobs(now: datetime, with_chunks: set[int]) -> dict[int, str]:

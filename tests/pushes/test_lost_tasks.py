@@ -155,3 +155,36 @@ def test_a_worker_of_another_queue_or_broker_says_nothing_of_this_one():
 
 def test_a_chunk_of_unknown_age_is_never_lost_this_way():
     assert lost([ChunkState(1, 0, "queued", "", None)], [free()]) == {}
+
+
+def test_a_failed_jobs_chunk_lost_with_its_worker_frees_its_nodes_and_the_job_ends_for_good(agents, monkeypatch):
+    from regui.pushes.events import job_ended
+
+    ended: list[int] = []
+    job_ended.connect(lambda sender, job_id, **kw: ended.append(job_id), weak=False, dispatch_uid="spy-lost")
+    try:
+        job = lost_on_the_way(agents, monkeypatch, agents_at_once="100%")
+        # Chunk 0 failed the job on one worker while another still ran its nodes... and was then killed.
+        gone = "celery@elsewhere pid 4242"
+        then = timezone.now() - timedelta(seconds=60)
+        PushJob.objects.filter(pk=job.pk).update(status="failed", message="The push failed: boom.", started_at=then)
+        job.chunks.update(status="running", worker=gone, started_at=then)
+        job.results.filter(node_name="a1").update(status="running", started_at=then)
+        Node.objects.filter(name="a1").update(lock_job=job.pk, lock_at=then)
+        WorkerBeat.objects.create(name=gone, broker=this_site_broker(), queues=["celery"], started_at=then,
+                                  seen_at=then, tasks=[["active", TASK, [job.pk, 0]]])
+        assert jobs_recover() == [], "the job had ended already"
+        job.refresh_from_db()
+        assert job.status == "failed" and job.message == "The push failed: boom."
+        res = agents.results(job)
+        assert res["a1"].status == "interrupted" and "whether its file was written" in res["a1"].message
+        assert res["a2"].status == res["a3"].status == "interrupted"
+        a1 = Node.objects.get(name="a1")
+        assert a1.lock_job is None and a1.restart_pending
+        assert set(job.chunks.values_list("status", flat=True)) == {"interrupted"}
+        (check,) = job.followups.all()
+        assert check.kind == "drift" and [r.node_name for r in check.results.all()] == ["a1"]
+        assert ended.count(job.pk) == 1, "its end is announced once nothing of it runs"
+        assert jobs_recover() == [] and ended.count(job.pk) == 1
+    finally:
+        job_ended.disconnect(dispatch_uid="spy-lost")
