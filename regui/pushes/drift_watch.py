@@ -128,17 +128,23 @@ def collect(watch: DriftWatch) -> list[Change]:
     if job is None or job.is_active or watch.collected_job_id == job.pk:
         return []
     results = list(job.results.all())
-    changes = changes_between(watch.node_states, results)
-    states = {**watch.node_states, **{r.node_name: WATCHED[r.status] for r in results if r.status in WATCHED}}
-    nodes = Node.objects.select_related("cluster").in_bulk([c.node_id for c in changes if c.node_id])
     with transaction.atomic():
+        # Ticks may overlap (a slow webhook, two workers): the first to mark the job collected records
+        # and notifies; the others find it marked (the UPDATE waits for the first's commit) and stop.
+        if not DriftWatch.objects.filter(pk=watch.pk).exclude(collected_job_id=job.pk).update(
+                collected_job_id=job.pk):
+            return []
+        known = DriftWatch.objects.values_list("node_states", flat=True).get(pk=watch.pk)
+        changes = changes_between(known, results)
+        states = {**known, **{r.node_name: WATCHED[r.status] for r in results if r.status in WATCHED}}
+        nodes = Node.objects.select_related("cluster").in_bulk([c.node_id for c in changes if c.node_id])
         for c in changes:
             node = nodes.get(c.node_id or 0)
             audit_event(action=AuditEvent.Action.UPDATE, object_type=ObjectType.NODE, object_id=c.node_id or "",
                         object_repr=c.node, cluster=watch.cluster, node=node, revision=job.revision,
                         changes={"drift_watch": [c.before, c.after]},
                         message=f"drift watch: {c.node} is {c.after.replace('_', ' ')}").save()
-        before, after = cluster_state(watch.node_states), cluster_state(states)
+        before, after = cluster_state(known), cluster_state(states)
         if after is not None and after != before and (before is not None or after != "in_sync"):
             counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(_counts(states).items()))
             audit_event(action=AuditEvent.Action.UPDATE, object_type=ObjectType.CLUSTER, object_id=watch.cluster.pk,
@@ -146,8 +152,8 @@ def collect(watch: DriftWatch) -> list[Change]:
                         changes={"drift_state": [before, after]},
                         message=f"drift watch: cluster {watch.cluster.name} is {after.replace('_', ' ')} ({counts})"
                         ).save()
+        DriftWatch.objects.filter(pk=watch.pk).update(node_states=states)
         watch.node_states, watch.collected_job_id = states, job.pk
-        watch.save(update_fields=["node_states", "collected_job_id"])
         if changes:  # the job page and list say what this check found; it is kept (see quiet_checks_prune)
             job.message = ("drift watch: " + ", ".join(f"{c.node} {c.after.replace('_', ' ')}" for c in changes))[:2000]
             job.save(update_fields=["message"])
@@ -176,11 +182,19 @@ def drift_watch_tick(now: datetime | None = None) -> list[PushJob]:
     for watch in DriftWatch.objects.select_related("cluster", "last_job").filter(
             models.Q(interval_minutes__gt=0) | models.Q(last_job__isnull=False)):
         collect(watch)
-        if not is_due(watch, now):
-            continue
-        job = push_job_create(cluster=watch.cluster, kind=PushJob.Kind.DRIFT, started_by=DRIFT_WATCH_ACTOR)
-        watch.last_job, watch.last_started_at = job, now
-        watch.save(update_fields=["last_job", "last_started_at"])
-        started.append(job)
+        if job := watch_start(watch, now):
+            started.append(job)
     return started
+
+
+def watch_start(watch: DriftWatch, now: datetime) -> PushJob | None:
+    """Start the watch's check if it is due and no overlapping tick started it first."""
+    if not is_due(watch, now):
+        return None
+    if not DriftWatch.objects.filter(pk=watch.pk, last_started_at=watch.last_started_at).update(last_started_at=now):
+        return None
+    job = push_job_create(cluster=watch.cluster, kind=PushJob.Kind.DRIFT, started_by=DRIFT_WATCH_ACTOR)
+    DriftWatch.objects.filter(pk=watch.pk).update(last_job=job)
+    watch.last_job, watch.last_started_at = job, now
+    return job
 

@@ -158,3 +158,48 @@ def test_only_the_newest_quiet_checks_stay_in_the_job_list(watched, settings):
     clock.tick(6)
     assert PushJob.objects.filter(pk=person.pk).exists()
     assert PushJob.objects.filter(kind="push").count() == 1
+
+
+def test_overlapping_ticks_collect_a_check_once_and_start_one_check(watched):
+    """Two ticks that loaded the watch at the same time (a slow webhook, two workers): one records,
+    notifies and starts; the other does nothing."""
+    from regui.audit.models import AuditEvent
+    from regui.pushes.drift_watch import DriftWatch, collect, watch_start
+    from regui.pushes.models import PushJob
+
+    clock = Clock()
+    clock.tick()
+    watched["a1"].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n")
+    clock.tick()  # the check that sees it has finished (eager mode), not collected yet
+    first, second = (DriftWatch.objects.select_related("last_job", "cluster").get() for _ in range(2))
+    last = _entries().last().pk
+    assert [c.node for c in collect(first)] == ["a1"]
+    assert collect(second) == []
+    assert AuditEvent.objects.filter(id__gt=last).count() == 2 and len(watched.receiver.bodies) == 1
+
+    jobs = PushJob.objects.count()
+    first, second = (DriftWatch.objects.select_related("last_job", "cluster").get() for _ in range(2))
+    assert watch_start(first, clock.now) is not None
+    assert watch_start(second, clock.now) is None
+    assert PushJob.objects.count() == jobs + 1
+
+
+def test_a_mail_server_that_never_answers_does_not_hold_the_watch(watched, settings):
+    import socket
+    import time
+
+    from django.conf import settings as configured
+
+    assert 0 < configured.EMAIL_TIMEOUT <= 30  # Django's own default waits forever
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", silent.getsockname()[1], 0.5
+        watched["a1"].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n")
+        clock = Clock()
+        clock.tick()
+        t0 = time.monotonic()
+        clock.tick()  # collects: the webhook gets it, the email times out, the watch goes on
+        assert time.monotonic() - t0 < 5
+    assert len(watched.receiver.bodies) == 1
