@@ -19,6 +19,7 @@ from .drift_watch import DriftWatch
 from .drift_webhook import SCHEMES, webhook_shown
 
 ROUTING = ("webhook_url", "email_recipients")
+SHOWN = 20  # node names listed per state on the status part
 
 
 class DriftWatchForm(forms.ModelForm):
@@ -71,5 +72,16 @@ def drift_watch_edit(request: HttpRequest, name: str) -> HttpResponse:
         messages.success(request, f"Drift watch of {cluster.name} saved.")
         return redirect("cluster-list")
     return render(request, "pushes/drift_watch.html", {
-        "form": form, "cluster": cluster, "may_route": may_route,
+        "form": form, "cluster": cluster, "may_route": may_route, "status": _status(watch),
         "webhook": webhook_shown(watch.webhook_url) if watch.webhook_url else "", "recipients": len(watch.recipients)})
+
+
+def _status(watch: DriftWatch) -> dict[str, Any]:
+    """What the watch knows as of its last collected check: the nodes not in sync, by state."""
+    off: dict[str, list[str]] = {}
+    for name, state in sorted(watch.node_states.items()):
+        if state != "in_sync":
+            off.setdefault(state, []).append(name)
+    return {"job": watch.last_job if watch.pk else None, "started": watch.last_started_at,
+            "off": [(state, names[:SHOWN], len(names), len(names) - SHOWN) for state, names in sorted(off.items())],
+            "known": len(watch.node_states)}

@@ -47,3 +47,41 @@ def test_the_cluster_list_shows_drifted_and_unreachable_counts(fleet, client, ma
     assert 'data-drifted="2" data-unreachable="1"' in page
     assert "2 drifted" in page and "1 unreachable" in page and "watched every 10 min" in page
     assert "watch settings" not in page  # a viewer cannot change it
+
+
+def test_the_page_shows_the_last_check_and_the_nodes_not_in_sync(fleet, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from regui.pushes.drift_watch import DriftWatch, drift_watch_tick
+
+    fleet.add("agent", "agent", "agent")
+    fleet.push()
+    client.force_login(fleet.user)
+    assert "No check yet." in client.get("/clusters/prod/drift-watch/").content.decode()
+    DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=5)
+    now = timezone.now()
+    drift_watch_tick(now)
+    drift_watch_tick(now + timedelta(minutes=1))  # collects: all in sync
+    page = client.get("/clusters/prod/drift-watch/").content.decode()
+    job = DriftWatch.objects.get().last_job
+    assert f'href="/jobs/{job.pk}/">Drift check #{job.pk}</a>' in page and "(done)" in page
+    assert "All 3 nodes were in sync at the last collected check." in page
+
+    fleet["a2"].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n")
+    fleet["a3"].network = "refused"
+    drift_watch_tick(now + timedelta(minutes=5))
+    drift_watch_tick(now + timedelta(minutes=6))
+    page = client.get("/clusters/prod/drift-watch/").content.decode()
+    assert '<span class="badge" data-badge="drifted">1 drifted</span> a2</li>' in page
+    assert '<span class="badge" data-badge="unreachable">1 unreachable</span> a3</li>' in page
+
+
+def test_a_long_list_of_nodes_is_cut_short(fleet, client):
+    from regui.pushes.drift_watch import DriftWatch
+
+    DriftWatch.objects.create(cluster=fleet.cluster, node_states={f"n{i:02d}": "drifted" for i in range(25)})
+    client.force_login(fleet.user)
+    page = client.get("/clusters/prod/drift-watch/").content.decode()
+    assert "25 drifted</span> n00, n01," in page and "n19 and 5 more</li>" in page and "n20" not in page
