@@ -39,6 +39,8 @@ class Candidate:
     role: str
     ssh_user: str = ""  # "" : the form's default
     origin: str = ""  # where it came from, e.g. "line 4" or the host name in the file
+    proxy_jump: str = ""  # the first hop of its `-J` / ProxyJump, as written
+    jump_host: str = ""  # the regui jump host at that address, if there is one
 
 
 @dataclass
@@ -47,10 +49,15 @@ class Parsed:
     nodes: list[Candidate] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # lines or hosts left out, and why
     skipped: list[str] = field(default_factory=list)  # already in the cluster
+    notes: list[str] = field(default_factory=list)  # added, but not quite as the file says
 
     @property
     def format_label(self) -> str:
         return FORMATS.get(self.format, self.format)
+
+    @property
+    def names_jump_hosts(self) -> bool:
+        return any(c.jump_host for c in self.nodes)
 
 
 def detect(text: str) -> str:
@@ -98,7 +105,33 @@ def _candidate(parsed: Parsed, host: str, hostvars: dict[str, Any], groups: set[
         parsed.problems.append(f"{origin}: {host}: not a usable name or address: left out")
         return
     parsed.nodes.append(Candidate(name, address.strip("[]"), port, role, str(hostvars.get("ansible_user") or ""),
-                                  origin))
+                                  origin, proxy_jump(hostvars)))
+
+
+def proxy_jump(hostvars: dict[str, Any]) -> str:
+    """The first hop of `-J hop` or `-o ProxyJump=hop` in ansible_ssh_extra_args, else ansible_ssh_common_args
+    (extra args are the ones set for a host or a play in particular)."""
+    for key in ("ansible_ssh_extra_args", "ansible_ssh_common_args"):
+        try:
+            words = shlex.split(str(hostvars.get(key) or ""))
+        except ValueError:
+            continue
+        for i, word in enumerate(words):
+            hop = (words[i + 1] if word == "-J" and i + 1 < len(words) else word[2:] if word.startswith("-J")
+                   else m[1] if (m := re.fullmatch(r"(?:-o)?ProxyJump[=\s]+(\S+)", word, re.IGNORECASE)) else "")
+            if hop and hop.lower() != "none":
+                return hop.split(",")[0]
+    return ""
+
+
+def jump_address(hop: str) -> tuple[str, int]:
+    """`[user@]host[:port]` or `ssh://[user@]host[:port]` -> (host, port)."""
+    host = hop.removeprefix("ssh://").rpartition("@")[2]
+    if host.startswith("["):
+        host, _, rest = host[1:].partition("]")
+        return host, _port(rest.lstrip(":") or 22) or 22
+    name, _, port = host.partition(":")
+    return name, _port(port or 22) or 22
 
 
 # --- INI ---------------------------------------------------------------------------------------------
@@ -261,14 +294,31 @@ def nodes_parse(*, cluster: Cluster, text: str, format: str = "auto") -> Parsed:
             seen_names.add(c.name)
             seen_targets.add((c.address, c.port))
     parsed.nodes = kept
+    _jump_hosts(cluster, parsed)
     return parsed
+
+
+def _jump_hosts(cluster: Cluster, parsed: Parsed) -> None:
+    """Match each candidate's ProxyJump to a jump host of regui by address and port; say when none is."""
+    from regui.inventory.jumphosts.models import JumpHost
+
+    for c in parsed.nodes:
+        if c.proxy_jump:
+            host, port = jump_address(c.proxy_jump)
+            if jump := JumpHost.objects.filter(address=host, port=port).first():
+                c.jump_host = jump.name
+            else:
+                parsed.notes.append(f"{c.origin}: {c.name}: ProxyJump {c.proxy_jump} is no jump host of regui "
+                                       "(an admin adds it on the Jump hosts page): added without one")
 
 
 @transaction.atomic
 def nodes_import(*, cluster: Cluster, text: str, format: str, ssh_user: str, use_sudo: bool,
-                 credential_kind: str = Node.Credential.KEY, credential: str = "", shared: Any = None) -> list[Node]:
+                 credential_kind: str = Node.Credential.KEY, credential: str = "", shared: Any = None,
+                 user: Any = None) -> list[Node]:
     """Add what `nodes_parse` finds (parsed again: the preview is not trusted), with the shared credential,
-    or the typed one, or none (each node's must then be entered on its page)."""
+    or the typed one, or none (each node's must then be entered on its page). A node's ProxyJump names
+    its jump host only when `user` is an admin (choosing one routes a credential to a host)."""
     from regui.audit import context as audit_context
 
     from .services import nodes_record_added
@@ -282,5 +332,22 @@ def nodes_import(*, cluster: Cluster, text: str, format: str, ssh_user: str, use
         if credential and shared is None:
             node.seal_credential(credential)
         nodes.append(node)
-    return nodes_record_added(cluster, nodes, shared, message=f"imported from {parsed.format_label}",
-                              credential_set=bool(credential and shared is None))
+    added = nodes_record_added(cluster, nodes, shared, message=f"imported from {parsed.format_label}",
+                               credential_set=bool(credential and shared is None))
+    _choose_jump_hosts(cluster, parsed, user)
+    return added
+
+
+def _choose_jump_hosts(cluster: Cluster, parsed: Parsed, user: Any) -> None:
+    from regui.core.roles import ADMIN, has_role
+    from regui.inventory.jumphosts.models import JumpHost
+    from regui.inventory.jumphosts.services import cluster_jump_host, node_use_jump_host
+
+    wanted = {c.name: c.jump_host for c in parsed.nodes if c.jump_host}
+    if not wanted or not has_role(user, ADMIN):
+        return
+    clusters = cluster_jump_host(cluster)
+    jumps = {j.name: j for j in JumpHost.objects.filter(name__in=set(wanted.values()))}
+    for node in cluster.nodes.filter(name__in=list(wanted)):
+        if (jump := jumps.get(wanted[node.name])) is not None and jump != clusters:
+            node_use_jump_host(node=node, choice=jump, user=user)

@@ -81,7 +81,7 @@ def nodes_import_confirm(request: HttpRequest, name: str) -> HttpResponse:
         d = form.cleaned_data
         nodes = nodes_import(cluster=cluster, text=d["text"], format=d["format"], ssh_user=d["ssh_user"],
                              use_sudo=d["use_sudo"], credential_kind=d["credential_kind"],
-                             credential=d["credential"], shared=d["shared_credential"])
+                             credential=d["credential"], shared=d["shared_credential"], user=request.user)
         messages.success(request, f"Imported {len(nodes)} node(s). Scan and approve their host keys before pushing.")
         return redirect("node-list", cluster.name)
     parsed = nodes_parse(cluster=cluster, text=form.data.get("text", ""), format=form.data.get("format", "auto"))
