@@ -161,6 +161,10 @@ def _jump_lease(jump: ssh.Jump, *, timeout: float, retries: int, backoff: float)
             shared.transport = _jump_connect(jump, timeout=timeout, retries=retries, backoff=backoff)
         except ssh.SSHError as exc:
             shared.error = exc
+        except BaseException as exc:  # a bug: the waiting nodes fail with it too, and nothing is left held
+            shared.error = at_jump(jump, ssh.SSHError(f"unexpected failure ({type(exc).__name__})"))
+            lease.release()
+            raise
         finally:
             shared.ready.set()
     else:

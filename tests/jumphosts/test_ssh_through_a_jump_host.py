@@ -227,3 +227,11 @@ def test_the_direct_ssh_layer_never_connects_straight_to_a_node_that_has_a_jump_
         with pytest.raises(ValueError):
             ssh.connect(target, timeout=5, retries=1)
         assert node.server.transports == []
+
+
+def test_a_bug_while_connecting_to_the_jump_host_holds_nothing(monkeypatch):
+    with network() as (_, _, target):
+        monkeypatch.setattr(jumping, "_jump_connect", lambda *a, **k: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            run(target)
+        assert jumping._jumps == {}
