@@ -53,10 +53,19 @@ class PushPreview:
     refused: str = ""  # why nothing may be queued
     without_key: list[str] = field(default_factory=list)
     plan: Plan | None = None  # the rolling plan: batches, what stops the push, expected restarts
+    other_plan: Plan | None = None  # the plan with the other "write only" choice (the page may switch)
 
     @property
     def node_ids(self) -> list[int]:
         return [p.node.pk for p in self.nodes]
+
+    @property
+    def restart_plan(self) -> Plan | None:
+        return self.plan if self.restart else self.other_plan
+
+    @property
+    def write_only_plan(self) -> Plan | None:
+        return self.other_plan if self.restart else self.plan
 
 
 def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: Policy | None = None) -> PushPreview:
@@ -71,7 +80,8 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: 
         refused = refused or "No nodes to push to."
     policy = policy or effective_policy(cluster)
     refused = refused or keyless_refusal(nodes) or policy_refusal(cluster, policy, restart)
-    plan = push_plan(cluster, nodes, policy, restart=restart, chunk_size=settings.REGUI_PUSH_CHUNK)
+    plan, other = (push_plan(cluster, nodes, policy, restart=r, chunk_size=settings.REGUI_PUSH_CHUNK)
+                   for r in (restart, not restart))
     steps = rollout_order([(n.name, n.role) for n in nodes], plan.batch)
     order = {name: i for i, name in enumerate(name for step in steps for name in step.names)}
     changes: dict[str, Change] = {}
@@ -98,11 +108,12 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: 
         with_restart, write_only = _restart_words(node, same)
         plans.append(NodePlan(node, node.has_approved_key, has, key, with_restart if restart else write_only,
                               with_restart, write_only))
-        if restart and (not same or node.restart_pending):
+        if not same or node.restart_pending:
             expected.append(node.name)
-    if restart and current:  # what each node has is known (or known to be unknown): so are its restarts
-        plan = replace(plan, expected_restarts=tuple(expected), restarts_known=True)
-    return PushPreview(cluster, restart, plans, steps, list(changes.values()), refused, without_key, plan)
+    if current:  # what each node has is known (or known to be unknown): so are its restarts
+        known = {"expected_restarts": tuple(expected), "restarts_known": True}
+        plan, other = (replace(plan, **known), other) if restart else (plan, replace(other, **known))
+    return PushPreview(cluster, restart, plans, steps, list(changes.values()), refused, without_key, plan, other)
 
 
 def _restart_words(node: Node, same: bool) -> tuple[str, str]:

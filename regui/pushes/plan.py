@@ -129,6 +129,7 @@ class Plan:
     servers: int = 0
     agents: int = 0
     units: tuple[str, str] = ("k3s", "k3s-agent")  # what restarts on a server, on an agent
+    kind: str = "push"  # or "drift": a check that only reads
     _step_of: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     _chunk_of: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
@@ -146,9 +147,13 @@ class Plan:
     def summary(self) -> str:
         """One sentence for a page or a confirmation."""
         p = self.policy
-        if not self.rolling:
-            kind = "write only, no restart" if not self.restart else "read only"
-            return f"{len(self._step_of)} node(s), {self.batch} at once ({kind})."
+        if self.kind != "push":
+            return f"{len(self._step_of)} node(s), {self.batch} at once (read only)."
+        if not self.rolling:  # write only: still in the push's order, with nothing to wait for
+            if not self.servers:
+                return f"{len(self._step_of)} node(s), {self.batch} at once (write only, no restart)."
+            return (f"{self.servers} server(s) one at a time, then {self.agents} agent(s) {self.batch} at once "
+                    "(write only, no restart).")
         parts = []
         if self.servers:
             parts.append(f"{self.servers} server(s) one at a time")
@@ -208,7 +213,7 @@ def push_plan(cluster: Any, nodes: Iterable[PlanNode], policy: Policy, *, restar
     chunks = [chunk for s in steps for chunk in s.chunks]
     chunk_of = {name: i for i, chunk in enumerate(chunks) for name in chunk}
     return Plan(tuple(steps), policy, batch, restart, rolling, tuple(expected), known, len(servers), len(agents),
-                units(getattr(cluster, "distro", "k3s")), step_of, chunk_of)
+                units(getattr(cluster, "distro", "k3s")), kind, step_of, chunk_of)
 
 
 def units(distro: str) -> tuple[str, str]:

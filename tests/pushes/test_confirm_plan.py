@@ -23,8 +23,8 @@ def olivia(fleet):
     return client
 
 
-def steps(page: str) -> list[str]:
-    plan = page[page.index('id="job-plan"'):]
+def steps(page: str, which: str = "restart") -> list[str]:
+    plan = page[page.index(f'id="confirm-plan-{which}"'):]
     return [re.sub(r"<[^>]+>", "", s).strip() for s in re.findall(r"<li>(.*?)</li>", plan[:plan.index("</details>")])]
 
 
@@ -68,3 +68,15 @@ def test_a_push_that_waits_for_ready_without_a_server_is_refused_on_its_confirma
     fleet.add("agent")
     response = olivia.get("/clusters/prod/push/confirm/?scope=all&ready_gate=1")
     assert response.status_code == 409 and "Waiting for Ready asks a server" in response.content.decode()
+
+
+def test_the_page_carries_the_write_only_plan_too_for_the_box_to_switch_to(fleet, olivia):
+    fleet.add("server", "agent", "agent")
+    page = olivia.get("/clusters/prod/push/confirm/?scope=all&agents_at_once=1").content.decode()
+    assert '<div class="push-plan" data-plan="restart">' in page
+    assert '<div class="push-plan" data-plan="write-only" hidden>' in page
+    write_only = page[page.index('id="confirm-plan-write-only"'):]
+    assert "1 server(s) one at a time, then 2 agent(s) 1 at once (write only, no restart)." in write_only
+    page = olivia.get("/clusters/prod/push/confirm/?scope=all&write_only=1").content.decode()
+    assert '<div class="push-plan" data-plan="restart" hidden>' in page
+    assert "Expected restarts: 3 of 3." in page[page.index('id="confirm-plan-restart"'):]

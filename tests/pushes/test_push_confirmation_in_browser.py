@@ -34,9 +34,13 @@ def test_push_to_all_shows_the_plan_and_queues_only_when_confirmed(fleet, logged
     expect(page.locator(".push-change").first.locator("tr.add").first).to_contain_text("quay.io")
     expect(page.locator(".push-change[data-change=unknown]")).to_contain_text("a2: unknown, will be replaced")
     assert PushJob.objects.count() == 1, "showing the plan queues nothing"
+    expect(page.locator("#confirm-plan-restart")).to_contain_text("Expected restarts: 3 of 3.")
+    expect(page.locator("#confirm-plan-write-only")).to_be_hidden()
 
     page.get_by_label("write only, don't restart").check()
     expect(page.locator("tr.push-node-plan[data-node=s1] .restart")).to_have_text("no restart (write only)")
+    expect(page.locator("#confirm-plan-restart")).to_be_hidden()
+    expect(page.locator("#confirm-plan-write-only")).to_contain_text("(write only, no restart)")
     page.get_by_role("button", name="Push to 3 nodes").click()
     expect(page.locator(".job-outcome [data-outcome]")).to_have_text("succeeded")
     job = PushJob.objects.order_by("-pk").first()
