@@ -111,8 +111,10 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: 
         if not same or node.restart_pending:
             expected.append(node.name)
     if current:  # what each node has is known (or known to be unknown): so are its restarts
-        known = {"expected_restarts": tuple(expected), "restarts_known": True}
-        plan, other = (replace(plan, **known), other) if restart else (plan, replace(other, **known))
+        if restart:
+            plan = replace(plan, expected_restarts=tuple(expected), restarts_known=True)
+        else:
+            other = replace(other, expected_restarts=tuple(expected), restarts_known=True)
     return PushPreview(cluster, restart, plans, steps, list(changes.values()), refused, without_key, plan, other)
 
 
