@@ -161,3 +161,23 @@ def test_a_node_loaded_with_its_jump_host_needs_no_query_to_connect(fleet, basti
         target = node_target(loaded)
     assert target.jump is not None and target.jump.name == "bastion-1"
     assert node_target(Node.objects.get(pk=node.pk)) == target, "read now when not loaded with the node"
+
+
+def test_servers_rolled_one_at_a_time_are_connected_ahead_through_the_jump_host(fleet, bastion):
+    fleet.add("server", "server", "agent", only_via="bastion-1")
+    for node in fleet.fake.nodes.values():
+        node.set_systemctl(restart_seconds=0.2)
+    job = fleet.push()
+    assert {r.status for r in fleet.results(job).values()} == {"changed"}
+    s1 = next(e.span for e in fleet.fake.execs() if e.node == "s1")
+    (opened,) = fleet["s2"].handshakes
+    assert opened < s1.end, "s2's connection was opened through the jump host during s1's step"
+    assert len(fleet["s2"].connects) == 1
+
+
+def test_a_node_skipped_after_its_connection_was_opened_through_the_jump_host_gets_no_credential(fleet, bastion):
+    fleet.add("server", "server", only_via="bastion-1")
+    fleet["s1"].set_systemctl(restart_seconds=0.2, restart_fails=True)
+    results = fleet.results(fleet.push())
+    assert results["s2"].status == "skipped"
+    assert fleet["s2"].handshakes and fleet["s2"].connects == [] and fleet["s2"].execs == []

@@ -194,3 +194,15 @@ def test_a_stale_fingerprint_is_not_approved(admin_client, bastion):
     assert "no longer the scanned one" in r.content.decode()
     jump.refresh_from_db()
     assert not jump.has_approved_key
+
+
+def test_a_bad_choice_is_a_form_error_and_an_unknown_jump_host_a_404(admin_client, cluster, fake_ssh):
+    node = register(cluster, fake_ssh.node("n1"))
+    r = admin_client.post(f"/clusters/prod/nodes/{node.pk}/jump-host/", {"jump_host": "no-such"})
+    assert r.status_code == 400 and "Select a valid choice" in r.content.decode()
+    r = admin_client.post("/clusters/prod/jump-host/", {"jump_host": "no-such"})
+    assert r.status_code == 400 and "Select a valid choice" in r.content.decode()
+    assert admin_client.get("/jump-hosts/no-such/").status_code == 404
+    assert admin_client.post("/jump-hosts/no-such/scan/").status_code == 404
+    assert admin_client.post("/jump-hosts/new/", {**FORM, "name": "new"}).status_code == 400
+    assert not NodeJumpHost.objects.exists() and not ClusterJumpHost.objects.exists()
