@@ -216,3 +216,40 @@ def test_a_configured_timeout_and_retries_are_capped(settings, monkeypatch):
     settings.REGUI_DRIFT_WEBHOOK_TIMEOUT, settings.REGUI_DRIFT_WEBHOOK_RETRIES = 3600, 1000
     assert drift_webhook.webhook_post("http://127.0.0.1:9/", {}) is False
     assert calls == [drift_webhook.MAX_TIMEOUT] * 6
+
+
+def test_an_https_webhook_with_an_untrusted_certificate_gets_nothing(tmp_path, caplog):
+    """The JSON goes only to a receiver whose certificate the host trusts (no skip-verify)."""
+    import ssl
+
+    from regui.pushes.drift_webhook import webhook_post
+    from tests.certs import key_and_cert
+
+    key, cert = key_and_cert("127.0.0.1")
+    (tmp_path / "k.pem").write_text(key)
+    (tmp_path / "c.pem").write_text(cert)
+    received: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="regui.pushes.drift_webhook"):
+            ok = webhook_post(f"https://127.0.0.1:{server.server_port}/hook?k=Tls-Secret-4", {"x": 1}, timeout=2,
+                              retries=0)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert ok is False and received == []
+    assert "CERTIFICATE_VERIFY_FAILED" in caplog.text and "-Secret-" not in caplog.text
