@@ -107,3 +107,13 @@ def test_a_large_job_spreads_its_nodes_over_both_workers_step_after_step(two_wor
     for batch in (spans[:4], spans[4:]):
         assert max(s for s, _ in batch) < min(e for _, e in batch), "a batch's four restarts overlapped"
     assert max(e for _, e in spans[:4]) <= min(s for s, _ in spans[4:]), "the second batch after the first"
+    # The read-back after the push: one task for the whole job (not one per chunk), reading every node.
+    from django_celery_results.models import TaskResult
+
+    from regui.nodechecks.models import HostsReadback
+
+    wait_for("the read-backs", lambda: HostsReadback.objects.filter(job=job).exclude(
+        state__in=["queued", "running"]).count() == 8, timeout=60)
+    after_push = TaskResult.objects.filter(task_name="regui.hosts_readback_after_push")
+    wait_for("the read-back task's result", after_push.exists, timeout=20)
+    assert after_push.count() == 1 and str(job.pk) in after_push.get().task_args
