@@ -270,7 +270,6 @@ def filter_choices(cluster_names: list[str]) -> dict[str, object]:
     deleted users and clusters can still be typed or reached from an entry's links)."""
     users = list(get_user_model().objects.order_by("username").values_list("username", flat=True))
     return {
-        "users": users,
         "user_suggestions": [(SYSTEM, "system (no person)"), *((u, "") for u in users)],
         "clusters": cluster_names,
         "cluster_options": [(c, c) for c in cluster_names],
