@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from regui.inventory.models import Node
-from regui.pushes.models import PushJob
+from regui.pushes.models import PushJob, PushPolicy
 from regui.pushes.plan import Policy
 from regui.pushes.services import push_job_create, push_job_rerun
 
@@ -152,3 +152,15 @@ def test_a_viewer_can_use_none_of_the_push_addresses(fleet, make_user):
     for url in ("/clusters/prod/push/", f"/clusters/prod/nodes/{a1.pk}/push/", "/clusters/prod/push/confirm/"):
         assert viewer.post(url, {"scope": "all", "confirm": "1", "nodes": [a1.pk]}).status_code == 403, url
     assert not PushJob.objects.exists()
+
+
+@pytest.mark.parametrize(("field", "value", "error"), [
+    ("agents_at_once", "0%", "between 1% and 100%"), ("agents_at_once", "0", "between 1 and 10000"),
+    ("max_failures", "-1", "greater than or equal to 0"), ("max_failures", "100001", "At most 100000"),
+    ("pause_seconds", "-1", "greater than or equal to 0"), ("pause_seconds", "86401", "At most 86400 s"),
+    ("pause_seconds", "9" * 30, "At most 86400 s")])
+def test_the_clusters_defaults_out_of_bounds_are_form_errors_too(fleet, olivia, field, value, error):
+    response = olivia.post("/clusters/prod/edit/", {"name": "prod", "distro": "k3s", f"policy-{field}": value})
+    text = response.content.decode()
+    assert response.status_code in (200, 400) and error in text, text[-2000:]
+    assert not PushPolicy.objects.exists()
