@@ -55,6 +55,7 @@ def test_the_beat_task_in_a_real_worker_marks_records_and_notifies_on_change_onl
     from regui.inventory.models import Node
     from regui.pushes.drift_watch import TICK_TASK, DriftWatch
     from regui.pushes.models import PushJob
+    from regui.registries.models import Cluster
     from tests.pushes.real_workers import wait_for
 
     h = nodes(3)
@@ -66,6 +67,9 @@ def test_the_beat_task_in_a_real_worker_marks_records_and_notifies_on_change_onl
     receiver = Receiver()
     try:
         watch = DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=1, webhook_url=receiver.url)
+        idle = Cluster.objects.create(name="idle", distro="k3s")
+        Node.objects.create(cluster=idle, name="idle-1", address=h.nodes[0].address, port=h.nodes[0].port)
+        DriftWatch.objects.create(cluster=idle)  # off by default
         last_entry = AuditEvent.objects.order_by("id").last().pk
         app.send_task(TICK_TASK)
         job = wait_for("the watch's check", lambda: DriftWatch.objects.get(pk=watch.pk).last_job, timeout=30)
@@ -101,6 +105,7 @@ def test_the_beat_task_in_a_real_worker_marks_records_and_notifies_on_change_onl
                  timeout=30)
         assert len(receiver.bodies) == 1
         assert AuditEvent.objects.filter(id__gt=last_entry).exclude(object_type="user").count() == 3  # (vera logged in)
+        assert not PushJob.objects.filter(cluster=idle).exists()
     finally:
         h.nodes[2].allow_ssh()
         receiver.close()
