@@ -339,8 +339,9 @@ class _BoundedReader:
     """Reads one stream of a channel to its end, or until it passed `limit` bytes; then closes the
     channel, which ends the node's command and wakes the other stream's reader."""
 
-    def __init__(self, channel: paramiko.Channel, recv: Callable[[int], bytes], limit: int) -> None:
-        self.channel, self.recv, self.limit = channel, recv, limit
+    def __init__(self, channel: paramiko.Channel, recv: Callable[[int], bytes], limit: int,
+                 on_data: Callable[[bytes], None] | None = None) -> None:
+        self.channel, self.recv, self.limit, self.on_data = channel, recv, limit, on_data
         self.data = bytearray()
         self.over = False
         self.error: BaseException | None = None
@@ -349,6 +350,8 @@ class _BoundedReader:
         try:
             while chunk := self.recv(32768):
                 self.data += chunk
+                if self.on_data is not None:
+                    self.on_data(chunk)
                 if len(self.data) > self.limit:
                     self.over = True
                     self.data.clear()
@@ -359,8 +362,9 @@ class _BoundedReader:
 
 
 def run(transport: paramiko.Transport, command: str, stdin: bytes = b"", timeout: float = 120,
-        max_output: int = MAX_OUTPUT) -> ExecResult:
+        max_output: int = MAX_OUTPUT, on_output: Callable[[bytes], None] | None = None) -> ExecResult:
     """Run one command, feeding `stdin`; secrets travel on stdin, never in a command line.
+    `on_output` sees standard output as it arrives (the caller learns where the command is).
 
     A watchdog closes the transport at the deadline: paramiko's writes can block forever on a dead
     link (it retries socket timeouts while sending), and closing is the one thing that unblocks them.
@@ -382,7 +386,7 @@ def run(transport: paramiko.Transport, command: str, stdin: bytes = b"", timeout
         channel.shutdown_write()
         # Both streams at once: the channel's window is shared, so a node flooding the stream nobody
         # reads would stall the other until the deadline instead of failing at the bound.
-        out = _BoundedReader(channel, channel.recv, max_output)
+        out = _BoundedReader(channel, channel.recv, max_output, on_output)
         err = _BoundedReader(channel, channel.recv_stderr, max_output)
         err_thread = threading.Thread(target=err.read, daemon=True)
         err_thread.start()

@@ -7,7 +7,7 @@ in-process, without root, sshd or a worker. Production never replaces it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -20,7 +20,9 @@ from . import ssh
 class Session(Protocol):
     """An authenticated connection to one node."""
 
-    def run(self, command: str, stdin: bytes = b"", timeout: float = 120) -> ssh.ExecResult: ...
+    def run(self, command: str, stdin: bytes = b"", timeout: float = 120,
+            on_output: Callable[[bytes], None] | None = None) -> ssh.ExecResult:
+        """`on_output` sees standard output as it arrives (a fake may give it all at the end)."""
 
     def alive(self) -> bool: ...
 
@@ -53,8 +55,9 @@ class _ParamikoSession:
     def __init__(self, transport: paramiko.Transport) -> None:
         self._transport = transport
 
-    def run(self, command: str, stdin: bytes = b"", timeout: float = 120) -> ssh.ExecResult:
-        return ssh.run(self._transport, command, stdin, timeout=timeout)
+    def run(self, command: str, stdin: bytes = b"", timeout: float = 120,
+            on_output: Callable[[bytes], None] | None = None) -> ssh.ExecResult:
+        return ssh.run(self._transport, command, stdin, timeout=timeout, on_output=on_output)
 
     def alive(self) -> bool:
         return self._transport.is_active()

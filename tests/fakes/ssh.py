@@ -18,6 +18,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -203,7 +204,8 @@ class FakeNode:
                 for start, end, rc, *args in calls
                 if args[:1] == ["restart"] and (include_failed or rc == "0")]
 
-    def run(self, target: ssh.Target, command: str, stdin: bytes, timeout: float) -> ssh.ExecResult:
+    def run(self, target: ssh.Target, command: str, stdin: bytes, timeout: float,
+            on_output: Callable[[bytes], None] | None = None) -> ssh.ExecResult:
         if self.exec_fault == "no_answer":
             raise ssh.no_answer(timeout)
         if self.exec_fault == "lost":
@@ -219,7 +221,7 @@ class FakeNode:
             return ssh.ExecResult(127, "", f"sh: 1: {command}: not found\n")
         root = str(self.root)
         status, stdout, stderr = _bounded_run(self.shell or ["sh", "-s"], rebase(stdin.decode(), root).encode(),
-                                              root, timeout)
+                                              root, timeout, on_output)
         out, err = stdout.decode(errors="replace"), stderr.decode(errors="replace")
         for line in out.splitlines():
             word, _, rest = line.partition(" ")
@@ -229,9 +231,12 @@ class FakeNode:
         return ssh.ExecResult(status, out.replace(root, ""), err.replace(root, ""))
 
 
-def _bounded_run(argv: list[str], stdin: bytes, cwd: str, timeout: float) -> tuple[int, bytes, bytes]:
+def _bounded_run(argv: list[str], stdin: bytes, cwd: str, timeout: float,
+                 on_stdout: Callable[[bytes], None] | None = None) -> tuple[int, bytes, bytes]:
     """Run the node's shell as ssh.run reads a real node: each stream up to ssh.MAX_OUTPUT bytes, and
-    past that the command is killed and ssh's own error raised (so memory stays bounded here too).
+    past that the command is killed and ssh's own error raised (so memory stays bounded here too);
+    `on_stdout` sees standard output as it arrives (without the fake's root, but for a path split
+    between two reads).
     Its own process group, so that a kill also stops the children holding its pipes (a `cat`)."""
     proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
                             env={"PATH": f"{cwd}/bin:/usr/bin:/bin", "LC_ALL": "C"}, start_new_session=True)
@@ -249,6 +254,8 @@ def _bounded_run(argv: list[str], stdin: bytes, cwd: str, timeout: float) -> tup
         assert stream is not None
         while chunk := stream.read1(32768):
             data[name] += chunk
+            if on_stdout is not None and name == "standard output":
+                on_stdout(chunk.replace(cwd.encode(), b""))
             if len(data[name]) > ssh.MAX_OUTPUT:
                 over.append(name)
                 data[name].clear()
@@ -281,9 +288,10 @@ class FakeSession:
     def __init__(self, node: FakeNode, target: ssh.Target) -> None:
         self.node, self.target = node, target
 
-    def run(self, command: str, stdin: bytes = b"", timeout: float = 120) -> ssh.ExecResult:
+    def run(self, command: str, stdin: bytes = b"", timeout: float = 120,
+            on_output: Callable[[bytes], None] | None = None) -> ssh.ExecResult:
         start = time.time()
-        result = self.node.run(self.target, command, stdin, timeout)
+        result = self.node.run(self.target, command, stdin, timeout, on_output)
         self.node.execs.append(Exec(self.node.name, command, Span(start, time.time()), result.status))
         return result
 
