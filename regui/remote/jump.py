@@ -28,13 +28,6 @@ def _named(exc: ssh.SSHError, prefix: str, hop: str) -> ssh.SSHError:
     return named
 
 
-def _again(exc: ssh.SSHError) -> ssh.SSHError:
-    """The same failure, for another thread that waited on it."""
-    again = type(exc)(str(exc))
-    again.hop = exc.hop
-    return again
-
-
 def at_jump(jump: ssh.Jump, exc: ssh.SSHError) -> ssh.SSHError:
     """`exc` happened on the way to the jump host itself."""
     return _named(exc, f"jump host {jump.name} ({jump.target.address}:{jump.target.port})", "jump")
@@ -91,88 +84,40 @@ class _JumpHop(paramiko.Transport):
 
 
 class _ViaJump(paramiko.Transport):
-    """A transport to a node inside a channel of a jump host's; closing it lets go of the jump host."""
+    """A transport to a node inside a channel of a jump host's; closing it closes the jump host's too."""
 
     lease: _Lease | None = None
 
     def close(self) -> None:
-        super().close()
-        if self.lease is not None:
-            self.lease.release()
+        try:
+            super().close()
+        finally:
+            if self.lease is not None:
+                self.lease.release()
 
 
 class _Lease:
-    """One use of a shared connection to a jump host."""
+    """A node connection's own logged-in connection to its jump host, closed with it.
 
-    def __init__(self, shared: _Shared) -> None:
-        self.shared, self._released = shared, False
+    Not shared between nodes, though that would save logins on the bastion: paramiko may still send a
+    channel's data after the jump host closed that channel (it checks and sends under different locks),
+    and OpenSSH then drops the whole connection ("data packet referred to nonexistent channel") with
+    every other node's channel in it. Measured with bench/jump.py: 6 to 17 of 20 nodes failed at once.
+    One connection each keeps a node's end from touching any other's."""
 
-    @property
-    def transport(self) -> paramiko.Transport:
-        assert self.shared.transport is not None
-        return self.shared.transport
+    def __init__(self, transport: paramiko.Transport) -> None:
+        self.transport, self._released, self._lock = transport, False, threading.Lock()
 
     def release(self) -> None:
-        with _jumps_lock:
+        with self._lock:
             if self._released:
                 return
             self._released = True
-            self.shared.users -= 1
-            last = self.shared.users == 0
-            if last and _jumps.get(self.shared.key) is self.shared:
-                del _jumps[self.shared.key]
-        if last and self.shared.transport is not None:
-            self.shared.transport.close()
-
-
-class _Shared:
-    """A connection to a jump host that the nodes connected through it at the same time share (one
-    login on the bastion for a push to many nodes, not one each: sshd's MaxStartups drops connections
-    beyond 10 at a time by default). Closed when its last node's connection closes, so no credential
-    outlives its connections; keyed by the whole jump target (address, key, user and credential)."""
-
-    def __init__(self, key: ssh.Target) -> None:
-        self.key, self.users = key, 0
-        self.transport: paramiko.Transport | None = None
-        self.error: ssh.SSHError | None = None
-        self.ready = threading.Event()
-
-    def dead(self) -> bool:
-        return self.ready.is_set() and (self.transport is None or not self.transport.is_active())
-
-
-_jumps: dict[ssh.Target, _Shared] = {}
-_jumps_lock = threading.Lock()
+        self.transport.close()
 
 
 def _jump_lease(jump: ssh.Jump, *, timeout: float, retries: int, backoff: float) -> _Lease:
-    """A logged-in connection to the jump host, opened by the first node that needs it; the nodes that
-    ask meanwhile wait for it, and share its failure rather than each retrying again."""
-    with _jumps_lock:
-        shared = _jumps.get(jump.target)
-        opener = shared is None or shared.dead()
-        if opener:
-            shared = _jumps[jump.target] = _Shared(jump.target)
-        assert shared is not None
-        shared.users += 1
-    lease = _Lease(shared)
-    if opener:
-        try:
-            shared.transport = _jump_connect(jump, timeout=timeout, retries=retries, backoff=backoff)
-        except ssh.SSHError as exc:
-            shared.error = exc
-        except BaseException as exc:  # a bug: the waiting nodes fail with it too, and nothing is left held
-            shared.error = at_jump(jump, ssh.SSHError(f"unexpected failure ({type(exc).__name__})"))
-            lease.release()
-            raise
-        finally:
-            shared.ready.set()
-    else:
-        shared.ready.wait()
-    if shared.error is not None:
-        lease.release()
-        raise _again(shared.error)
-    return lease
+    return _Lease(_jump_connect(jump, timeout=timeout, retries=retries, backoff=backoff))
 
 
 def _jump_connect(jump: ssh.Jump, *, timeout: float, retries: int, backoff: float) -> paramiko.Transport:

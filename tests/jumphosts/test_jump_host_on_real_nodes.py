@@ -18,17 +18,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PATH = "/etc/rancher/k3s/registries.yaml"
 
 
-@pytest.fixture
-def behind(stack, nodes, make_user):
-    """The cluster's nodes are reached through the harness's node1 (bastion-1); node2 only through it."""
+def behind_bastion(stack, nodes, make_user, count: int = 1) -> SimpleNamespace:
+    """The cluster's nodes are reached through the harness's node1 (bastion-1); node2... only through it."""
     from regui.inventory.credentials.services import credential_create
     from regui.inventory.jumphosts.models import JumpHost
     from regui.inventory.jumphosts.services import cluster_use_jump_host
     from regui.inventory.models import Node
 
-    h = nodes(2, etc_dirs=("rancher/k3s",))
-    bastion, target = h.nodes
-    target.ssh_only_from(bastion.address)
+    h = nodes(1 + count, etc_dirs=("rancher/k3s",))
+    bastion, *targets = h.nodes
     admin = make_user("alice", "admin")
     credential = credential_create(user=admin, name="bastion-key", kind="key", value=h.client_private_key_pem)
     jump = JumpHost.objects.create(
@@ -36,13 +34,23 @@ def behind(stack, nodes, make_user):
         host_key_type=bastion.host_key_type, host_key=bastion.host_key_public,
         host_key_fingerprint=bastion.host_key_fingerprint, host_key_approved_at=timezone.now())
     cluster_use_jump_host(cluster=stack.cluster, jump=jump, user=admin)
-    node = Node(cluster=stack.cluster, name=f"node2-{h.id}", address=target.address, port=22, role="agent",
-                ssh_user=h.user, credential_kind="key", host_key_type=target.host_key_type,
-                host_key=target.host_key_public, host_key_fingerprint=target.host_key_fingerprint,
-                host_key_approved_at=timezone.now())
-    node.seal_credential(h.client_private_key_pem)
-    node.save()
-    return SimpleNamespace(h=h, bastion=bastion, target=target, jump=jump, node=node, admin=admin)
+    added = []
+    for target in targets:
+        target.ssh_only_from(bastion.address)
+        node = Node(cluster=stack.cluster, name=f"{target.name}-{h.id}", address=target.address, port=22,
+                    role="agent", ssh_user=h.user, credential_kind="key", host_key_type=target.host_key_type,
+                    host_key=target.host_key_public, host_key_fingerprint=target.host_key_fingerprint,
+                    host_key_approved_at=timezone.now())
+        node.seal_credential(h.client_private_key_pem)
+        node.save()
+        added.append(node)
+    return SimpleNamespace(h=h, bastion=bastion, target=targets[0], targets=targets, jump=jump, node=added[0],
+                           nodes=added, admin=admin)
+
+
+@pytest.fixture
+def behind(stack, nodes, make_user):
+    return behind_bastion(stack, nodes, make_user)
 
 
 def only_result(job):
@@ -107,3 +115,11 @@ def test_a_node_down_behind_the_bastion_is_unreachable_via_the_bastion(stack, be
     assert result.message.startswith(
         f"node {node.name} ({node.address}:22) via jump host bastion-1: cannot connect to {node.address}:22: "
         "the jump host says Connect failed: Connection refused"), result.message
+
+
+def test_many_nodes_behind_one_bastion_are_pushed_at_once_without_disturbing_each_other(stack, nodes, make_user):
+    many = behind_bastion(stack, nodes, make_user, count=6)
+    for _ in range(2):  # the second push finds them unchanged: connections open and close at once again
+        job = stack.push()
+        assert {r.status for r in job.results.all()} <= {"changed", "unchanged"}, [r.message for r in job.results.all()]
+    assert all(b"mirror.example.com" in (t.read(PATH) or b"") for t in many.targets)
