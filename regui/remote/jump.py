@@ -128,8 +128,8 @@ def _jump_connect(jump: ssh.Jump, *, timeout: float, retries: int, backoff: floa
     while True:
         attempt += 1
         try:
-            transport = ssh._start(target.address, target.port, timeout, ssh._ALGORITHMS.get(pinned.type, [pinned.type]),
-                               cls=_JumpHop)
+            key_types = ssh._ALGORITHMS.get(pinned.type, [pinned.type])
+            transport = ssh._start(target.address, target.port, timeout, key_types, cls=_JumpHop)
             break
         except ssh.HostKeyRefused:
             raise jump_key_type_refused(jump) from None
@@ -204,7 +204,7 @@ def handshake(target: ssh.Target, *, timeout: float = 10, retries: int = 3, back
         lease.release()
         raise
     assert isinstance(transport, _ViaJump)
-    transport.lease = lease  # from here on, closing the transport lets go of the jump host
+    transport.lease = lease  # from here on, closing the transport closes the jump host's too
     try:
         offered = transport.get_remote_server_key()
     except paramiko.SSHException:
