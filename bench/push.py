@@ -21,6 +21,8 @@ Rows:
   ansible   ansible-core `copy` module, forks = node count, OpenSSH without ControlMaster (one run)
   2 jobs    (--workers 2 or more) two jobs at once, each to half of the nodes, as two clusters' pushes
             would go: beside `regui` (one job to all), it shows jobs do not wait for each other
+  shared    (--workers 2 or more) one job to all nodes, its step split into one chunk per worker
+            (REGUI_PUSH_CHUNK = nodes / workers, rounded up): the report says each worker ran one
 
 Every regui push goes with every agent at once ("100%"); its step is split into chunks (tasks) of at
 most REGUI_PUSH_CHUNK nodes (50), which the workers share: the report says which worker ran what.
@@ -168,6 +170,14 @@ class Bench:
         self.add(row, wall=wall, **job_profile(job, results), spread=chunk_spread(job))
         log(f"{row:8} {wall:6.2f} s  (job {job.pk}: {len(results)} x changed; {chunk_spread(job)})")
 
+    def run_shared(self) -> None:
+        """One job to all nodes in as many chunks as workers: a large job spread over the workers."""
+        from django.test import override_settings
+
+        size = -(-self.args.nodes // self.args.workers)
+        with override_settings(REGUI_PUSH_CHUNK=size):  # the plan (its chunks) is made here, at creation
+            self.run_regui("shared")
+
     def run_two_jobs(self) -> None:
         """Two jobs at once, each to half of the nodes (write only): with two workers, side by side."""
         from regui.pushes.models import PushJob
@@ -257,7 +267,7 @@ class Bench:
                       f"{p['pickup']:.3f} | started->first node {p['setup']:.3f} | first node start->last node "
                       f"end {p['nodes']:.3f} | last node end->job finished {p['tail']:.3f} | created->finished "
                       f"{p['db_total']:.3f}; node start spread {p['start_spread']:.3f}")
-        for row in ("regui", "restart", "2 jobs"):
+        for row in ("regui", "restart", "2 jobs", "shared"):
             if row in best:
                 print(f"{row} best run ran on: {best[row]['spread']}")
         print()
@@ -282,6 +292,11 @@ class Bench:
             ratio = best["2 jobs"]["wall"] / best["regui"]["wall"]
             print(f"2 jobs / regui  = {ratio:5.2f}  (two half-size jobs at once against one job to all: about 1 "
                   "when jobs run side by side, about 2 if they waited for each other)")
+        if "shared" in best and "regui" in best:
+            ratio = best["shared"]["wall"] / best["regui"]["wall"]
+            workers = len(best["shared"]["spread"].split(", "))
+            print(f"shared / regui  = {ratio:5.2f}  (one job's step split over {workers} of {self.args.workers} "
+                  "workers, against one chunk)")
         if "regui" in best:
             peak = best["regui"]["peak"]
             ok = peak > self.cores
@@ -361,6 +376,7 @@ def main() -> int:
         if args.workers >= 2:
             for _ in range(args.runs):
                 bench.run_two_jobs()
+                bench.run_shared()
         if not args.no_restart:
             for _ in range(args.runs):
                 bench.run_regui("restart", restart=True, servers=min(3, args.nodes))
