@@ -6,6 +6,7 @@ from django import forms
 
 from regui.registries.validation import pem_text
 
+from .addresses import address_problem, user_problem
 from .models import Node
 
 CREDENTIAL_HELP = ("Stored encrypted; never shown again. Leave blank to keep the stored one, unless you change "
@@ -27,6 +28,18 @@ def _clean_credential(data: dict[str, Any]) -> None:
     a password is someone's exact secret and is kept as typed."""
     if data.get("credential") and data.get("credential_kind") == Node.Credential.KEY:
         data["credential"] = pem_text(data["credential"])
+
+
+def checked_address(value: str) -> str:
+    if problem := address_problem(value):
+        raise forms.ValidationError(problem)
+    return value.strip("[]")
+
+
+def checked_user(value: str) -> str:
+    if problem := user_problem(value):
+        raise forms.ValidationError(problem)
+    return value
 
 
 def _parse_labels(text: str) -> dict[str, str]:
@@ -83,6 +96,12 @@ class NodeForm(forms.ModelForm):
         if not 1 <= port <= 65535:
             raise forms.ValidationError("Port must be from 1 to 65535.")
         return port
+
+    def clean_address(self) -> str:
+        return checked_address(self.cleaned_data["address"])
+
+    def clean_ssh_user(self) -> str:
+        return checked_user(self.cleaned_data["ssh_user"])
 
     def clean_labels_text(self):
         return _parse_labels(self.cleaned_data["labels_text"])
@@ -141,6 +160,9 @@ class BulkNodesForm(forms.Form):
     shared_credential = shared_credential_field()
     credential_kind = forms.ChoiceField(choices=Node.Credential.choices, label="Credential")
     credential = _credential_field()
+
+    def clean_ssh_user(self) -> str:
+        return checked_user(self.cleaned_data["ssh_user"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -21,6 +21,7 @@ from django.db import transaction
 
 from regui.registries.models import Cluster
 
+from .addresses import address_problem, user_problem
 from .models import Node
 
 SERVER_GROUPS = frozenset({"server", "servers", "master", "masters", "k3s_server", "k3s_servers", "control_plane",
@@ -101,11 +102,14 @@ def _candidate(parsed: Parsed, host: str, hostvars: dict[str, Any], groups: set[
         return
     name = node_name(host)
     address = str(hostvars.get("ansible_host") or host)
-    if not name or not re.fullmatch(r"[A-Za-z0-9.:\[\]_-]+", address) or len(address) > 253:
+    if not name or address_problem(address.strip("[]")):
         parsed.problems.append(f"{origin}: {host}: not a usable name or address: left out")
         return
-    parsed.nodes.append(Candidate(name, address.strip("[]"), port, role, str(hostvars.get("ansible_user") or ""),
-                                  origin, proxy_jump(hostvars)))
+    user = str(hostvars.get("ansible_user") or "")
+    if user and (problem := user_problem(user)):
+        parsed.problems.append(f"{origin}: {host}: SSH user {user[:70]!r} refused ({problem.rstrip('.')}): left out")
+        return
+    parsed.nodes.append(Candidate(name, address.strip("[]"), port, role, user, origin, proxy_jump(hostvars)))
 
 
 def proxy_jump(hostvars: dict[str, Any]) -> str:
@@ -230,6 +234,11 @@ def _walk(parsed: Parsed, name: str, group: Any, inherited: dict[str, Any], chai
         parsed.problems.append(f"group {name}: expected hosts:, children: or vars:, got {type(group).__name__}")
         return
     groups = {*chain, name}
+    for part in ("vars", "hosts", "children"):
+        if group.get(part) is not None and not isinstance(group[part], dict):
+            parsed.problems.append(f"group {name}: expected {part}: as a mapping, got {type(group[part]).__name__}: "
+                                   "group left out")
+            return
     gvars = {**inherited, **(group.get("vars") or {})}
     for host, hostvars in (group.get("hosts") or {}).items():
         if hostvars is not None and not isinstance(hostvars, dict):
@@ -255,18 +264,27 @@ def parse_kubectl(text: str) -> Parsed:
         parsed.problems.append("not the output of `kubectl get nodes -o json` (no items)")
         return parsed
     for i, item in enumerate(items, 1):
-        meta = (item or {}).get("metadata") or {}
+        meta = _mapping(item, "metadata")
         host = str(meta.get("name") or "")
-        addresses = {a.get("type"): a.get("address") for a in ((item or {}).get("status") or {}).get("addresses") or []
-                     if isinstance(a, dict)}
+        status = _mapping(item, "status")
+        listed = status.get("addresses")
+        listed = listed if isinstance(listed, list) else []
+        addresses = {a.get("type"): a.get("address") for a in listed if isinstance(a, dict)}
         address = addresses.get("InternalIP") or addresses.get("ExternalIP")
-        if not host or not address:
+        if not host or not address or not isinstance(address, str):
             parsed.problems.append(f"item {i} ({host or 'no name'}): no InternalIP address: left out")
             continue
-        labels = meta.get("labels") or {}
+        labels = _mapping(item, "metadata", "labels")
         server = any(label in labels for label in CONTROL_PLANE_LABELS)
         _candidate(parsed, host, {"ansible_host": address}, {"server" if server else "agent"}, f"item {i}")
     return parsed
+
+
+def _mapping(value: Any, *keys: str) -> dict[str, Any]:
+    """value[k1][k2]... when each step is a mapping, else {} (a file of another shape says nothing)."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 PARSERS = {"ini": parse_ini, "yaml": parse_yaml, "kubectl": parse_kubectl}

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from regui.core.roles import OPERATOR, require_role
 from regui.registries.models import Cluster
 
-from .forms import _clean_credential, _credential_field, shared_credential_field
+from .forms import _clean_credential, _credential_field, checked_user, shared_credential_field
 from .models import Node
 from .node_import import FORMATS, nodes_import, nodes_parse
 
@@ -31,6 +31,9 @@ class ImportNodesForm(forms.Form):
     ssh_user = forms.CharField(initial="root", label="SSH user", help_text="For hosts without ansible_user.",
                                max_length=Node._meta.get_field("ssh_user").max_length)
     use_sudo = forms.BooleanField(required=False, label="Use sudo")
+
+    def clean_ssh_user(self) -> str:
+        return checked_user(self.cleaned_data["ssh_user"])
 
 
 class ConfirmImportForm(ImportNodesForm):

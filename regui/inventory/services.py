@@ -17,6 +17,7 @@ from regui.registries.models import Cluster
 from regui.remote import ssh, transport
 from regui.remote.script import read_program
 
+from .addresses import address_problem
 from .models import Node
 from .trust import approval_refusal, connect_refusal
 
@@ -172,6 +173,9 @@ def parse_bulk(text: str) -> tuple[list[BulkLine], list[str]]:
         name_max, address_max = (cast(CharField, Node._meta.get_field(f)).max_length or 0 for f in ("name", "address"))
         if len(m["name"]) > name_max or len(m["address"]) > address_max:
             errors.append(f"line {number}: a name has {name_max} characters at most, an address {address_max}")
+            continue
+        if problem := address_problem(m["address"].strip("[]")):
+            errors.append(f"line {number}: address {m['address']!r}: {problem}")
             continue
         lines.append(BulkLine(number, m["name"], m["address"].strip("[]"), port, m["role"]))
     names = [ln.name for ln in lines]

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from regui.inventory.credentials.models import SharedCredential
-from regui.inventory.forms import _parse_labels
+from regui.inventory.forms import _parse_labels, checked_address, checked_user
 
 from .models import JumpHost
 from .services import CLUSTERS, cluster_jump_host
@@ -40,6 +40,12 @@ class JumpHostForm(forms.ModelForm):
         if not 1 <= port <= 65535:
             raise forms.ValidationError("Port must be from 1 to 65535.")
         return port
+
+    def clean_address(self) -> str:
+        return checked_address(self.cleaned_data["address"])
+
+    def clean_ssh_user(self) -> str:
+        return checked_user(self.cleaned_data["ssh_user"])
 
     def clean_labels_text(self) -> dict[str, str]:
         return _parse_labels(self.cleaned_data["labels_text"])

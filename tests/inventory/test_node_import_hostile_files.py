@@ -1,0 +1,68 @@
+"""Inventory files that are not what they claim, or carry hostile values: the preview and the
+confirmation report them in words (left out), never a 500, and nothing hostile becomes a node."""
+
+from __future__ import annotations
+
+import pytest
+
+from regui.inventory.models import Node
+from regui.inventory.node_import import nodes_parse
+
+pytestmark = pytest.mark.django_db
+
+SHAPES = {
+    "YAML vars as a list": "server:\n  vars: [1]\n  hosts:\n    s1:\n",
+    "YAML hosts as a list": "server:\n  hosts: [a, b]\n",
+    "YAML children as a list": "server:\n  children: [a]\n",
+    "kubectl items of strings": '{"items": ["x"]}',
+    "kubectl metadata a string": '{"items": [{"metadata": "x"}]}',
+    "kubectl addresses a string": '{"items": [{"metadata": {"name": "a"}, "status": {"addresses": "x"}}]}',
+    "kubectl a list of numbers": "[1, 2]",
+    "kubectl status a number": '{"items": [{"metadata": {"name": "a"}, "status": 5}]}',
+}
+
+HOSTILE = {
+    "a user too long to store": "[server]\ns1 ansible_host=10.0.0.1 ansible_user=" + "u" * 100,
+    "an option as the user": "[server]\ns1 ansible_host=10.0.0.1 'ansible_user=-oProxyCommand=touch /tmp/x'",
+    "a user with a space": "[server]\ns1 ansible_host=10.0.0.1 'ansible_user=a b'",
+    "a user with a newline": 'server:\n  hosts:\n    s1:\n      ansible_host: 10.0.0.1\n      ansible_user: "x\\ny"\n',
+    "an option as the host": "[server]\n-oProxyCommand ansible_port=22",
+    "a command as the address": "[server]\ns1 ansible_host=$(reboot)",
+    "a URL as the address": "server:\n  hosts:\n    s1:\n      ansible_host: http://10.0.0.1/\n",
+}
+
+
+def _post(client, url: str, text: str):
+    return client.post(url, {"text": text, "format": "auto", "ssh_user": "root",
+                             "credential_kind": "password", "credential": "pw"})
+
+
+@pytest.mark.parametrize("what", list(SHAPES))
+def test_a_file_of_the_wrong_shape_is_reported_not_a_500(operator_client, cluster, what):
+    parsed = nodes_parse(cluster=cluster, text=SHAPES[what])
+    assert parsed.problems and not parsed.nodes
+    r = _post(operator_client, "/clusters/prod/nodes/import-inventory/", SHAPES[what])
+    assert r.status_code == 200 and parsed.problems[0].split(":")[0] in r.content.decode()
+    assert _post(operator_client, "/clusters/prod/nodes/import-inventory/confirm/", SHAPES[what]).status_code < 500
+    assert not Node.objects.exists()
+
+
+@pytest.mark.parametrize("what", list(HOSTILE))
+def test_a_hostile_user_or_address_leaves_the_host_out_and_says_why(operator_client, cluster, what):
+    parsed = nodes_parse(cluster=cluster, text=HOSTILE[what])
+    assert not parsed.nodes and any("left out" in p for p in parsed.problems)
+    assert _post(operator_client, "/clusters/prod/nodes/import-inventory/confirm/", HOSTILE[what]).status_code < 500
+    assert not Node.objects.exists()
+
+
+def test_a_good_host_beside_a_hostile_one_is_still_added(cluster):
+    parsed = nodes_parse(cluster=cluster, text="[server]\ns1 ansible_host=10.0.0.1 ansible_user=deploy\n"
+                                               "s2 ansible_host=10.0.0.2 'ansible_user=-oX'\n")
+    assert [(c.name, c.ssh_user) for c in parsed.nodes] == [("s1", "deploy")]
+    assert any(p.startswith("line 3: s2: SSH user") for p in parsed.problems)
+
+
+def test_kubectl_labels_that_are_not_a_mapping_make_an_agent(cluster):
+    parsed = nodes_parse(cluster=cluster, text='{"items": [{"metadata": {"name": "a", "labels": ["x"]}, '
+                                               '"status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.1"}]}}]}')
+    assert [(c.name, c.address, c.role) for c in parsed.nodes] == [("a", "10.0.0.1", "agent")]
