@@ -32,6 +32,15 @@ def manage(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.
                           text=True, timeout=timeout)
 
 
+def alive(pid: int) -> bool:
+    """The process runs (a zombie, exited but not reaped yet, does not)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "zombie" not in f.read().lower()
+    except FileNotFoundError:
+        return False
+
+
 QUIET = ("--without-gossip", "--without-mingle", "--without-heartbeat")
 AS_BIN_RUN = ("--beat",)  # bin/run's flags: gossip, mingle and heartbeats on, beat inside
 

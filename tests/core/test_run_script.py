@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.procs import ROOT, app_env, manage
+from tests.procs import ROOT, alive, app_env, manage
 
 pytestmark = pytest.mark.slow  # bin/run: gunicorn and a Celery worker
 
@@ -73,17 +73,9 @@ def test_stopping_bin_run_stops_the_web_server_and_the_worker(tmp_path):
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
     deadline = time.monotonic() + 20
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.3)
-    assert not [p for p in pids if _alive(p)], "children left running"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return "zombie" not in f.read().lower()
-    except FileNotFoundError:
-        return False
+    assert not [p for p in pids if alive(p)], "children left running"
 
 
 CHECK_LOGIN = ("from django.contrib.auth import authenticate; from regui.core.roles import has_role; "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.procs import ROOT, app_env, manage
+from tests.procs import ROOT, alive, app_env, manage
 
 pytestmark = pytest.mark.slow  # bin/run: a web server and Celery workers
 
@@ -37,14 +37,6 @@ def _wait_for(log: Path, what, timeout: float = 60) -> str:
     raise AssertionError(f"timed out; log:\n{log.read_text()[-3000:]}")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return "zombie" not in f.read().lower()
-    except FileNotFoundError:
-        return False
-
-
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
     with open(log, "w") as out:
         # Not its own session: only bin/run gets the signal when the test stops it, as under a supervisor.
@@ -63,16 +55,16 @@ def test_bin_run_starts_the_worker_again_when_it_dies_and_tasks_are_answered(tmp
         text = _wait_for(log, lambda t: t.count("ready.") == 2)
         assert "the Celery worker exited (status 137); starting it again." in text
         second = int(STARTED.findall(text)[-1])
-        assert second != first and _alive(second)
+        assert second != first and alive(second)
         r = manage(env, "shell", "-c", PING)
         assert r.stdout.strip().splitlines()[-1] == "pong", r.stderr[-2000:]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     deadline = time.monotonic() + 20
-    while _alive(second) and time.monotonic() < deadline:
+    while alive(second) and time.monotonic() < deadline:
         time.sleep(0.3)
-    assert not _alive(second), "stopping bin/run stops the restarted worker too"
+    assert not alive(second), "stopping bin/run stops the restarted worker too"
 
 
 def test_bin_run_stops_with_a_message_when_the_worker_keeps_exiting_at_start(tmp_path):
@@ -92,6 +84,6 @@ def test_bin_run_stops_with_a_message_when_the_worker_keeps_exiting_at_start(tmp
     assert text.count("Celery worker started") == 3
     web = int(re.search(r"web pid (\d+)", text).group(1))
     deadline = time.monotonic() + 20
-    while _alive(web) and time.monotonic() < deadline:
+    while alive(web) and time.monotonic() < deadline:
         time.sleep(0.3)
-    assert not _alive(web), "the web server stops with it"
+    assert not alive(web), "the web server stops with it"
