@@ -89,7 +89,7 @@ def credential_delete(*, user: Any, credential: SharedCredential) -> None:
     if credential.uses.exists():
         names = ", ".join(sorted(str(u.node) for u in credential.uses.select_related("node")))
         raise CredentialError(f"{credential.name} is used by {names}: choose another credential for them first.")
-    if jumps := sorted(JumpHost.objects.filter(credential=credential).values_list("name", flat=True)):
+    if jumps := jump_host_names(credential):
         raise CredentialError(f"{credential.name} is the credential of jump host {', '.join(jumps)}: choose another "
                               "credential for it first.")
     audit_delete(credential)
@@ -163,3 +163,8 @@ def login_for(node: Node) -> Login | None:
     if node.sealed:
         return Login(node.credential_kind, node.unseal_credential())
     return None
+
+
+def jump_host_names(credential: SharedCredential) -> list[str]:
+    """The jump hosts that log in with `credential`, by name."""
+    return sorted(JumpHost.objects.filter(credential=credential).values_list("name", flat=True))

@@ -16,6 +16,7 @@ from .services import (
     credential_create,
     credential_delete,
     credential_rotate,
+    jump_host_names,
     node_use_credential,
 )
 
@@ -46,8 +47,14 @@ def credential_rotate_view(request: HttpRequest, credential: str) -> HttpRespons
         d = form.cleaned_data
         credential_rotate(user=request.user, credential=shared, value=d["value"], passphrase=d["passphrase"],
                           kind=d["kind"])
-        messages.success(request, f"Rotated {shared.name}: its {shared.uses.count()} node(s) use the new value "
-                                  "from their next connection.")
+        nodes = shared.uses.count()
+        jumps = jump_host_names(shared)
+        parts = [f"{nodes} node{'' if nodes == 1 else 's'}"] if nodes or not jumps else []
+        if jumps:
+            parts.append(f"jump host{'s' if len(jumps) > 1 else ''} {', '.join(jumps)}")
+        verb = "uses" if len(parts) == 1 and (nodes == 1 or (not nodes and len(jumps) == 1)) else "use"
+        messages.success(request, f"Rotated {shared.name}: {' and '.join(parts)} {verb} the new value from the "
+                                  "next connection.")
         return redirect("ssh-credentials")
     users = Node.objects.filter(shared_credential__credential=shared).select_related("cluster")
     return render(request, "credentials/credential_rotate.html", {"credential": shared, "form": form,

@@ -12,6 +12,7 @@ from regui.registries.models import Cluster
 from .forms import ClusterJumpHostForm, JumpHostForm, NodeJumpHostForm
 from .models import ClusterJumpHost, JumpHost
 from .services import (
+    CLUSTERS,
     JumpHostError,
     cluster_jump_host,
     cluster_use_jump_host,
@@ -143,8 +144,17 @@ def node_jump_host_view(request: HttpRequest, name: str, pk: int) -> HttpRespons
         except JumpHostError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"{node.name} is reached through {describe_choice(node, new)}.")
+            messages.success(request, _reached(node, new))
             return redirect(node.get_absolute_url())
     return render(request, "jumphosts/node_jump_host.html", {
         "node": node, "cluster": node.cluster, "form": form, "current": describe_choice(node, choice)},
         status=400 if form.errors else 200)
+
+
+def _reached(node: Node, choice: str | JumpHost | None) -> str:
+    if choice == CLUSTERS:
+        jump = cluster_jump_host(node.cluster)
+        return f"{node.name} is reached as its cluster's nodes are: {f'through {jump.name}' if jump else 'directly'}."
+    if isinstance(choice, JumpHost):
+        return f"{node.name} is reached through {choice.name}."
+    return f"{node.name} is reached directly, through no jump host."
