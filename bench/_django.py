@@ -105,6 +105,20 @@ def harness_main(script: str, args, body: Callable[[Path, ExitStack], None]) -> 
     return 0
 
 
+def logged_in(role: str):
+    """(user, client): the user "bench" with `role`, and a test client logged in as it."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from regui.core.services import user_set_role
+
+    user, _ = User.objects.get_or_create(username="bench")
+    user_set_role(user=user, role=role)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    return user, client
+
+
 def best(fn, runs: int) -> tuple[float, float]:
     """(fastest, median) seconds of `runs` calls."""
     import statistics

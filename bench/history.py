@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from _django import best as _best
-from _django import setup
+from _django import logged_in, setup
 
 ENTRIES = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 BATCH = 5_000
@@ -81,20 +81,14 @@ def measure(client, url: str, **headers) -> tuple[float, float, int, int]:
 
 def main() -> None:
     setup()
-    from django.contrib.auth.models import User
     from django.db import connection
-    from django.test import Client
     from django.utils import timezone
 
     from regui.audit.models import AuditEvent
-    from regui.core.services import user_set_role
     from regui.registries.models import Cluster
 
     # CaptureQueriesContext keeps Django from clearing the query log at the request's start.
-    user = User.objects.create_user(username="bench")
-    user_set_role(user=user, role="viewer")
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
+    _, client = logged_in("viewer")
     clusters = [Cluster.objects.create(name=f"c{i}") for i in range(10)]
     # Setting the role left an entry: the empty measurement starts from none at all.
     AuditEvent.objects.prune_before(timezone.now() + timedelta(days=1))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from itertools import count
 from urllib.parse import urlencode
 
-from _django import best, setup
+from _django import best, logged_in, setup
 
 INSIGHT_TARGET, SAVE_TARGET = 1.0, 2.0
 _tokens = count()
@@ -207,18 +207,11 @@ def time_attacks() -> None:
 def main() -> None:
     setup()
     time_attacks()
-    from django.contrib.auth.models import User
-    from django.test import Client
-
-    from regui.core.services import user_set_role
     from regui.registries.importing import registries_import
     from regui.registries.models import Cluster
     from regui.registries.selectors import cluster_render
 
-    user, _ = User.objects.get_or_create(username="bench")
-    user_set_role(user=user, role="operator")
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
+    user, client = logged_in("operator")
 
     def post(url: str, data: dict):
         # Form-encoded, as htmx sends it (the test client's default, multipart, parses slower).

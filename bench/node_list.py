@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from _django import best, setup
+from _django import best, logged_in, setup
 
 BIG = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000
 SMALL = int(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -88,15 +88,7 @@ def measure(client, url: str) -> tuple[float, float, int, int]:
 
 def main() -> None:
     setup()
-    from django.contrib.auth.models import User
-    from django.test import Client
-
-    from regui.core.services import user_set_role
-
-    user = User.objects.create_user(username="bench")
-    user_set_role(user=user, role="operator")
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
+    user, client = logged_in("operator")
     build("small", SMALL, user)
     build("big", BIG, user)
 
