@@ -116,6 +116,25 @@ class _Lease:
         self.transport.close()
 
 
+_gates: dict[tuple[str, int, int], threading.BoundedSemaphore] = {}
+_gates_lock = threading.Lock()
+
+
+def _gate(jump: ssh.Jump) -> threading.BoundedSemaphore:
+    """Logins to this jump host in progress at once, in this process, at most `jump.handshakes`.
+
+    Each node connection logs in to the jump host (see _Lease), so a push's agents would all be
+    half-open on the bastion at once, and a stock sshd drops unauthenticated connections at random
+    beyond its `MaxStartups 10:30:100`. Held from the TCP connect to the end of the login only: a
+    logged-in connection no longer counts there."""
+    key = (jump.target.address, jump.target.port, max(1, jump.handshakes))
+    with _gates_lock:
+        gate = _gates.get(key)
+        if gate is None:
+            gate = _gates[key] = threading.BoundedSemaphore(key[2])
+        return gate
+
+
 def _jump_lease(jump: ssh.Jump, *, timeout: float, retries: int, backoff: float) -> _Lease:
     return _Lease(_jump_connect(jump, timeout=timeout, retries=retries, backoff=backoff))
 
@@ -124,19 +143,28 @@ def _jump_connect(jump: ssh.Jump, *, timeout: float, retries: int, backoff: floa
     target = jump.target
     if target.host_key is None:
         raise jump_no_approved_key(jump)
-    pinned, attempt = target.host_key, 0
+    attempt = 0
     while True:
         attempt += 1
         try:
-            key_types = ssh._ALGORITHMS.get(pinned.type, [pinned.type])
-            transport = ssh._start(target.address, target.port, timeout, key_types, cls=_JumpHop)
-            break
-        except ssh.HostKeyRefused:
-            raise jump_key_type_refused(jump) from None
+            with _gate(jump):  # not held while sleeping between attempts
+                return _jump_login(jump, timeout)
         except ssh.Unreachable as exc:
-            if attempt >= retries:
-                raise at_jump(jump, exc) from None
+            if exc.hop or attempt >= retries:
+                raise exc if exc.hop else at_jump(jump, exc) from None
             time.sleep(backoff * 2 ** (attempt - 1))
+
+
+def _jump_login(jump: ssh.Jump, timeout: float) -> paramiko.Transport:
+    """One attempt: connect, check the jump host's key, log in. Network errors come back unnamed (to retry)."""
+    target = jump.target
+    assert target.host_key is not None
+    pinned = target.host_key
+    try:
+        transport = ssh._start(target.address, target.port, timeout, ssh._ALGORITHMS.get(pinned.type, [pinned.type]),
+                               cls=_JumpHop)
+    except ssh.HostKeyRefused:
+        raise jump_key_type_refused(jump) from None
     try:
         offered = transport.get_remote_server_key()
     except paramiko.SSHException:

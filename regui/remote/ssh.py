@@ -76,6 +76,7 @@ class Target:
 class Jump:
     name: str
     target: Target  # the jump host's address, port, user, credential and pinned host key
+    handshakes: int = 8  # logins to it in progress at once, at most (regui/remote/jump.py: MaxStartups)
 
 
 def fingerprint(key_b64: str) -> str:

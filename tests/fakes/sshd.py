@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +29,15 @@ class Server:
     logins: list[str] = field(default_factory=list)  # users logged in (credential accepted)
     forwards: list[tuple[str, int]] = field(default_factory=list)  # channels opened to other hosts
     transports: list[paramiko.Transport] = field(default_factory=list)
+    login_delay: float = 0.0  # seconds each login takes to be accepted (a busy sshd)
+    unauthenticated: int = 0  # connections accepted and not yet logged in, now (what MaxStartups counts)
+    most_unauthenticated: int = 0  # ... the most at once so far
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count_unauthenticated(self, change: int) -> None:
+        with self.lock:
+            self.unauthenticated += change
+            self.most_unauthenticated = max(self.most_unauthenticated, self.unauthenticated)
 
 
 class _Connection(paramiko.ServerInterface):
@@ -38,10 +48,20 @@ class _Connection(paramiko.ServerInterface):
         self.upstreams: dict[int, socket.socket] = {}  # channel id -> where it was forwarded
 
     def check_auth_password(self, username: str, password: str) -> int:
+        time.sleep(self.server.login_delay)
         if password != self.server.password:
             return paramiko.AUTH_FAILED
         self.server.logins.append(username)
+        self.authenticated()
         return paramiko.AUTH_SUCCESSFUL
+
+    counted = True  # among the server's unauthenticated connections
+
+    def authenticated(self) -> None:
+        """No longer unauthenticated: logged in, or gone."""
+        if self.counted:
+            self.counted = False
+            self.server.count_unauthenticated(-1)
 
     def get_allowed_auths(self, username: str) -> str:
         return "password"
@@ -126,11 +146,18 @@ def sshd(server: Server | None = None) -> Iterator[Listening]:
             t = paramiko.Transport(sock)
             t.add_server_key(host_key)
             server.transports.append(t)
+            server.count_unauthenticated(+1)
+            # Handshakes in parallel, as sshd does: one slow client does not hold up the others.
+            threading.Thread(target=handle, args=(t, _Connection(server)), daemon=True).start()
+
+    def handle(t: paramiko.Transport, connection: _Connection) -> None:
+        try:
             # A client that went away during the handshake (its test failed already) is no error here.
-            connection = _Connection(server)
             with contextlib.suppress(paramiko.SSHException, EOFError, OSError):
                 t.start_server(server=connection)
-                threading.Thread(target=connection.relay, args=(t,), daemon=True).start()
+                connection.relay(t)
+        finally:
+            connection.authenticated()  # (gone without logging in)
 
     threading.Thread(target=serve, daemon=True).start()
     try:

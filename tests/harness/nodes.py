@@ -180,10 +180,12 @@ class Node:
         self._nft(f"ip saddr != {address} tcp dport 22 reject with tcp reset")
 
     def sshd_option(self, option: str) -> None:
-        """Add `option` (e.g. "AllowTcpForwarding no") to the node's sshd_config, for every user, and
-        restart sshd."""
+        """Set `option` (e.g. "AllowTcpForwarding no") in the node's sshd_config, for every user, and
+        restart sshd. It replaces the harness's own line for that keyword (sshd takes the first one)."""
         head, match, tail = (self.read(f"{HD}/sshd_config") or b"").decode().partition("Match ")
-        self.write(f"{HD}/sshd_config", f"{head}{option}\n{match}{tail}")
+        keyword = option.split()[0].lower()
+        kept = [line for line in head.splitlines() if line.lower().split()[:1] != [keyword]]
+        self.write(f"{HD}/sshd_config", "".join(f"{line}\n" for line in kept) + f"{option}\n{match}{tail}")
         self.stop_sshd()
         self.start_sshd()
 

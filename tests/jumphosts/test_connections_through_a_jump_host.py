@@ -181,3 +181,10 @@ def test_a_node_skipped_after_its_connection_was_opened_through_the_jump_host_ge
     results = fleet.results(fleet.push())
     assert results["s2"].status == "skipped"
     assert fleet["s2"].handshakes and fleet["s2"].connects == [] and fleet["s2"].execs == []
+
+
+def test_the_ssh_layer_gets_the_bound_on_logins_in_progress_from_the_settings(fleet, bastion, settings):
+    settings.REGUI_JUMP_HANDSHAKES = 3
+    [node] = fleet.add("agent", only_via="bastion-1")
+    target = node_target(node)
+    assert target.jump is not None and target.jump.handshakes == 3

@@ -123,3 +123,19 @@ def test_many_nodes_behind_one_bastion_are_pushed_at_once_without_disturbing_eac
         job = stack.push()
         assert {r.status for r in job.results.all()} <= {"changed", "unchanged"}, [r.message for r in job.results.all()]
     assert all(b"mirror.example.com" in (t.read(PATH) or b"") for t in many.targets)
+
+
+def test_24_agents_pushed_at_once_through_a_bastion_with_a_stock_max_startups_are_never_dropped(stack, nodes, make_user):
+    """Each node logs in to the bastion; a stock sshd drops unauthenticated connections at random beyond
+    10 (MaxStartups 10:30:100). regui keeps at most REGUI_JUMP_HANDSHAKES (8) logins in progress there."""
+    from regui.pushes.models import PushPolicy
+
+    many = behind_bastion(stack, nodes, make_user, count=24)
+    many.bastion.sshd_option("MaxStartups 10:30:100")
+    many.bastion.sshd_option("LogLevel VERBOSE")  # where sshd says it dropped one
+    PushPolicy.objects.create(cluster=stack.cluster, agents_at_once="100%")
+    job = stack.push()
+    assert sorted(r.status for r in job.results.all()) == ["changed"] * 24, [r.message for r in job.results.all()]
+    log = (many.bastion.dir / "sshd.log").read_text()
+    assert "past MaxStartups" not in log, log[-2000:]
+    assert "MaxStartups 10:30:100" in (many.bastion.read("/etc/regui-harness/sshd_config") or b"").decode()

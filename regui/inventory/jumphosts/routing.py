@@ -5,6 +5,7 @@ of jump host, of its key or of its credential reaches every node at its next con
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Model
 
 from regui.inventory.models import Node
@@ -54,4 +55,5 @@ def jump_ssh(jump: JumpHost) -> ssh.Jump:
     return ssh.Jump(jump.name, ssh.Target(
         address=jump.address, port=jump.port, username=jump.ssh_user,
         host_key=ssh.HostKey(jump.host_key_type, jump.host_key) if jump.has_approved_key else None,
-        private_key=value if key else "", password="" if key else value, passphrase=passphrase if key else ""))
+        private_key=value if key else "", password="" if key else value, passphrase=passphrase if key else ""),
+        handshakes=settings.REGUI_JUMP_HANDSHAKES)
