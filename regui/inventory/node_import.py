@@ -30,6 +30,8 @@ AGENT_GROUPS = frozenset({"agent", "agents", "node", "nodes", "k3s_agent", "k3s_
 CONTROL_PLANE_LABELS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 FORMATS = {"ini": "Ansible inventory (INI)", "yaml": "Ansible inventory (YAML)", "kubectl": "kubectl get nodes -o json"}
 _NAME_MAX = 63
+GROUP_DEPTH_MAX = 50  # Ansible inventories nest a few levels; this bounds the walk, not real files
+GROUP_VISITS_MAX = 10_000
 
 
 @dataclass
@@ -210,6 +212,9 @@ def parse_yaml(text: str) -> Parsed:
     parsed = Parsed("yaml")
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        parsed.problems.append("not an inventory: nested deeper than regui reads")
+        return parsed
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
@@ -219,19 +224,34 @@ def parse_yaml(text: str) -> Parsed:
         parsed.problems.append("not an Ansible inventory: expected groups (e.g. `all:` or `k3s_cluster:`) at the top")
         return parsed
     found: dict[str, tuple[dict[str, Any], set[str]]] = {}
+    budget = [GROUP_VISITS_MAX]
     for name, group in data.items():
-        _walk(parsed, str(name), group, {}, set(), found)
+        _walk(parsed, str(name), group, {}, set(), found, (), budget)
     for host, (hostvars, groups) in found.items():
         _candidate(parsed, host, hostvars, groups, host)
     return parsed
 
 
 def _walk(parsed: Parsed, name: str, group: Any, inherited: dict[str, Any], chain: set[str],
-          found: dict[str, tuple[dict[str, Any], set[str]]]) -> None:
+          found: dict[str, tuple[dict[str, Any], set[str]]], path: tuple[int, ...] = (),
+          budget: list[int] | None = None) -> None:
+    """`path`: the mappings above this group (YAML anchors can make a group its own child); `budget`:
+    groups left to visit (anchors can also multiply them: 9 aliases of 9 aliases of ...)."""
+    budget = [GROUP_VISITS_MAX] if budget is None else budget
     if group is None:
         return
     if not isinstance(group, dict):
         parsed.problems.append(f"group {name}: expected hosts:, children: or vars:, got {type(group).__name__}")
+        return
+    if id(group) in path or len(path) >= GROUP_DEPTH_MAX:
+        parsed.problems.append(f"group {name}: contains itself, or groups nested over {GROUP_DEPTH_MAX} deep: "
+                               "left out")
+        return
+    budget[0] -= 1
+    if budget[0] < 0:
+        if budget[0] == -1:
+            parsed.problems.append(f"more than {GROUP_VISITS_MAX} groups (YAML aliases counted each time they "
+                                   f"are used): the groups after {name} are left out")
         return
     groups = {*chain, name}
     for part in ("vars", "hosts", "children"):
@@ -247,7 +267,7 @@ def _walk(parsed: Parsed, name: str, group: Any, inherited: dict[str, Any], chai
         old_vars, old_groups = found.get(str(host), ({}, set()))
         found[str(host)] = ({**old_vars, **gvars, **(hostvars or {})}, old_groups | groups)
     for child, sub in (group.get("children") or {}).items():
-        _walk(parsed, str(child), sub, gvars, groups, found)
+        _walk(parsed, str(child), sub, gvars, groups, found, (*path, id(group)), budget)
 
 
 # --- kubectl -----------------------------------------------------------------------------------------
@@ -256,6 +276,9 @@ def parse_kubectl(text: str) -> Parsed:
     parsed = Parsed("kubectl")
     try:
         data = json.loads(text)
+    except RecursionError:
+        parsed.problems.append("not the output of `kubectl get nodes -o json`: nested deeper than regui reads")
+        return parsed
     except json.JSONDecodeError as exc:
         parsed.problems.append(f"line {exc.lineno}: not JSON: {exc.msg}")
         return parsed

@@ -66,3 +66,28 @@ def test_kubectl_labels_that_are_not_a_mapping_make_an_agent(cluster):
     parsed = nodes_parse(cluster=cluster, text='{"items": [{"metadata": {"name": "a", "labels": ["x"]}, '
                                                '"status": {"addresses": [{"type": "InternalIP", "address": "10.0.0.1"}]}}]}')
     assert [(c.name, c.address, c.role) for c in parsed.nodes] == [("a", "10.0.0.1", "agent")]
+
+
+RECURSIVE_YAML = "all: &a\n  children:\n    x: *a\n"
+# Each level names the one below nine times: 9**7 groups to walk once aliases are followed.
+ALIASED_YAML = ("g0: &g0 {hosts: {h1: {}, h2: {}}}\n"
+                + "".join(f"g{i}: &g{i} {{children: {{{', '.join(f'c{j}: *g{i - 1}' for j in range(9))}}}}}\n"
+                          for i in range(1, 8))
+                + "server: {children: {top: *g7}}\n")
+
+
+def test_a_yaml_group_that_contains_itself_is_reported(cluster):
+    parsed = nodes_parse(cluster=cluster, text=RECURSIVE_YAML)
+    assert any("contains itself" in p for p in parsed.problems) and not parsed.nodes
+
+
+def test_yaml_aliases_that_multiply_the_groups_stop_at_a_bound(cluster):
+    parsed = nodes_parse(cluster=cluster, text=ALIASED_YAML)
+    assert any("more than 10000 groups" in p for p in parsed.problems)
+    assert {c.name for c in parsed.nodes} <= {"h1", "h2"}
+
+
+@pytest.mark.parametrize("text", ["a: " + "[" * 5000 + "]" * 5000, '{"items": ' + "[" * 100000 + "]" * 100000 + "}"])
+def test_a_file_nested_too_deep_is_reported_not_a_500(operator_client, cluster, text):
+    r = _post(operator_client, "/clusters/prod/nodes/import-inventory/", text)
+    assert r.status_code == 200 and "nested deeper than regui reads" in r.content.decode()
