@@ -1,8 +1,8 @@
 """Reads for the node list: each node with its sync badge and its last push result, a page at a time.
 
 A page costs the same number of queries whatever the cluster's size: the cluster's render (once, for
-the badges), one count per badge, the page's count and rows (each row's last result by subquery), and
-the running jobs of its busy rows. Filters are GET parameters; a bad one is ignored with a message.
+the badges), one count per badge, the page's count and rows (each row's last result by subquery, its
+jump host by join), and the running jobs of its busy rows. Filters are GET parameters; a bad one is ignored with a message.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTransform
 
 from regui.audit.selectors import bad_param_int, param_int
+from regui.inventory.jumphosts.models import JumpHost
+from regui.inventory.jumphosts.routing import jump_for
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
 from regui.registries.selectors import cluster_render
@@ -41,6 +43,7 @@ class NodeRow:
     last_job_id: int | None
     last_message: str
     wait: WorkerWait | None = None  # set on busy rows whose job no worker is taking or finishing
+    jump: JumpHost | None = None  # reached through it (the node's own choice, else its cluster's)
 
     @property
     def busy(self) -> bool:
@@ -84,9 +87,13 @@ class _LastResult(TypedDict):
     last_result_message: str | None
 
 
+ROUTE = ("jump_host_link__jump_host", "cluster__jump_host_link__jump_host")
+
+
 def _with_last_result(nodes: QuerySet[Node]) -> QuerySet[WithAnnotations[Node, _LastResult]]:
     latest = PushResult.objects.filter(node=OuterRef("pk")).order_by("-id")
-    return nodes.select_related("cluster").annotate(
+    # The jump host's links by join (jump_for reads them from the row): not its credential, no query per row.
+    return nodes.select_related("cluster", *ROUTE).annotate(
         last_status=Subquery(latest.values("status")[:1]),
         last_job=Subquery(latest.values("job_id")[:1]),
         last_result_message=Subquery(latest.values("message")[:1]),
@@ -97,7 +104,8 @@ def _rows(nodes: Iterable[WithAnnotations[Node, _LastResult]], current_sha: str)
     rows = []
     for n in nodes:
         badge = node_badge(n, current_sha)
-        rows.append(NodeRow(n, badge, LABELS[badge], n.last_status, n.last_job, n.last_result_message or ""))
+        rows.append(NodeRow(n, badge, LABELS[badge], n.last_status, n.last_job, n.last_result_message or "",
+                            jump=jump_for(n)))
     _add_worker_waits([r for r in rows if r.busy])
     return rows
 
