@@ -31,7 +31,7 @@ from .services import (
 def jump_host_list(request: HttpRequest) -> HttpResponse:
     links = {link.cluster_id: link.jump_host for link in ClusterJumpHost.objects.select_related("jump_host")}
     clusters = [(c, links.get(c.pk)) for c in Cluster.objects.order_by("name")]
-    return render(request, "jumphosts/jump_host_list.html", {"jump_hosts": JumpHost.objects.all(),
+    return render(request, "jumphosts/jump_host_list.html", {"jump_hosts": JumpHost.objects.select_related("credential"),
                                                               "clusters": clusters})
 
 
