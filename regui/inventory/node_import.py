@@ -53,6 +53,7 @@ class Parsed:
     problems: list[str] = field(default_factory=list)  # lines or hosts left out, and why
     skipped: list[str] = field(default_factory=list)  # already in the cluster
     notes: list[str] = field(default_factory=list)  # added, but not quite as the file says
+    elsewhere: list[str] = field(default_factory=list)  # added, and already a node of another cluster
 
     @property
     def format_label(self) -> str:
@@ -336,7 +337,20 @@ def nodes_parse(*, cluster: Cluster, text: str, format: str = "auto") -> Parsed:
             seen_targets.add((c.address, c.port))
     parsed.nodes = kept
     _jump_hosts(cluster, parsed)
+    _elsewhere(cluster, parsed)
     return parsed
+
+
+def _elsewhere(cluster: Cluster, parsed: Parsed) -> None:
+    """Candidates at the address and port of a node of another cluster: both clusters would push their own
+    registries.yaml to that host, each undoing the other's."""
+    wanted = {(c.address, c.port): c for c in parsed.nodes}
+    others = (Node.objects.exclude(cluster=cluster).filter(address__in={a for a, _ in wanted})
+              .select_related("cluster").order_by("cluster__name", "name"))
+    for node in others:
+        if (c := wanted.get((node.address, node.port))) is not None:
+            parsed.elsewhere.append(f"{c.name} ({c.address}:{c.port}) is node {node.name} of cluster "
+                                    f"{node.cluster.name}: each cluster's push would replace the other's file")
 
 
 def _jump_hosts(cluster: Cluster, parsed: Parsed) -> None:

@@ -1,5 +1,6 @@
 """Inventory files that are not what they claim, or carry hostile values: the preview and the
-confirmation report them in words (left out), never a 500, and nothing hostile becomes a node."""
+confirmation report them in words (left out), never a 500, and nothing hostile becomes a node. A host
+that another cluster already has is flagged: two clusters would undo each other's file on it."""
 
 from __future__ import annotations
 
@@ -91,3 +92,18 @@ def test_yaml_aliases_that_multiply_the_groups_stop_at_a_bound(cluster):
 def test_a_file_nested_too_deep_is_reported_not_a_500(operator_client, cluster, text):
     r = _post(operator_client, "/clusters/prod/nodes/import-inventory/", text)
     assert r.status_code == 200 and "nested deeper than regui reads" in r.content.decode()
+
+
+def test_a_host_that_is_a_node_of_another_cluster_is_flagged_in_the_preview(operator_client, cluster):
+    from regui.registries.models import Cluster
+
+    other = Cluster.objects.create(name="staging", distro="k3s")
+    Node.objects.create(cluster=other, name="old-s1", address="10.0.0.1", role="server")
+    Node.objects.create(cluster=other, name="other-port", address="10.0.0.2", port=2222, role="agent")
+    text = "[server]\ns1 ansible_host=10.0.0.1\n[agent]\na1 ansible_host=10.0.0.2\n"
+    parsed = nodes_parse(cluster=cluster, text=text)
+    assert [c.name for c in parsed.nodes] == ["s1", "a1"]
+    assert parsed.elsewhere == ["s1 (10.0.0.1:22) is node old-s1 of cluster staging: each cluster's push would "
+                                "replace the other's file"]
+    page = _post(operator_client, "/clusters/prod/nodes/import-inventory/", text).content.decode()
+    assert "Also nodes of another cluster" in page and "is node old-s1 of cluster staging" in page
