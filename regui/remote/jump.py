@@ -190,7 +190,28 @@ def _jump_login(jump: ssh.Jump, timeout: float) -> paramiko.Transport:
     except ssh.SSHError as exc:
         transport.close()
         raise at_jump(jump, exc) from None
+    if not _logged_in(transport, timeout):
+        raise at_jump(jump, ssh.Unreachable(f"no answer after the login within {timeout:g} s"))
     return transport
+
+
+def _logged_in(transport: paramiko.Transport, timeout: float) -> bool:
+    """Wait for one answer from the jump host after the login, still inside the gate. OpenSSH tells its
+    listener (which counts MaxStartups) that a login completed only after our client already read the
+    success, so under load a freed place could be taken before sshd had counted it free. Its answer to a
+    request (`keepalive@openssh.com`, refused: it knows none) comes from the process started after it
+    told the listener; a later connection is accepted after the listener read that. Costs one round trip."""
+    watchdog = threading.Timer(timeout, transport.close)  # paramiko waits for the answer without a deadline
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        transport.global_request("keepalive@openssh.com", wait=True)
+    finally:
+        watchdog.cancel()
+    if transport.is_active():
+        return True
+    transport.close()
+    return False
 
 
 def _forward(lease: _Lease, target: ssh.Target, timeout: float) -> paramiko.Channel:

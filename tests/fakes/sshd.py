@@ -30,6 +30,8 @@ class Server:
     forwards: list[tuple[str, int]] = field(default_factory=list)  # channels opened to other hosts
     transports: list[paramiko.Transport] = field(default_factory=list)
     login_delay: float = 0.0  # seconds each login takes to be accepted (a busy sshd)
+    global_requests: list[str] = field(default_factory=list)  # their kinds, as received
+    global_request_delay: float = 0.0  # seconds before it answers one (a hung sshd)
     unauthenticated: int = 0  # connections accepted and not yet logged in, now (what MaxStartups counts)
     most_unauthenticated: int = 0  # ... the most at once so far
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -62,6 +64,11 @@ class _Connection(paramiko.ServerInterface):
         if self.counted:
             self.counted = False
             self.server.count_unauthenticated(-1)
+
+    def check_global_request(self, kind: str, msg: paramiko.Message) -> bool:
+        self.server.global_requests.append(kind)
+        time.sleep(self.server.global_request_delay)
+        return False  # refused, as OpenSSH refuses a keepalive
 
     def get_allowed_auths(self, username: str) -> str:
         return "password"

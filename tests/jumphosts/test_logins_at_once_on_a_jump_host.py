@@ -76,3 +76,23 @@ def test_a_failed_login_gives_its_place_back():
         transport = jumping.connect(replace(target, jump=replace(wrong, target=replace(wrong.target, password="jump-pw"))),
                                     timeout=5, retries=1)
         transport.close()
+
+
+def test_a_login_keeps_its_place_until_the_jump_host_answered_after_it():
+    # OpenSSH counts a login done a little after the client read its success; an answer from the jump
+    # host after the login comes from the process started once it did.
+    with sshd(Server(password="node-pw")) as node, sshd(Server(password="jump-pw")) as jump:
+        assert connect_at_once(jump, node, 3, handshakes=2) == []
+        assert jump.server.global_requests == ["keepalive@openssh.com"] * 3
+
+
+def test_a_jump_host_that_never_answers_after_the_login_fails_in_time_naming_it():
+    with sshd(Server(password="node-pw")) as node, sshd(Server(password="jump-pw", global_request_delay=3)) as jump:
+        via = ssh.Jump("bastion-1", ssh.Target("127.0.0.1", jump.port, "jumper", jump.pinned, password="jump-pw"))
+        jump.server.routes[("n.invalid", 22)] = ("127.0.0.1", node.port)
+        target = ssh.Target("n.invalid", 22, "root", node.pinned, password="node-pw", jump=via)
+        with pytest.raises(ssh.Unreachable) as caught:
+            jumping.connect(target, timeout=0.5, retries=1)
+        assert node.server.transports == []
+    assert caught.value.hop == "jump"
+    assert str(caught.value) == f"jump host bastion-1 (127.0.0.1:{jump.port}): no answer after the login within 0.5 s"
