@@ -52,10 +52,12 @@ READY_CHOICES = [("", "as the cluster says"), ("1", "wait for Ready"), ("0", "sy
 class PushChoicesForm(forms.Form):
     """One push's rolling policy; a field left empty takes the cluster's default."""
 
-    agents_at_once = forms.CharField(required=False, max_length=8)
-    max_failures = forms.IntegerField(required=False, min_value=0, max_value=FAILURES_MAX)
-    pause_seconds = forms.IntegerField(required=False, min_value=0, max_value=PAUSE_MAX)
-    ready_gate = forms.ChoiceField(required=False, choices=READY_CHOICES)
+    # Labelled as templates/pushes/partials/_push_choices.html shows them: the refusal names them so.
+    agents_at_once = forms.CharField(required=False, max_length=8, label="Agents at once")
+    max_failures = forms.IntegerField(required=False, min_value=0, max_value=FAILURES_MAX, label="Stop after failures")
+    pause_seconds = forms.IntegerField(required=False, min_value=0, max_value=PAUSE_MAX,
+                                       label="Pause between batches (s)")
+    ready_gate = forms.ChoiceField(required=False, choices=READY_CHOICES, label="Health after a restart")
 
     def clean_agents_at_once(self) -> str:
         return _clean_at_once(self.cleaned_data.get("agents_at_once", ""))
@@ -66,5 +68,8 @@ class PushChoicesForm(forms.Form):
         return {k: v for k, v in data.items() if v not in (None, "")}
 
     def problems(self) -> str:
-        return "; ".join(f"{self.fields[name].label or name.replace('_', ' ')}: {' '.join(str(e) for e in errors)}"
-                         for name, errors in self.errors.items())
+        said = []
+        for name, errors in self.errors.items():
+            label, text = str(self.fields[name].label), " ".join(str(e) for e in errors)
+            said.append(text if text.startswith(label) else f"{label}: {text}")
+        return "; ".join(said)
