@@ -58,7 +58,7 @@ def test_a_job_whose_first_step_is_several_chunks_at_once_reads_back_once(checks
 def test_a_job_that_fails_in_one_chunk_still_reads_back_once_the_nodes_it_restarted(checks, read_backs, settings,
                                                                                     monkeypatch):
     settings.REGUI_PUSH_CHUNK = 1
-    s1, a1, _ = checks.add("server", "agent", "agent")
+    s1, _, _ = checks.add("server", "agent", "agent")
 
     def boom(job, index, results, *args, **kwargs):
         if index == 2:
@@ -70,7 +70,11 @@ def test_a_job_that_fails_in_one_chunk_still_reads_back_once_the_nodes_it_restar
     job = checks.push(agents_at_once="100%")
     assert job.status == "failed" and "RuntimeError: the database went away" in job.message
     assert len(read_backs) == 1 and read_backs[0][:2] == (job.pk, "failed")
-    assert sorted(HostsReadback.objects.filter(job=job).values_list("node_id", flat=True)) == sorted([s1.pk, a1.pk])
+    # Whether the other agent's chunk started before the failure ended the job depends on the
+    # workers' timing; what must hold is that every node the job restarted, and only those, is read back.
+    restarted = set(job.results.filter(status="changed").values_list("node_id", flat=True))
+    assert s1.pk in restarted
+    assert set(HostsReadback.objects.filter(job=job).values_list("node_id", flat=True)) == restarted
 
 
 def test_a_refused_job_reads_nothing_back(checks, read_backs):
