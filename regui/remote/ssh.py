@@ -221,6 +221,16 @@ def _load_private_key(pem: str, passphrase: str = "") -> paramiko.PKey:
                      "or it needs a passphrase)")
 
 
+def private_key_readable(pem: str, passphrase: str = "") -> bool:
+    """Whether a login could use this key (with this passphrase): checked when one is typed, so a wrong
+    one is said then, not by every node's next push."""
+    try:
+        _load_private_key(pem, passphrase)
+    except AuthFailed:
+        return False
+    return True
+
+
 class _Parsed:
     def __init__(self) -> None:
         self.lock = threading.Lock()

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from regui.registries.validation import pem_text
+from regui.remote import ssh
 
 from .models import SharedCredential
 
@@ -28,6 +29,11 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
             raise forms.ValidationError({"value": "This does not look like a private key "
                                                   "(-----BEGIN ... PRIVATE KEY-----)."})
         data["value"] = pem_text(data["value"])
+        if not ssh.private_key_readable(data["value"], data.get("passphrase", "")):
+            raise forms.ValidationError({"value" if not data.get("passphrase") else "passphrase": (
+                "This key cannot be read with this passphrase." if data.get("passphrase") else
+                "This key cannot be read: paste a whole OpenSSH or PEM private key (Ed25519, ECDSA or RSA); "
+                "an encrypted one needs its passphrase below.")})
     elif data.get("passphrase"):
         raise forms.ValidationError({"passphrase": "A password has no passphrase."})
     return data
