@@ -22,7 +22,7 @@ def _context(request: HttpRequest, cluster: Cluster, **extra) -> dict:
     may_approve = has_role(request.user, ADMIN) or (
         settings.REGUI_HOST_KEY_APPROVAL == TWO_PERSON and has_role(request.user, OPERATOR))
     nodes = list(cluster.nodes.order_by("name"))
-    return {"cluster": cluster, "unscanned": unscanned_nodes(cluster), "may_approve": may_approve,
+    return {"cluster": cluster, "unscanned": unscanned_nodes(cluster), "may_approve": may_approve, "nodes": nodes,
             "approvers": approvers(), "waiting": [n for n in nodes if n.scanned_key and not n.has_approved_key],
             **extra}
 

@@ -202,3 +202,9 @@ def test_pasted_text_is_shown_escaped(cluster, admin_client):
         "known_hosts": "<script>alert(1)</script>\n<b>x</b> ssh-ed25519 <i>"}).content.decode()
     assert "<script>alert(1)" not in page and "<b>x</b>" not in page
     assert "line 1: expected `host key-type base64-key`" in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_a_cluster_without_nodes_says_so_rather_than_that_every_node_has_a_key(admin_client, cluster):
+    page = admin_client.get("/clusters/prod/nodes/host-keys/").content.decode()
+    assert 'id="no-nodes"' in page and "prod has no nodes yet" in page
+    assert "Every node has a scanned or approved host key" not in page
