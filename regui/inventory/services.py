@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -178,8 +179,11 @@ def parse_bulk(text: str) -> tuple[list[BulkLine], list[str]]:
             errors.append(f"line {number}: address {m['address']!r}: {problem}")
             continue
         lines.append(BulkLine(number, m["name"], m["address"].strip("[]"), port, m["role"]))
-    names = [ln.name for ln in lines]
-    errors += [f"name {n!r} appears more than once" for n in sorted({n for n in names if names.count(n) > 1})]
+    names = Counter(ln.name for ln in lines)
+    errors += [f"name {n!r} appears more than once" for n in sorted(n for n, count in names.items() if count > 1)]
+    targets = Counter((ln.address, ln.port) for ln in lines)
+    errors += [f"{a}:{p} appears more than once (one host, one node)"
+               for a, p in sorted(t for t, count in targets.items() if count > 1)]
     return lines, errors
 
 
@@ -190,6 +194,9 @@ def nodes_bulk_create(*, cluster: Cluster, text: str, ssh_user: str, credential_
     lines, errors = parse_bulk(text)
     taken = set(cluster.nodes.filter(name__in=[ln.name for ln in lines]).values_list("name", flat=True))
     errors += [f"line {ln.number}: node {ln.name!r} already exists" for ln in lines if ln.name in taken]
+    at = {(n.address, n.port): n.name for n in cluster.nodes.filter(address__in={ln.address for ln in lines})}
+    errors += [f"line {ln.number}: {ln.address}:{ln.port} is already node {at[(ln.address, ln.port)]}"
+               for ln in lines if (ln.address, ln.port) in at]
     if not lines and not errors:
         errors.append("Paste at least one line.")
     if errors:
