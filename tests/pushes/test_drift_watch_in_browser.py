@@ -28,7 +28,7 @@ def test_an_admin_sets_the_watch_and_sees_drifted_and_unreachable_nodes_marked(l
         page.get_by_role("button", name="Save").click()
         expect(page.locator(".msg.success")).to_contain_text("Drift watch of prod saved.")
         expect(row.locator(".drift-watch-state")).to_have_text("watched every 5 min")
-        expect(row.locator(".drift-badge")).to_have_text("none")
+        expect(row.locator(".drift-badge")).to_have_text("no drift")
         assert DriftWatch.objects.get().interval_minutes == 5
 
         h.nodes[1].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n", 0o644, 0, 0)

@@ -85,3 +85,20 @@ def test_a_long_list_of_nodes_is_cut_short(fleet, client):
     client.force_login(fleet.user)
     page = client.get("/clusters/prod/drift-watch/").content.decode()
     assert "25 drifted</span> n00, n01," in page and "n19 and 5 more</li>" in page and "n20" not in page
+
+
+def test_the_cluster_list_says_plainly_that_an_unwatched_cluster_is_not_watched(fleet, client, make_user):
+    import re
+
+    from regui.pushes.drift_watch import DriftWatch
+
+    client.force_login(make_user("vera", "viewer"))
+
+    def drift_cell() -> str:
+        page = client.get("/").content.decode()
+        (cell,) = re.findall(r'<span class="drift-badge".*?drift-watch-state">.*?</span>', page, re.S)
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell)).strip()
+
+    assert drift_cell() == "not watched"  # was "none not watched": no check, so nothing to say about drift
+    DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=5)
+    assert drift_cell() == "no drift · watched every 5 min"
