@@ -21,12 +21,13 @@ from .confirm import push_preview
 from .forms import PushChoicesForm
 from .models import PushJob
 from .selectors import failed_nodes
-from .services import effective_policy, push_job_create
+from .services import effective_policy, push_job_create, unfinished_nodes
 
 
 def confirm_redirect(name: str, data) -> HttpResponse:
     """To the plan of the push that `data` (a push form's fields) asks for: nothing is queued before it."""
-    query = {k: data[k] for k in ("scope", "node", "write_only", *PushChoicesForm.base_fields) if data.get(k)}
+    query = {k: data[k] for k in ("scope", "node", "job", "write_only", *PushChoicesForm.base_fields)
+             if data.get(k)}
     return redirect(f"{reverse('push-confirm', args=[name])}?{urlencode(query)}")
 
 
@@ -37,6 +38,11 @@ def _targets(cluster: Cluster, data) -> tuple[str, list[Node]]:
         node = get_object_or_404(cluster.nodes.select_related("cluster"), pk=int(node_id) if node_id.isascii()
                                  and node_id.isdigit() and len(node_id) < 18 else 0)
         return "node", [node]
+    if data.get("scope") == "rerun":  # the unfinished nodes of a job whose revision is no longer current
+        raw = data.get("job", "")
+        job = get_object_or_404(PushJob, cluster=cluster, pk=int(raw) if raw.isascii() and raw.isdigit()
+                                and len(raw) < 18 else 0)
+        return "rerun", unfinished_nodes(job)
     if data.get("scope") == "failed":
         return "failed", list(failed_nodes(cluster))
     return "all", list(cluster.nodes.select_related("cluster").order_by("name"))
@@ -75,6 +81,9 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
                 return redirect("node-list", name)
             return redirect("job-detail", job.pk)
         return render(request, "pushes/push_confirm.html", _context(cluster, scope, preview, data, choices), status=409)
+    if scope == "rerun" and not nodes:
+        messages.info(request, "Nothing to re-run: every node of this job finished.")
+        return redirect("node-list", name)
     if scope == "failed" and not nodes:
         messages.info(request, "No node failed in its last push.")
         return redirect("node-list", name)
@@ -87,4 +96,5 @@ def _context(cluster: Cluster, scope: str, preview, data, choices: PushChoicesFo
     # The push's own rolling choices go on to the confirming POST as they came.
     chosen = [(k, data[k]) for k in choices.base_fields if data.get(k)]
     return {"cluster": cluster, "scope": scope, "preview": preview, "node_param": data.get("node", ""),
+            "job_param": data.get("job", ""),
             "write_only": not preview.restart, "chosen": chosen}

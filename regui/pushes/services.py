@@ -75,6 +75,8 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
     nodes = list(cluster.nodes.all()) if nodes is None else nodes
     policy = policy or effective_policy(cluster)
     actor = audit_context.current()
+    # The revision as stored now: the caller's row may be older, and the job says what it pushes.
+    cluster.revision = Cluster.objects.values_list("revision", flat=True).get(pk=cluster.pk)
     job = PushJob(cluster=cluster, kind=kind, restart=restart, revision=cluster.revision, policy=policy.as_dict(),
                   origin=origin, created_by=user if getattr(user, "is_authenticated", False) else None,
                   created_by_name=getattr(user, "username", "") or started_by, request_id=actor.request_id,
@@ -163,14 +165,36 @@ def _run_eagerly(job_id: int, chunks: list[int]) -> None:
         raise failed[0]
 
 
-def push_job_rerun(job: PushJob, user=None) -> PushJob:
-    """A new job, with the same choices, for exactly the nodes `job` left unfinished (interrupted,
-    skipped, never reached) that still exist. Nodes already at the target report "unchanged"."""
+class RevisionChanged(RenderRefused):
+    """A push's re-run refused because the registries changed since: the new revision was never shown."""
+
+
+def unfinished_nodes(job: PushJob) -> list[Node]:
+    """The nodes `job` left unfinished (interrupted, skipped, never reached) that still exist."""
     results = job.results.filter(status__in=PushResult.UNFINISHED, node__isnull=False)
-    nodes = list(Node.objects.filter(pk__in=results.values("node_id")).order_by("name"))
+    return list(Node.objects.filter(pk__in=results.values("node_id")).select_related("cluster").order_by("name"))
+
+
+def rerun_refusal(job: PushJob, cluster: Cluster) -> str:
+    """Why a one-click re-run of `job` may not push ("" when it may): the re-run pushes the job's own
+    revision, so a newer one has to go through the confirmation page, which shows what it changes."""
+    if job.kind != PushJob.Kind.PUSH or job.revision is None or job.revision == cluster.revision:
+        return ""
+    return (f"The registries changed since job {job.pk} (revision {job.revision} → {cluster.revision}): push the "
+            "new revision through the confirmation instead.")
+
+
+def push_job_rerun(job: PushJob, user=None) -> PushJob:
+    """A new job, with the same choices, for exactly the nodes `job` left unfinished that still exist.
+    Nodes already at the target report "unchanged". Refused (RevisionChanged) when the cluster's
+    revision is no longer the job's."""
+    nodes = unfinished_nodes(job)
     if not nodes:
         raise RenderRefused("Nothing to re-run: every node of this job finished.")
+    cluster = Cluster.objects.get(pk=job.cluster_id)  # as it is now, not as the caller read it
+    if refusal := rerun_refusal(job, cluster):
+        raise RevisionChanged(refusal)
     if job.kind == PushJob.Kind.PUSH and (refusal := keyless_refusal(nodes)):
         raise RenderRefused(refusal)  # as the confirmation page would say
-    return push_job_create(cluster=job.cluster, user=user, nodes=nodes, restart=job.restart, kind=job.kind,
+    return push_job_create(cluster=cluster, user=user, nodes=nodes, restart=job.restart, kind=job.kind,
                            policy=job_policy(job), origin=job)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,11 +14,11 @@ from regui.registries.models import Cluster
 from .confirm_views import confirm_redirect
 from .files import RenderRefused
 from .forms import PushChoicesForm
-from .jobplan import job_plan
+from .jobplan import job_plan, job_policy
 from .liveness import WorkerWatch
 from .models import PushJob, PushResult
 from .outcome import job_outcome, jobs_outcomes
-from .services import effective_policy, push_job_create, push_job_rerun
+from .services import RevisionChanged, effective_policy, push_job_create, push_job_rerun, rerun_refusal
 
 
 @require_role(OPERATOR)
@@ -68,6 +70,9 @@ def _rerun(request: HttpRequest, cluster: Cluster) -> HttpResponse:
         return redirect("job-detail", source.pk)
     try:
         job = push_job_rerun(source, user=request.user)
+    except RevisionChanged as exc:
+        messages.error(request, f"Nothing was pushed: {exc}")
+        return redirect("job-detail", source.pk)
     except RenderRefused as exc:
         messages.info(request, str(exc))
         return redirect("job-detail", source.pk)
@@ -87,7 +92,19 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {
         "job": job, "cluster": job.cluster, "results": results, "wait": wait, "poll": wait.poll if wait else 1,
         "outcome": job_outcome(job, results), "plan": job_plan(job, results) if results else None,
-        "followups": job.followups.order_by("pk"), "unfinished": len(unfinished) if not job.is_active else 0})
+        "followups": job.followups.order_by("pk"), "unfinished": len(unfinished) if not job.is_active else 0,
+        "rerun_refusal": rerun_refusal(job, job.cluster), "rerun_confirm": _rerun_confirm_query(job)})
+
+
+def _rerun_confirm_query(job: PushJob) -> str:
+    """The confirmation page's query for pushing the current revision to what `job` left unfinished,
+    with the job's own choices."""
+    p = job_policy(job)
+    query = {"scope": "rerun", "job": job.pk, "agents_at_once": p.agents_at_once, "max_failures": p.max_failures,
+             "pause_seconds": p.pause_seconds, "ready_gate": "1" if p.ready_gate else "0"}
+    if not job.restart:
+        query["write_only"] = "1"
+    return urlencode(query)
 
 
 def job_list(request: HttpRequest, name: str) -> HttpResponse:
