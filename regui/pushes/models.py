@@ -157,6 +157,8 @@ class PushResult(models.Model):
     restarted = models.BooleanField(default=False)
     message = models.TextField(blank=True)
     output = models.TextField(blank=True)
+    # The jump host the push connected through ("" directly), as it was then: the node's may change since.
+    via = models.CharField(max_length=63, blank=True)
 
     class Meta:
         ordering = ["step", "-role", "node_name"]

@@ -265,6 +265,7 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
         _record_node(result, node, None, str(exc))
         _finish(result, Status.FAILED, str(exc), save=False)
         return Status.FAILED
+    result.via = target.jump.name if target.jump else ""
     try:
         opening = ready.take(node.pk, target) if ready else None
         session = opening.login() if opening else _connect(target)

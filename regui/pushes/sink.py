@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 Write = Callable[[], None]
 _STOP = object()
 RESULT_FIELDS = ["status", "message", "started_at", "finished_at", "duration_ms", "sha256_before", "sha256_after",
-                 "restarted", "output"]
+                 "restarted", "output", "via"]
 
 
 @dataclass
