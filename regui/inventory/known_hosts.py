@@ -16,9 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
+
 from regui.registries.models import Cluster
 from regui.remote import ssh
 
+from .jumphosts.models import JumpHost
 from .models import Node
 from .services import NodeError, host_key_fetch, node_approve_host_key, node_target, scanned_key_record
 
@@ -97,6 +100,7 @@ class ApprovalReport:
     refused: list[tuple[Node, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     unmatched: list[int] = field(default_factory=list)  # line numbers naming no node of the cluster
+    jump_hosts: list[tuple[int, JumpHost]] = field(default_factory=list)  # (line, the cluster's jump host it names)
 
 
 def approve_from_known_hosts(*, cluster: Cluster, text: str, user: Any) -> ApprovalReport:
@@ -129,8 +133,22 @@ def approve_from_known_hosts(*, cluster: Cluster, text: str, user: Any) -> Appro
             report.refused.append((node, str(exc)))
         else:
             report.approved.append(node)
-    report.unmatched = [k.line for k in keys if k.line not in used]
+    rest = [k for k in keys if k.line not in used]
+    # A jump host's key has its own page and approval rule: named here, approved there, never from this page.
+    jumps = _jump_hosts_of(cluster) if rest else []
+    for k in rest:
+        jump = next((j for j in jumps if k.names(j.address, j.port)), None)
+        if jump is not None:
+            report.jump_hosts.append((k.line, jump))
+        else:
+            report.unmatched.append(k.line)
     return report
+
+
+def _jump_hosts_of(cluster: Cluster) -> list[JumpHost]:
+    """The jump hosts the cluster's nodes go through: the cluster's, and nodes' own choices."""
+    return list(JumpHost.objects.filter(Q(cluster_links__cluster=cluster) | Q(node_links__node__cluster=cluster))
+                .distinct().order_by("name"))
 
 
 SCAN_BATCH = 20  # nodes per click, all at once: one connect timeout (10 s) bounds the request
