@@ -14,7 +14,7 @@ from regui.inventory.selectors import NodeContent, node_content
 from regui.registries.models import Cluster
 
 from .files import RenderRefused, check_render
-from .plan import Plan, Policy, Step, push_plan, rollout_order
+from .plan import Plan, Policy, Step, push_plan
 from .services import effective_policy, policy_refusal
 from .targets import keyless_refusal
 
@@ -82,7 +82,7 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: 
     refused = refused or keyless_refusal(nodes) or policy_refusal(cluster, policy, restart)
     plan, other = (push_plan(cluster, nodes, policy, restart=r, chunk_size=settings.REGUI_PUSH_CHUNK)
                    for r in (restart, not restart))
-    steps = rollout_order([(n.name, n.role) for n in nodes], plan.batch)
+    steps = plan.order()  # in the plan's own words, as its summary (and the job page) say it
     order = {name: i for i, name in enumerate(name for step in steps for name in step.names)}
     changes: dict[str, Change] = {}
     plans, expected = [], []

@@ -113,8 +113,7 @@ class PlanStep:
     def label(self) -> str:
         if self.role == SERVER:
             return f"server {self.nodes[0]}"
-        what = "agents" if self.role == AGENT else "nodes"
-        return f"{len(self.nodes)} {what}: {_names(self.nodes)}"
+        return f"{counted(len(self.nodes), 'agent' if self.role == AGENT else 'node')}: {_names(self.nodes)}"
 
 
 @dataclass(frozen=True)
@@ -144,37 +143,61 @@ class Plan:
     def chunk_count(self) -> int:
         return sum(len(s.chunks) for s in self.steps)
 
+    def batches_text(self) -> str:
+        """How the agents (the nodes, for a drift check) go, batch by batch: the one wording of it, which
+        the summary and the confirmation page's order both use ("5 agents in 3 batches of up to 2")."""
+        if self.kind != "push":
+            return _batched(len(self._step_of), "node", self.batch)
+        return _batched(self.agents, "agent", self.batch)
+
+    def servers_text(self) -> str:
+        return "1 server" if self.servers == 1 else f"{self.servers} servers one at a time"
+
+    def order(self) -> list[Step]:
+        """The confirmation page's steps: the servers, then the agents, each group in its order."""
+        names = sorted(self._step_of, key=lambda n: (self._step_of[n], n))
+        servers = tuple(n for n in names if self.steps[self._step_of[n]].role == SERVER)
+        agents = tuple(n for n in names if self.steps[self._step_of[n]].role != SERVER)
+        out = []
+        if servers:
+            out.append(Step(SERVER, servers, f"{counted(self.servers, 'server')} first, in this order (servers go "
+                                             "one at a time: one that does not end healthy stops the servers after "
+                                             "it when restarting)"))
+        if agents:
+            after = ", after the servers" if servers else ""
+            out.append(Step(AGENT, agents, f"{_first_up(self.batches_text())}{after}, in this order: each batch "
+                                           "once the one before has ended"))
+        return out
+
     def summary(self) -> str:
-        """One sentence for a page or a confirmation."""
+        """One sentence for a page or a confirmation: how the push rolls, then what restarts."""
+        text = self.rolling_text()
+        if not self.rolling:
+            return text
+        if self.restarts_known:
+            return f"{text} Expected restarts: {len(self.expected_restarts)} of {len(self._step_of)}."
+        return f"{text} Up to {counted(len(self._step_of), 'restart')}: every node whose file changes restarts."
+
+    def rolling_text(self) -> str:
+        """How the push goes (order, batches, pauses, what stops it, health): the same plan says the
+        same on the confirmation page and on its job's page."""
         p = self.policy
         if self.kind != "push":
-            return f"{len(self._step_of)} node(s), {self.batch} at once (read only)."
-        if not self.rolling:  # write only: still in the push's order, with nothing to wait for
-            if not self.servers:
-                return f"{len(self._step_of)} node(s), {self.batch} at once (write only, no restart)."
-            return (f"{self.servers} server(s) one at a time, then {self.agents} agent(s) {self.batch} at once "
-                    "(write only, no restart).")
-        parts = []
-        if self.servers:
-            parts.append(f"{self.servers} server(s) one at a time")
+            return f"{_first_up(self.batches_text())} (read only)."
+        parts = [self.servers_text()] if self.servers else []
         if self.agents:
-            batches = math.ceil(self.agents / self.batch)
-            parts.append(f"then {self.agents} agent(s) in {batches} batch(es) of up to {self.batch}"
-                         if self.servers else f"{self.agents} agent(s) in {batches} batch(es) of up to {self.batch}")
-        text = ", ".join(parts) + "."
+            parts.append(f"then {self.batches_text()}" if self.servers else self.batches_text())
+        text = ", ".join(parts)
+        if not self.rolling:  # write only: still in the push's order, with nothing to wait for
+            return f"{_first_up(text)} (write only, no restart)."
+        text = f"{_first_up(text)}."
         text += f" Pause {p.pause_seconds} s after a step that restarted a node." if p.pause_seconds else ""
-        text += (f" Stop after {p.max_failures} failed node(s): the rest are skipped." if p.max_failures
+        text += (f" Stop after {counted(p.max_failures, 'failed node')}: the rest are skipped." if p.max_failures
                  else " A failed agent does not stop the others.")
         text += " A server that does not end healthy stops the servers after it."
         units = " / ".join(self.units)
-        text += (f" Health: systemctl is-active {units}, then Ready in Kubernetes (kubectl on a server)."
-                 if p.ready_gate else f" Health: systemctl is-active {units}.")
-        if self.restarts_known:
-            text += f" Expected restarts: {len(self.expected_restarts)} of {len(self._step_of)}."
-        else:
-            text += f" Up to {len(self._step_of)} restart(s): every node whose file changes restarts."
-        return text
-
+        return text + (f" Health: systemctl is-active {units}, then Ready in Kubernetes (kubectl on a server)."
+                       if p.ready_gate else f" Health: systemctl is-active {units}.")
 
 def push_plan(cluster: Any, nodes: Iterable[PlanNode], policy: Policy, *, restart: bool = True,
               kind: str = "push", target_sha: str | None = None, chunk_size: int = 50) -> Plan:
@@ -231,32 +254,27 @@ def _names(names: Sequence[str], shown: int = 6) -> str:
     return f"{', '.join(names[:shown - 1])}, … {names[-1]}"
 
 
-# The confirmation page's steps (regui/pushes/confirm.py): the same order, grouped as it shows them.
+def counted(n: int, word: str, plural: str = "") -> str:
+    """"1 agent", "2 agents", "3 batches": a count with its noun, singular or plural as it reads."""
+    return f"{n} {word if n == 1 else plural or (word + 'es' if word.endswith(('ch', 's', 'x')) else word + 's')}"
+
+
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _batched(count: int, word: str, batch: int) -> str:
+    if count <= 1:
+        return counted(count, word)
+    batches = math.ceil(count / batch)
+    if batches == 1:
+        return f"{counted(count, word)} at once"
+    return f"{counted(count, word)} in {counted(batches, 'batch')} of up to {min(batch, count)}"
+
 
 @dataclass(frozen=True)
 class Step:
+    """A group of the confirmation page's order (Plan.order): its nodes, in order, and in words."""
     role: str  # "server" | "agent"
     names: tuple[str, ...]
-    at_once: int  # how many of these nodes are worked on at the same time
-
-    @property
-    def text(self) -> str:
-        if self.role == "server":
-            return ("Servers, one at a time, in this order (a server that does not end healthy stops the servers "
-                    "after it when restarting)")
-        return (f"Agents, after the servers, up to {self.at_once} at a time, in this order: each batch once the "
-                "one before has ended")
-
-
-def rollout_order(nodes: Iterable[tuple[str, str]], at_once: int) -> list[Step]:
-    """Steps for (name, role) pairs in the order a push takes them (see push_plan): servers first, by
-    name, then the agents, `at_once` per batch."""
-    pairs = sorted(nodes, key=lambda p: (p[1] != SERVER, p[0]))
-    servers = tuple(n for n, role in pairs if role == SERVER)
-    agents = tuple(n for n, role in pairs if role != SERVER)
-    steps = []
-    if servers:
-        steps.append(Step(SERVER, servers, 1))
-    if agents:
-        steps.append(Step(AGENT, agents, max(1, min(at_once, len(agents)))))
-    return steps
+    text: str

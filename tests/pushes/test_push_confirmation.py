@@ -6,17 +6,25 @@ host key, saying which. Fake nodes, Celery eager (the `fleet` fixture)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 from django.test import Client
 
 from regui.inventory.models import Node
 from regui.pushes.confirm import push_preview
 from regui.pushes.models import PushJob
-from regui.pushes.plan import Step, rollout_order
+from regui.pushes.plan import Policy, push_plan
 from regui.registries.importing import registries_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 QUAY = "mirrors:\n  quay.io:\n    endpoint: [https://q.example.com]\n"
+
+
+@dataclass(frozen=True)
+class Named:
+    name: str
+    role: str
 
 
 @pytest.fixture
@@ -28,11 +36,15 @@ def client_for(fleet):
 
 
 def test_the_order_is_servers_one_at_a_time_then_agents_in_parallel_batches():
-    steps = rollout_order([("a2", "agent"), ("s2", "server"), ("a1", "agent"), ("s1", "server"), ("a3", "agent")], 2)
-    assert steps == [Step("server", ("s1", "s2"), 1), Step("agent", ("a1", "a2", "a3"), 2)]
-    assert "one at a time" in steps[0].text and "up to 2 at a time" in steps[1].text
-    assert rollout_order([("a1", "agent")], 10) == [Step("agent", ("a1",), 1)]
-    assert rollout_order([], 10) == []
+    nodes = [Named(n, r) for n, r in [("a2", "agent"), ("s2", "server"), ("a1", "agent"), ("s1", "server"),
+                                      ("a3", "agent")]]
+    steps = push_plan(None, nodes, Policy(agents_at_once="2")).order()
+    assert [(s.role, s.names) for s in steps] == [("server", ("s1", "s2")), ("agent", ("a1", "a2", "a3"))]
+    assert steps[0].text.startswith("2 servers first, in this order (servers go one at a time")
+    assert steps[1].text.startswith("3 agents in 2 batches of up to 2, after the servers, in this order")
+    (only,) = push_plan(None, [Named("a1", "agent")], Policy(agents_at_once="10")).order()
+    assert only.names == ("a1",) and only.text.startswith("1 agent, in this order")
+    assert push_plan(None, [], Policy()).order() == []
 
 
 def test_the_plan_diffs_each_node_against_the_revision_it_last_had(fleet):

@@ -82,14 +82,14 @@ def test_expected_restarts_are_the_nodes_whose_file_changes_or_that_owe_a_restar
     assert plan.expected_restarts == ("a1", "a3", "a4") and plan.restarts_known
     assert "Expected restarts: 3 of 5." in plan.summary()
     unknown = push_plan(K3S, nodes, Policy())
-    assert len(unknown.expected_restarts) == 5 and "Up to 5 restart(s)" in unknown.summary()
+    assert len(unknown.expected_restarts) == 5 and "Up to 5 restarts:" in unknown.summary()
     assert push_plan(K3S, nodes, Policy(), restart=False, target_sha="new").expected_restarts == ()
 
 
 def test_the_summary_says_the_order_the_batches_and_what_stops_the_push():
     text = push_plan(RKE2, fleet(3, 97), Policy("10", max_failures=3, pause_seconds=5, ready_gate=True)).summary()
-    assert text.startswith("3 server(s) one at a time, then 97 agent(s) in 10 batch(es) of up to 10.")
-    assert "Pause 5 s" in text and "Stop after 3 failed node(s)" in text and "stops the servers after it" in text
+    assert text.startswith("3 servers one at a time, then 97 agents in 10 batches of up to 10.")
+    assert "Pause 5 s" in text and "Stop after 3 failed nodes:" in text and "stops the servers after it" in text
     assert "rke2-server / rke2-agent, then Ready in Kubernetes" in text
     assert "A failed agent does not stop the others." in push_plan(K3S, fleet(0, 2), Policy()).summary()
 

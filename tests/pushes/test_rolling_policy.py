@@ -208,8 +208,8 @@ def test_the_job_page_shows_the_plan(fleet):
     fleet.add("server", "agent", "agent", "agent")
     job = fleet.push(agents_at_once="2", pause_seconds=0, max_failures=1)
     page = operator(fleet).get(f"/jobs/{job.pk}/").content.decode()
-    assert "1 server(s) one at a time, then 3 agent(s) in 2 batch(es) of up to 2." in page
-    assert "Stop after 1 failed node(s)" in page and "2 agents: a1, a2" in page and "server s1" in page
+    assert "1 server, then 3 agents in 2 batches of up to 2." in page
+    assert "Stop after 1 failed node:" in page and "2 agents: a1, a2" in page and "server s1" in page
 
 
 def test_the_confirmation_page_shows_the_plan_with_the_push_s_own_choices_and_queues_with_them(fleet):
@@ -218,7 +218,7 @@ def test_the_confirmation_page_shows_the_plan_with_the_push_s_own_choices_and_qu
     shown = client.post("/clusters/prod/push/confirm/", {"scope": "all", "agents_at_once": "1", "pause_seconds": "2"},
                         follow=True)
     page = shown.content.decode()
-    assert "1 server(s) one at a time, then 2 agent(s) in 2 batch(es) of up to 1." in page and "Pause 2 s" in page
+    assert "1 server, then 2 agents in 2 batches of up to 1." in page and "Pause 2 s" in page
     assert '<input type="hidden" name="agents_at_once" value="1">' in page
     fleet.cluster.refresh_from_db()
     nodes = [str(n.pk) for n in fleet.nodes]
