@@ -63,7 +63,31 @@ class FlagSelect(forms.NullBooleanSelect):
 FLAG_FIELDS = ("disable_default_registry_endpoint", "embedded_registry")
 
 
-class NodeForm(forms.ModelForm):
+class HostForm(forms.ModelForm):
+    """What a node's and a jump host's forms check alike: where regui connects, as whom, and the labels
+    (each declares its own `labels_text` field, so the fields keep their order)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["labels_text"].initial = self.instance.labels_text if self.instance.pk else ""
+
+    def clean_port(self) -> int:
+        port = self.cleaned_data["port"]
+        if not 1 <= port <= 65535:
+            raise forms.ValidationError("Port must be from 1 to 65535.")
+        return port
+
+    def clean_address(self) -> str:
+        return checked_address(self.cleaned_data["address"])
+
+    def clean_ssh_user(self) -> str:
+        return checked_user(self.cleaned_data["ssh_user"])
+
+    def clean_labels_text(self) -> dict[str, str]:
+        return _parse_labels(self.cleaned_data["labels_text"])
+
+
+class NodeForm(HostForm):
     credential = _credential_field()
     labels_text = forms.CharField(required=False, label="Labels", help_text="e.g. zone=a, gpu")
 
@@ -81,7 +105,6 @@ class NodeForm(forms.ModelForm):
             assert isinstance(widget, FlagSelect)
             widget.choices = [("unknown", f"the cluster's ({'on' if getattr(cluster, name) else 'off'})"),
                               ("true", "on"), ("false", "off")]
-        self.fields["labels_text"].initial = self.instance.labels_text if self.instance.pk else ""
         self.fields["credential"].help_text = CREDENTIAL_HELP if self.instance.pk else "Stored encrypted; never shown again."
 
     def clean_name(self):
@@ -90,21 +113,6 @@ class NodeForm(forms.ModelForm):
         if clash.exists():
             raise forms.ValidationError("This cluster already has a node with this name.")
         return name
-
-    def clean_port(self):
-        port = self.cleaned_data["port"]
-        if not 1 <= port <= 65535:
-            raise forms.ValidationError("Port must be from 1 to 65535.")
-        return port
-
-    def clean_address(self) -> str:
-        return checked_address(self.cleaned_data["address"])
-
-    def clean_ssh_user(self) -> str:
-        return checked_user(self.cleaned_data["ssh_user"])
-
-    def clean_labels_text(self):
-        return _parse_labels(self.cleaned_data["labels_text"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

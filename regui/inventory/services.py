@@ -13,13 +13,14 @@ from django.db.models import CharField
 from django.utils import timezone
 
 from regui.audit import context as audit_context
-from regui.audit.services import audit_change, audit_delete, audit_object, audit_snapshot, sealed_change
+from regui.audit.services import audit_change, audit_delete, audit_snapshot, sealed_change
 from regui.registries.models import Cluster
 from regui.remote import ssh, transport
 from regui.remote.script import read_program
 
 from .addresses import address_problem
 from .models import Node
+from .pinning import host_key_approve
 from .trust import approval_refusal, connect_refusal
 
 if TYPE_CHECKING:
@@ -119,29 +120,9 @@ def scanned_key_record(node: Node, target: ssh.Target, key: ssh.HostKey) -> None
         setattr(node, name, value)
 
 
-@transaction.atomic
 def node_approve_host_key(*, node: Node, fingerprint: str, user) -> None:
-    """Pin the scanned key, if `user` may (trust.approval_refusal). They confirm the fingerprint they
-    saw, so a rescan in between cannot slip a different key in; the row is read again under a lock,
-    so an address changed meanwhile cannot inherit the approval."""
-    locked = Node.objects.select_for_update().get(pk=node.pk)
-    if refusal := approval_refusal(locked, user):
-        raise NodeError(refusal)
-    if not locked.scanned_key or locked.scanned_fingerprint != fingerprint:
-        raise NodeError("The key shown is no longer the scanned one: scan again and check the fingerprint.")
-    previous = f"{locked.host_key_type} {locked.host_key_fingerprint}" if locked.host_key else None
-    approved = {"host_key_type": locked.scanned_key_type, "host_key": locked.scanned_key,
-                "host_key_fingerprint": locked.scanned_fingerprint, "host_key_approved_at": timezone.now(),
-                "host_key_approved_by": user.get_username()}
-    for name, value in approved.items():
-        setattr(locked, name, value)
-        setattr(node, name, value)
-    locked.save(update_fields=list(approved))
-    audit_object(locked, "approve_key", {
-        "host_key": [previous, f"{locked.host_key_type} {locked.host_key_fingerprint}"],
-        "approved_by": [None, locked.host_key_approved_by]},
-        message=f"REGUI_HOST_KEY_APPROVAL={settings.REGUI_HOST_KEY_APPROVAL}; address set by "
-                f"{locked.address_changed_by or 'unknown'}")
+    """Pin the node's scanned key, if `user` may (trust.approval_refusal); see pinning.host_key_approve."""
+    host_key_approve(host=node, fingerprint=fingerprint, user=user, refusal=approval_refusal, error=NodeError)
 
 
 _LINE = re.compile(r"(?P<name>[A-Za-z0-9_-]+)\s+(?P<address>\[[^\]]+\]|[^\s:]+)(?::(?P<port>\d+))?\s+(?P<role>server|agent)")

@@ -15,6 +15,7 @@ from .forms import BulkNodesForm, NodeForm
 from .jumphosts.routing import jump_for
 from .jumphosts.services import CLUSTERS, node_jump_choice
 from .models import Node
+from .scan_report import scan_reported
 from .services import (
     NodeError,
     node_approve_host_key,
@@ -119,12 +120,7 @@ def node_scan(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         except NodeError as exc:
             messages.error(request, f"Scan of {node.name} failed: {exc}")
         else:
-            if node.host_key and key.key != node.host_key:
-                messages.warning(request, f"{node.name} now presents {key.type} {key.fingerprint}, not the approved "
-                                          f"{node.host_key_type} {node.host_key_fingerprint}. Approve only if "
-                                          "you know why it changed.")
-            else:
-                messages.info(request, f"{node.name} presents {key.type} {key.fingerprint}.")
+            scan_reported(request, node, key)
     return redirect("node-detail", name, pk)
 
 

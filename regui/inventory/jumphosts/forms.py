@@ -5,13 +5,13 @@ from typing import Any
 from django import forms
 
 from regui.inventory.credentials.models import SharedCredential
-from regui.inventory.forms import _parse_labels, checked_address, checked_user
+from regui.inventory.forms import HostForm
 
 from .models import JumpHost
 from .services import CLUSTERS, cluster_jump_host
 
 
-class JumpHostForm(forms.ModelForm):
+class JumpHostForm(HostForm):
     credential = forms.ModelChoiceField(
         queryset=SharedCredential.objects.all(), to_field_name="name", label="Credential",
         help_text="A shared SSH credential; the jump host gets it, the nodes behind it get their own.")
@@ -25,30 +25,11 @@ class JumpHostForm(forms.ModelForm):
                       "address": "Host name or IP address regui connects to. Changing it, or the port, drops "
                                  "the approved host key."}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["labels_text"].initial = self.instance.labels_text if self.instance.pk else ""
-
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
         if name == "new":  # the URL of the page that adds one
             raise forms.ValidationError("Choose another name.")
         return name
-
-    def clean_port(self) -> int:
-        port = self.cleaned_data["port"]
-        if not 1 <= port <= 65535:
-            raise forms.ValidationError("Port must be from 1 to 65535.")
-        return port
-
-    def clean_address(self) -> str:
-        return checked_address(self.cleaned_data["address"])
-
-    def clean_ssh_user(self) -> str:
-        return checked_user(self.cleaned_data["ssh_user"])
-
-    def clean_labels_text(self) -> dict[str, str]:
-        return _parse_labels(self.cleaned_data["labels_text"])
 
     def save(self, commit: bool = True) -> JumpHost:
         jump: JumpHost = super().save(commit=False)

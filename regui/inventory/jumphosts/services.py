@@ -13,6 +13,7 @@ from django.utils import timezone
 from regui.audit.services import audit_change, audit_delete, audit_object, audit_snapshot
 from regui.core.roles import ADMIN, OPERATOR, has_role
 from regui.inventory.models import Node
+from regui.inventory.pinning import host_key_approve
 from regui.inventory.trust import TWO_PERSON
 from regui.registries.models import Cluster
 from regui.remote import ssh, transport
@@ -100,28 +101,10 @@ def jump_approval_refusal(jump: JumpHost, user: Any) -> str:
     return ""
 
 
-@transaction.atomic
 def jump_host_approve(*, jump: JumpHost, fingerprint: str, user: Any) -> None:
-    """Pin the scanned key, if `user` may; they confirm the fingerprint they saw (a rescan in between
-    cannot slip another key in), and the row is read under a lock (a move meanwhile cannot inherit it)."""
-    locked = JumpHost.objects.select_for_update().get(pk=jump.pk)
-    if refusal := jump_approval_refusal(locked, user):
-        raise JumpHostError(refusal)
-    if not locked.scanned_key or locked.scanned_fingerprint != fingerprint:
-        raise JumpHostError("The key shown is no longer the scanned one: scan again and check the fingerprint.")
-    previous = f"{locked.host_key_type} {locked.host_key_fingerprint}" if locked.host_key else None
-    approved = {"host_key_type": locked.scanned_key_type, "host_key": locked.scanned_key,
-                "host_key_fingerprint": locked.scanned_fingerprint, "host_key_approved_at": timezone.now(),
-                "host_key_approved_by": user.get_username()}
-    for name, value in approved.items():
-        setattr(locked, name, value)
-        setattr(jump, name, value)
-    locked.save(update_fields=list(approved))
-    audit_object(locked, "approve_key", {
-        "host_key": [previous, f"{locked.host_key_type} {locked.host_key_fingerprint}"],
-        "approved_by": [None, locked.host_key_approved_by]},
-        message=f"REGUI_HOST_KEY_APPROVAL={settings.REGUI_HOST_KEY_APPROVAL}; address set by "
-                f"{locked.address_changed_by or 'unknown'}")
+    """Pin the jump host's scanned key, if `user` may (jump_approval_refusal); see pinning.host_key_approve."""
+    host_key_approve(host=jump, fingerprint=fingerprint, user=user, refusal=jump_approval_refusal,
+                     error=JumpHostError)
 
 
 def cluster_jump_host(cluster: Cluster) -> JumpHost | None:

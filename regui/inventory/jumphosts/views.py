@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from regui.core.roles import ADMIN, OPERATOR, require_role
 from regui.inventory.models import Node
+from regui.inventory.scan_report import scan_reported
 from regui.registries.models import Cluster
 
 from .forms import ClusterJumpHostForm, JumpHostForm, NodeJumpHostForm
@@ -90,12 +91,7 @@ def jump_host_scan_view(request: HttpRequest, jump_host: str) -> HttpResponse:
     except JumpHostError as exc:
         messages.error(request, f"Scan failed: {exc}")
     else:
-        if jump.host_key and key.key != jump.host_key:
-            messages.warning(request, f"{jump.name} now presents {key.type} {key.fingerprint}, not the approved "
-                                      f"{jump.host_key_type} {jump.host_key_fingerprint}. Approve only if you know "
-                                      "why it changed.")
-        else:
-            messages.info(request, f"{jump.name} presents {key.type} {key.fingerprint}.")
+        scan_reported(request, jump, key)
     return redirect(jump.get_absolute_url())
 
 
