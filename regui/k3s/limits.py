@@ -198,7 +198,13 @@ def pattern_cost(pattern: str) -> int:
             continue
         elif c == "|":
             groups[-1] += 1
-        elif c not in "*+?^$":
+        elif c in "^$":  # an anchor is an instruction of its own, and a quantifier may repeat it
+            last = 1
+            groups[-1] += 1
+        elif c in "*+?":  # the loop's own instruction, part of what a following {n,m} copies
+            groups[-1] += 1
+            last += 1
+        else:
             last = _WIDE if c == "." or not c.isascii() else _ASCII
             groups[-1] += last
         i += 1
