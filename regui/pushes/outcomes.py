@@ -63,11 +63,18 @@ def job_fail(job_id: int, chunk: int | None, exc: BaseException) -> None:
     log.error("push job %s failed and could not be marked so: the periodic check will end it", job_id)
 
 
-def _fail(job: PushJob, chunk: int | None, reason: str) -> None:
+def job_stop(job: PushJob, chunk: int, said: str, message: str) -> None:
+    """End the job as failed because it decided so itself (no error): `said` for the job, `message`
+    for its nodes not reached; otherwise as job_fail."""
+    _fail(job, chunk, said, job_message=said, skipped=message)
+
+
+def _fail(job: PushJob, chunk: int | None, reason: str, job_message: str = "", skipped: str = "") -> None:
     now = timezone.now()
     with transaction.atomic():
         ended = PushJob.objects.filter(pk=job.pk, status__in=ACTIVE).update(
-            status=PushJob.Status.FAILED, message=f"The push failed: {reason}. See the worker log.", finished_at=now)
+            status=PushJob.Status.FAILED, finished_at=now,
+            message=job_message or f"The push failed: {reason}. See the worker log.")
         mine = job.results.filter(chunk=chunk) if chunk is not None else job.results.none()
         in_flight = list(mine.filter(status=Status.RUNNING).values_list("node_id", flat=True))
         mine.filter(status=Status.RUNNING).update(
@@ -75,7 +82,7 @@ def _fail(job: PushJob, chunk: int | None, reason: str) -> None:
             message=f"the push failed while this node was being pushed ({reason}): {UNKNOWN_STATE}")
         if ended:
             job.results.filter(status=Status.PENDING).update(
-                status=Status.SKIPPED, finished_at=now, message=f"not pushed: the push failed ({reason})")
+                status=Status.SKIPPED, finished_at=now, message=skipped or f"not pushed: the push failed ({reason})")
             job.chunks.filter(status=PushChunk.Status.QUEUED).update(status=PushChunk.Status.INTERRUPTED,
                                                                      finished_at=now)
         ran = chunk is not None and job.chunks.filter(index=chunk, status=PushChunk.Status.RUNNING).update(

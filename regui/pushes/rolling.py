@@ -1,10 +1,11 @@
 """Running a job: its plan's steps in order, each step's chunks as tasks that any worker may take.
 
-A chunk renders the cluster itself and pushes only if the render is the one the job started with;
-its nodes run at once, one thread each. The last chunk of a step to finish (a counter on the job row,
-decremented and read in one transaction: safe on PostgreSQL and SQLite alike) decides what the step
-means for the rest (a server that did not end healthy skips the later servers; enough failures skip
-everything left), pauses when asked, queues the next step's chunks, or ends the job in the same
+A chunk renders the cluster itself and pushes only the job's revision (the one confirmed), rendered
+as the job started with; else nothing, and the job ends failed saying so. Its nodes run at once,
+one thread each. The last chunk of a step to finish (a counter on the job row, decremented and read
+in one transaction: safe on PostgreSQL and SQLite alike) decides what the step means for the rest
+(a server that did not end healthy skips the later servers; enough failures skip everything left),
+pauses when asked, queues the next step's chunks, or ends the job in the same
 commit as its last results. Tasks are idempotent: a chunk runs once (claimed by an UPDATE), a job no
 longer active is left alone, and a node already at the target sha256 reports "unchanged".
 """
@@ -30,6 +31,7 @@ from regui.audit import context as audit_context
 from regui.inventory.credentials.services import WITH_LOGIN
 from regui.inventory.jumphosts.routing import WITH_JUMP
 from regui.inventory.models import Node
+from regui.registries.models import Cluster
 from regui.remote import ssh
 from regui.remote.script import RemoteFile
 
@@ -38,7 +40,7 @@ from .gate import ready_gate
 from .jobplan import job_policy, plan_results
 from .models import PushChunk, PushJob, PushResult
 from .nodepush import HEALTHY, Preconnected, _finish, node_push, start_all
-from .outcomes import chunk_end, job_fail
+from .outcomes import chunk_end, job_fail, job_stop
 from .sink import NodeOutcome, ResultSink
 
 log = logging.getLogger(__name__)
@@ -121,6 +123,8 @@ def _claim(job: PushJob, index: int, worker: str) -> bool:
 def _run_chunk(job: PushJob, index: int, send: Send, worker: str) -> None:
     if not _claim(job, index, worker):
         return  # run already, elsewhere, or the job ended: a repeated delivery does nothing
+    confirmed = job.revision if job.kind == PushJob.Kind.PUSH else None  # a drift check reads what is now
+    before = _stored_revision(job)
     try:
         # Checked again here: the cluster may have changed since the job was queued.
         files = cluster_files(job.cluster, check=job.kind == PushJob.Kind.PUSH)
@@ -128,10 +132,16 @@ def _run_chunk(job: PushJob, index: int, send: Send, worker: str) -> None:
         _refuse(job, str(exc))
         _chunk_done(job, index)
         return
+    # The same revision before and after the render (a save bumps it in the commit that replaces the
+    # rows): the render is that revision's, so every chunk writes what was confirmed, or nothing.
+    after = _stored_revision(job)
+    if confirmed is not None and (before, after) != (confirmed, confirmed):
+        _revision_refuse(job, index, confirmed, after if after != confirmed else before)
+        return
     digest, now = files_digest(files), timezone.now()
     PushJob.objects.filter(pk=job.pk, status=PushJob.Status.QUEUED).update(
         status=PushJob.Status.RUNNING, started_at=now, sha256=hashlib.sha256(files[0].content).hexdigest(),
-        files_digest=digest, revision=job.cluster.revision)
+        files_digest=digest, revision=after if confirmed is None else confirmed)
     job.refresh_from_db()
     if job.status != PushJob.Status.RUNNING:
         _chunk_done(job, index)
@@ -307,6 +317,19 @@ def _next_step(job: PushJob, mine: tuple[int, str], step: int, send: Send) -> in
 
 def _chunk_done(job: PushJob, index: int) -> None:
     chunk_end(job.pk, index)
+
+
+def _stored_revision(job: PushJob) -> int:
+    return Cluster.objects.values_list("revision", flat=True).get(pk=job.cluster_id)
+
+
+def _revision_refuse(job: PushJob, index: int, confirmed: int, now: int) -> None:
+    """The registries were saved since the job was confirmed: this chunk writes nothing, and the job
+    ends (failed) so that none of its chunks pushes a revision nobody confirmed."""
+    words = (f"the registries changed since this push was confirmed (revision {confirmed} → {now}): nothing "
+             "written; push the new revision through the confirmation")
+    job_stop(job, index, f"Stopped: {words}.", f"not pushed: {words}")
+    job.refresh_from_db()
 
 
 def _refuse(job: PushJob, message: str) -> None:

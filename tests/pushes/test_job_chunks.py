@@ -59,9 +59,10 @@ def test_a_chunk_that_starts_after_the_registries_changed_pushes_nothing_and_say
     finally:
         app.conf.task_always_eager = True
     res = fleet.results(job)
-    assert res["s1"].status == "changed" and job.status == "done"
+    assert res["s1"].status == "changed" and job.status == "failed"  # tests/pushes/test_job_pushes_its_revision.py
     for agent in ("a1", "a2"):
-        assert res[agent].status == "skipped" and "changed after this push started" in res[agent].message
+        assert res[agent].status == "skipped" and "the registries changed since this push was confirmed" in res[
+            agent].message
         assert fleet[agent].connects == []
 
 
