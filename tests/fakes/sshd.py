@@ -87,6 +87,9 @@ class _Connection(paramiko.ServerInterface):
             upstream = socket.create_connection(where, timeout=5)
         except OSError:
             return paramiko.OPEN_FAILED_CONNECT_FAILED
+        # The 5 s was for connecting: left on the socket, a node quiet for 5 s on a loaded machine
+        # would have its channel closed by the pump's timed-out recv (as no sshd does).
+        upstream.settimeout(None)
         self.server.forwards.append((destination[0], int(destination[1])))
         self.upstreams[chanid] = upstream
         return paramiko.OPEN_SUCCEEDED
