@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -154,6 +155,31 @@ EOF
 """
 
 
+# After `systemctl restart`, the waits between `is-active` polls: short first (a unit still
+# 'activating' is often active a moment later, and every step of a rolling push waits for its
+# slowest node), then POLL_EVERY seconds.
+POLL_FIRST = (0.05, 0.1, 0.2)
+POLL_EVERY = 0.25
+
+
+def poll_count(wait_seconds: float) -> int:
+    """How many polls (after the first is-active) the waits add up to at least `wait_seconds`."""
+    if wait_seconds <= 0:
+        return 0
+    total, count = 0.0, 0
+    for d in POLL_FIRST:
+        if total >= wait_seconds:
+            return count
+        total, count = total + d, count + 1
+    return count + max(0, math.ceil(round((wait_seconds - total) / POLL_EVERY, 6)))
+
+
+def _poll_next() -> str:
+    """Shell: the wait after the one in $d."""
+    steps = [*POLL_FIRST, POLL_EVERY]
+    return "case $d in " + " ".join(f"{a}) d={b};;" for a, b in zip(steps, steps[1:], strict=False)) + " esac"
+
+
 def _q(value: str) -> str:
     return shlex.quote(value)
 
@@ -231,9 +257,10 @@ def push_program(files: list[RemoteFile], *, mode: str, service: str, restart: b
             lines.append(f"""if {condition}; then
   say "RESTART {service}{' $(date +%s)' if stamp_restart else ''}"
   systemctl restart {unit} || {{ say "ERROR systemctl restart {service} failed"; exit 4; }}
-  i=0; state=$(systemctl is-active {unit} 2>/dev/null)
-  while [ "$state" != active ] && [ $i -lt {int(wait_seconds * 4)} ]; do
-    sleep 0.25; i=$((i+1)); state=$(systemctl is-active {unit} 2>/dev/null)
+  i=0; d={POLL_FIRST[0]}; state=$(systemctl is-active {unit} 2>/dev/null)
+  while [ "$state" != active ] && [ $i -lt {poll_count(wait_seconds)} ]; do
+    sleep $d; i=$((i+1)); {_poll_next()}
+    state=$(systemctl is-active {unit} 2>/dev/null)
   done
   say "ACTIVE $state"
   [ "$state" = active ] || {{ say "ERROR {service} is $state, not active, {wait_seconds} s after the restart"; exit 5; }}

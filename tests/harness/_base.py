@@ -51,15 +51,18 @@ session [success=ok ignore=ignore module_unknown=ignore default=bad]        pam_
 @include common-password
 """
 STOCK_MOTD_UNAME = "#!/bin/sh\nuname -snrvm\n"  # Debian's /etc/update-motd.d/10-uname
-SYSTEMCTL = r"""#!/bin/sh
+SYSTEMCTL = r"""#!/bin/bash
 # regui harness fake systemctl: appends "<start> <end> <uid> <rc> <args...>" to $HD/systemctl.log
+# bash for $EPOCHREALTIME and $EUID: no `date` or `id` process per call. Forking those cost ~12 ms a
+# call, and a rolling step of 10 nodes on 2 cores makes 20 calls in its critical path (bench/rolling.py).
 trap '' HUP PIPE
-start=$(date +%s.%N) rc=0 verb= unit= quiet= RESTART_SECONDS=0 RESTART_FAILS=0 IS_ACTIVE=active
+LC_ALL=C
+start=$EPOCHREALTIME rc=0 verb= unit= quiet= RESTART_SECONDS=0 RESTART_FAILS=0 IS_ACTIVE=active
 [ -r $HD/systemctl.env ] && . $HD/systemctl.env
 for a; do case $a in -q|--quiet) quiet=1;; -*) ;; *) [ -z "$verb" ] && verb=$a || unit=${unit:-$a};; esac; done
 case $verb in
   restart|start|stop|reload|try-restart|reload-or-restart|daemon-reload|enable|disable)
-    if [ "$(id -u)" != 0 ]; then rc=1; echo "Failed to $verb ${unit:-daemon}: Interactive authentication required." >&2
+    if [ "$EUID" != 0 ]; then rc=1; echo "Failed to $verb ${unit:-daemon}: Interactive authentication required." >&2
     elif [ "$verb" = restart ]; then sleep "$RESTART_SECONDS"; [ "$RESTART_FAILS" = 1 ] && rc=1 && echo \
       "Job for ${unit%.service}.service failed because the control process exited with error code." >&2
       # What the service does when it starts, if a test says (tests/harness/k3s.py: K3s writes certs.d).
@@ -69,7 +72,7 @@ case $verb in
     fi;;
   is-active) [ -n "$quiet" ] || echo "$IS_ACTIVE"; [ "$IS_ACTIVE" = active ] || rc=3;;
 esac
-printf '%s %s %s %s %s\n' "$start" "$(date +%s.%N)" "$(id -u)" "$rc" "$*" >> $HD/systemctl.log
+printf '%s %s %s %s %s\n' "$start" "$EPOCHREALTIME" "$EUID" "$rc" "$*" >> $HD/systemctl.log
 exit $rc
 """.replace("$HD", HD)
 ANCHOR = """set -e
