@@ -108,12 +108,19 @@ class _Connection(paramiko.ServerInterface):
             channel.close()
 
     def relay(self, transport: paramiko.Transport) -> None:
-        """Pump each accepted direct-tcpip channel to the socket opened for it."""
+        """Pump each accepted direct-tcpip channel to the socket opened for it; keep each session open."""
+        # paramiko holds a transport's channels weakly and closes one when it is collected: a session no
+        # longer referenced here (the next accept() rebinds `channel`, 0.2 s later) would be closed before
+        # its exec request arrived on a loaded machine. sshd keeps a session until the client closes it.
+        sessions: list[paramiko.Channel] = []
         while transport.is_active():
             channel = transport.accept(0.2)
             upstream = self.upstreams.pop(channel.get_id(), None) if channel is not None else None
-            if channel is None or upstream is None:
-                continue  # (a session channel: its exec request runs it)
+            if channel is None:
+                continue
+            if upstream is None:
+                sessions.append(channel)  # (its exec request runs it)
+                continue
             for src, dst in ((channel, upstream), (upstream, channel)):
                 threading.Thread(target=_pump, args=(src, dst), daemon=True).start()
 
