@@ -5,6 +5,8 @@ stops polling."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.test import Client
 
@@ -16,15 +18,23 @@ from regui.pushes.models import PushChunk
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def fail_chunk(monkeypatch, index: int, error: Exception) -> None:
+def fail_chunk(monkeypatch, index: int, error: Exception, after: int | None = None) -> None:
+    """Chunk `index` fails with `error`; with `after`, only once that chunk's nodes are done (the
+    step's chunks run in threads: which gets there first is otherwise the scheduler's choice)."""
     real = rolling._run_nodes
+    done = threading.Event()
 
     def run(job, chunk, results, *args, **kwargs):
         if chunk == index:
+            assert after is None or done.wait(30), f"chunk {after} never finished"
             type(results[0].node).objects.filter(pk__in=[r.node_id for r in results]).update(lock_job=job.pk)
             job.results.filter(chunk=chunk).update(status="running")
             raise error
-        return real(job, chunk, results, *args, **kwargs)
+        try:
+            return real(job, chunk, results, *args, **kwargs)
+        finally:
+            if chunk == after:
+                done.set()
 
     monkeypatch.setattr(rolling, "_run_nodes", run)
 
@@ -32,7 +42,7 @@ def fail_chunk(monkeypatch, index: int, error: Exception) -> None:
 def test_an_error_in_one_chunk_of_a_step_fails_the_job_once_and_the_other_chunks_finish(fleet, monkeypatch, settings):
     settings.REGUI_PUSH_CHUNK = 2
     fleet.add("server", *["agent"] * 6)
-    fail_chunk(monkeypatch, 2, RuntimeError("the key ring is locked"))
+    fail_chunk(monkeypatch, 2, RuntimeError("the key ring is locked"), after=1)
     job = fleet.push(agents_at_once="4")  # s1; then a1-a4 as chunks 1 (a1, a2) and 2 (a3, a4); then a5, a6
     assert job.status == "failed" and job.finished_at
     assert job.message == "The push failed: RuntimeError: the key ring is locked. See the worker log."
