@@ -21,7 +21,10 @@ from django.core.mail import send_mail
 from django.db import models, transaction
 from django.utils import timezone
 
+from regui.audit.models import AuditEvent, ObjectType
+from regui.audit.services import audit_event
 from regui.core.fingerprints import file_fingerprint
+from regui.inventory.models import Node
 from regui.registries.models import Cluster
 
 from .drift_watch_models import DriftWatch
@@ -120,10 +123,6 @@ def notify(watch: DriftWatch, body: dict[str, Any]) -> None:
 
 def collect(watch: DriftWatch) -> list[Change]:
     """Read the finished last job once: record and notify the nodes whose state changed."""
-    from regui.audit.models import AuditEvent, ObjectType
-    from regui.audit.services import audit_event
-    from regui.inventory.models import Node
-
     job = watch.last_job
     if job is None or job.is_active or watch.collected_job_id == job.pk:
         return []
