@@ -58,19 +58,27 @@ def test_a_second_push_is_unchanged_and_does_not_restart(node):
     assert report.result == "unchanged" and not report.restarted and not node.log.exists()
 
 
-def test_it_keeps_five_timestamped_0600_backups(node):
-    main = node.root / "etc/rancher/k3s/registries.yaml"
-    for i in range(7):
+def _push_versions(node, main, versions: range) -> list:
+    for i in versions:
         fs = files(node.root, yaml=f"# version {i}\n".encode())
-        if i:
-            # backups are named by the second; make each name distinct without sleeping
-            for b in main.parent.glob("registries.yaml.regui-backup-*"):
-                b.rename(b.with_name(b.name + f"-{i}"))
+        # backups are named by the microsecond: the same name would not be made twice
         assert node(push_program(fs, mode="push", service="k3s", restart=False)).returncode == 0
-    backups = sorted(main.parent.glob("registries.yaml.regui-backup-*"))
-    assert [b.read_bytes() for b in backups] == [f"# version {i}\n".encode() for i in range(1, 6)]
+    return sorted(main.parent.glob("registries.yaml.regui-backup-*"))
+
+
+def test_it_keeps_every_backup_until_ten_have_gathered(node):
+    main = node.root / "etc/rancher/k3s/registries.yaml"
+    backups = _push_versions(node, main, range(10))
+    assert [b.read_bytes() for b in backups] == [f"# version {i}\n".encode() for i in range(9)]
     assert all(stat.S_IMODE(b.stat().st_mode) == 0o600 for b in backups)
-    assert main.read_bytes() == b"# version 6\n"
+    assert main.read_bytes() == b"# version 9\n"
+
+
+def test_the_tenth_backup_removes_all_but_the_newest_five_in_one_go(node):
+    main = node.root / "etc/rancher/k3s/registries.yaml"
+    backups = _push_versions(node, main, range(11))
+    assert [b.read_bytes() for b in backups] == [f"# version {i}\n".encode() for i in range(5, 10)]
+    assert main.read_bytes() == b"# version 10\n"
 
 
 def test_write_only_does_not_restart(node):
@@ -144,3 +152,51 @@ def test_it_copies_the_backup_where_hard_links_fail(node):
     assert backup.read_bytes() == b"# old\n" and stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert backup.stat().st_ino != old_inode, "a copy, not a link"
     assert main.read_bytes() == b"# new\n"
+
+
+def test_its_tools_run_in_the_c_locale_whatever_the_node_sets(node):
+    # A fake `sync` (first on PATH) records the locale the program gives the tools it runs.
+    seen = node.root / "locale.txt"
+    fake = node.root / "bin" / "sync"
+    fake.write_text(f'#!/bin/sh\necho "$LC_ALL" > {seen}\n')
+    fake.chmod(0o755)
+    out = node(push_program(files(node.root), mode="push", service="k3s", restart=False),
+               LANG="de_DE.UTF-8", LC_ALL="de_DE.UTF-8")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert seen.read_text() == "C\n"
+
+
+def test_it_says_it_restarts_before_the_restart_ends_and_reports_the_rest_after(node):
+    # The fake systemctl's restart waits for a file the test makes only once it has read RESTART.
+    gate = node.root / "restart-may-end"
+    fake = node.root / "bin" / "systemctl"
+    # (It gives up after ~10 s, so a program that holds RESTART back fails the test instead of hanging it.)
+    fake.write_text(f'#!/bin/sh\ni=0\n[ "$1" = restart ] && while [ ! -e {gate} ] && [ $i -lt 1000 ]; do '
+                    'sleep 0.01; i=$((i+1)); done\n'
+                    '[ "$1" = is-active ] && echo active\nexit 0\n')
+    env = {**os.environ, "PATH": f"{node.root / 'bin'}:{os.environ['PATH']}"}
+    program = push_program(files(node.root), mode="push", service="k3s", restart=True, wait_seconds=2)
+    with subprocess.Popen(["sh", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(program)
+        proc.stdin.close()
+        before = []
+        while not (line := proc.stdout.readline()).startswith("RESTART"):
+            assert line, "the program ended without saying RESTART"
+            before.append(line)
+        assert not gate.exists() and proc.poll() is None  # the restart is still going on
+        gate.touch()
+        after = proc.stdout.read()
+    assert proc.returncode == 0
+    assert any(line.startswith("RESULT changed") for line in before)
+    assert after == "ACTIVE active\n"
+
+
+def test_a_failure_still_reports_everything_said_before_it(node):
+    node.root.joinpath("etc/rancher/k3s").mkdir(parents=True)
+    node.root.joinpath("etc/rancher/k3s/registries.yaml").write_text("old\n")
+    out = node(push_program(files(node.root), mode="push", service="k3s", restart=True), RESTART_FAILS="1")
+    report = parse_report(out.stdout)
+    assert out.returncode == 4
+    assert report.result == "changed" and report.backup and report.before and report.after
+    assert report.error == "systemctl restart k3s failed"
