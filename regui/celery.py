@@ -1,11 +1,27 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regui.settings")
 
 app = Celery("regui")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _database_connections(sender: Task | None = None, **_: Any) -> None:
+    """A task's database connections are handled as Django handles them between two requests: kept
+    while younger than CONN_MAX_AGE and usable (CONN_HEALTH_CHECKS), else closed. Celery's own Django
+    fixup closed every connection before and after each task (see CELERY_DB_REUSE_MAX in settings),
+    so on PostgreSQL each task's first query waited for a new server process (~6-10 ms here: every
+    chunk of a push, before its first node). Not in eager mode: there a task runs inside its caller's
+    transaction (a test's), which closing would end."""
+    if sender is not None and not getattr(sender.request, "is_eager", False):
+        close_old_connections()

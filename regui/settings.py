@@ -226,6 +226,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Celery's Django fixup closes the database connections before and after every task unless told to
+# reuse them this many times: effectively always, as regui/celery.py applies CONN_MAX_AGE between tasks.
+CELERY_DB_REUSE_MAX = 10**9
 # A worker writes a heartbeat every REGUI_WORKER_BEAT seconds; pages waiting on a job say "no worker
 # is answering" once none has for REGUI_WORKER_WAIT seconds (and the job has waited that long).
 REGUI_WORKER_BEAT = env.float("REGUI_WORKER_BEAT", default=5.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -60,3 +61,49 @@ def test_a_worker_answers_on_redis_with_postgresql(tmp_path, postgres_database):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "pong"
     assert not (tmp_path / "celery").exists(), "the Redis run must not fall back to the filesystem broker"
+
+
+
+def _database_ports(pid: int, server_port: int) -> set[int]:
+    """Local ports of the process's TCP connections to the database server (from /proc)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = set()
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            local, remote, inode = fields[1], fields[2], fields[9]
+            if inode in inodes and int(remote.split(":")[1], 16) == server_port:
+                ports.add(int(local.split(":")[1], 16))
+    return ports
+
+
+def test_a_worker_keeps_its_postgresql_connection_from_one_task_to_the_next(tmp_path, postgres_database):
+    import redis
+
+    broker = os.environ.get("REGUI_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(broker, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        require(False, f"Redis at {broker}: {exc}")
+    env = app_env(tmp_path, DATABASE_URL=postgres_database, CELERY_BROKER_URL=broker,
+                  REGUI_CELERY_QUEUE=f"regui-test-{uuid.uuid4().hex[:8]}")
+    assert manage(env, "migrate", "-v0").returncode == 0
+    server_port = int(urlsplit(postgres_database).port or 5432)
+    with celery_worker(env, tmp_path / "worker.log", concurrency=1) as worker:
+        with open(f"/proc/{worker.pid}/task/{worker.pid}/children") as f:
+            (child,) = [int(p) for p in f.read().split()]  # the pool's one process runs the tasks
+        first = manage(env, "shell", "-c", SEND)
+        after_first = _database_ports(child, server_port)
+        second = manage(env, "shell", "-c", SEND)
+        after_second = _database_ports(child, server_port)
+    assert first.stdout.strip().endswith("pong") and second.stdout.strip().endswith("pong"), first.stderr + second.stderr
+    # Celery's Django fixup closed it after each task, and each task waited for a new server process.
+    assert after_first, "the worker process closed its database connection after the task"
+    assert after_second == after_first
