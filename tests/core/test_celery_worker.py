@@ -43,7 +43,8 @@ def postgres_database():
         conn.close()
 
 
-def test_a_worker_answers_on_redis_with_postgresql(tmp_path, postgres_database):
+@pytest.fixture
+def redis_broker() -> str:
     import redis
 
     broker = os.environ.get("REGUI_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
@@ -51,9 +52,17 @@ def test_a_worker_answers_on_redis_with_postgresql(tmp_path, postgres_database):
         redis.Redis.from_url(broker, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         require(False, f"Redis at {broker}: {exc}")
+    return broker
+
+
+def _production_env(tmp_path, database: str, broker: str) -> dict[str, str]:
     # Its own queue: the session's push worker listens on the same Redis database.
-    env = app_env(tmp_path, DATABASE_URL=postgres_database, CELERY_BROKER_URL=broker,
-                  REGUI_CELERY_QUEUE=f"regui-test-{uuid.uuid4().hex[:8]}")
+    return app_env(tmp_path, DATABASE_URL=database, CELERY_BROKER_URL=broker,
+                   REGUI_CELERY_QUEUE=f"regui-test-{uuid.uuid4().hex[:8]}")
+
+
+def test_a_worker_answers_on_redis_with_postgresql(tmp_path, postgres_database, redis_broker):
+    env = _production_env(tmp_path, postgres_database, redis_broker)
     migrated = manage(env, "migrate", "-v0")
     assert migrated.returncode == 0, migrated.stderr
     with celery_worker(env, tmp_path / "worker.log"):
@@ -84,16 +93,9 @@ def _database_ports(pid: int, server_port: int) -> set[int]:
     return ports
 
 
-def test_a_worker_keeps_its_postgresql_connection_from_one_task_to_the_next(tmp_path, postgres_database):
-    import redis
-
-    broker = os.environ.get("REGUI_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(broker, socket_connect_timeout=3).ping()
-    except redis.RedisError as exc:
-        require(False, f"Redis at {broker}: {exc}")
-    env = app_env(tmp_path, DATABASE_URL=postgres_database, CELERY_BROKER_URL=broker,
-                  REGUI_CELERY_QUEUE=f"regui-test-{uuid.uuid4().hex[:8]}")
+def test_a_worker_keeps_its_postgresql_connection_from_one_task_to_the_next(tmp_path, postgres_database,
+                                                                            redis_broker):
+    env = _production_env(tmp_path, postgres_database, redis_broker)
     assert manage(env, "migrate", "-v0").returncode == 0
     server_port = int(urlsplit(postgres_database).port or 5432)
     with celery_worker(env, tmp_path / "worker.log", concurrency=1) as worker:
