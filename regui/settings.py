@@ -238,9 +238,11 @@ REGUI_WORKER_WAIT = env.float("REGUI_WORKER_WAIT", default=30.0)
 REGUI_SSH_CONNECT_TIMEOUT = env.float("REGUI_SSH_CONNECT_TIMEOUT", default=10.0)
 REGUI_SSH_RETRIES = env.int("REGUI_SSH_RETRIES", default=3)  # connection errors only
 REGUI_SSH_BACKOFF = env.float("REGUI_SSH_BACKOFF", default=1.0)  # seconds, doubled per retry
-# Logins to one jump host in progress at once, per worker process: each node connection logs in to it,
+# Logins to one jump host in progress at once, per worker machine: each node connection logs in to it,
 # and a stock sshd drops unauthenticated connections at random beyond 10 (MaxStartups 10:30:100).
+# The worker's processes count them together in files under DATA_DIR (regui/remote/places.py).
 REGUI_JUMP_HANDSHAKES = max(1, env.int("REGUI_JUMP_HANDSHAKES", default=8))
+REGUI_JUMP_PLACES_DIR = DATA_DIR / "locks" / "jump"
 REGUI_SSH_COMMAND_TIMEOUT = env.float("REGUI_SSH_COMMAND_TIMEOUT", default=120.0)
 REGUI_RESTART_WAIT = env.int("REGUI_RESTART_WAIT", default=60)  # for `systemctl is-active` after a restart
 REGUI_PUSH_CONCURRENCY = env.int("REGUI_PUSH_CONCURRENCY", default=10)  # agents at once, unless a cluster says

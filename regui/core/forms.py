@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
@@ -20,3 +22,11 @@ class UserCreateForm(UserCreationForm):
 class UserRoleForm(forms.Form):
     role = forms.ChoiceField(choices=[("", "No access")] + ROLE_CHOICES, required=False)
     is_active = forms.BooleanField(required=False, label="Active")
+
+
+class WriteOnlyTextarea(forms.Textarea):
+    """A textarea for a secret (a private key, a password): a page re-shown with a form error leaves it
+    empty instead of echoing what was typed."""
+
+    def format_value(self, value: Any) -> None:
+        return None

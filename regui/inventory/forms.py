@@ -4,7 +4,9 @@ from typing import Any
 
 from django import forms
 
+from regui.core.forms import WriteOnlyTextarea
 from regui.registries.validation import pem_text
+from regui.remote import ssh
 
 from .addresses import address_problem, user_problem
 from .models import Node
@@ -18,16 +20,40 @@ MOVED_NEEDS_CREDENTIAL = ("You changed the address, port or SSH user: the stored
 def _credential_field() -> forms.CharField:
     return forms.CharField(
         required=False, strip=False, label="Private key or password",
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off",
-                                     "placeholder": "-----BEGIN OPENSSH PRIVATE KEY-----  (or the password)"}),
+        widget=WriteOnlyTextarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off",
+                                        "placeholder": "-----BEGIN OPENSSH PRIVATE KEY-----  (or the password)"}),
     )
 
 
-def _clean_credential(data: dict[str, Any]) -> None:
-    """A private key is PEM and is stored with LF line endings like all PEM (browsers send CRLF);
-    a password is someone's exact secret and is kept as typed."""
+NOT_A_KEY = "This does not look like a private key (-----BEGIN ... PRIVATE KEY-----)."
+PUBLIC_KEY = ("This is a public key: paste the private key instead (the file without .pub, "
+              "-----BEGIN OPENSSH PRIVATE KEY-----).")
+ENCRYPTED_KEY = ("This key is encrypted, and a node's own key has no passphrase in regui: paste an unencrypted "
+                 "key, or use a shared credential, which keeps a key with its passphrase (an admin makes one "
+                 "on the SSH credentials page).")
+UNREADABLE_KEY = ("This key cannot be read: paste a whole unencrypted private key (Ed25519, ECDSA or RSA), from "
+                  "its -----BEGIN OPENSSH (or RSA or EC) PRIVATE KEY----- line to its -----END line.")
+_PUBLIC_KEY_STARTS = ("ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-", "---- BEGIN SSH2 PUBLIC KEY")
+
+
+def node_key_problem(pem: str) -> str | None:
+    """Why a node could not log in with this typed private key, if it could not: said on the form, not
+    by the node's next push. The messages never quote the key."""
+    if "PRIVATE KEY" not in pem:
+        public = "PUBLIC KEY" in pem or pem.lstrip().startswith(_PUBLIC_KEY_STARTS)
+        return PUBLIC_KEY if public else NOT_A_KEY
+    if ssh.private_key_readable(pem):
+        return None
+    return ENCRYPTED_KEY if ssh.private_key_encrypted(pem) else UNREADABLE_KEY
+
+
+def _clean_credential(form: forms.BaseForm, data: dict[str, Any]) -> None:
+    """A private key is PEM and is stored with LF line endings like all PEM (browsers send CRLF), once
+    regui can read it; a password is someone's exact secret and is kept as typed, never parsed."""
     if data.get("credential") and data.get("credential_kind") == Node.Credential.KEY:
         data["credential"] = pem_text(data["credential"])
+        if problem := node_key_problem(data["credential"]):
+            form.add_error("credential", problem)
 
 
 def checked_address(value: str) -> str:
@@ -124,11 +150,9 @@ class NodeForm(HostForm):
             self.add_error("credential", MOVED_NEEDS_CREDENTIAL)
         elif not self.instance.sealed:
             self.add_error("credential", "A private key or password is required.")
-        if credential and data.get("credential_kind") == Node.Credential.KEY and "PRIVATE KEY" not in credential:
-            self.add_error("credential", "This does not look like a private key (-----BEGIN ... PRIVATE KEY-----).")
         if data.get("use_sudo") and data.get("ssh_user") == "root":
             self.add_error("use_sudo", "root needs no sudo.")
-        _clean_credential(data)
+        _clean_credential(self, data)
         return data
 
     def save(self, commit=True):
@@ -176,5 +200,5 @@ class BulkNodesForm(forms.Form):
         data = super().clean() or {}
         if not data.get("credential") and not data.get("shared_credential"):
             self.add_error("credential", "A private key or password is required, or choose a shared credential.")
-        _clean_credential(data)
+        _clean_credential(self, data)
         return data

@@ -52,7 +52,7 @@ class ConfirmImportForm(ImportNodesForm):
         data = super().clean() or {}
         if data.get("credential") and data.get("shared_credential"):
             self.add_error("credential", "Choose a shared credential or type one, not both.")
-        _clean_credential(data)
+        _clean_credential(self, data)
         return data
 
 

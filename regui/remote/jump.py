@@ -8,13 +8,16 @@ accepted unseen on either hop, and each error names its hop (`SSHError.hop`: "ju
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import paramiko
 from paramiko.common import OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED, cMSG_IGNORE
 
-from . import ssh
+from . import places, ssh
 
 
 class ForwardingRefused(ssh.SSHError):
@@ -128,23 +131,45 @@ class _Lease:
         self.transport.close()
 
 
-_gates: dict[tuple[str, int, int], threading.BoundedSemaphore] = {}
+_gates: dict[tuple[str, int, int, str], places.Places] = {}
 _gates_lock = threading.Lock()
 
 
-def _gate(jump: ssh.Jump) -> threading.BoundedSemaphore:
-    """Logins to this jump host in progress at once, in this process, at most `jump.handshakes`.
+def _gate(jump: ssh.Jump) -> places.Places:
+    """Logins to this jump host in progress at once, on this machine, at most `jump.handshakes`.
 
     Each node connection logs in to the jump host (see _Lease), so a push's agents would all be
     half-open on the bastion at once, and a stock sshd drops unauthenticated connections at random
-    beyond its `MaxStartups 10:30:100`. Held from the TCP connect to the end of the login only: a
-    logged-in connection no longer counts there."""
-    key = (jump.target.address, jump.target.port, max(1, jump.handshakes))
+    beyond its `MaxStartups 10:30:100`. A worker runs several processes (and a machine may run several
+    workers): the places are files in `jump.places_dir`, shared by them all (places.py); without one,
+    or when it cannot be used, each process counts its own. Held from the TCP connect to the end of the
+    login only: a logged-in connection no longer counts there."""
+    target = jump.target
+    limit = max(1, jump.handshakes)
+    key = (target.address, target.port, limit, jump.places_dir)
     with _gates_lock:
         gate = _gates.get(key)
         if gate is None:
-            gate = _gates[key] = threading.BoundedSemaphore(key[2])
+            folder = os.path.join(jump.places_dir, f"{target.address.replace('/', '_')}_{target.port}") \
+                if jump.places_dir else None
+            gate = _gates[key] = places.Places(
+                folder, limit, f"logins to jump host {jump.name} ({target.address}:{target.port})")
         return gate
+
+
+@contextmanager
+def _login_place(jump: ssh.Jump, timeout: float) -> Iterator[None]:
+    """A place to log in to the jump host. Waiting for it does not eat into the login's `timeout`: that
+    starts once it has one. The wait gives up only once `timeout` went by with no login to the jump host
+    from this machine starting or ending: a long queue that moves is waited through, a stuck one is not."""
+    gate = _gate(jump)
+    try:
+        with gate.held(timeout):
+            yield
+    except places.Stalled:
+        raise at_jump(jump, ssh.Unreachable(
+            f"no place to log in: for {timeout:g} s none of the logins to it in progress from this machine ended "
+            f"(at most {gate.limit} at once: REGUI_JUMP_HANDSHAKES)")) from None
 
 
 def _jump_lease(jump: ssh.Jump, *, timeout: float, retries: int, backoff: float) -> _Lease:
@@ -159,7 +184,7 @@ def _jump_connect(jump: ssh.Jump, *, timeout: float, retries: int, backoff: floa
     while True:
         attempt += 1
         try:
-            with _gate(jump):  # not held while sleeping between attempts
+            with _login_place(jump, timeout):  # not held while sleeping between attempts
                 return _jump_login(jump, timeout)
         except ssh.Unreachable as exc:
             if exc.hop or attempt >= retries:

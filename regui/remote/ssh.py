@@ -77,6 +77,7 @@ class Jump:
     name: str
     target: Target  # the jump host's address, port, user, credential and pinned host key
     handshakes: int = 8  # logins to it in progress at once, at most (regui/remote/jump.py: MaxStartups)
+    places_dir: str = ""  # where the processes of a machine count those logins together ("": each its own)
 
 
 def fingerprint(key_b64: str) -> str:
@@ -226,9 +227,24 @@ def private_key_readable(pem: str, passphrase: str = "") -> bool:
     one is said then, not by every node's next push."""
     try:
         _load_private_key(pem, passphrase)
-    except AuthFailed:
-        return False
+    except Exception:  # typed text: on a mangled key paramiko and its libraries raise more than SSHException
+        return False  # (struct, nacl, cryptography errors); a form says "cannot be read", never a 500
     return True
+
+
+def private_key_encrypted(pem: str) -> bool:
+    """Whether this key is one regui could read only with its passphrase: said apart from a key that
+    cannot be read at all, where no passphrase can be typed (a node's own key)."""
+    if "-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem:  # PKCS#8, which paramiko does not parse
+        return True
+    for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            cls.from_private_key(io.StringIO(pem))
+        except paramiko.PasswordRequiredException:
+            return True
+        except Exception:  # not this key type, or not a key at all
+            continue
+    return False
 
 
 class _Parsed:

@@ -10,6 +10,7 @@ from django.test import Client
 
 from regui.audit.models import AuditEvent, Revision
 from regui.registries.models import Secret
+from tests.keys import ssh_key
 from tests.pages import post_registries
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +116,7 @@ def test_a_secret_value_change_gives_every_cluster_using_it_a_new_revision(opera
 
 
 def test_node_changes_record_the_credential_only_as_changed(operator_client, cluster):
-    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA-node-key-material\n-----END OPENSSH PRIVATE KEY-----\n"
+    key = ssh_key()
     base = {"name": "n1", "address": "10.0.0.1", "port": "22", "role": "agent", "ssh_user": "root",
             "credential_kind": "key", "credential": key}
     operator_client.post(f"/clusters/{cluster.name}/nodes/new/", base)

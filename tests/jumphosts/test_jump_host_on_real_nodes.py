@@ -125,17 +125,23 @@ def test_many_nodes_behind_one_bastion_are_pushed_at_once_without_disturbing_eac
     assert all(b"mirror.example.com" in (t.read(PATH) or b"") for t in many.targets)
 
 
-def test_24_agents_pushed_at_once_through_a_bastion_with_a_stock_max_startups_are_never_dropped(stack, nodes, make_user):
+def test_24_agents_pushed_at_once_through_a_bastion_with_a_stock_max_startups_are_never_dropped(
+        stack, nodes, make_user, settings):
     """Each node logs in to the bastion; a stock sshd drops unauthenticated connections at random beyond
-    10 (MaxStartups 10:30:100). regui keeps at most REGUI_JUMP_HANDSHAKES (8) logins in progress there."""
+    10 (MaxStartups 10:30:100). regui keeps at most REGUI_JUMP_HANDSHAKES (8) logins in progress there
+    from the worker's machine: here two chunks of 12, run at once by the worker's two processes, which
+    count them together (16 at once, 8 each, would be dropped past 10)."""
     from regui.pushes.models import PushPolicy
 
+    settings.REGUI_PUSH_CHUNK = 12  # the job's plan is made here, when it is created
     many = behind_bastion(stack, nodes, make_user, count=24)
     many.bastion.sshd_option("MaxStartups 10:30:100")
     many.bastion.sshd_option("LogLevel VERBOSE")  # where sshd says it dropped one
     PushPolicy.objects.create(cluster=stack.cluster, agents_at_once="100%")
     job = stack.push()
     assert sorted(r.status for r in job.results.all()) == ["changed"] * 24, [r.message for r in job.results.all()]
+    first, second = job.chunks.all()
+    assert first.started_at < second.finished_at and second.started_at < first.finished_at  # two processes
     log = (many.bastion.dir / "sshd.log").read_text()
     assert "past MaxStartups" not in log, log[-2000:]
     assert "MaxStartups 10:30:100" in (many.bastion.read("/etc/regui-harness/sshd_config") or b"").decode()

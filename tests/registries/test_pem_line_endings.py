@@ -10,11 +10,12 @@ from regui.inventory.models import Node
 from regui.registries.models import RegistryConfig, Secret
 from regui.registries.validation import pem_text
 from tests.certs import key_and_cert
+from tests.keys import ssh_key
 from tests.pages import confirm_import, post_registries
 
 pytestmark = pytest.mark.django_db
 
-KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-fake-but-shaped\n-----END OPENSSH PRIVATE KEY-----\n"
+KEY = ssh_key()  # a node's typed key is read: a real one
 
 
 def crlf(text: str) -> str:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from regui.core.forms import WriteOnlyTextarea
 from regui.registries.validation import pem_text
 from regui.remote import ssh
 
@@ -13,8 +14,8 @@ from .models import SharedCredential
 def _value_field() -> forms.CharField:
     return forms.CharField(
         strip=False, label="Private key or password", help_text="Stored encrypted; never shown again.",
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off",
-                                     "placeholder": "-----BEGIN OPENSSH PRIVATE KEY-----  (or the password)"}))
+        widget=WriteOnlyTextarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off",
+                                        "placeholder": "-----BEGIN OPENSSH PRIVATE KEY-----  (or the password)"}))
 
 
 def _passphrase_field() -> forms.CharField:

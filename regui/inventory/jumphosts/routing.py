@@ -56,4 +56,4 @@ def jump_ssh(jump: JumpHost) -> ssh.Jump:
         address=jump.address, port=jump.port, username=jump.ssh_user,
         host_key=ssh.HostKey(jump.host_key_type, jump.host_key) if jump.has_approved_key else None,
         private_key=value if key else "", password="" if key else value, passphrase=passphrase if key else ""),
-        handshakes=settings.REGUI_JUMP_HANDSHAKES)
+        handshakes=settings.REGUI_JUMP_HANDSHAKES, places_dir=str(settings.REGUI_JUMP_PLACES_DIR))
