@@ -18,6 +18,8 @@ from typing import Any
 from celery import current_app
 from celery.signals import worker_ready, worker_shutdown
 
+from .models import WorkerBeat
+
 log = logging.getLogger(__name__)
 
 _heart: Heart | None = None
@@ -91,8 +93,6 @@ class Heart(threading.Thread):
     def beat(self) -> None:
         from django.db import connection
 
-        from .models import WorkerBeat
-
         try:
             WorkerBeat.objects.update_or_create(name=self.worker, defaults={
                 "broker": self.broker[:500], "queues": self.queues, "started_at": self.started_at,
@@ -107,8 +107,6 @@ class Heart(threading.Thread):
 
     def prune(self) -> None:
         """Rows of workers that died without removing their own."""
-        from .models import WorkerBeat
-
         try:
             WorkerBeat.objects.filter(seen_at__lt=_now() - timedelta(days=1)).delete()
         except Exception:
@@ -116,8 +114,6 @@ class Heart(threading.Thread):
 
     def stop(self) -> None:
         """A clean stop is visible at once: the row goes (a dead worker's just stops being fresh)."""
-        from .models import WorkerBeat
-
         self.stopping.set()
         if self.is_alive():
             self.join(timeout=10)

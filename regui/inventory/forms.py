@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from regui.core.forms import WriteOnlyTextarea
+from regui.inventory.credentials.models import NodeCredential, SharedCredential
 from regui.registries.validation import pem_text
 from regui.remote import ssh
 
@@ -167,14 +168,10 @@ class NodeForm(HostForm):
 
 
 def uses_shared_credential(node: Node) -> bool:
-    from regui.inventory.credentials.models import NodeCredential
-
     return bool(node.pk) and NodeCredential.objects.filter(node_id=node.pk).exists()
 
 
 def shared_credential_field() -> forms.ModelChoiceField:
-    from regui.inventory.credentials.models import SharedCredential
-
     return forms.ModelChoiceField(
         queryset=SharedCredential.objects.all(), required=False, to_field_name="name", label="Shared credential",
         empty_label="none: the one typed below",

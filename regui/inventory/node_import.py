@@ -19,10 +19,15 @@ from typing import Any
 import yaml
 from django.db import transaction
 
+from regui.audit import context as audit_context
+from regui.core.roles import ADMIN, has_role
+from regui.inventory.jumphosts.models import JumpHost
+from regui.inventory.jumphosts.services import cluster_jump_host, node_use_jump_host
 from regui.registries.models import Cluster
 
 from .addresses import address_problem, user_problem
 from .models import Node
+from .services import nodes_record_added
 
 SERVER_GROUPS = frozenset({"server", "servers", "master", "masters", "k3s_server", "k3s_servers", "control_plane",
                            "control-plane", "controlplane"})
@@ -355,8 +360,6 @@ def _elsewhere(cluster: Cluster, parsed: Parsed) -> None:
 
 def _jump_hosts(cluster: Cluster, parsed: Parsed) -> None:
     """Match each candidate's ProxyJump to a jump host of regui by address and port; say when none is."""
-    from regui.inventory.jumphosts.models import JumpHost
-
     for c in parsed.nodes:
         if c.proxy_jump:
             host, port = jump_address(c.proxy_jump)
@@ -374,10 +377,6 @@ def nodes_import(*, cluster: Cluster, text: str, format: str, ssh_user: str, use
     """Add what `nodes_parse` finds (parsed again: the preview is not trusted), with the shared credential,
     or the typed one, or none (each node's must then be entered on its page). A node's ProxyJump names
     its jump host only when `user` is an admin (choosing one routes a credential to a host)."""
-    from regui.audit import context as audit_context
-
-    from .services import nodes_record_added
-
     parsed = nodes_parse(cluster=cluster, text=text, format=format)
     nodes = []
     for c in parsed.nodes:
@@ -394,10 +393,6 @@ def nodes_import(*, cluster: Cluster, text: str, format: str, ssh_user: str, use
 
 
 def _choose_jump_hosts(cluster: Cluster, parsed: Parsed, user: Any) -> None:
-    from regui.core.roles import ADMIN, has_role
-    from regui.inventory.jumphosts.models import JumpHost
-    from regui.inventory.jumphosts.services import cluster_jump_host, node_use_jump_host
-
     wanted = {c.name: c.jump_host for c in parsed.nodes if c.jump_host}
     if not wanted or not has_role(user, ADMIN):
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -14,6 +14,9 @@ from django.utils import timezone
 
 from regui.audit import context as audit_context
 from regui.audit.services import audit_change, audit_delete, audit_snapshot, sealed_change
+from regui.inventory.credentials.models import NodeCredential, SharedCredential
+from regui.inventory.credentials.services import login_for
+from regui.inventory.jumphosts.routing import jump_for, jump_ssh
 from regui.registries.models import Cluster
 from regui.remote import ssh, transport
 from regui.remote.script import read_program
@@ -22,9 +25,6 @@ from .addresses import address_problem
 from .models import Node
 from .pinning import host_key_approve
 from .trust import approval_refusal, connect_refusal
-
-if TYPE_CHECKING:
-    from regui.inventory.credentials.models import SharedCredential
 
 MOVED = ("address, port or SSH user changed: the stored credential and the approved host key were dropped "
          "(a new credential was entered; the host key needs a new approval)")
@@ -39,9 +39,8 @@ def node_save(*, form) -> Node:
     node = form.save()
     extra = {"credential": sealed_change(before is not None)} if form.cleaned_data.get("credential") else {}
     if extra and old is not None:  # a credential typed for the node makes it its own again
-        from regui.inventory.credentials.models import NodeCredential
-
-        if link := NodeCredential.objects.filter(node=node).select_related("credential").first():
+        link = NodeCredential.objects.filter(node=node).select_related("credential").first()
+        if link is not None:
             extra["shared credential"] = [link.credential.name, None]
             link.delete()
     if moved and old is not None and old.host_key:
@@ -65,8 +64,6 @@ def node_target(node: Node, *, scan: bool = False) -> ssh.Target:
     trust it did trust; a scan's target carries no credential and no key."""
     if refusal := connect_refusal(node, scan=scan):
         raise NodeError(refusal)
-    from regui.inventory.jumphosts.routing import jump_for, jump_ssh
-
     jump = jump_for(node)
     via = jump_ssh(jump) if jump is not None and jump.has_approved_key else None
     if scan:
@@ -75,8 +72,6 @@ def node_target(node: Node, *, scan: bool = False) -> ssh.Target:
     key = ssh.HostKey(node.host_key_type, node.host_key)
     # The node's shared credential (shared_refusal above) or its own: read now, so a rotation reaches
     # every node at its next connection.
-    from regui.inventory.credentials.services import login_for
-
     login = login_for(node)
     if login is None:  # removed since the check
         raise NodeError("no stored credential: edit the node and enter it again. Nothing was sent.")
@@ -197,8 +192,6 @@ def nodes_bulk_create(*, cluster: Cluster, text: str, ssh_user: str, credential_
 def nodes_record_added(cluster: Cluster, nodes: list[Node], shared: SharedCredential | None, *,
                        message: str, credential_set: bool = True) -> list[Node]:
     """Save new nodes at once, link them to the shared credential if any, and record each in history."""
-    from regui.inventory.credentials.models import NodeCredential
-
     created = Node.objects.bulk_create(nodes)
     saved = list(Node.objects.filter(cluster=cluster, name__in=[n.name for n in nodes]))
     if shared is not None:

@@ -14,6 +14,12 @@ from django.conf import settings
 
 from regui.core.roles import ADMIN, OPERATOR, has_role
 
+# The gate reads each node's jump host and shared credential. Those modules import nothing of inventory
+# above its models and pinning (jump_refusal takes `approvers` as an argument for that), so importing
+# them here makes no cycle (tests/shape/test_layers.py checks).
+from regui.inventory.credentials.services import shared_link, shared_refusal
+from regui.inventory.jumphosts.routing import jump_for, jump_refusal
+
 from .models import Node
 
 ADMIN_ONLY, TWO_PERSON = "admin", "two-person"
@@ -47,8 +53,6 @@ def connect_refusal(node: Node, *, scan: bool = False) -> str:
     """Why regui must not connect to the node now; "" when it may. A scan sends nothing (the caller
     gives it no credential), so only a connection that logs in needs a trusted key and a credential;
     but through a jump host even a scan logs in to the jump host, whose own key must be approved."""
-    from regui.inventory.jumphosts.routing import jump_for, jump_refusal
-
     if (jump := jump_for(node)) is not None and (refusal := jump_refusal(jump, approvers())):
         return refusal
     if scan:
@@ -56,8 +60,6 @@ def connect_refusal(node: Node, *, scan: bool = False) -> str:
     if not node.has_approved_key:
         return (f"no approved host key: scan the node's host key and have {approvers()} approve it. "
                 "Nothing was sent.")
-    from regui.inventory.credentials.services import shared_link, shared_refusal
-
     if shared_link(node) is not None:
         return shared_refusal(node)
     if not node.sealed:

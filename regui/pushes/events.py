@@ -10,6 +10,8 @@ import logging
 from django.db import transaction
 from django.dispatch import Signal
 
+from .models import PushJob
+
 log = logging.getLogger(__name__)
 
 job_ended = Signal()  # keyword argument: job_id
@@ -20,8 +22,6 @@ def job_ended_send(job_id: int) -> None:
     sends nothing, and a receiver's error is logged, never the job's."""
 
     def send() -> None:
-        from .models import PushJob
-
         for receiver, result in job_ended.send_robust(sender=PushJob, job_id=job_id):
             if isinstance(result, Exception):
                 log.error("after push job %s ended, %r failed: %s", job_id, receiver, result, exc_info=result)

@@ -11,6 +11,8 @@ from celery.signals import worker_ready
 
 from regui.core.heartbeat import PROCESS_STARTED, worker_name
 
+from .recovery import Here, jobs_recover
+
 log = logging.getLogger(__name__)
 
 
@@ -18,8 +20,6 @@ log = logging.getLogger(__name__)
 def _recover_on_start(sender: Any, **kwargs: Any) -> None:
     """`sender` is the worker's consumer; this is its main process."""
     from django.db import connection
-
-    from .recovery import Here, jobs_recover
 
     try:
         ended = jobs_recover(Here(worker_name(sender.hostname, os.getpid()), PROCESS_STARTED))
