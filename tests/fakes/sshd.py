@@ -1,5 +1,5 @@
-"""In-process SSH servers (paramiko) for the pure SSH layer: a node that answers `echo`, and a jump host
-that forwards `direct-tcpip` channels, both on 127.0.0.1. Nodes behind a jump host have names that do
+"""In-process SSH servers (paramiko) for the pure SSH layer: a node that answers a command (or floods its
+output, Server.run), and a jump host that forwards `direct-tcpip` channels, both on 127.0.0.1. Nodes behind a jump host have names that do
 not resolve (`*.invalid`): only the jump host knows where they are (`routes`), so a direct connection
 fails as it does on a real private network."""
 
@@ -34,7 +34,33 @@ class Server:
     global_request_delay: float = 0.0  # seconds before it answers one (a hung sshd)
     unauthenticated: int = 0  # connections accepted and not yet logged in, now (what MaxStartups counts)
     most_unauthenticated: int = 0  # ... the most at once so far
+    sent: dict[str, int] = field(default_factory=lambda: {"out": 0, "err": 0})  # bytes `out N`, `err N` sent
+    cut_off: threading.Event = field(default_factory=threading.Event)  # a command's channel closed under it
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self, channel: paramiko.Channel, command: str) -> None:
+        """One command: `out N` / `err N` send N bytes on standard output / error (a node flooding it);
+        any other answers `fine`. Then exit status 0, unless the client closed the channel first."""
+        stream, _, size = command.partition(" ")
+        try:
+            # As `sh -s` does: stdin first, to its end. The client closes it only once the exec was
+            # accepted, so nothing here can overtake the server's reply to the exec request.
+            while channel.recv(32768):
+                pass
+            if stream in self.sent:
+                send = channel.sendall_stderr if stream == "err" else channel.sendall
+                left = int(size)
+                while left:
+                    chunk = min(left, 32768)
+                    send(b"x" * chunk)  # blocks while the client's window is full: sshd's pace
+                    self.sent[stream] += chunk
+                    left -= chunk
+            else:
+                channel.sendall(b"fine\n")
+            channel.send_exit_status(0)
+            channel.close()
+        except (OSError, EOFError):
+            self.cut_off.set()  # the client closed the channel (or the connection) under the command
 
     def count_unauthenticated(self, change: int) -> None:
         with self.lock:
@@ -95,17 +121,8 @@ class _Connection(paramiko.ServerInterface):
         return paramiko.OPEN_SUCCEEDED
 
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
-        threading.Thread(target=self._echo, args=(channel,), daemon=True).start()
+        threading.Thread(target=self.server.run, args=(channel, command.decode()), daemon=True).start()
         return True
-
-    @staticmethod
-    def _echo(channel: paramiko.Channel) -> None:
-        with contextlib.suppress(OSError, EOFError):
-            while channel.recv(32768):
-                pass
-            channel.sendall(b"fine\n")
-            channel.send_exit_status(0)
-            channel.close()
 
     def relay(self, transport: paramiko.Transport) -> None:
         """Pump each accepted direct-tcpip channel to the socket opened for it; keep each session open."""
@@ -142,6 +159,10 @@ class Listening:
     @property
     def pinned(self) -> ssh.HostKey:
         return ssh.HostKey(self.host_key.get_name(), self.host_key.get_base64())
+
+    def target(self, user: str = "root") -> ssh.Target:
+        """How a client reaches it directly, with its pinned key and password."""
+        return ssh.Target("127.0.0.1", self.port, user, self.pinned, password=self.server.password)
 
     def active(self) -> int:
         """Connections open to it now."""

@@ -1,11 +1,9 @@
 """A node's output is read up to ssh.MAX_OUTPUT (1 MiB) per stream, for a push and for an import from
-the node; beyond it the node fails with a message saying so, and the worker's memory stays bounded."""
+the node; beyond it the node fails with a message saying so, and the worker's memory stays bounded. The
+SSH layer's bound against the in-process sshd (tests/fakes/sshd.py), whose `out N` / `err N` flood a stream."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,110 +12,50 @@ import paramiko
 import pytest
 
 from regui.remote import ssh
+from tests.fakes.sshd import Listening, sshd
 
 MIB = 1024 * 1024
 
 
-class _Server(paramiko.ServerInterface):
-    """An in-process sshd whose commands are `out N`, `err N` (send N bytes there) or `echo`."""
-
-    def __init__(self) -> None:
-        self.sent = {"out": 0, "err": 0}
-
-    def check_auth_password(self, username: str, password: str) -> int:
-        return paramiko.AUTH_SUCCESSFUL
-
-    def get_allowed_auths(self, username: str) -> str:
-        return "password"
-
-    def check_channel_request(self, kind: str, chanid: int) -> int:
-        return paramiko.OPEN_SUCCEEDED
-
-    def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
-        threading.Thread(target=self._run, args=(channel, command.decode()), daemon=True).start()
-        return True
-
-    def _run(self, channel: paramiko.Channel, command: str) -> None:
-        stream, _, size = command.partition(" ")
-        send = channel.sendall_stderr if stream == "err" else channel.sendall
-        try:
-            # As `sh -s` does: stdin first, to its end. The client closes it only once the exec was
-            # accepted, so nothing here can overtake the server's reply to the exec request.
-            while channel.recv(32768):
-                pass
-            if stream == "echo":
-                channel.sendall(b"fine\n")
-            else:
-                self.sent[stream] = 0
-                while self.sent[stream] < int(size):
-                    send(b"x" * 32768)
-                    self.sent[stream] += 32768
-            channel.send_exit_status(0)
-            channel.close()
-        except (OSError, EOFError):
-            pass  # the client closed the channel (or the connection): what the bound is for
-
-
 @contextmanager
-def sshd() -> Iterator[tuple[_Server, ssh.Target]]:
-    host_key = paramiko.ECDSAKey.generate()
-    server = _Server()
-    listener = socket.create_server(("127.0.0.1", 0))
-    transports: list[paramiko.Transport] = []
-
-    def serve() -> None:
-        while True:
-            try:
-                sock, _ = listener.accept()
-            except OSError:
-                return
-            t = paramiko.Transport(sock)
-            t.add_server_key(host_key)
-            transports.append(t)
-            # A client that went away during the handshake (its test failed already) is no error here.
-            with contextlib.suppress(paramiko.SSHException, EOFError, OSError):
-                t.start_server(server=server)
-
-    threading.Thread(target=serve, daemon=True).start()
-    target = ssh.Target("127.0.0.1", listener.getsockname()[1], "root",
-                        ssh.HostKey(host_key.get_name(), host_key.get_base64()), password="pw")
+def connected(node: Listening) -> Iterator[paramiko.Transport]:
+    transport = ssh.connect(node.target(), timeout=5, retries=1)
     try:
-        yield server, target
-    finally:
-        listener.close()
-        for t in transports:
-            t.close()
-
-
-def run(target: ssh.Target, command: str) -> ssh.ExecResult:
-    transport = ssh.connect(target, timeout=5, retries=1)
-    try:
-        return ssh.run(transport, command, timeout=20)
+        yield transport
     finally:
         transport.close()
 
 
+def run(node: Listening, command: str) -> ssh.ExecResult:
+    with connected(node) as transport:
+        return ssh.run(transport, command, timeout=20)
+
+
 def test_output_within_the_bound_is_read_whole():
-    with sshd() as (_, target):
-        assert run(target, "echo").stdout == "fine\n"
-        assert len(run(target, f"out {MIB - 32768}").stdout) == MIB - 32768
+    with sshd() as node:
+        assert run(node, "echo").stdout == "fine\n"
+        assert len(run(node, f"out {MIB - 32768}").stdout) == MIB - 32768
 
 
 @pytest.mark.parametrize(("stream", "name"), [("out", "standard output"), ("err", "standard error")])
 def test_a_node_that_sends_more_than_the_bound_fails_clearly_and_is_cut_off(stream, name):
-    with sshd() as (server, target):
+    with sshd() as node, connected(node) as transport:
         tracemalloc.start()
         try:
             with pytest.raises(ssh.SSHError) as failure:
-                run(target, f"{stream} {64 * MIB}")
+                ssh.run(transport, f"{stream} {64 * MIB}", timeout=20)
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
+        # regui closed the session itself, at once: the node's command saw its channel close while the
+        # connection stayed up (left open, it would have lasted until the deadline closed the connection).
+        assert node.server.cut_off.wait(10)
+        assert transport.is_active()
     assert str(failure.value) == (f"the node sent more than 1 MiB on {name}: regui stopped reading there and "
                                   "closed the session, keeping none of it")
     assert not failure.value.unreachable
     # Cut off near the bound (plus what the channel's window let through), not read to the end.
-    assert server.sent[stream] < 8 * MIB
+    assert node.server.sent[stream] < 8 * MIB
     assert peak < 8 * MIB, f"peak {peak / MIB:.1f} MiB while reading"
 
 

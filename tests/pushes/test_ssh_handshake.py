@@ -6,37 +6,35 @@ ahead of a node's turn gives a skipped node nothing; and TCP that neither holds 
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 
 import pytest
 
 from regui.remote import ssh
-from tests.pushes.test_node_output_bound import sshd
+from tests.fakes.sshd import sshd
 
 
 def test_a_handshake_checks_the_pinned_key_and_sends_no_credential_until_login():
-    with sshd() as (server, target):
-        logins: list[str] = []
-        server.check_auth_password = lambda username, password: logins.append(password) or 0  # type: ignore[method-assign]
+    # The fake's password is the target's: a credential sent would be a login it records.
+    with sshd() as node:
+        target = node.target()
         transport = ssh.handshake(target, timeout=5, retries=1)
         try:
-            assert transport.is_active() and not transport.is_authenticated() and logins == []
+            assert transport.is_active() and not transport.is_authenticated() and node.server.logins == []
             ssh.login(transport, target)
-            assert logins == ["pw"] and transport.is_authenticated()
+            assert node.server.logins == ["root"] and transport.is_authenticated()
             assert ssh.run(transport, "echo", timeout=10).stdout == "fine\n"
         finally:
             transport.close()
 
 
 def test_a_handshake_with_another_host_key_is_refused_before_any_credential():
-    with sshd() as (server, target):
-        logins: list[str] = []
-        server.check_auth_password = lambda username, password: logins.append(password) or 0  # type: ignore[method-assign]
-        other = ssh.Target(target.address, target.port, target.username,
-                           ssh.HostKey(target.host_key.type, "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBA=="),
-                           password="pw")
+    with sshd() as node:
+        other = replace(node.target(), host_key=ssh.HostKey(
+            node.pinned.type, "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBA=="))
         with pytest.raises(ssh.HostKeyRefused):
             ssh.handshake(other, timeout=5, retries=1)
-        assert logins == []
+        assert node.server.logins == []
 
 
 def test_the_connection_sends_small_packets_at_once_and_acknowledges_every_read():
