@@ -14,10 +14,11 @@ def post_registries(client: Any, cluster: Any, data: dict[str, Any], **extra: An
 
 
 def saved_or_explained(response: Any) -> str:
-    """What a save answered: "saved" (htmx is sent back to the page), or "refused" with the reason on
-    the page. Anything else (a server error, an empty answer) fails the test."""
+    """What a save answered: "saved" (htmx gets the saved form, in place), or "refused" with the reason
+    on the page. Anything else (a server error, an empty answer) fails the test."""
     body = response.content.decode()
-    if response.status_code == 200 and response.get("HX-Redirect"):
+    if response.status_code == 200 and response.get("X-Regui-Saved"):
+        assert 'id="save-done"' in body, body[:500]
         return "saved"
     assert response.status_code in (200, 400), response.status_code
     assert 'id="save-summary"' in body and ("Nothing was saved" in body or "Someone saved" in body), body[:500]

@@ -21,7 +21,7 @@
     return out.join("\n");
   }
 
-  const saved = content();  // the page shows what is saved
+  let saved = content();  // the page shows what is saved
   let sent = saved;  // what the server keeps now (nothing, as far as this page knows)
   let saving = false;
   let timer = null;
@@ -47,7 +47,7 @@
   function changed() {
     const unsaved = differs();
     form.classList.toggle("unsaved", unsaved);
-    document.querySelectorAll(".messages .msg.success").forEach((msg) => { msg.hidden = unsaved; });
+    document.querySelectorAll(".messages .msg.success, #save-done").forEach((msg) => { msg.hidden = unsaved; });
     clearTimeout(timer);
     timer = setTimeout(keep, KEEP_AFTER_MS);
   }
@@ -57,7 +57,7 @@
   document.body.addEventListener("regui:changed", changed);  // a box or row removed
   document.addEventListener("htmx:afterSettle", changed);  // added, duplicated, restored, applied from YAML
 
-  // A save: no question on the way back to the page, and nothing kept that the save clears anyway.
+  // A save: nothing kept that the save clears anyway.
   document.addEventListener("htmx:beforeRequest", (event) => {
     if (event.defaultPrevented) return;  // not sent after all (yaml-view.js)
     if (event.detail.elt === form) {
@@ -68,10 +68,12 @@
     }
   });
   document.addEventListener("htmx:afterRequest", (event) => {
-    if (event.detail.elt === form && !event.detail.xhr?.getResponseHeader("HX-Redirect")) {
-      saving = false;  // refused: the edits are still unsaved
-      changed();
-    }
+    if (event.detail.elt !== form) return;
+    saving = false;
+    // Saved: the form now shows the saved boxes (swapped in, no reload), what later edits differ from;
+    // the server has dropped the edits it kept. Refused: the edits are still unsaved.
+    if (event.detail.xhr?.getResponseHeader("X-Regui-Saved")) sent = saved = content();
+    changed();
   });
 
   window.addEventListener("beforeunload", (event) => {

@@ -43,6 +43,11 @@
     const elt = event.detail.elt;
     if (event.detail.successful && (elt.matches?.(".editor-tabs [data-editor-view=yaml]") || elt.id === "yaml-reset")) {
       edited = false;
+    } else if (elt.id === "registries-form" && event.detail.xhr?.getResponseHeader("X-Regui-Saved")
+               && editor.classList.contains("yaml-view")) {
+      // Saved from the YAML view (its text was applied: Save refuses otherwise), which stays open: its
+      // text follows the saved form, where a secret created by the save now stands by its name.
+      htmx.trigger("#yaml-reset", "click");
     }
   });
 

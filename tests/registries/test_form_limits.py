@@ -166,7 +166,7 @@ def test_a_form_just_under_the_body_limit_is_read(operator_client, cluster):
     data = form(draft(), message="m")
     data["message"] = "m" * (MAX_POST_BYTES - len(urlencode(data, doseq=True)) + 1)
     assert len(urlencode(data, doseq=True)) == MAX_POST_BYTES
-    assert post(operator_client, cluster, "save", data).get("HX-Redirect")
+    assert post(operator_client, cluster, "save", data).get("X-Regui-Saved")
 
 
 @pytest.mark.django_db

@@ -158,7 +158,7 @@ def test_keeping_edits_does_not_touch_the_saved_registries(operator_client, clus
 def test_a_save_clears_the_savers_unsaved_edits_and_only_theirs(operator_client, admin_client, cluster):
     keep(operator_client, cluster, form(**{"c1-auth": "create-rke"}))  # differs from any save: no password
     keep(admin_client, cluster, form(**{"m1-hostname": "quay.io"}))
-    assert post_registries(operator_client, cluster, form(), HTTP_HX_REQUEST="true")["HX-Redirect"]
+    assert post_registries(operator_client, cluster, form(), HTTP_HX_REQUEST="true")["X-Regui-Saved"]
     assert [e.user.username for e in UnsavedEdits.objects.all()] == ["alice"]
     offer = admin_client.get(f"/clusters/{cluster.name}/registries/unsaved/", **HX).content.decode()
     assert "Revision 1 was saved by\n    olivia after your edits began" in offer

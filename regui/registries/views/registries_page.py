@@ -11,9 +11,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
-from django_htmx.http import HttpResponseClientRedirect
 
 from regui.audit.services import audit_object
 from regui.core.htmx import wants_fragment
@@ -36,9 +34,10 @@ from ..insight import draft_insight, refusal, refused_insight
 from ..models import Cluster
 from ..selectors import draft_from_cluster, draft_render, secret_infos, secrets_for_choice
 from ..services import InvalidDraft, StaleRevision, registries_save
-from .sections import refused_unread, with_empty_boxes
+from .sections import refused_unread, render_sections, with_empty_boxes
 
 PAGE = "registries/registries.html"
+SAVED = "registries/partials/_saved.html"
 ADDABLE: dict[str, tuple[str, Callable[[], MirrorBox | EndpointRow | RewriteRow | ConfigBox]]] = {
     "mirror": ("registries/partials/_mirror_box.html", lambda: MirrorBox(
         new_token(), endpoints=[EndpointRow(new_token())])),
@@ -139,9 +138,21 @@ def registries_save_view(request: HttpRequest, name: str) -> HttpResponse:
         return _save_failed(request, cluster, posted, {}, str(exc))
     except InvalidDraft as exc:
         return _save_failed(request, cluster, posted, exc.errors, "Nothing was saved: fix the fields marked below.")
+    if wants_fragment(request):
+        return _saved(request, name)
     messages.success(request, f"Registries of {cluster.name} saved.")
-    url = reverse("cluster-registries", args=[cluster.name])
-    return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+    return redirect("cluster-registries", cluster.name)
+
+
+def _saved(request: HttpRequest, name: str) -> HttpResponse:
+    """The saved boxes and the new revision, swapped into the page in place of a reload: what the
+    page holds outside the form stays as the person left it (the image typed in the Test panel,
+    which reloads itself for the new revision; Explain a pull; the YAML view)."""
+    cluster = _cluster(name)  # read again: the new revision and who saved it
+    response = render_sections(request, cluster, draft_from_cluster(cluster), SAVED, {"with_message": True})
+    # The page's scripts take the form as it is now for what is saved (unsaved-edits.js, yaml-view.js).
+    response["X-Regui-Saved"] = str(cluster.revision)
+    return response
 
 
 def _save_failed(request: HttpRequest, cluster: Cluster, posted: Draft, errors: Errors,

@@ -1,7 +1,7 @@
 """What the Registries page's URLs share: the size check of a posted form, and the page's two sections
-(Mirrors, Registry Authentication) as htmx out-of-band swaps, what restoring unsaved edits and
-applying YAML send back, so that the form changes in place (no reload: passwords typed in it stay)
-and the preview and insight tabs follow."""
+(Mirrors, Registry Authentication) as htmx out-of-band swaps, what restoring unsaved edits, applying
+YAML and a save send back, so that the form changes in place (no reload: passwords typed in it and
+what the rest of the page holds stay) and the preview and insight tabs follow."""
 
 from __future__ import annotations
 
