@@ -6,6 +6,8 @@ import shutil
 import pytest
 from hypothesis import settings
 
+from tests import selection
+
 REQUIRE_E2E = os.environ.get("REGUI_REQUIRE_E2E") == "1"
 
 # CI runs the property tests on a fixed sequence of examples, so a merge is never decided by which
@@ -25,6 +27,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if any(item.get_closest_marker(name) for name in IMPLIES_SLOW):
             item.add_marker(pytest.mark.slow)
+    selection.mark(items)
+
+
+# bin/test's fast-tier run on PostgreSQL + Redis keeps only the tests that use the database or the
+# broker: the others behave there as on the embedded run, which has them all (tests/selection.py).
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(selection.OPTION, action="store_true",
+                     help="only the tests that use the database or the broker (bin/test's PostgreSQL + Redis run)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "broker: reaches the broker though nothing in its module or fixtures "
+                                       "names it; bin/test's PostgreSQL + Redis run keeps it")
+    selection.guard_the_broker()
+    if config.getoption(selection.OPTION):
+        config.pluginmanager.register(selection.DbOrBrokerOnly(), "regui-db-or-broker-only")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    with selection.broker_refused_unless_kept(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with selection.broker_refused_unless_kept(item):
+        return (yield)
 
 
 @pytest.fixture(autouse=True, scope="session")
