@@ -7,7 +7,7 @@ from django import forms
 from regui.core.forms import WriteOnlyTextarea
 from regui.inventory.credentials.models import NodeCredential, SharedCredential
 from regui.registries.validation import pem_text
-from regui.remote import ssh
+from regui.remote import keys
 
 from .addresses import address_problem, user_problem
 from .models import Node
@@ -43,9 +43,9 @@ def node_key_problem(pem: str) -> str | None:
     if "PRIVATE KEY" not in pem:
         public = "PUBLIC KEY" in pem or pem.lstrip().startswith(_PUBLIC_KEY_STARTS)
         return PUBLIC_KEY if public else NOT_A_KEY
-    if ssh.private_key_readable(pem):
+    if keys.private_key_readable(pem):
         return None
-    return ENCRYPTED_KEY if ssh.private_key_encrypted(pem) else UNREADABLE_KEY
+    return ENCRYPTED_KEY if keys.private_key_encrypted(pem) else UNREADABLE_KEY
 
 
 def _clean_credential(form: forms.BaseForm, data: dict[str, Any]) -> None:

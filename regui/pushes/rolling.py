@@ -32,7 +32,7 @@ from regui.inventory.credentials.services import WITH_LOGIN
 from regui.inventory.jumphosts.routing import WITH_JUMP
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
-from regui.remote import ssh
+from regui.remote import keys
 from regui.remote.script import RemoteFile
 
 from .files import RenderRefused, cluster_files
@@ -67,9 +67,9 @@ def push_job_run(job_id: int, chunk: int = 0, send: Send | None = None, worker: 
     starter's, in the request that started it. Any error ends the job as failed, with the reason."""
     job = PushJob.objects.select_related("cluster", "created_by").get(pk=job_id)
     if job.is_active:
-        # Each private key parsed once for the chunk's logins, not once per node (see ssh.ParsedKeys).
+        # Each private key parsed once for the chunk's logins, not once per node (see keys.ParsedKeys).
         with audit_context.acting(job.created_by, request_id=job.request_id, source_ip=job.source_ip,
-                                  username=job.created_by_name), ssh.keys_parsed_once():
+                                  username=job.created_by_name), keys.keys_parsed_once():
             try:
                 _run_chunk(job, chunk, send or celery_send, worker)
             except Exception as exc:

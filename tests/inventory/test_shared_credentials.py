@@ -21,7 +21,7 @@ from regui.inventory.credentials.services import (
     node_use_credential,
 )
 from regui.inventory.services import NodeError, node_read_registries, node_target
-from regui.remote import ssh
+from regui.remote import keys, ssh
 from tests.fakes.fleet import register
 
 pytestmark = pytest.mark.django_db
@@ -157,11 +157,11 @@ def test_a_shared_credential_in_use_cannot_be_deleted(fake_ssh, cluster, admin):
 def test_a_passphrase_protected_key_is_loaded_with_its_passphrase(fake_ssh, cluster, admin):
     key = paramiko.Ed25519Key.from_private_key(io.StringIO(_ed25519_pem("pass-phrase-9")), password="pass-phrase-9")
     pem = _ed25519_pem("pass-phrase-9")
-    assert ssh._load_private_key(pem, "pass-phrase-9").get_fingerprint() == key.get_fingerprint()
+    assert keys._load_private_key(pem, "pass-phrase-9").get_fingerprint() == key.get_fingerprint()
     with pytest.raises(ssh.AuthFailed, match="passphrase"):
-        ssh._load_private_key(pem, "wrong")
+        keys._load_private_key(pem, "wrong")
     with pytest.raises(ssh.AuthFailed, match="needs a passphrase"):
-        ssh._load_private_key(pem)
+        keys._load_private_key(pem)
 
     shared = credential_create(user=admin, name="fleet", kind="key", value=pem, passphrase="pass-phrase-9")
     [_], [node] = _fleet(fake_ssh, cluster, 1, pem)

@@ -18,7 +18,7 @@ from regui.inventory.credentials.services import WITH_LOGIN, credential_create, 
 from regui.inventory.jumphosts.routing import WITH_JUMP
 from regui.inventory.models import Node
 from regui.inventory.services import node_target
-from regui.remote import ssh
+from regui.remote import keys, ssh
 
 SHARED = "-----BEGIN OPENSSH PRIVATE KEY-----\nshared by the fleet\n"
 
@@ -31,13 +31,13 @@ def _key_pem() -> str:
 
 def _counting_loads(monkeypatch) -> list[str]:
     loads: list[str] = []
-    real = ssh._load_private_key
+    real = keys._load_private_key
 
     def load(pem: str, passphrase: str = "") -> paramiko.PKey:
         loads.append(pem)
         return real(pem, passphrase)
 
-    monkeypatch.setattr(ssh, "_load_private_key", load)
+    monkeypatch.setattr(keys, "_load_private_key", load)
     return loads
 
 
@@ -49,9 +49,9 @@ def test_within_a_job_each_private_key_is_parsed_once_for_all_its_threads(monkey
     loads = _counting_loads(monkeypatch)
     pem = _key_pem()
     parsed: list[paramiko.PKey] = []
-    with ssh.keys_parsed_once():
+    with keys.keys_parsed_once():
         threads = [threading.Thread(target=contextvars.copy_context().run,
-                                    args=(lambda: parsed.append(ssh._private_key(_target(pem))),))
+                                    args=(lambda: parsed.append(keys.private_key(pem)),))
                    for _ in range(8)]
         for t in threads:
             t.start()
@@ -64,31 +64,31 @@ def test_within_a_job_each_private_key_is_parsed_once_for_all_its_threads(monkey
 def test_outside_a_job_each_login_parses_its_key_and_nothing_is_kept(monkeypatch):
     loads = _counting_loads(monkeypatch)
     pem = _key_pem()
-    with ssh.keys_parsed_once() as keys:
-        ssh._private_key(_target(pem))
-    assert keys._keys == {}, "the job's parsed keys are dropped when it ends"
-    ssh._private_key(_target(pem))
-    ssh._private_key(_target(pem))
+    with keys.keys_parsed_once() as parsed:
+        keys.private_key(pem)
+    assert parsed._keys == {}, "the job's parsed keys are dropped when it ends"
+    keys.private_key(pem)
+    keys.private_key(pem)
     assert len(loads) == 3
 
 
 def test_a_key_that_cannot_be_read_fails_every_login_that_uses_it(monkeypatch):
     loads = _counting_loads(monkeypatch)
-    with ssh.keys_parsed_once():
+    with keys.keys_parsed_once():
         for _ in range(2):
             with pytest.raises(ssh.AuthFailed, match="cannot be read"):
-                ssh._private_key(_target("-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n"))
+                keys.private_key("-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n")
     assert len(loads) == 2, "a failed parse is not kept: each login says why it failed"
 
 
 def test_a_push_parses_the_shared_key_once_for_all_its_nodes(fleet, monkeypatch):
     loads: list[str] = []
-    monkeypatch.setattr(ssh, "_load_private_key", lambda pem, passphrase="": loads.append(pem) or object())
+    monkeypatch.setattr(keys, "_load_private_key", lambda pem, passphrase="": loads.append(pem) or object())
     logins = []
     real_connect = fleet.fake.connect
 
     def connect(target, **kwargs):
-        logins.append(ssh._private_key(target))  # what a real login would sign with
+        logins.append(keys.private_key(target.private_key, target.passphrase))  # what a real login would sign with
         return real_connect(target, **kwargs)
 
     monkeypatch.setattr(fleet.fake, "connect", connect)

@@ -6,7 +6,7 @@ from django import forms
 
 from regui.core.forms import WriteOnlyTextarea
 from regui.registries.validation import pem_text
-from regui.remote import ssh
+from regui.remote import keys
 
 from .models import SharedCredential
 
@@ -30,7 +30,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
             raise forms.ValidationError({"value": "This does not look like a private key "
                                                   "(-----BEGIN ... PRIVATE KEY-----)."})
         data["value"] = pem_text(data["value"])
-        if not ssh.private_key_readable(data["value"], data.get("passphrase", "")):
+        if not keys.private_key_readable(data["value"], data.get("passphrase", "")):
             raise forms.ValidationError({"value" if not data.get("passphrase") else "passphrase": (
                 "This key cannot be read with this passphrase." if data.get("passphrase") else
                 "This key cannot be read: paste a whole OpenSSH or PEM private key (Ed25519, ECDSA or RSA); "
