@@ -15,8 +15,9 @@ from regui.core.roles import OPERATOR, require_role
 from regui.registries.models import Cluster
 
 from .forms import _clean_credential, _credential_field, checked_user, shared_credential_field
+from .inventory_files import FORMATS
 from .models import Node
-from .node_import import FORMATS, nodes_import, nodes_parse
+from .node_import import nodes_import, nodes_parse
 
 
 class ImportNodesForm(forms.Form):

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from regui.inventory.inventory_files import jump_address, proxy_jump
 from regui.inventory.jumphosts.models import NodeJumpHost
 from regui.inventory.jumphosts.routing import jump_for
 from regui.inventory.models import Node
-from regui.inventory.node_import import jump_address, nodes_parse, proxy_jump
+from regui.inventory.node_import import nodes_parse
 from tests.jumphosts.helpers import register_jump_host
 
 pytestmark = pytest.mark.django_db
