@@ -7,17 +7,11 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = ROOT / "regui"
+from tests.shape.sources import PACKAGE, import_base, module_name
 
 # Bottom up; a module may import its own package and any package on a lower layer.
 LAYERS = {"k3s": 0, "remote": 0, "core": 1, "audit": 2, "registries": 3, "inventory": 4, "pushes": 5, "nodechecks": 6, "probes": 6}
 TOP = 9  # views, URLs, management commands, settings, the Celery app: they wire the rest together
-
-
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def modules() -> dict[str, Path]:
@@ -32,10 +26,7 @@ def imported(name: str, path: Path, known: set[str]) -> Iterator[str]:
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, *([base] if base else [])])
+            base = import_base(node, package)
             targets = [f"{base}.{a.name}" for a in node.names] + [base]
         else:
             continue

@@ -6,10 +6,8 @@ imports counted). The few that must stay are listed below, each with its reason.
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGE = ROOT / "regui"
+from tests.shape.sources import PACKAGE, ROOT, import_base, module_name
 
 # Django connects an app's signal receivers in AppConfig.ready(), which runs once every app's models
 # are loaded; apps.py itself is imported before any models, so a receivers module (whose imports reach
@@ -23,11 +21,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("regui/nodechecks/apps.py", "regui.nodechecks.signals"): _READY,
     ("regui/pushes/apps.py", "regui.pushes.signals"): _READY,
 }
-
-
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def known_modules() -> set[str]:
@@ -45,10 +38,7 @@ def function_level_imports(source: str, module: str, *, is_package: bool, known:
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join([*anchor, *([base] if base else [])])
+                base = import_base(node, package)
                 # `from regui.core import sealing` imports the module regui.core.sealing.
                 targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
             else:
