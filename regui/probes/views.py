@@ -32,7 +32,8 @@ def registry_test_panel(request: HttpRequest, name: str) -> HttpResponse:
     context = {"cluster": cluster, "rows": registry_rows(cluster), "image": request.GET.get("image", "")[:512]}
     if test is not None:
         context.update(_result_context(test))
-    return render(request, PANEL, context)
+    # The Registries page loads the panel by itself; the same URL opened on its own is a page of its own.
+    return render(request, PANEL if wants_fragment(request) else "registries/registry_test_panel.html", context)
 
 
 @require_POST

@@ -33,6 +33,13 @@ def test_the_registries_page_loads_the_test_panel_by_itself(viewer_client, clust
     assert 'id="registry-test"' in page and f'hx-get="/clusters/{cluster.name}/registries/test/"' in page
 
 
+def test_the_panels_url_opened_by_itself_is_a_whole_page_and_for_htmx_only_the_panel(viewer_client, cluster):
+    page = viewer_client.get(f"/clusters/{cluster.name}/registries/test/").content.decode()
+    fragment = panel(viewer_client, cluster)
+    assert "<html" in page and "Test a registry" in page and f'href="/clusters/{cluster.name}/"' in page
+    assert "<html" not in fragment and "Test a registry" in fragment
+
+
 def test_the_panel_lists_each_saved_registry_with_its_endpoints_in_pull_order(viewer_client, cluster):
     from regui.registries.importing import registries_import
 
