@@ -39,6 +39,10 @@ else:
         except ImportError:  # pragma: no cover
             import sre_parse as _sre
 
+# Python's parser only sketches sample strings here (RE2 decides every match); its warning that "[[" may
+# mean a nested set in a future Python is about Python's own regexes, and is noise for RE2 patterns.
+warnings.filterwarnings("ignore", message="Possible nested set", category=FutureWarning)
+
 # How much of a literal prefix RE2 is asked for: enough to tell real patterns apart.
 _PREFIX_BYTES = 64
 # The longest sample tried (real patterns make samples of tens of characters).
