@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from regui.remote import jump as jumping
 from regui.remote import ssh
 from tests.fakes.sshd import Listening, Server, sshd
 from tests.procs import ROOT
+from tests.threads import errors_in_threads
 
 # A child process: `hold` takes a place to log in to the jump host and keeps it `seconds`; `connect`
 # logs in to `count` nodes through the jump host at once (threads), each running one command.
@@ -112,20 +112,7 @@ def connect_from_processes(jump: Listening, node: Listening, places_dir: Path | 
 
 
 def connect_in_threads(targets: list[ssh.Target], timeout: float) -> list[BaseException]:
-    errors: list[BaseException] = []
-
-    def one(target: ssh.Target) -> None:
-        try:
-            jumping.connect(target, timeout=timeout, retries=1).close()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=one, args=(t,)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
+    return errors_in_threads(lambda target: jumping.connect(target, timeout=timeout, retries=1).close(), targets)
 
 
 def test_three_processes_logging_in_at_once_keep_at_most_the_bound_of_logins_in_progress_on_the_jump_host(tmp_path):

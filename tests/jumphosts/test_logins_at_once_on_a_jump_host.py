@@ -12,6 +12,7 @@ import pytest
 from regui.remote import jump as jumping
 from regui.remote import ssh
 from tests.fakes.sshd import Listening, Server, sshd
+from tests.threads import errors_in_threads
 
 
 def connect_at_once(jump: Listening, node: Listening, count: int, handshakes: int) -> list[BaseException]:
@@ -22,26 +23,17 @@ def connect_at_once(jump: Listening, node: Listening, count: int, handshakes: in
     for i in range(count):
         jump.server.routes[(f"n{i}.invalid", 22)] = ("127.0.0.1", node.port)
         targets.append(ssh.Target(f"n{i}.invalid", 22, "root", node.pinned, password="node-pw", jump=via, name=f"n{i}"))
-    errors: list[BaseException] = []
     start = threading.Barrier(count)
 
     def one(target: ssh.Target) -> None:
+        start.wait()
+        transport = jumping.connect(target, timeout=10, retries=1)
         try:
-            start.wait()
-            transport = jumping.connect(target, timeout=10, retries=1)
-            try:
-                assert ssh.run(transport, "echo", timeout=10).stdout == "fine\n"
-            finally:
-                transport.close()
-        except BaseException as exc:
-            errors.append(exc)
+            assert ssh.run(transport, "echo", timeout=10).stdout == "fine\n"
+        finally:
+            transport.close()
 
-    threads = [threading.Thread(target=one, args=(t,)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
+    return errors_in_threads(one, targets)
 
 
 def test_thirty_nodes_connecting_at_once_keep_at_most_the_bound_of_logins_in_progress_on_the_jump_host():
