@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from regui.core.forms import WriteOnlyTextarea
+from regui.inventory.forms import NOT_A_KEY
 from regui.registries.validation import pem_text
 from regui.remote import keys
 
@@ -27,8 +28,7 @@ def _passphrase_field() -> forms.CharField:
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
     if data.get("kind") == SharedCredential.Kind.KEY and data.get("value"):
         if "PRIVATE KEY" not in data["value"]:
-            raise forms.ValidationError({"value": "This does not look like a private key "
-                                                  "(-----BEGIN ... PRIVATE KEY-----)."})
+            raise forms.ValidationError({"value": NOT_A_KEY})
         data["value"] = pem_text(data["value"])
         if not keys.private_key_readable(data["value"], data.get("passphrase", "")):
             raise forms.ValidationError({"value" if not data.get("passphrase") else "passphrase": (
