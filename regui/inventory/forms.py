@@ -7,9 +7,9 @@ from django import forms
 from regui.core.forms import WriteOnlyTextarea
 from regui.inventory.credentials.models import NodeCredential, SharedCredential
 from regui.registries.validation import pem_text
-from regui.remote import keys
 
 from .addresses import address_problem, user_problem
+from .key_checks import key_problem
 from .models import Node
 
 CREDENTIAL_HELP = ("Stored encrypted; never shown again. Leave blank to keep the stored one, unless you change "
@@ -26,34 +26,12 @@ def _credential_field() -> forms.CharField:
     )
 
 
-NOT_A_KEY = "This does not look like a private key (-----BEGIN ... PRIVATE KEY-----)."
-PUBLIC_KEY = ("This is a public key: paste the private key instead (the file without .pub, "
-              "-----BEGIN OPENSSH PRIVATE KEY-----).")
-ENCRYPTED_KEY = ("This key is encrypted, and a node's own key has no passphrase in regui: paste an unencrypted "
-                 "key, or use a shared credential, which keeps a key with its passphrase (an admin makes one "
-                 "on the SSH credentials page).")
-UNREADABLE_KEY = ("This key cannot be read: paste a whole unencrypted private key (Ed25519, ECDSA or RSA), from "
-                  "its -----BEGIN OPENSSH (or RSA or EC) PRIVATE KEY----- line to its -----END line.")
-_PUBLIC_KEY_STARTS = ("ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-", "---- BEGIN SSH2 PUBLIC KEY")
-
-
-def node_key_problem(pem: str) -> str | None:
-    """Why a node could not log in with this typed private key, if it could not: said on the form, not
-    by the node's next push. The messages never quote the key."""
-    if "PRIVATE KEY" not in pem:
-        public = "PUBLIC KEY" in pem or pem.lstrip().startswith(_PUBLIC_KEY_STARTS)
-        return PUBLIC_KEY if public else NOT_A_KEY
-    if keys.private_key_readable(pem):
-        return None
-    return ENCRYPTED_KEY if keys.private_key_encrypted(pem) else UNREADABLE_KEY
-
-
 def _clean_credential(form: forms.BaseForm, data: dict[str, Any]) -> None:
     """A private key is PEM and is stored with LF line endings like all PEM (browsers send CRLF), once
     regui can read it; a password is someone's exact secret and is kept as typed, never parsed."""
     if data.get("credential") and data.get("credential_kind") == Node.Credential.KEY:
         data["credential"] = pem_text(data["credential"])
-        if problem := node_key_problem(data["credential"]):
+        if problem := key_problem(data["credential"]):  # no passphrase: a node's own key has none
             form.add_error("credential", problem)
 
 

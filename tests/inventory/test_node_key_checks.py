@@ -1,7 +1,8 @@
 """A node's own private key is read when it is typed (add, edit, bulk add, import): a key regui could not
 log in with is a form error on the credential, nothing is saved, and the page never shows what was typed.
 A node's own key has no passphrase field, so an encrypted key is refused with a way out. Tried as a
-careless user (or an attacker) would: garbage, a cut key, an encrypted one, the public half."""
+careless user (or an attacker) would (tests/inventory/pastes.py): garbage, a cut key, a key with other
+text around it, the public half, an encrypted one, one past the size limit."""
 
 from __future__ import annotations
 
@@ -9,15 +10,22 @@ import base64
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from regui.inventory.forms import ENCRYPTED_KEY, NOT_A_KEY, PUBLIC_KEY, UNREADABLE_KEY, node_key_problem
+from regui.inventory.key_checks import (
+    ENCRYPTED_KEY,
+    EXTRA_TEXT,
+    NOT_A_KEY,
+    PUBLIC_KEY,
+    TOO_LONG,
+    UNREADABLE_KEY,
+    key_problem,
+)
 from regui.inventory.models import Node
-from tests.certs import key_and_cert
-from tests.keys import ssh_key, ssh_public_key
+from tests.inventory.pastes import CARELESS_PASTES, crlf, ec_key, field_errors, shown
+from tests.keys import ssh_key
 
 db = pytest.mark.django_db
 
@@ -43,54 +51,11 @@ def _edit(client, node: Node, credential: str):
         "ssh_user": node.ssh_user, "credential_kind": "key", "credential": credential, "labels_text": ""})
 
 
-def _shown(page: str, typed: str) -> list[str]:
-    """The lines of what was typed that the page shows (its -----BEGIN/END lines are in the form's
-    placeholder and messages anyway)."""
-    lines = [ln.strip() for ln in typed.splitlines()]
-    return [ln for ln in lines if ln and not ln.startswith("-----") and (ln in page or escape(ln) in page)]
-
-
-def _credential_errors(page: str) -> list[str]:
-    """The errors shown under the credential field (form_fields.html: one <div class="field"> a field)."""
-    (field,) = [f for f in page.split('<div class="field">') if 'for="id_credential"' in f]
-    return [e.split("</div>", 1)[0] for e in field.split('<div class="field-error">')[1:]]
-
-
-def _crlf(text: str) -> str:
-    return text.replace("\n", "\r\n")
-
-
-def _cut(key: str) -> str:
-    lines = key.splitlines()
-    return "\n".join([*lines[:3], lines[-1]]) + "\n"
-
-
-def _ec_key(fmt: serialization.PrivateFormat, passphrase: str = "") -> str:
-    encryption = (serialization.BestAvailableEncryption(passphrase.encode()) if passphrase
-                  else serialization.NoEncryption())
-    return ec.generate_private_key(ec.SECP256R1()).private_bytes(serialization.Encoding.PEM, fmt, encryption).decode()
-
-
-def _pem_public_key() -> str:
-    return ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-
 BAD_KEYS = {
-    "garbage between BEGIN and END": ("-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-key-Zq9 at all\n"
-                                      "-----END OPENSSH PRIVATE KEY-----\n", UNREADABLE_KEY),
-    "base64 garbage in an RSA envelope": ("-----BEGIN RSA PRIVATE KEY-----\n"
-                                          + base64.b64encode(b"garbage-Zq9 " * 20).decode()
-                                          + "\n-----END RSA PRIVATE KEY-----\n", UNREADABLE_KEY),
-    "a real key cut short": (_cut(ssh_key("cut")), UNREADABLE_KEY),
-    "a real key with its END line lost": (ssh_key("no-end").rsplit("-----END", 1)[0], UNREADABLE_KEY),
+    **CARELESS_PASTES,
     "an encrypted OpenSSH key": (ssh_key("locked", "its-passphrase"), ENCRYPTED_KEY),
-    "an encrypted PEM key": (_ec_key(serialization.PrivateFormat.TraditionalOpenSSL, "pw-9"), ENCRYPTED_KEY),
-    "an encrypted PKCS#8 key": (_ec_key(serialization.PrivateFormat.PKCS8, "pw-9"), ENCRYPTED_KEY),
-    "a PKCS#8 key, which SSH does not read": (_ec_key(serialization.PrivateFormat.PKCS8), UNREADABLE_KEY),
-    "the public key from the .pub file": (ssh_public_key("pub"), PUBLIC_KEY),
-    "a PEM public key": (_pem_public_key(), PUBLIC_KEY),
-    "a certificate": (key_and_cert("node-key-check.test")[1], NOT_A_KEY),
+    "an encrypted PEM key": (ec_key(serialization.PrivateFormat.TraditionalOpenSSL, "pw-9"), ENCRYPTED_KEY),
+    "an encrypted PKCS#8 key": (ec_key(serialization.PrivateFormat.PKCS8, "pw-9"), ENCRYPTED_KEY),
 }
 
 
@@ -99,7 +64,7 @@ BAD_KEYS = {
 @pytest.mark.parametrize("endings", ["LF", "CRLF"])
 def test_a_real_key_is_accepted_and_stored_with_lf_on_every_form(operator_client, cluster, form, endings):
     key = ssh_key("good")
-    r = _post(operator_client, form, _crlf(key) if endings == "CRLF" else key)
+    r = _post(operator_client, form, crlf(key) if endings == "CRLF" else key)
     assert r.status_code == 302, r.content.decode()[:2000]
     assert Node.objects.get().unseal_credential() == key
 
@@ -109,10 +74,10 @@ def test_a_real_key_is_accepted_and_stored_with_lf_on_every_form(operator_client
 @pytest.mark.parametrize("case", list(BAD_KEYS))
 def test_a_key_regui_cannot_read_is_a_credential_error_and_nothing_is_saved(operator_client, cluster, form, case):
     typed, said = BAD_KEYS[case]
-    r = _post(operator_client, form, _crlf(typed))
+    r = _post(operator_client, form, crlf(typed))
     page = r.content.decode()
-    assert r.status_code == 400 and _credential_errors(page) == [escape(said)]
-    assert _shown(page, typed) == [], "the page shows what was typed"
+    assert r.status_code == 400 and field_errors(page, "credential") == [escape(said)]
+    assert shown(page, typed) == [], "the page shows what was typed"
     assert not Node.objects.exists()
 
 
@@ -139,9 +104,9 @@ def test_the_edit_form_keeps_the_stored_key_when_blank_and_refuses_a_bad_new_one
     for typed, said in (BAD_KEYS["a real key cut short"], BAD_KEYS["an encrypted OpenSSH key"]):
         r = _edit(operator_client, node, typed)
         page = r.content.decode()
-        assert r.status_code == 400 and _credential_errors(page) == [escape(said)] and _shown(page, typed) == []
+        assert r.status_code == 400 and field_errors(page, "credential") == [escape(said)] and shown(page, typed) == []
         assert Node.objects.get().unseal_credential() == ssh_key("first"), "a refused edit changes nothing"
-    assert _edit(operator_client, node, _crlf(ssh_key("second"))).status_code == 302
+    assert _edit(operator_client, node, crlf(ssh_key("second"))).status_code == 302
     assert Node.objects.get().unseal_credential() == ssh_key("second")
 
 
@@ -160,19 +125,12 @@ def test_a_good_key_is_not_shown_again_when_another_field_is_wrong(operator_clie
         r = operator_client.post("/clusters/prod/nodes/import-inventory/confirm/", {
             "text": "[agent]\n10.9.0.1\n", "format": "ini", "ssh_user": "root", "credential_kind": "key",
             "credential": key, "shared_credential": "nobody"})
-    assert r.status_code == 400 and _shown(r.content.decode(), key) == []
+    assert r.status_code == 400 and shown(r.content.decode(), key) == []
     assert not Node.objects.exists()
 
 
-@db
-def test_a_shared_credential_form_with_an_error_does_not_show_the_typed_key_either(admin_client):
-    typed = ssh_key("locked", "its-passphrase")
-    r = admin_client.post("/ssh-credentials/", {"name": "fleet", "kind": "key", "value": typed, "passphrase": ""})
-    assert r.status_code == 400 and _shown(r.content.decode(), typed) == []
-
-
 _BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
-_MESSAGES = {None, NOT_A_KEY, PUBLIC_KEY, ENCRYPTED_KEY, UNREADABLE_KEY}
+_MESSAGES = {None, NOT_A_KEY, PUBLIC_KEY, TOO_LONG, EXTRA_TEXT, ENCRYPTED_KEY, UNREADABLE_KEY}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -185,7 +143,7 @@ def test_a_mangled_real_key_is_a_message_never_an_exception(changes, keep):
     for at, char in changes:
         body[at % len(body)] = char
     text = "\n".join([head, "".join(body), tail]) + "\n"
-    assert node_key_problem(text) in _MESSAGES
+    assert key_problem(text) in _MESSAGES
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -193,4 +151,4 @@ def test_a_mangled_real_key_is_a_message_never_an_exception(changes, keep):
 def test_any_bytes_in_a_key_envelope_are_a_message_never_an_exception(blob, label):
     text = (f"-----BEGIN {label} PRIVATE KEY-----\n{base64.b64encode(blob).decode()}\n"
             f"-----END {label} PRIVATE KEY-----\n")
-    assert node_key_problem(text) in (UNREADABLE_KEY, ENCRYPTED_KEY)
+    assert key_problem(text) in (UNREADABLE_KEY, ENCRYPTED_KEY)

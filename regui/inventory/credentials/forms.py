@@ -5,9 +5,8 @@ from typing import Any
 from django import forms
 
 from regui.core.forms import WriteOnlyTextarea
-from regui.inventory.forms import NOT_A_KEY
+from regui.inventory.key_checks import WRONG_PASSPHRASE, key_problem
 from regui.registries.validation import pem_text
-from regui.remote import keys
 
 from .models import SharedCredential
 
@@ -26,15 +25,12 @@ def _passphrase_field() -> forms.CharField:
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    """A key is checked as a node's own key is (regui.inventory.key_checks), with the passphrase typed
+    with it: a wrong passphrase is said on the passphrase, anything else on the key."""
     if data.get("kind") == SharedCredential.Kind.KEY and data.get("value"):
-        if "PRIVATE KEY" not in data["value"]:
-            raise forms.ValidationError({"value": NOT_A_KEY})
         data["value"] = pem_text(data["value"])
-        if not keys.private_key_readable(data["value"], data.get("passphrase", "")):
-            raise forms.ValidationError({"value" if not data.get("passphrase") else "passphrase": (
-                "This key cannot be read with this passphrase." if data.get("passphrase") else
-                "This key cannot be read: paste a whole OpenSSH or PEM private key (Ed25519, ECDSA or RSA); "
-                "an encrypted one needs its passphrase below.")})
+        if problem := key_problem(data["value"], data.get("passphrase", "")):
+            raise forms.ValidationError({"passphrase" if problem == WRONG_PASSPHRASE else "value": problem})
     elif data.get("passphrase"):
         raise forms.ValidationError({"passphrase": "A password has no passphrase."})
     return data
