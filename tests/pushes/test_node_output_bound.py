@@ -59,6 +59,55 @@ def test_a_node_that_sends_more_than_the_bound_fails_clearly_and_is_cut_off(stre
     assert peak < 8 * MIB, f"peak {peak / MIB:.1f} MiB while reading"
 
 
+# The reader itself, driven by a fake channel: deterministic, no sshd, no memory measurement.
+
+class FloodingChannel:
+    """A channel whose stream gives `chunks` chunks of `size` bytes (forever if None), counting reads."""
+
+    def __init__(self, size: int, chunks: int | None = None) -> None:
+        self.size, self.left, self.reads, self.closed = size, chunks, 0, False
+
+    def recv(self, nbytes: int) -> bytes:
+        assert not self.closed, "read after regui closed the channel"
+        self.reads += 1
+        if self.left is not None:
+            if self.left == 0:
+                return b""
+            self.left -= 1
+        return b"x" * min(self.size, nbytes)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_reader_past_its_bound_drops_what_it_read_closes_the_channel_and_stops_reading():
+    channel, seen = FloodingChannel(32768), []
+    reader = ssh._BoundedReader(channel, channel.recv, 100_000, seen.append)
+    reader.read()
+    assert reader.over and reader.error is None
+    assert reader.data == bytearray(), "what was read past the bound is not kept"
+    assert channel.closed
+    assert channel.reads == 4 == len(seen), "it stopped at the first chunk past the bound (4 x 32 KiB > 100 kB)"
+
+
+def test_the_reader_keeps_a_stream_that_ends_at_its_bound_whole():
+    channel = FloodingChannel(25_000, chunks=4)
+    reader = ssh._BoundedReader(channel, channel.recv, 100_000)
+    reader.read()
+    assert not reader.over and reader.error is None
+    assert len(reader.data) == 100_000 and not channel.closed and channel.reads == 5
+
+
+def test_the_reader_keeps_an_error_for_the_caller_instead_of_raising_in_its_thread():
+    def recv(nbytes: int) -> bytes:
+        raise OSError("link down")
+
+    channel = FloodingChannel(1)
+    reader = ssh._BoundedReader(channel, recv, 100)
+    reader.read()
+    assert isinstance(reader.error, OSError) and not reader.over and not channel.closed
+
+
 # Through the app, against fake nodes that read their own output with the same bound.
 
 @pytest.mark.django_db(transaction=True)
