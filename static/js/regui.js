@@ -40,3 +40,24 @@ document.addEventListener("htmx:beforeRequest", (event) => {
     row.classList.add("open");
   }
 });
+
+// A request replaced by a newer one (hx-sync "this:replace": the Registries preview and insight as one
+// types, the History filters) is aborted on purpose, so its stale answer never lands. htmx 2 still
+// reports every aborted request with console.error ("htmx:afterRequest, …", "htmx:sendAbort, …"), before
+// any listener of those events runs, and has no setting against it. What it logs is the event's
+// `error`, which the request's own detail overrides: so the detail of the request about to be replaced
+// is cleared of one here. Only aborts htmx:abort asks for are quiet; a failed send, a timeout or an
+// error answer still log.
+const lockHolder = (elt) => {  // where htmx keeps a request's lock: its "this" hx-sync element, or itself
+  const sync = elt.closest("[hx-sync], [data-hx-sync]");
+  const value = sync?.getAttribute("hx-sync") ?? sync?.getAttribute("data-hx-sync");
+  return value?.trim().startsWith("this") ? sync : elt;
+};
+const sent = new WeakMap();  // lock holder -> detail of its latest request
+document.addEventListener("htmx:beforeSend", (event) => {
+  if (event.detail.elt instanceof Element) sent.set(lockHolder(event.detail.elt), event.detail);
+});
+document.addEventListener("htmx:abort", (event) => {
+  const detail = sent.get(event.detail?.elt ?? event.target);
+  if (detail) detail.error = null;
+}, true);  // capture: before htmx's own listener on <body> aborts the request

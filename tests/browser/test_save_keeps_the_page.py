@@ -19,11 +19,9 @@ IMAGE = "library/nginx:1.27"
 def no_page_error(page):
     """No console error (an out-of-band swap that finds no target says so there), no policy violation."""
     from tests.browser.test_content_security_policy import WATCH, violations
-    from tests.browser.test_registries_console import ABORTED
 
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text)
-            if m.type == "error" and not m.text.startswith(ABORTED) else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.add_init_script(WATCH)
     yield
