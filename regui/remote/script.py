@@ -17,7 +17,7 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-BACKUPS_KEPT = 5  # at least; up to twice as many less one gather before the oldest are removed
+BACKUPS_KEPT = 5  # earlier contents of the main file, at least (see prune in the program)
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ umask 077
 # process (a node's LANG is often a UTF-8 locale: ~0.2 ms of CPU a process).
 export LC_ALL=C
 changed=0
-tmps=
+tmps= prev=
 # What the program says is sent in one write at its end (and one before a restart, which must be known
 # at once: see pushes/nodepush.RestartWatch): a write a line made each line an SSH packet of its own for
 # the node's sshd and for regui (~1 ms of CPU a push, of a few at each end).
@@ -65,34 +65,63 @@ stage() {
   # printf is a shell builtin: the content reaches the file without a process (nor a command line).
   if [ "$5" = b64 ]; then printf '%s' "$4" | base64 -d > "$tmp"; else printf '%s' "$4" > "$tmp"; fi 2>/dev/null \
     || fail "cannot write $tmp"
-  path=$1 want=$2 idx=$6
-  set -- $(sha256sum "$tmp" "$path" 2>/dev/null)
+  path=$1 want=$2 idx=$6 _p=
+  if [ "$idx" = 0 ]; then
+    # The main file: its newest backup (last in glob order: names sort by time; this push's own copy
+    # is not written yet) is hashed in the same call, to know if it already holds the current content
+    # (see backup). Only a regular file, not a symbolic link (to the main file itself, say).
+    for f in "$path".regui-backup-*; do _p=$f; done
+    [ -f "$_p" ] && [ ! -L "$_p" ] || _p=
+    pay=$4 enc=$5
+  fi
+  set -- $(sha256sum "$tmp" "$path" ${_p:+"$_p"} 2>/dev/null)
   [ "$1" = "$want" ] || fail "content of $tmp does not match what was sent"
-  cur=${3:--}
+  # By name: a missing or unreadable file has no line, and the next file's line moves up.
+  cur=-; [ "$4" = "$path" ] && cur=$3
+  [ -z "$_p" ] || [ "$6" != "$_p" ] || [ "$5" != "$cur" ] || prev=$_p
   say "BEFORE $path $cur"
   eval "c$idx=\$cur; t$idx=\$tmp"
   [ "$cur" = "$want" ] || changed=1
 }
+# backup PATH: before PATH is replaced, make sure a backup holds what it holds now, and write a copy
+# of what replaces it, the next push's backup. In the steady state the newest backup is the copy the
+# last push wrote, found by its sha256 (in stage) to hold exactly the current content: nothing to do,
+# and no process (a link was one on every node of every push, ~1-2 ms of CPU each). Else (the file
+# was never written by regui or was edited since, the copy was cut short or edited, there is none)
+# a hard link of the current file: the old file is never written again (its replacement is renamed
+# over the name), and a link costs no copy. cp where links are not possible.
 backup() {
-  [ -f "$1" ] || return 0
-  b="$1.regui-backup-STAMP"
-  # A hard link is the backup: the old file is never written again (its replacement is renamed
-  # over the name), and a link costs no copy. cp where links are not possible.
-  ln "$1" "$b" 2>/dev/null || cp "$1" "$b" || fail "cannot back up $1"
-  say "BACKUP $b"
+  if [ -n "$prev" ]; then say "BACKUP $prev"
+  elif [ -f "$1" ]; then
+    b="$1.regui-backup-STAMP"
+    ln "$1" "$b" 2>/dev/null || cp "$1" "$b" || fail "cannot back up $1"
+    say "BACKUP $b"
+  fi
+  # The copy is named after the link of the same push, so it sorts after it and before any later
+  # push's backups. Not fsynced: the push that trusts it checks its sum and fsyncs it first. Written
+  # with printf, a builtin (base64 -d for content a shell string cannot hold). Never over a file.
+  copy="$1.regui-backup-STAMP.copy"
+  if [ -e "$copy" ] || [ -L "$copy" ]; then copy=
+  elif [ "$enc" = b64 ]; then printf '%s' "$pay" | base64 -d > "$copy"
+  else printf '%s' "$pay" > "$copy"; fi 2>/dev/null || { rm -f "$copy"; copy=; }
+}
+# prune PATH: one of the backups is a copy of the current content, so KEEP+1 stay: at least KEEP
+# earlier contents of the file, plus the current one. The oldest go in one rm once KEEP more have
+# gathered: a process every KEEP pushes, not every push (each costs a node ~1 ms of CPU, on every
+# node of a push at once).
+prune() {
   n=0; for f in "$1".regui-backup-*; do [ -e "$f" ] && n=$((n+1)); done
-  # The oldest go in one rm once KEEP more than KEEP have gathered: a process every KEEP pushes, not
-  # every push (each costs a node ~1 ms of CPU, on every node of a push at once).
-  [ $n -ge $((2*KEEP)) ] || return 0
-  drop=$((n-KEEP)) main=$1
+  [ $n -gt $((2*KEEP)) ] || return 0
+  drop=$((n-KEEP-1)) main=$1
   set --
   # Names sort by their UTC timestamp, so the glob lists the oldest first.
   for f in "$main".regui-backup-*; do [ $drop -gt 0 ] || break; set -- "$@" "$f"; drop=$((drop-1)); done
   rm -f "$@"
 }
-# place PATH TMP SHA: the staged file (already fsynced) takes PATH's name in one rename.
+# place PATH TMP SHA [COPY]: the staged file (already fsynced) takes PATH's name in one rename. The
+# copy of it written for the next push (see backup) goes if it does not.
 place() {
-  mv -f "$2" "$1" || fail "cannot replace $1"
+  mv -f "$2" "$1" || { [ -z "$4" ] || rm -f "$4"; fail "cannot replace $1"; }
   say "AFTER $1 $3"
 }
 """
@@ -256,14 +285,19 @@ def push_program(files: list[RemoteFile], *, mode: str, service: str, restart: b
         lines.append("if [ $changed = 0 ]; then rm -f $tmps; say 'RESULT unchanged'; else")
         # One fsync call for every staged file, then renames: the main file last, so TLS
         # material is in place before the config that names it.
-        lines.append("  sync $tmps 2>/dev/null || sync")
+        # The backup found to hold the main file's current content (see backup) was not fsynced when
+        # written: it is now, in the same call, before the rename leaves it the only copy of that content.
+        lines.append('  sync $tmps ${prev:+"$prev"} 2>/dev/null || sync')
         if tidying:
             # Listed before they are placed: a push cut short still knows the files it wrote.
             lines.append('  [ -z "$new" ] || [ "$old" = "$new" ] || manifest_write "$old$new"')
         for i, f in [*list(enumerate(files))[1:], (0, main_file)]:
-            backup = f"backup {_q(f.path)}; " if f is main_file else ""
-            lines.append(f'  if [ "$c{i}" != {f.sha256} ]; then {backup}place {_q(f.path)} "$t{i}" {f.sha256}; '
-                         f'else rm -f "$t{i}"; fi')
+            if f is main_file:
+                path = _q(f.path)
+                write = f'backup {path}; place {path} "$t{i}" {f.sha256} "$copy"; prune {path}'
+            else:
+                write = f'place {_q(f.path)} "$t{i}" {f.sha256}'
+            lines.append(f'  if [ "$c{i}" != {f.sha256} ]; then {write}; else rm -f "$t{i}"; fi')
         lines.append("  say 'RESULT changed'")
         lines.append("fi")
         if restart:

@@ -56,8 +56,9 @@ def test_a_change_keeps_a_backup_of_the_previous_file(fleet):
     registries_import(cluster=fleet.cluster, replace=False,
                       text="mirrors:\n  quay.io:\n    endpoint: [https://q.example.com]\n")
     assert fleet.push().results.get().status == "changed"
-    (backup,) = [f for f in fleet["a1"].listdir("/etc/rancher/k3s") if ".regui-backup-" in f]
-    assert fleet["a1"].read(f"/etc/rancher/k3s/{backup}") == before
+    # Each push leaves a copy of what it wrote: the first one's is the backup of what the second replaced.
+    backups = sorted(f for f in fleet["a1"].listdir("/etc/rancher/k3s") if ".regui-backup-" in f)
+    assert [fleet["a1"].read(f"/etc/rancher/k3s/{b}") for b in backups] == [before, fleet["a1"].read(MAIN)]
 
 
 def test_write_only_leaves_a_restart_pending_that_the_next_push_applies(fleet):

@@ -61,8 +61,12 @@ def test_a_change_restarts_only_the_nodes_that_changed(stack, nodes):
     assert [len(hn.restarts()) for hn in h.nodes] == [2, 2, 2]
     assert not res["node1"].restarted and res["node2"].restarted
     assert b"quay.io" in h.nodes[2].read("/etc/rancher/k3s/registries.yaml")
-    backups = [f for f in h.nodes[1].listdir("/etc/rancher/k3s") if ".regui-backup-" in f]
-    assert len(backups) == 1 and h.nodes[1].stat(f"/etc/rancher/k3s/{backups[0]}").mode & 0o777 == 0o600
+    # Each push leaves a 0600 copy of what it wrote: the first one's backs up what the second replaced.
+    folder = "/etc/rancher/k3s"
+    backups = sorted(f"{folder}/{f}" for f in h.nodes[1].listdir(folder) if ".regui-backup-" in f)
+    assert len(backups) == 2 and all(h.nodes[1].stat(b).mode & 0o777 == 0o600 for b in backups)
+    assert h.nodes[1].read(backups[1]) == h.nodes[1].read("/etc/rancher/k3s/registries.yaml")
+    assert b"quay.io" not in h.nodes[1].read(backups[0])
 
 
 def test_write_only_writes_and_a_later_push_applies_it(stack, nodes):

@@ -12,8 +12,8 @@ import pytest
 from regui.remote.script import RemoteFile, parse_report, push_program
 
 
-@pytest.fixture
-def node(tmp_path):
+def sh_node(tmp_path: Path):
+    """Runs a program in `sh -s` with a fake systemctl (which logs its calls) first on PATH."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "systemctl.log"
@@ -28,6 +28,11 @@ def node(tmp_path):
 
     run.root, run.log = tmp_path, log
     return run
+
+
+@pytest.fixture
+def node(tmp_path):
+    return sh_node(tmp_path)
 
 
 def files(root: Path, yaml: bytes = b"mirrors: {}\n", key: bytes = b"KEY") -> list[RemoteFile]:
@@ -56,29 +61,6 @@ def test_a_second_push_is_unchanged_and_does_not_restart(node):
     node.log.unlink()
     report = parse_report(node(push_program(fs, mode="push", service="k3s", restart=True)).stdout)
     assert report.result == "unchanged" and not report.restarted and not node.log.exists()
-
-
-def _push_versions(node, main, versions: range) -> list:
-    for i in versions:
-        fs = files(node.root, yaml=f"# version {i}\n".encode())
-        # backups are named by the microsecond: the same name would not be made twice
-        assert node(push_program(fs, mode="push", service="k3s", restart=False)).returncode == 0
-    return sorted(main.parent.glob("registries.yaml.regui-backup-*"))
-
-
-def test_it_keeps_every_backup_until_ten_have_gathered(node):
-    main = node.root / "etc/rancher/k3s/registries.yaml"
-    backups = _push_versions(node, main, range(10))
-    assert [b.read_bytes() for b in backups] == [f"# version {i}\n".encode() for i in range(9)]
-    assert all(stat.S_IMODE(b.stat().st_mode) == 0o600 for b in backups)
-    assert main.read_bytes() == b"# version 9\n"
-
-
-def test_the_tenth_backup_removes_all_but_the_newest_five_in_one_go(node):
-    main = node.root / "etc/rancher/k3s/registries.yaml"
-    backups = _push_versions(node, main, range(11))
-    assert [b.read_bytes() for b in backups] == [f"# version {i}\n".encode() for i in range(5, 10)]
-    assert main.read_bytes() == b"# version 10\n"
 
 
 def test_write_only_does_not_restart(node):
@@ -128,30 +110,6 @@ def test_any_content_lands_byte_for_byte(node, content):
     out = node(push_program(fs, mode="push", service="k3s", restart=False))
     assert out.returncode == 0, out.stdout + out.stderr
     assert Path(fs[0].path).read_bytes() == content
-
-
-def test_a_backup_is_a_hard_link_to_the_previous_file(node):
-    main = node.root / "etc/rancher/k3s/registries.yaml"
-    node(push_program(files(node.root, yaml=b"# old\n"), mode="push", service="k3s", restart=False))
-    old_inode = main.stat().st_ino
-    node(push_program(files(node.root, yaml=b"# new\n"), mode="push", service="k3s", restart=False))
-    [backup] = main.parent.glob("registries.yaml.regui-backup-*")
-    assert backup.stat().st_ino == old_inode and backup.read_bytes() == b"# old\n"
-    assert main.read_bytes() == b"# new\n" and main.stat().st_ino != old_inode
-
-
-def test_it_copies_the_backup_where_hard_links_fail(node):
-    (node.root / "bin/ln").write_text("#!/bin/sh\nexit 1\n")
-    (node.root / "bin/ln").chmod(0o755)
-    main = node.root / "etc/rancher/k3s/registries.yaml"
-    node(push_program(files(node.root, yaml=b"# old\n"), mode="push", service="k3s", restart=False))
-    old_inode = main.stat().st_ino
-    out = node(push_program(files(node.root, yaml=b"# new\n"), mode="push", service="k3s", restart=False))
-    assert out.returncode == 0, out.stdout + out.stderr
-    [backup] = main.parent.glob("registries.yaml.regui-backup-*")
-    assert backup.read_bytes() == b"# old\n" and stat.S_IMODE(backup.stat().st_mode) == 0o600
-    assert backup.stat().st_ino != old_inode, "a copy, not a link"
-    assert main.read_bytes() == b"# new\n"
 
 
 def test_its_tools_run_in_the_c_locale_whatever_the_node_sets(node):
