@@ -29,14 +29,27 @@ def job_plan(job: PushJob, results: list[PushResult] | None = None) -> Plan:
                      restart=job.restart, kind=job.kind, chunk_size=settings.REGUI_PUSH_CHUNK)
 
 
-def plan_results(job: PushJob) -> list[int]:
-    """Put each result in its step and chunk, and make the first step's chunks (queued). Returns their
-    indexes. Twice is harmless: the same plan again, and chunks that exist are kept."""
-    results = list(job.results.all())
+def place_results(job: PushJob, results: list[PushResult]) -> list[int]:
+    """Give each (unsaved) result its step and chunk, and the job its first step; returns the first
+    step's chunks, which the caller creates with the results (see first_chunks)."""
     plan = job_plan(job, results)
     for r in results:
         r.step, r.chunk = plan.step_of(r.node_name), plan.chunk_of(r.node_name)
     first = sorted({r.chunk for r in results if r.step == 0})
+    job.step, job.chunks_left = 0, len(first)
+    return first
+
+
+def first_chunks(job: PushJob, first: list[int]) -> None:
+    PushChunk.objects.bulk_create([PushChunk(job=job, index=c, step=0) for c in first], ignore_conflicts=True)
+
+
+def plan_results(job: PushJob) -> list[int]:
+    """Put each saved result in its step and chunk, and make the first step's chunks (queued): for a job
+    recorded without a plan. Returns their indexes. Twice is harmless: the same plan again, and chunks
+    that exist are kept."""
+    results = list(job.results.all())
+    first = place_results(job, results)
     places: dict[tuple[int, int], list[int]] = defaultdict(list)
     for r in results:
         places[(r.step, r.chunk)].append(r.pk)
@@ -45,7 +58,6 @@ def plan_results(job: PushJob) -> list[int]:
         for (step, chunk), ids in places.items():
             for i in range(0, len(ids), 500):
                 PushResult.objects.filter(pk__in=ids[i:i + 500]).update(step=step, chunk=chunk)
-        PushChunk.objects.bulk_create([PushChunk(job=job, index=c, step=0) for c in first], ignore_conflicts=True)
+        first_chunks(job, first)
         PushJob.objects.filter(pk=job.pk).update(step=0, chunks_left=len(first))
-    job.step, job.chunks_left = 0, len(first)
     return first

@@ -43,6 +43,8 @@ class PushJob(JobRecord):
     # sha256 over every file the job writes (names and contents): each chunk renders the cluster itself
     # and pushes only what the job started with.
     files_digest = models.CharField(max_length=64, blank=True)
+    # files.render_digest of the redacted render that passed the checks when the job was created.
+    checked_render = models.CharField(max_length=64, blank=True)
     revision = models.PositiveIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)

@@ -100,11 +100,16 @@ class Preconnected:
     node that ends up skipped receives no credential and no command. A connection is used only for the
     very target the gate gives at push time (the node may have changed meanwhile) and while it is up."""
 
-    def __init__(self, nodes: list[Node], after: int = 0) -> None:
+    def __init__(self, nodes: list[Node], after: int = 0, *, final: bool = False) -> None:
         """Opens once `after` nodes of the running step have begun their restart, or ended (`sent`): the
         handshakes then use the CPU while those nodes restart, not while they log in and write (which
-        they slowed by ~40 ms per step of 10 nodes on 2 cores, when they started at the logins)."""
+        they slowed by ~40 ms per step of 10 nodes on 2 cores, when they started at the logins).
+        `final`: these are the nodes' connections (opened while their chunk renders), tried with the
+        configured retries: a handshake that fails is the node's failure, not tried again by its push.
+        Else one try, and a push whose connection failed connects again."""
         self._opened: dict[int, tuple[ssh.Target, transport.Opening]] = {}
+        self._failed: dict[int, tuple[ssh.Target, ssh.SSHError]] = {}
+        self._final = final
         self._lock = threading.Lock()
         self._threads = {n.pk: threading.Thread(target=self._open, args=(n,), daemon=True) for n in nodes}
         self._waiting_for, self._sent, self._started = after, set[int](), False
@@ -130,8 +135,18 @@ class Preconnected:
     def _open(self, node: Node) -> None:
         try:
             target = node_target(node)
-            opening = transport.current().handshake(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
-                                                    retries=1, backoff=0)
+            if self._final:
+                opening = transport.current().handshake(
+                    target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT, retries=settings.REGUI_SSH_RETRIES,
+                    backoff=settings.REGUI_SSH_BACKOFF)
+            else:
+                opening = transport.current().handshake(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
+                                                        retries=1, backoff=0)
+        except ssh.SSHError as exc:
+            if self._final:  # what its push says, unless the node changed meanwhile (see take)
+                with self._lock:
+                    self._failed[node.pk] = (target, exc)
+            return
         except Exception:  # its push connects again, and says what went wrong
             return
         finally:
@@ -140,6 +155,8 @@ class Preconnected:
             self._opened[node.pk] = (target, opening)
 
     def take(self, node_id: int, target: ssh.Target) -> transport.Opening | None:
+        """The connection opened to `target`; None when there is none to use (connect now). Raises the
+        handshake's error, in `final` mode, when it was made to this very target."""
         thread = self._threads.get(node_id)
         if thread is None:
             return None
@@ -147,6 +164,9 @@ class Preconnected:
         thread.join()
         with self._lock:
             opened = self._opened.pop(node_id, None)
+            failed = self._failed.pop(node_id, None)
+        if failed is not None and failed[0] == target:
+            raise failed[1]
         if opened is None:
             return None
         if opened[0] != target or not opened[1].alive():

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from regui.audit import context as audit_context
 from regui.inventory.credentials.services import WITH_LOGIN
-from regui.inventory.jumphosts.routing import WITH_JUMP
+from regui.inventory.jumphosts.routing import CLUSTER_JUMP, NODE_JUMP, WITH_JUMP
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
 from regui.remote import keys
@@ -123,11 +123,26 @@ def _claim(job: PushJob, index: int, worker: str) -> bool:
 def _run_chunk(job: PushJob, index: int, send: Send, worker: str) -> None:
     if not _claim(job, index, worker):
         return  # run already, elsewhere, or the job ended: a repeated delivery does nothing
+    # The handshakes start now, while the chunk renders and checks: their SSH work (the nodes' sshd on
+    # the other CPU) overlaps the worker's. Only the pinned host key is checked (see Preconnected): the
+    # credential waits until the node's push, which a refused render or revision never reaches.
+    results = list(job.results.filter(chunk=index, status=Status.PENDING))
+    nodes = _nodes_with_routes(job, [r.node_id or 0 for r in results])
+    early = Preconnected(list(nodes.values()), final=True) if nodes else None
+    try:
+        _prepare_and_run(job, index, send, worker, results, nodes, early)
+    finally:
+        if early:
+            early.close()
+
+
+def _prepare_and_run(job: PushJob, index: int, send: Send, worker: str, results: list[PushResult],
+                     nodes: dict[int, Node], early: Preconnected | None) -> None:
     confirmed = job.revision if job.kind == PushJob.Kind.PUSH else None  # a drift check reads what is now
     before = _stored_revision(job)
     try:
         # Checked again here: the cluster may have changed since the job was queued.
-        files = cluster_files(job.cluster, check=job.kind == PushJob.Kind.PUSH)
+        files = cluster_files(job.cluster, check=job.kind == PushJob.Kind.PUSH, checked=job.checked_render)
     except RenderRefused as exc:
         _refuse(job, str(exc))
         _chunk_done(job, index)
@@ -139,27 +154,30 @@ def _run_chunk(job: PushJob, index: int, send: Send, worker: str) -> None:
         _revision_refuse(job, index, confirmed, after if after != confirmed else before)
         return
     digest, now = files_digest(files), timezone.now()
-    PushJob.objects.filter(pk=job.pk, status=PushJob.Status.QUEUED).update(
-        status=PushJob.Status.RUNNING, started_at=now, sha256=hashlib.sha256(files[0].content).hexdigest(),
-        files_digest=digest, revision=after if confirmed is None else confirmed)
-    job.refresh_from_db()
+    started = {"status": PushJob.Status.RUNNING, "started_at": now, "files_digest": digest,
+               "sha256": hashlib.sha256(files[0].content).hexdigest(),
+               "revision": after if confirmed is None else confirmed}
+    if PushJob.objects.filter(pk=job.pk, status=PushJob.Status.QUEUED).update(**started):
+        for name, value in started.items():  # the row as this UPDATE left it: no read back
+            setattr(job, name, value)
+    else:  # started by another chunk (or ended): as it is now
+        job.refresh_from_db()
     if job.status != PushJob.Status.RUNNING:
         _chunk_done(job, index)
         return
-    results = list(job.results.filter(chunk=index, status=Status.PENDING))
     if job.files_digest != digest:
         _skip(job, Q(pk__in=[r.pk for r in results]),
               "not pushed: the cluster's registries (or a secret they use) changed after this push started; "
               "push again to send the new file")
         results = []
-    ready: Preconnected | None = None  # this step's sessions, opened during the step before
+    ready: Preconnected | None = early  # this step's sessions, opened during the step before (or the render)
     following: Preconnected | None = None
     current = index
     try:
         while True:  # the following steps of a single chunk each run here too, already connected
-            ahead = _single_next(job, current)
+            ahead = _single_next(job, current, results)
             following = Preconnected(ahead, after=len(results)) if ahead else None
-            advance = _run_nodes(job, current, results, files, ready, following)
+            advance = _run_nodes(job, current, results, files, ready, following, nodes if current == index else None)
             if ready:
                 ready.close()
             ready, following = following, None
@@ -173,15 +191,16 @@ def _run_chunk(job: PushJob, index: int, send: Send, worker: str) -> None:
                 opened.close()
 
 
-def _single_next(job: PushJob, chunk: int) -> list[Node]:
-    """The nodes of the step after this chunk's, when this chunk is its step's only one and so is the
-    next step's (this task will run it): worth connecting to now. Else none."""
-    step = job.results.filter(chunk=chunk).values_list("step", flat=True).first()
-    if step is None or job.results.filter(step=step).exclude(chunk=chunk).exists():
+def _single_next(job: PushJob, chunk: int, results: list[PushResult]) -> list[Node]:
+    """The nodes of the step after this chunk's (whose pending `results` are given), when this chunk is
+    its step's only one and so is the next step's (this task will run it): worth connecting to now.
+    Else none. The common case, a last step, costs one query."""
+    step = results[0].step if results else job.results.filter(chunk=chunk).values_list("step", flat=True).first()
+    if step is None:
         return []
     later = job.results.filter(step__gt=step, status=Status.PENDING).order_by("step")
     following = later.values_list("step", flat=True).first()
-    if following is None:
+    if following is None or job.results.filter(step=step).exclude(chunk=chunk).exists():
         return []
     rows = list(later.filter(step=following))
     if len({r.chunk for r in rows}) != 1:
@@ -189,12 +208,26 @@ def _single_next(job: PushJob, chunk: int) -> list[Node]:
     return list(Node.objects.select_related("cluster", WITH_LOGIN, *WITH_JUMP).filter(pk__in=[r.node_id for r in rows]))
 
 
+def _nodes_with_routes(job: PushJob, ids: list[int]) -> dict[int, Node]:
+    """The nodes with their credentials and jump hosts, so that their threads connect without a query (or
+    a database connection) of their own. Their one cluster is read once and shared, not once per node."""
+    if not ids:
+        return {}
+    cluster = Cluster.objects.select_related(CLUSTER_JUMP).get(pk=job.cluster_id)
+    nodes = Node.objects.select_related(WITH_LOGIN, NODE_JUMP).in_bulk(ids)
+    for node in nodes.values():
+        node.cluster = cluster
+    return nodes
+
+
 def _run_nodes(job: PushJob, index: int, results: list[PushResult], files: list[RemoteFile],
-               ready: Preconnected | None = None, ahead: Preconnected | None = None) -> int | None:
-    """Push the chunk's nodes at once; returns the next step to queue when this chunk ended its step."""
+               ready: Preconnected | None = None, ahead: Preconnected | None = None,
+               nodes: dict[int, Node] | None = None) -> int | None:
+    """Push the chunk's nodes at once; returns the next step to queue when this chunk ended its step.
+    `nodes`: the results' nodes, when already loaded (see _nodes_with_routes)."""
     sink = ResultSink()
-    # With their credentials: the node threads then connect without a query (or a connection) of their own.
-    nodes = Node.objects.select_related("cluster", WITH_LOGIN, *WITH_JUMP).in_bulk([r.node_id for r in results])
+    if nodes is None:
+        nodes = _nodes_with_routes(job, [r.node_id or 0 for r in results])
     started = start_all(job, results)
     gating = job_policy(job).ready_gate and job.kind == PushJob.Kind.PUSH and job.restart
     held: list[NodeOutcome] = []

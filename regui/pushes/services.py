@@ -17,8 +17,8 @@ from regui.audit.services import audit_object
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
 
-from .files import RenderRefused, check_render
-from .jobplan import job_policy, plan_results
+from .files import RenderRefused, check_render, render_digest
+from .jobplan import first_chunks, job_policy, place_results
 from .models import PushJob, PushPolicy, PushResult
 from .nodepush import _finish, node_push  # noqa: F401  (imported from here by callers and tests)
 from .outcomes import job_fail
@@ -85,7 +85,7 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
         if not nodes:
             raise RenderRefused("No nodes to push to: add nodes to the cluster first.")
         if kind == PushJob.Kind.PUSH:
-            check_render(cluster)
+            job.checked_render = render_digest(check_render(cluster))
             _check_policy(cluster, policy, restart)
     except (RenderRefused, ValueError) as exc:
         job.status, job.message, job.finished_at = PushJob.Status.REFUSED, str(exc), timezone.now()
@@ -93,12 +93,13 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
         if not job.periodic:
             audit_object(job, "push", {"status": [None, "refused"]}, revision=cluster.revision, message=str(exc))
         return job
+    # Planned before anything is written: the job, its results and its first chunks go in three INSERTs.
+    results = [PushResult(job=job, node=n, node_name=n.name, role=n.role) for n in nodes]
+    first = place_results(job, results)
     with transaction.atomic():
         job.save()
-        PushResult.objects.bulk_create(
-            PushResult(job=job, node=n, node_name=n.name, role=n.role) for n in nodes
-        )
-        first = plan_results(job)
+        PushResult.objects.bulk_create(results)
+        first_chunks(job, first)
         if not job.periodic:
             audit_object(job, "push", {"nodes": [None, [n.name for n in nodes]], "restart": [None, restart],
                                        "kind": [None, kind], "policy": [None, policy.as_dict()]},

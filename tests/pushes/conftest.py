@@ -140,3 +140,20 @@ def fleet(fake_ssh, make_user, transactional_db, settings):
         yield Fleet(fake_ssh, make_user("olivia", "operator"))
     finally:
         app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture
+def queued(fleet, monkeypatch):
+    """Jobs are only queued (as for a worker); `run(job, chunk)` runs one chunk, as a worker would."""
+    from regui.celery import app
+    from regui.pushes import rolling, services
+
+    sent: list[int] = []
+    monkeypatch.setattr(services, "celery_send", lambda job_id, chunks: sent.extend(chunks))
+    app.conf.task_always_eager = False
+
+    def run(job, chunk: int):
+        return rolling.push_job_run(job.pk, chunk, send=lambda job_id, chunks: sent.extend(chunks))
+
+    yield sent, run
+    app.conf.task_always_eager = True

@@ -10,7 +10,6 @@ import hashlib
 import pytest
 
 from regui.audit.models import Revision
-from regui.celery import app
 from regui.pushes import rolling, services
 from regui.pushes.models import PushJob
 from regui.registries.importing import registries_import
@@ -22,20 +21,6 @@ NEW = 'mirrors:\n  docker.io:\n    endpoint: ["https://other.example.com"]\n'
 def words(was: int, now: int) -> str:
     return (f"the registries changed since this push was confirmed (revision {was} → {now}): nothing written; "
             "push the new revision through the confirmation")
-
-
-@pytest.fixture
-def queued(fleet, monkeypatch):
-    """Jobs are only queued (as for a worker); `run(job, chunk)` runs one chunk, as a worker would."""
-    sent: list[int] = []
-    monkeypatch.setattr(services, "celery_send", lambda job_id, chunks: sent.extend(chunks))
-    app.conf.task_always_eager = False
-
-    def run(job: PushJob, chunk: int) -> PushJob:
-        return rolling.push_job_run(job.pk, chunk, send=lambda job_id, chunks: sent.extend(chunks))
-
-    yield sent, run
-    app.conf.task_always_eager = True
 
 
 def save_new_registries(fleet) -> int:

@@ -19,6 +19,7 @@ from regui.inventory.jumphosts.routing import WITH_JUMP
 from regui.inventory.models import Node
 from regui.inventory.services import node_target
 from regui.remote import keys, ssh
+from tests.fakes.ssh import FakeOpening
 
 SHARED = "-----BEGIN OPENSSH PRIVATE KEY-----\nshared by the fleet\n"
 
@@ -85,13 +86,18 @@ def test_a_push_parses_the_shared_key_once_for_all_its_nodes(fleet, monkeypatch)
     loads: list[str] = []
     monkeypatch.setattr(keys, "_load_private_key", lambda pem, passphrase="": loads.append(pem) or object())
     logins = []
-    real_connect = fleet.fake.connect
+    real_connect, real_login = fleet.fake.connect, FakeOpening.login
 
     def connect(target, **kwargs):
         logins.append(keys.private_key(target.private_key, target.passphrase))  # what a real login would sign with
         return real_connect(target, **kwargs)
 
+    def login(opening):  # a connection opened while the chunk rendered
+        logins.append(keys.private_key(opening.target.private_key, opening.target.passphrase))
+        return real_login(opening)
+
     monkeypatch.setattr(fleet.fake, "connect", connect)
+    monkeypatch.setattr(FakeOpening, "login", login)
     nodes = fleet.add("agent", "agent", "agent", "agent", credential=SHARED)
     job = fleet.push(restart=False)
     assert {r.status for r in job.results.all()} == {"changed"}

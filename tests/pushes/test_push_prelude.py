@@ -1,0 +1,186 @@
+"""What a push does before its nodes log in, done once and early (issue 13, the push-vs-floor target):
+the job, its results and its first chunks are recorded planned, in a number of statements that does
+not grow with the nodes; a chunk rendering the very file checked when the job was created does not
+check it again (a render it was not told about is checked); the chunk's nodes come with their logins
+and routes, their shared cluster read once; their handshakes happen while the chunk renders, and a
+chunk that then writes nothing sends no credential."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from regui.inventory.jumphosts.models import NodeJumpHost
+from regui.inventory.services import node_target
+from regui.pushes import files, rolling, services
+from regui.pushes.models import PushChunk, PushJob
+from regui.registries.importing import registries_import
+from tests.jumphosts.helpers import register_jump_host
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def checks(monkeypatch) -> list[str]:
+    """Every time the render is checked (lint and K3s's own parse), with its redacted text."""
+    seen: list[str] = []
+    real = files._check
+
+    def check(cluster, text):
+        seen.append(text)
+        return real(cluster, text)
+
+    monkeypatch.setattr(files, "_check", check)
+    return seen
+
+
+def test_a_job_is_recorded_planned_in_as_many_statements_for_thirty_nodes_as_for_three(fleet, queued):
+    def create() -> PushJob:
+        return services.push_job_create(cluster=fleet.cluster, user=fleet.user, restart=False,
+                                        policy=services.effective_policy(fleet.cluster, {"agents_at_once": "100%"}))
+
+    fleet.add(*["agent"] * 3)
+    create()  # caches filled (content types)
+    with CaptureQueriesContext(connection) as few:
+        create()
+    fleet.add(*["agent"] * 27)
+    with CaptureQueriesContext(connection) as many:
+        job = create()
+    assert len(many) == len(few)
+    assert [(r.step, r.chunk) for r in job.results.all()] == [(0, 0)] * 30
+    assert list(PushChunk.objects.filter(job=job).values_list("index", "step", "status")) == [(0, 0, "queued")]
+    assert (job.step, job.chunks_left) == (0, 1)
+
+
+def test_a_chunk_does_not_check_again_the_render_checked_when_its_job_was_created(fleet, queued, checks):
+    _, run = queued
+    fleet.add("agent", "agent")
+    job = services.push_job_create(cluster=fleet.cluster, user=fleet.user, restart=False)
+    assert len(checks) == 1 and job.checked_render == files.render_digest(checks[0])
+    job = run(job, 0)
+    assert job.status == "done" and len(checks) == 1
+    assert {r.status for r in job.results.all()} == {"changed"}
+
+
+def test_a_chunk_checks_a_render_it_was_not_told_was_checked(fleet, queued, checks):
+    _, run = queued
+    fleet.add("agent")
+    job = services.push_job_create(cluster=fleet.cluster, user=fleet.user, restart=False)
+    PushJob.objects.filter(pk=job.pk).update(checked_render="")  # e.g. a job queued by an older regui
+    job = run(job, 0)
+    assert job.status == "done" and len(checks) == 2 and checks[0] == checks[1]
+
+
+def test_a_chunk_refuses_a_render_that_fails_the_check_it_was_not_spared(fleet, fake_ssh, queued, monkeypatch):
+    _, run = queued
+    fleet.add("agent")
+    job = services.push_job_create(cluster=fleet.cluster, user=fleet.user, restart=False)
+    PushJob.objects.filter(pk=job.pk).update(checked_render="0" * 64)
+
+    def refuse(cluster, text):
+        raise files.RenderRefused("Lint errors must be fixed before a push: broken on purpose")
+
+    monkeypatch.setattr(files, "_check", refuse)
+    job = run(job, 0)
+    assert job.status == "refused" and "broken on purpose" in job.message
+    assert fake_ssh.execs() == [] and fleet["a1"].read(fleet.cluster.registries_path) is None
+
+
+def test_a_chunks_nodes_connect_without_a_query_through_their_own_or_their_clusters_jump_host(
+        fleet, django_assert_num_queries):
+    cluster_bastion = register_jump_host(fleet.fake.jump_host("bastion-1"), cluster=fleet.cluster)
+    own_bastion = register_jump_host(fleet.fake.jump_host("bastion-2"))
+    by_cluster, by_own, direct = fleet.add("agent", "agent", "agent")
+    NodeJumpHost.objects.create(node=by_own, jump_host=own_bastion, chosen_by="alice")
+    NodeJumpHost.objects.create(node=direct, jump_host=None, chosen_by="alice")
+    job = PushJob.objects.create(cluster=fleet.cluster)
+    with django_assert_num_queries(2):  # the cluster (with its jump host), then the nodes (with theirs)
+        nodes = rolling._nodes_with_routes(job, [by_cluster.pk, by_own.pk, direct.pk])
+    with django_assert_num_queries(0):
+        routes = {nodes[n.pk].name: node_target(nodes[n.pk]).jump for n in (by_cluster, by_own, direct)}
+    assert routes["a1"] is not None and routes["a1"].name == cluster_bastion.name
+    assert routes["a2"] is not None and routes["a2"].name == own_bastion.name
+    assert routes["a3"] is None
+    assert len({id(node.cluster) for node in nodes.values()}) == 1, "one cluster object, shared"
+
+
+def _all_shook_hands(fleet, names: list[str], within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if all(fleet[name].handshakes for name in names):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_chunks_handshakes_happen_while_it_renders_and_checks(fleet, queued, monkeypatch):
+    _, run = queued
+    fleet.add("agent", "agent", "agent")
+    job = services.push_job_create(cluster=fleet.cluster, user=fleet.user, restart=False)
+    during: list[bool] = []
+    real = rolling.cluster_files
+
+    def render(cluster, **kwargs):
+        during.append(_all_shook_hands(fleet, ["a1", "a2", "a3"]))
+        return real(cluster, **kwargs)
+
+    monkeypatch.setattr(rolling, "cluster_files", render)
+    job = run(job, 0)
+    assert during == [True] and job.status == "done"
+    for name in ("a1", "a2", "a3"):
+        assert len(fleet[name].handshakes) == 1 and len(fleet[name].connects) == 1, "the opened one is used"
+
+
+def test_a_refused_render_sends_no_credential_to_the_nodes_it_shook_hands_with(fleet, fake_ssh, queued,
+                                                                               monkeypatch):
+    _, run = queued
+    fleet.add("agent", "agent")
+    job = services.push_job_create(cluster=fleet.cluster, user=fleet.user, restart=False)
+    PushJob.objects.filter(pk=job.pk).update(checked_render="")
+
+    def refuse(cluster, text):
+        assert _all_shook_hands(fleet, ["a1", "a2"])
+        raise files.RenderRefused("Lint errors must be fixed before a push: broken on purpose")
+
+    monkeypatch.setattr(files, "_check", refuse)
+    assert run(job, 0).status == "refused"
+    for name in ("a1", "a2"):
+        assert fleet[name].handshakes and fleet[name].connects == [], "no login, so no credential"
+    assert fake_ssh.execs() == []
+
+
+def test_a_save_since_the_confirmation_sends_no_credential_to_the_nodes_it_shook_hands_with(fleet, fake_ssh,
+                                                                                           queued):
+    _, run = queued
+    fleet.add("agent")
+    job = services.push_job_create(cluster=fleet.cluster, user=fleet.user, restart=False)
+    registries_import(cluster=fleet.cluster, replace=True,
+                      text='mirrors:\n  docker.io:\n    endpoint: ["https://other.example.com"]\n')
+    assert run(job, 0).status == "failed"
+    assert fleet["a1"].connects == [] and fake_ssh.execs() == []
+
+
+def test_a_node_whose_handshake_fails_is_not_tried_again_by_its_push(fleet, monkeypatch, settings):
+    settings.REGUI_SSH_RETRIES, settings.REGUI_SSH_BACKOFF = 3, 0
+    fleet.add("agent", "agent")
+    fleet["a2"].network = "refused"
+    calls: list[tuple[str, str, int]] = []
+    real_handshake, real_connect = fleet.fake.handshake, fleet.fake.connect
+
+    def handshake(target, **kwargs):
+        calls.append(("handshake", target.address, kwargs["retries"]))
+        return real_handshake(target, **kwargs)
+
+    def connect(target, **kwargs):
+        calls.append(("connect", target.address, kwargs["retries"]))
+        return real_connect(target, **kwargs)
+
+    monkeypatch.setattr(fleet.fake, "handshake", handshake)
+    monkeypatch.setattr(fleet.fake, "connect", connect)
+    results = fleet.results(fleet.push(restart=False))
+    assert results["a1"].status == "changed" and results["a2"].status == "unreachable"
+    down = fleet.cluster.nodes.get(name="a2").address
+    assert [c for c in calls if c[1] == down] == [("handshake", down, 3)], "once, with the configured retries"
