@@ -109,6 +109,8 @@ class Preconnected:
         Else one try, and a push whose connection failed connects again."""
         self._opened: dict[int, tuple[ssh.Target, transport.Opening]] = {}
         self._failed: dict[int, tuple[ssh.Target, ssh.SSHError]] = {}
+        self._gated: dict[int, ssh.Target | NodeError] = {}  # final mode: what the trust gate said, per node
+        self._nodes = {n.pk: n for n in nodes}
         self._final = final
         self._lock = threading.Lock()
         self._threads = {n.pk: threading.Thread(target=self._open, args=(n,), daemon=True) for n in nodes}
@@ -134,8 +136,16 @@ class Preconnected:
 
     def _open(self, node: Node) -> None:
         try:
-            target = node_target(node)
+            try:
+                target = node_target(node)
+            except NodeError as exc:
+                if self._final:
+                    with self._lock:
+                        self._gated[node.pk] = exc
+                raise
             if self._final:
+                with self._lock:
+                    self._gated[node.pk] = target
                 opening = transport.current().handshake(
                     target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT, retries=settings.REGUI_SSH_RETRIES,
                     backoff=settings.REGUI_SSH_BACKOFF)
@@ -153,6 +163,22 @@ class Preconnected:
             connection.close()
         with self._lock:
             self._opened[node.pk] = (target, opening)
+
+    def target(self, node: Node) -> ssh.Target:
+        """The node's target through the trust gate (raises NodeError as node_target does). In final mode,
+        for the very node object it was opened for, the one the gate gave when the handshake began: the
+        credential is unsealed once per node, not twice."""
+        thread = self._threads.get(node.pk)
+        if self._final and thread is not None and self._nodes.get(node.pk) is node:
+            self._start()
+            thread.join()
+            with self._lock:
+                gated = self._gated.get(node.pk)
+            if isinstance(gated, NodeError):
+                raise gated
+            if gated is not None:
+                return gated
+        return node_target(node)
 
     def take(self, node_id: int, target: ssh.Target) -> transport.Opening | None:
         """The connection opened to `target`; None when there is none to use (connect now). Raises the
@@ -280,7 +306,7 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
                            wait_seconds=settings.REGUI_RESTART_WAIT, owned_dir=owned_tls_dir(node.cluster),
                            restart_pending=node.restart_pending, stamp_restart=job_policy(job).ready_gate)
     try:
-        target = node_target(node)
+        target = ready.target(node) if ready else node_target(node)
     except NodeError as exc:  # the trust gate: nothing is sent, not even the node's credential
         _record_node(result, node, None, str(exc))
         _finish(result, Status.FAILED, str(exc), save=False)

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from regui.inventory.jumphosts.models import NodeJumpHost
+from regui.inventory.models import Node
 from regui.inventory.services import node_target
 from regui.pushes import files, rolling, services
 from regui.pushes.models import PushChunk, PushJob
@@ -184,3 +185,26 @@ def test_a_node_whose_handshake_fails_is_not_tried_again_by_its_push(fleet, monk
     assert results["a1"].status == "changed" and results["a2"].status == "unreachable"
     down = fleet.cluster.nodes.get(name="a2").address
     assert [c for c in calls if c[1] == down] == [("handshake", down, 3)], "once, with the configured retries"
+
+
+def test_each_nodes_credential_is_unsealed_once_per_push(fleet, monkeypatch):
+    unsealed: list[str] = []
+    real = Node.unseal_credential
+
+    def unseal(node):
+        unsealed.append(node.name)
+        return real(node)
+
+    monkeypatch.setattr(Node, "unseal_credential", unseal)
+    fleet.add("agent", "agent", "agent")
+    job = fleet.push(restart=False)
+    assert {r.status for r in job.results.all()} == {"changed"}
+    assert sorted(unsealed) == ["a1", "a2", "a3"], "the trust gate's target, from the handshake to the login"
+
+
+def test_a_node_the_trust_gate_refuses_gets_its_message_and_no_connection(fleet):
+    [node] = fleet.add("agent")
+    Node.objects.filter(pk=node.pk).update(host_key="", host_key_approved_at=None)
+    result = fleet.results(fleet.push(restart=False))["a1"]
+    assert result.status == "failed" and result.message.startswith("no approved host key")
+    assert fleet["a1"].handshakes == [] and fleet["a1"].connects == []
