@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import shutil
 import statistics
@@ -375,6 +376,9 @@ def main() -> int:
     def run(data: Path, stack: ExitStack) -> None:
         bench = Bench(args, data, stack)
         bench.start()
+        # The baselines run in this process: frozen, its heap (Django, the harness) is not walked by a full
+        # garbage collection in the middle of a timed run, as in the worker (regui/celery.py).
+        gc.freeze()
         log("warm-up push (not timed: first task in a fresh worker process)")
         bench.run_regui("warmup")
         bench.rows.pop("warmup")

@@ -16,6 +16,7 @@ Everything it started is torn down, also on failure and Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import statistics
@@ -258,6 +259,9 @@ def main() -> int:
     def run(data: Path, stack: ExitStack) -> None:
         bench = Rolling(args, data, stack)
         bench.start()
+        # The baselines run in this process: frozen, its heap (Django, the harness) is not walked by a full
+        # garbage collection in the middle of a timed run, as in the worker (regui/celery.py).
+        gc.freeze()
         log("warm-up push (write only, not timed: first tasks in fresh worker processes)")
         bench.push(restart=False)
         for _ in range(args.runs):

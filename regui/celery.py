@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init
 from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regui.settings")
@@ -25,3 +26,11 @@ def _database_connections(sender: Task | None = None, **_: Any) -> None:
     transaction (a test's), which closing would end."""
     if sender is not None and not getattr(sender.request, "is_eager", False):
         close_old_connections()
+
+
+@worker_process_init.connect
+def _freeze_inherited_objects(**_: Any) -> None:
+    """What a worker process inherits at its start (Django, the apps, the modules: most of its heap) is
+    never garbage; frozen, the collector no longer walks it. Unfrozen, a full collection during a push
+    walked all of it: ~0.1 s, once every few pushes, with the nodes' sessions waiting on it."""
+    gc.freeze()
