@@ -56,7 +56,7 @@ test: install-dev system-deps
 	bin/test
 
 # A developer's shortcut, not CI: every test that starts no real process (pushes go to fake nodes
-# in-process), on the embedded defaults. No root, no system packages; well under a minute.
+# in-process), on the embedded defaults. No root, no system packages; ~3.5 minutes here.
 test-fast: install-dev
 	REGUI_ENV_FILE= env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/pytest -q -m "not slow"
 
