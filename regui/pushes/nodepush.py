@@ -135,23 +135,19 @@ class Preconnected:
             t.start()
 
     def _open(self, node: Node) -> None:
+        retries, backoff = (settings.REGUI_SSH_RETRIES, settings.REGUI_SSH_BACKOFF) if self._final else (1, 0)
         try:
-            try:
-                target = node_target(node)
-            except NodeError as exc:
-                if self._final:
-                    with self._lock:
-                        self._gated[node.pk] = exc
-                raise
+            target = node_target(node)
             if self._final:
                 with self._lock:
                     self._gated[node.pk] = target
-                opening = transport.current().handshake(
-                    target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT, retries=settings.REGUI_SSH_RETRIES,
-                    backoff=settings.REGUI_SSH_BACKOFF)
-            else:
-                opening = transport.current().handshake(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
-                                                        retries=1, backoff=0)
+            opening = transport.current().handshake(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
+                                                    retries=retries, backoff=backoff)
+        except NodeError as exc:  # the trust gate refused: its push says why (see target)
+            if self._final:
+                with self._lock:
+                    self._gated[node.pk] = exc
+            return
         except ssh.SSHError as exc:
             if self._final:  # what its push says, unless the node changed meanwhile (see take)
                 with self._lock:

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from regui.audit import context as audit_context
 from regui.inventory.credentials.services import WITH_LOGIN
-from regui.inventory.jumphosts.routing import CLUSTER_JUMP, NODE_JUMP, WITH_JUMP
+from regui.inventory.jumphosts.routing import JUMP
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
 from regui.remote import keys
@@ -205,7 +205,7 @@ def _single_next(job: PushJob, chunk: int, results: list[PushResult]) -> list[No
     rows = list(later.filter(step=following))
     if len({r.chunk for r in rows}) != 1:
         return []
-    return list(Node.objects.select_related("cluster", WITH_LOGIN, *WITH_JUMP).filter(pk__in=[r.node_id for r in rows]))
+    return list(_nodes_with_routes(job, [r.node_id or 0 for r in rows]).values())
 
 
 def _nodes_with_routes(job: PushJob, ids: list[int]) -> dict[int, Node]:
@@ -213,8 +213,8 @@ def _nodes_with_routes(job: PushJob, ids: list[int]) -> dict[int, Node]:
     a database connection) of their own. Their one cluster is read once and shared, not once per node."""
     if not ids:
         return {}
-    cluster = Cluster.objects.select_related(CLUSTER_JUMP).get(pk=job.cluster_id)
-    nodes = Node.objects.select_related(WITH_LOGIN, NODE_JUMP).in_bulk(ids)
+    cluster = Cluster.objects.select_related(JUMP).get(pk=job.cluster_id)
+    nodes = Node.objects.select_related(WITH_LOGIN, JUMP).in_bulk(ids)
     for node in nodes.values():
         node.cluster = cluster
     return nodes

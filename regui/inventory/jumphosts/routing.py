@@ -15,9 +15,8 @@ from .models import ClusterJumpHost, JumpHost, NodeJumpHost
 
 # What `jump_for` reads, for `Node.objects.select_related(*WITH_JUMP)`: a push loads it with its nodes
 # in one query, instead of queries (and a database connection) in each node's thread.
-NODE_JUMP = "jump_host_link__jump_host__credential"
-CLUSTER_JUMP = "jump_host_link__jump_host__credential"  # the same, from a Cluster
-WITH_JUMP = (NODE_JUMP, f"cluster__{CLUSTER_JUMP}")
+JUMP = "jump_host_link__jump_host__credential"  # from a Node or from a Cluster: both name their link so
+WITH_JUMP = (JUMP, f"cluster__{JUMP}")
 
 
 def _loaded(obj: Model, relation: str) -> bool:
