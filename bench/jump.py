@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from regui.remote import jump as jumping  # noqa: E402
 from regui.remote import ssh  # noqa: E402
 from tests.harness.nodes import Harness  # noqa: E402
+from tests.threads import errors_in_threads  # noqa: E402
 
 
 def one(target: ssh.Target) -> None:
@@ -50,20 +50,7 @@ def sequential(targets: list[ssh.Target]) -> Callable[[], None]:
 
 def at_once(targets: list[ssh.Target]) -> Callable[[], None]:
     def run() -> None:
-        errors: list[BaseException] = []
-
-        def work(t: ssh.Target) -> None:
-            try:
-                one(t)
-            except BaseException as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=work, args=(t,)) for t in targets]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
+        if errors := errors_in_threads(one, targets):
             raise errors[0]
 
     return run

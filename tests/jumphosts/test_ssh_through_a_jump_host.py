@@ -16,6 +16,7 @@ import pytest
 from regui.remote import jump as jumping
 from regui.remote import ssh
 from tests.fakes.sshd import Listening, Server, sshd
+from tests.threads import errors_in_threads
 
 NODE = "k3s-a.invalid"  # resolves nowhere: only the jump host knows the way
 
@@ -185,11 +186,7 @@ def test_nodes_connected_at_the_same_time_each_have_their_own_jump_connection_cl
             with lock:
                 sessions.append(transport)
 
-        threads = [threading.Thread(target=open_one, args=(t,)) for t in targets]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        assert errors_in_threads(open_one, targets) == []
         assert len(sessions) == 6 and len(jump.server.logins) == 6 and len(node.server.logins) == 6
         assert all(ssh.run(s, "echo", timeout=10).stdout == "fine\n" for s in sessions)
         sessions[0].close()
