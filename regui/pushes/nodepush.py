@@ -93,11 +93,42 @@ def _connect(target: ssh.Target) -> transport.Session:
                                        retries=settings.REGUI_SSH_RETRIES, backoff=settings.REGUI_SSH_BACKOFF)
 
 
+def signs_in_early(target: ssh.Target) -> bool:
+    """A key logs in with a signature bound to this one connection: nothing the node could reuse, so the
+    next step's nodes may log in ahead of their turn. A password is the secret itself: it goes to a node
+    only at its push."""
+    return bool(target.private_key) and not target.password
+
+
+class _LoggedIn:
+    """An opening logged in ahead of time (see Preconnected): its login is the session it already has."""
+
+    def __init__(self, session: transport.Session) -> None:
+        self._session = session
+
+    def login(self) -> transport.Session:
+        return self._session
+
+    def alive(self) -> bool:
+        return self._session.alive()
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def _logged_in(opening: transport.Opening) -> _LoggedIn:
+    try:
+        return _LoggedIn(opening.login())
+    except BaseException:
+        opening.close()
+        raise
+
+
 class Preconnected:
     """Connections to the next step's nodes, opened while this step's nodes restart, when this task runs
-    that step too: a rolling restart then pays no SSH handshake between steps. Only the handshake (the
-    pinned host key checked): the login, which sends the credential, waits until the node's push, so a
-    node that ends up skipped receives no credential and no command. A connection is used only for the
+    that step too: a rolling restart then pays no SSH handshake, and for a key no login, between steps.
+    The pinned host key is checked first; a password waits until the node's push (see signs_in_early),
+    so a node that ends up skipped receives no password and no command. A connection is used only for the
     very target the gate gives at push time (the node may have changed meanwhile) and while it is up."""
 
     def __init__(self, nodes: list[Node], after: int = 0, *, final: bool = False) -> None:
@@ -143,6 +174,10 @@ class Preconnected:
                     self._gated[node.pk] = target
             opening = transport.current().handshake(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
                                                     retries=retries, backoff=backoff)
+            if not self._final and signs_in_early(target):
+                # While this step's nodes restart, not at this node's turn. Not in final mode: those open
+                # while the render may still be refused, and a chunk refused sends no login at all.
+                opening = _logged_in(opening)
         except NodeError as exc:  # the trust gate refused: its push says why (see target)
             if self._final:
                 with self._lock:

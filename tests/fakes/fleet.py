@@ -22,9 +22,11 @@ YAML = ('mirrors:\n  docker.io:\n    endpoint: ["https://mirror.example.com:5000
 
 def register(cluster: Cluster, fake: FakeNode, role: str = "agent", *, approve: bool = True,
              use_sudo: bool = False) -> Node:
-    """The fake node as the app knows it: its address, credential and (approved) host key."""
+    """The fake node as the app knows it: its address, credential and (approved) host key. A fake node
+    made with credential="..." (no key's first line) logs in with that password."""
+    kind = Node.Credential.KEY if fake.credential.startswith("-----BEGIN") else Node.Credential.PASSWORD
     node = Node(cluster=cluster, name=fake.name, address=fake.address, port=fake.port, role=role,
-                ssh_user=fake.username, use_sudo=use_sudo, credential_kind=Node.Credential.KEY)
+                ssh_user=fake.username, use_sudo=use_sudo, credential_kind=kind)
     node.seal_credential(fake.credential)
     if approve:
         node.host_key_type, node.host_key = fake.host_key.type, fake.host_key.key

@@ -175,12 +175,15 @@ def test_servers_rolled_one_at_a_time_are_connected_ahead_through_the_jump_host(
     assert len(fleet["s2"].connects) == 1
 
 
-def test_a_node_skipped_after_its_connection_was_opened_through_the_jump_host_gets_no_credential(fleet, bastion):
-    fleet.add("server", "server", only_via="bastion-1")
+@pytest.mark.parametrize(("credential", "logins"), [("", 1), ("s3cret-pass", 0)], ids=["key", "password"])
+def test_a_node_skipped_after_its_connection_was_opened_through_the_jump_host_gets_no_command_nor_password(
+        fleet, bastion, credential, logins):
+    fleet.add("server", "server", only_via="bastion-1", credential=credential)
     fleet["s1"].set_systemctl(restart_seconds=0.2, restart_fails=True)
     results = fleet.results(fleet.push())
     assert results["s2"].status == "skipped"
-    assert fleet["s2"].handshakes and fleet["s2"].connects == [] and fleet["s2"].execs == []
+    assert fleet["s2"].handshakes and fleet["s2"].execs == []
+    assert len(fleet["s2"].connects) == logins, "a key logs in ahead (a signature for that connection only)"
 
 
 def test_the_ssh_layer_gets_the_bound_on_logins_in_progress_from_the_settings(fleet, bastion, settings):

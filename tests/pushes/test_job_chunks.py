@@ -75,13 +75,32 @@ def test_consecutive_single_chunk_steps_run_in_one_task_connected_ahead_of_time(
     assert list(job.chunks.values_list("index", "step", "status")) == [(0, 0, "done"), (1, 1, "done"), (2, 2, "done")]
     s1, s2 = (next(e.span for e in fake_ssh.execs() if e.node == name) for name in ("s1", "s2"))
     (opened,) = fleet["s2"].handshakes
-    assert opened < s1.end, "s2's connection was opened during s1's step"
-    assert s1.end <= fleet["s2"].connects[0].at <= s2.start, "and logged in only when its turn came"
+    assert opened <= fleet["s2"].connects[0].at < s1.end, "s2 was connected and logged in (a key) during s1's step"
+    assert s1.end <= s2.start, "and given its program only when its turn came"
     assert len(fleet["s2"].connects) == 1 == len(fleet["a1"].connects) == len(fleet["a1"].handshakes)
 
 
-def test_a_node_skipped_after_its_connection_was_opened_ahead_gets_no_credential_and_no_command(fleet):
+def test_a_node_with_a_password_logs_in_only_when_its_turn_comes(fleet, fake_ssh):
+    fleet.add("server", "server", credential="s3cret-pass")
+    fleet["s1"].set_systemctl(restart_seconds=0.3)
+    job = fleet.push()
+    assert job.status == "done"
+    s1, s2 = (next(e.span for e in fake_ssh.execs() if e.node == name) for name in ("s1", "s2"))
+    (opened,) = fleet["s2"].handshakes
+    assert opened < s1.end <= fleet["s2"].connects[0].at <= s2.start, "shaken hands ahead, the password sent at its turn"
+
+
+def test_a_node_skipped_after_its_connection_was_opened_ahead_gets_no_command(fleet):
     fleet.add("server", "server")
+    fleet["s1"].set_systemctl(restart_seconds=0.3, restart_fails=True)
+    res = fleet.results(fleet.push())
+    assert res["s2"].status == "skipped"
+    assert fleet["s2"].handshakes and fleet["s2"].execs == []
+    assert len(fleet["s2"].connects) == 1, "logged in ahead with its key: a signature for that connection only"
+
+
+def test_a_node_with_a_password_skipped_after_its_connection_was_opened_ahead_gets_no_password(fleet):
+    fleet.add("server", "server", credential="s3cret-pass")
     fleet["s1"].set_systemctl(restart_seconds=0.3, restart_fails=True)
     res = fleet.results(fleet.push())
     assert res["s2"].status == "skipped"
@@ -96,3 +115,13 @@ def test_a_job_queued_before_plans_existed_is_planned_when_it_runs(fleet):
     PushResult.objects.create(job=job, node=node, node_name=node.name, role=node.role)
     job = rolling.push_job_run(job.pk)
     assert job.status == "done" and job.results.get().status == "changed" and job.chunks.count() == 1
+
+
+def test_a_key_refused_ahead_of_time_is_tried_again_at_its_turn_and_the_push_says_why(fleet):
+    fleet.add("server", "server")
+    fleet["s1"].set_systemctl(restart_seconds=0.3)
+    fleet["s2"].credential = "-----BEGIN OPENSSH PRIVATE KEY-----\nanother key\n"  # s2 no longer takes regui's key
+    res = fleet.results(fleet.push())
+    assert res["s1"].status == "changed" and res["s2"].status == "failed"
+    assert "refused" in res["s2"].message and fleet["s2"].execs == []
+    assert len(fleet["s2"].connects) == 2, "once ahead, once at its turn"

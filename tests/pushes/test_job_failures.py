@@ -70,7 +70,7 @@ def test_an_error_after_a_step_keeps_what_was_done_and_skips_the_rest(fleet, mon
     res = fleet.results(job)
     assert job.status == "failed" and "RuntimeError: a bug in the roll" in job.message
     assert [res[n].status for n in ("s1", "s2", "a1")] == ["changed", "changed", "skipped"]
-    assert fleet["a1"].connects == []
+    assert fleet["a1"].execs == [], "connected ahead (a key logs in ahead too), but given no command"
 
 
 def test_a_failure_reason_never_holds_a_secret_value(fleet, monkeypatch):

@@ -58,14 +58,15 @@ def test_there_is_no_pause_after_a_step_that_restarted_nothing(fleet, fake_ssh):
     assert spans["a1"].start - spans["s1"].end < 5
 
 
-def test_after_n_failures_the_nodes_not_reached_are_skipped_and_never_contacted(fleet, fake_ssh):
+def test_after_n_failures_the_nodes_not_reached_are_skipped_and_given_no_command(fleet, fake_ssh):
     fleet.add(*["agent"] * 5)
     for name in ("a1", "a2"):
         fleet[name].set_systemctl(restart_fails=True)
     res = fleet.results(fleet.push(agents_at_once="1", max_failures=2))
     assert [res[n].status for n in ("a1", "a2", "a3", "a4", "a5")] == ["failed", "failed", "skipped", "skipped", "skipped"]
     assert res["a3"].message == "skipped: 2 node(s) failed, and this push stops after 2"
-    assert all(fleet[n].connects == [] for n in ("a3", "a4", "a5"))
+    assert all(fleet[n].execs == [] for n in ("a3", "a4", "a5"))
+    assert fleet["a4"].connects == [] == fleet["a5"].connects, "only the next step is connected ahead"
 
 
 def test_failures_are_counted_over_the_whole_push_servers_included(fleet):
@@ -82,7 +83,7 @@ def test_an_unreachable_server_stops_the_servers_after_it_but_not_the_agents(fle
     res = fleet.results(fleet.push())
     assert res["s1"].status == "unreachable"
     for later in ("s2", "s3"):
-        assert res[later].status == "skipped" and fleet[later].connects == []
+        assert res[later].status == "skipped" and fleet[later].execs == []
         assert res[later].message.startswith("skipped: server s1 was unreachable, and servers restart one at a time")
     assert res["a1"].status == "changed"
 

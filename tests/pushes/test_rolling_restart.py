@@ -20,6 +20,25 @@ def test_servers_restart_one_at_a_time(stack, nodes):
         assert end <= start, f"server restarts overlap: {spans}"
 
 
+def accepted_logins(hn) -> int:
+    return (hn.dir / "sshd.log").read_text(errors="replace").count("Accepted publickey")
+
+
+def test_the_next_server_logs_in_ahead_with_its_key_and_its_push_uses_that_login(stack, nodes):
+    h = nodes(3)
+    for hn in h.nodes:
+        hn.set_systemctl(restart_seconds=0.6)
+    h.nodes[1].set_systemctl(restart_fails=True)
+    stack.add(h, roles=["server"] * 3)
+    before = [accepted_logins(hn) for hn in h.nodes]
+    res = stack.results(stack.push())
+    assert [res[n].status for n in ("node1", "node2", "node3")] == ["changed", "failed", "skipped"]
+    logins = [accepted_logins(hn) - b for hn, b in zip(h.nodes, before, strict=True)]
+    assert logins == [1, 1, 1], "node2 logged in once, ahead, and pushed on that login; node3 logged in ahead"
+    assert h.nodes[2].read("/etc/rancher/k3s/registries.yaml") is None, "but was given no command"
+    assert h.nodes[2].restarts() == []
+
+
 def test_agents_restart_in_parallel(stack, nodes):
     h = nodes(3)
     for hn in h.nodes:

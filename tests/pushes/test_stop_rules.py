@@ -20,7 +20,7 @@ def test_unreachable_nodes_count_towards_stop_after_n(fleet):
     assert [res[n].status for n in ("a1", "a2", "a3", "a4", "a5")] == [
         "unreachable", "unreachable", "skipped", "skipped", "skipped"]
     assert res["a3"].message == "skipped: 2 node(s) failed, and this push stops after 2"
-    assert all(fleet[n].connects == [] for n in ("a3", "a4", "a5"))
+    assert all(fleet[n].execs == [] for n in ("a3", "a4", "a5"))
 
 
 def test_an_unreachable_server_and_a_failed_agent_reach_the_limit_together_and_skips_are_not_counted(fleet):
@@ -52,7 +52,7 @@ def test_an_unreachable_server_in_the_middle_keeps_those_before_and_skips_those_
     fleet["s2"].network = "hung"
     res = fleet.results(fleet.push())
     assert [res[s].status for s in ("s1", "s2", "s3")] == ["changed", "unreachable", "skipped"]
-    assert res["s3"].message.startswith("skipped: server s2 was unreachable") and fleet["s3"].connects == []
+    assert res["s3"].message.startswith("skipped: server s2 was unreachable") and fleet["s3"].execs == []
     assert res["a1"].status == "changed"
 
 
