@@ -58,6 +58,8 @@ check() {
 # stage PATH SHA DIRMODE CONTENT ENCODING INDEX: write the new content beside PATH, then hash the
 # new and the current file in one sha256sum (one process instead of two).
 stage() {
+  # mv would move the staged file into a directory (or one a symbolic link names), and AFTER would lie.
+  [ ! -d "$1" ] || fail "$1 is a directory, not a file"
   dir=${1%/*}
   if [ ! -d "$dir" ]; then (umask 022; mkdir -p "$dir") && chmod "$3" "$dir" || fail "cannot create $dir"; fi
   tmp="$dir/.regui-$$-$6.tmp"

@@ -158,3 +158,22 @@ def test_a_failure_still_reports_everything_said_before_it(node):
     assert out.returncode == 4
     assert report.result == "changed" and report.backup and report.before and report.after
     assert report.error == "systemctl restart k3s failed"
+
+
+@pytest.mark.parametrize("which", [0, 1])
+@pytest.mark.parametrize("kind", ["directory", "symbolic link to a directory"])
+def test_a_file_whose_path_is_a_directory_fails_the_push_and_nothing_is_moved_into_it(node, which, kind):
+    # `mv -f tmp dir` would move the staged file into the directory and the report would say it was placed.
+    fs = files(node.root)
+    path = Path(fs[which].path)
+    path.parent.mkdir(parents=True)
+    if kind == "directory":
+        path.mkdir()
+    else:
+        path.with_name("elsewhere").mkdir()
+        path.symlink_to("elsewhere")
+    out = node(push_program(fs, mode="push", service="k3s", restart=True))
+    report = parse_report(out.stdout)
+    assert out.returncode == 3 and report.error == f"{path} is a directory, not a file"
+    assert not report.after and not report.restarted and not list(path.iterdir())
+    assert not list(node.root.rglob(".regui-*.tmp"))
