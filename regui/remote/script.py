@@ -93,6 +93,7 @@ stage() {
 # a hard link of the current file: the old file is never written again (its replacement is renamed
 # over the name), and a link costs no copy. cp where links are not possible.
 backup() {
+  b=
   if [ -n "$prev" ]; then say "BACKUP $prev"
   elif [ -f "$1" ]; then
     b="$1.regui-backup-STAMP"
@@ -116,8 +117,13 @@ prune() {
   [ $n -gt $((2*KEEP)) ] || return 0
   drop=$((n-KEEP-1)) main=$1
   set --
-  # Names sort by their UTC timestamp, so the glob lists the oldest first.
-  for f in "$main".regui-backup-*; do [ $drop -gt 0 ] || break; set -- "$@" "$f"; drop=$((drop-1)); done
+  # Names sort by their UTC timestamp (regui's clock), so the glob lists the oldest first; but never this
+  # push's backup and copy: once that clock has gone back, they sort before older ones.
+  for f in "$main".regui-backup-*; do
+    [ $drop -gt 0 ] || break
+    case $f in "$b"|"$copy") continue;; esac
+    set -- "$@" "$f"; drop=$((drop-1))
+  done
   rm -f "$@"
 }
 # place PATH TMP SHA [COPY]: the staged file (already fsynced) takes PATH's name in one rename. The

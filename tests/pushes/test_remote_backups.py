@@ -224,3 +224,16 @@ def test_the_copy_trusted_as_the_backup_is_fsynced_with_the_staged_file_in_one_s
     [args] = seen.read_text().splitlines()
     staged, trusted = args.split()
     assert staged.endswith(".tmp") and trusted == str(copy)
+
+
+def test_the_backup_a_push_makes_is_not_pruned_when_older_backups_are_named_after_it(node):
+    # Names sort by regui's clock: once it goes back (corrected, or another worker's lags), this push's
+    # backup sorts first. It is the only copy of what the file held, and the report names it.
+    main = main_of(node)
+    main.parent.mkdir(parents=True)
+    main.write_bytes(b"# current\n")
+    for i in range(2 * BACKUPS_KEPT):
+        main.with_name(f"registries.yaml.regui-backup-20991231T2359{i:02d}.000000Z").write_bytes(b"# older\n")
+    report = push(node, b"# new\n")
+    assert Path(report.backup).read_bytes() == b"# current\n"
+    assert Path(report.backup + ".copy").read_bytes() == b"# new\n"
