@@ -97,7 +97,8 @@ backup() {
   if [ -n "$prev" ]; then say "BACKUP $prev"
   elif [ -f "$1" ]; then
     b="$1.regui-backup-STAMP"
-    ln "$1" "$b" 2>/dev/null || cp "$1" "$b" || fail "cannot back up $1"
+    # A symbolic link is copied: a link of it would hold whatever its target holds later, or nothing.
+    { [ ! -L "$1" ] && ln "$1" "$b" 2>/dev/null; } || cp "$1" "$b" || fail "cannot back up $1"
     say "BACKUP $b"
   fi
   # The copy is named after the link of the same push, so it sorts after it and before any later

@@ -237,3 +237,18 @@ def test_the_backup_a_push_makes_is_not_pruned_when_older_backups_are_named_afte
     report = push(node, b"# new\n")
     assert Path(report.backup).read_bytes() == b"# current\n"
     assert Path(report.backup + ".copy").read_bytes() == b"# new\n"
+
+
+def test_a_file_that_is_a_symbolic_link_is_backed_up_by_a_copy_of_what_it_held(node):
+    # A hard link of the link would be a link too: its content whatever the target holds later, or none.
+    main = main_of(node)
+    main.parent.mkdir(parents=True)
+    target = main.with_name("managed.yaml")
+    target.write_bytes(b"# by hand\n")
+    main.symlink_to(target.name)
+    report = push(node, b"# new\n")
+    target.write_bytes(b"# changed later\n")
+    backup = Path(report.backup)
+    assert not backup.is_symlink() and backup.read_bytes() == b"# by hand\n"
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert main.read_bytes() == b"# new\n"
