@@ -143,6 +143,9 @@ class Preconnected:
         self._gated: dict[int, ssh.Target | NodeError] = {}  # final mode: what the trust gate said, per node
         self._nodes = {n.pk: n for n in nodes}
         self._final = final
+        # Taken now: a handshake still going when its chunk has ended (see close) uses the same one.
+        self._edge = transport.current()
+        self._closed = False
         self._lock = threading.Lock()
         self._threads = {n.pk: threading.Thread(target=self._open, args=(n,), daemon=True) for n in nodes}
         self._waiting_for, self._sent, self._started = after, set[int](), False
@@ -172,8 +175,8 @@ class Preconnected:
             if self._final:
                 with self._lock:
                     self._gated[node.pk] = target
-            opening = transport.current().handshake(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
-                                                    retries=retries, backoff=backoff)
+            opening = self._edge.handshake(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
+                                           retries=retries, backoff=backoff)
             if not self._final and signs_in_early(target):
                 # While this step's nodes restart, not at this node's turn. Not in final mode: those open
                 # while the render may still be refused, and a chunk refused sends no login at all.
@@ -193,7 +196,11 @@ class Preconnected:
         finally:
             connection.close()
         with self._lock:
-            self._opened[node.pk] = (target, opening)
+            late = self._closed
+            if not late:
+                self._opened[node.pk] = (target, opening)
+        if late:  # its chunk ended meanwhile (see close)
+            opening.close()
 
     def target(self, node: Node) -> ssh.Target:
         """The node's target through the trust gate (raises NodeError as node_target does). In final mode,
@@ -231,10 +238,16 @@ class Preconnected:
             return None
         return opened[1]
 
-    def close(self) -> None:
-        self._start()  # (threads that never ran cannot be joined)
-        for t in self._threads.values():
-            t.join()
+    def close(self, wait: bool = True) -> None:
+        """Close what was opened and not taken. `wait=False`: handshakes still going are not waited for;
+        each closes its connection when it ends (a chunk that pushes nothing ends at once, not after an
+        unreachable node's timeouts and retries). Handshakes not started yet never start."""
+        with self._lock:
+            self._closed = True
+            started, self._started = self._started, True
+        if wait and started:
+            for t in self._threads.values():
+                t.join()
         with self._lock:
             for _, opening in self._opened.values():
                 opening.close()

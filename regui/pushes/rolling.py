@@ -132,8 +132,8 @@ def _run_chunk(job: PushJob, index: int, send: Send, worker: str) -> None:
     try:
         _prepare_and_run(job, index, send, worker, results, nodes, early)
     finally:
-        if early:
-            early.close()
+        if early:  # each node's push waited for its own handshake; any other is not waited for
+            early.close(wait=False)
 
 
 def _prepare_and_run(job: PushJob, index: int, send: Send, worker: str, results: list[PushResult],

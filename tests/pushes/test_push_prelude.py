@@ -7,6 +7,7 @@ chunk that then writes nothing sends no credential."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -208,3 +209,31 @@ def test_a_node_the_trust_gate_refuses_gets_its_message_and_no_connection(fleet)
     result = fleet.results(fleet.push(restart=False))["a1"]
     assert result.status == "failed" and result.message.startswith("no approved host key")
     assert fleet["a1"].handshakes == [] and fleet["a1"].connects == []
+
+
+def test_a_refused_render_ends_its_chunk_without_waiting_for_a_slow_handshake(fleet, fake_ssh, queued,
+                                                                              monkeypatch):
+    _, run = queued
+    fleet.add("agent")
+    job = services.push_job_create(cluster=fleet.cluster, user=fleet.user, restart=False)
+    PushJob.objects.filter(pk=job.pk).update(checked_render="")
+    release, closed = threading.Event(), threading.Event()
+    real = fake_ssh.handshake
+
+    def slow(target, **kwargs):  # an unreachable node's timeouts and retries, until released
+        release.wait(10)
+        opening = real(target, **kwargs)
+        monkeypatch.setattr(opening, "close", closed.set)
+        return opening
+
+    def refuse(cluster, text):
+        raise files.RenderRefused("Lint errors must be fixed before a push: broken on purpose")
+
+    monkeypatch.setattr(fake_ssh, "handshake", slow)
+    monkeypatch.setattr(files, "_check", refuse)
+    started = time.monotonic()
+    assert run(job, 0).status == "refused"
+    assert time.monotonic() - started < 5, "the chunk ended without waiting for the handshake"
+    release.set()
+    assert closed.wait(5), "the handshake, once done, closed its connection itself"
+    assert fleet["a1"].connects == [] and fake_ssh.execs() == []
