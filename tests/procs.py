@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,6 +34,23 @@ def manage(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.
                           text=True, timeout=timeout)
 
 
+def migrated(env: dict[str, str]) -> None:
+    """The SQLite database of env's data dir, made as `manage.py migrate` makes it: a copy of one the run
+    migrated once. A test that is about migrating (or about the files a first run makes) runs migrate
+    itself; for the others it was ~3 s of the same work each (a dozen of them)."""
+    assert "DATABASE_URL" not in env, "SQLite only"
+    template = Path(os.environ["REGUI_DATA_DIR"]) / "migrated-sqlite"
+    with open(f"{template}.lock", "a") as lock:  # xdist workers share the run's data dir
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (template / "regui.sqlite3").exists():
+            made = manage({**env, "REGUI_DATA_DIR": str(template)}, "migrate", "-v0")
+            assert made.returncode == 0, made.stderr[-2000:]
+    data = Path(env["REGUI_DATA_DIR"])
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    shutil.copyfile(template / "regui.sqlite3", data / "regui.sqlite3")
+    os.chmod(data / "regui.sqlite3", 0o600)
+
+
 def alive(pid: int) -> bool:
     """The process runs (a zombie, exited but not reaped yet, does not)."""
     try:
@@ -46,8 +65,11 @@ AS_BIN_RUN = ("--beat",)  # bin/run's flags: gossip, mingle and heartbeats on, b
 
 
 @contextmanager
-def celery_worker(env: dict[str, str], log: Path, concurrency: int = 2, flags: tuple[str, ...] = QUIET):
-    """A real `celery worker` process; stopped (warm, then hard) when the block ends."""
+def celery_worker(env: dict[str, str], log: Path, concurrency: int = 2, flags: tuple[str, ...] = QUIET,
+                  warm_stop: bool = True):
+    """A real `celery worker` process; stopped (warm, then hard) when the block ends, or killed at once
+    with warm_stop=False: a warm stop takes Celery 2-5 s (its pool's threads are joined one after the
+    other, each waking from its own sleep), which a test that looks no further at the worker only waits out."""
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "regui", "worker", "--loglevel=INFO",
@@ -59,11 +81,11 @@ def celery_worker(env: dict[str, str], log: Path, concurrency: int = 2, flags: t
         while "ready." not in log.read_text():
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"celery worker did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
+            time.sleep(0.05)
         yield proc
     finally:
         with contextlib.suppress(ProcessLookupError):  # a test may have killed it already
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, signal.SIGTERM if warm_stop else signal.SIGKILL)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from tests.conftest import require
-from tests.procs import AS_BIN_RUN, app_env, celery_worker, manage
+from tests.procs import AS_BIN_RUN, app_env, celery_worker, manage, migrated
 
 pytestmark = pytest.mark.slow  # real Celery workers
 
@@ -49,7 +49,7 @@ def look(env: dict[str, str]) -> dict:
 
 
 def killed_worker_is_reported(env: dict[str, str], tmp_path) -> None:
-    assert manage(env, "migrate", "-v0").returncode == 0
+    migrated(env)
     with celery_worker(env, tmp_path / "worker.log", flags=AS_BIN_RUN) as worker:
         time.sleep(1)  # a beat or two
         seen = look(env)
@@ -85,7 +85,7 @@ def test_a_killed_worker_on_redis_makes_the_job_page_say_no_worker_is_answering(
 
 def test_a_worker_that_stops_cleanly_removes_its_heartbeat_at_once(tmp_path):
     env = app_env(tmp_path, REGUI_WORKER_BEAT="0.5", REGUI_WORKER_WAIT="60")
-    assert manage(env, "migrate", "-v0").returncode == 0
+    migrated(env)
     with celery_worker(env, tmp_path / "worker.log"):
         time.sleep(1)
         assert look(env)["alive"] == 1

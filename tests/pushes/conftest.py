@@ -37,7 +37,7 @@ def push_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         extra["CELERY_BROKER_URL"] = os.environ["CELERY_BROKER_URL"]
     env = app_env(settings.DATA_DIR, **extra)
     log = tmp_path_factory.mktemp("worker") / "worker.log"
-    with celery_worker(env, log, concurrency=2) as proc:
+    with celery_worker(env, log, concurrency=2, warm_stop=False) as proc:
         proc.log = log
         yield proc
 

@@ -79,7 +79,7 @@ def test_a_task_held_in_reserve_by_a_killed_worker_ends_its_job_when_a_worker_st
         worker.wait()
     assert status(held) == "queued"
     second_log = tmp_path / "second.log"
-    with celery_worker(env, second_log, concurrency=1, flags=(*QUIET, "-n", "second@%h")):
+    with celery_worker(env, second_log, concurrency=1, flags=(*QUIET, "-n", "second@%h"), warm_stop=False):
         wait_for("both jobs interrupted", lambda: status(slow) == status(held) == "interrupted", timeout=30,
                  log=second_log)
         held.refresh_from_db()
@@ -103,7 +103,7 @@ def test_a_task_the_broker_lost_ends_its_job_at_the_periodic_check(redis_queue, 
     env = worker_env(settings.DATA_DIR, queue, REDIS)
     log = tmp_path / "worker.log"
     with celery_worker(env, log, concurrency=1, flags=(*QUIET, "--beat", "-s", str(tmp_path / "beat-schedule"),
-                                                       "-n", "only@%h")):
+                                                       "-n", "only@%h"), warm_stop=False):
         assert status(job) == "queued", "a worker that just started may still get it"
         wait_for("the job interrupted", lambda: status(job) == "interrupted", timeout=40, log=log)
         job.refresh_from_db()

@@ -39,7 +39,7 @@ def two_workers(monkeypatch, tmp_path):
         def start(**extra: str) -> list:
             env = worker_env(settings.DATA_DIR, queue, REDIS, **extra)
             return [stack.enter_context(celery_worker(env, tmp_path / f"{name}.log", concurrency=1,
-                                                      flags=(*QUIET, "-n", f"{name}@%h")))
+                                                      flags=(*QUIET, "-n", f"{name}@%h"), warm_stop=False))
                     for name in ("one", "two")]
 
         yield start

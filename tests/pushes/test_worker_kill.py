@@ -45,7 +45,7 @@ def test_a_worker_killed_mid_job_leaves_the_job_interrupted_and_its_nodes_unlock
     job.refresh_from_db()
     assert job.status == "running" and Node.objects.get(name=first).lock_job == job.pk, "as the kill left it"
 
-    with celery_worker(env, tmp_path / "second.log", flags=(*QUIET, "-n", "second@%h")):
+    with celery_worker(env, tmp_path / "second.log", flags=(*QUIET, "-n", "second@%h"), warm_stop=False):
         wait_for("the job interrupted", lambda: PushJob.objects.get(pk=job.pk).status == "interrupted", timeout=20,
                  log=tmp_path / "second.log")
         job.refresh_from_db()
@@ -59,6 +59,8 @@ def test_a_worker_killed_mid_job_leaves_the_job_interrupted_and_its_nodes_unlock
         check = wait_for("the re-read", lambda: job.followups.filter(kind="drift", status="done").first(), timeout=30)
         assert [r.node_name for r in check.results.all()] == [first]
 
+        for hn in h.nodes:  # slow restarts were for killing the worker mid-restart; the re-run waits for none
+            hn.set_systemctl(restart_seconds=0)
         rerun = services.push_job_rerun(job)
         wait_for("the re-run", lambda: not PushJob.objects.get(pk=rerun.pk).is_active, timeout=60,
                  log=tmp_path / "second.log")

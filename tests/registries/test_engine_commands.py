@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.procs import ROOT, app_env, manage
+from tests.procs import ROOT, app_env, manage, migrated
 
 pytestmark = pytest.mark.slow  # manage.py subprocesses
 
@@ -21,7 +21,7 @@ BAD = "mirrors:\n  docker.io:\n    endpoint: [\"https://m.example.com\"]\n    re
 def env(tmp_path_factory):
     data = tmp_path_factory.mktemp("cli")
     e = app_env(data)
-    assert manage(e, "migrate", "-v0").returncode == 0
+    migrated(e)
     good = data / "good.yaml"
     good.write_text(GOOD)
     assert manage(e, "import_registries", str(good), "--cluster", "edge", "--distro", "rke2").returncode == 0
