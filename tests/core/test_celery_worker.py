@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import require
-from tests.procs import app_env, celery_worker, manage
+from tests.procs import app_env, celery_worker, manage, migrated
 
 pytestmark = pytest.mark.slow  # real Celery workers
 
@@ -18,8 +18,8 @@ SEND = "from regui.core.tasks import ping; print(ping.delay().get(timeout=60))"
 
 def test_a_worker_answers_on_the_embedded_filesystem_broker_and_sqlite(tmp_path):
     env = app_env(tmp_path)
-    assert manage(env, "migrate", "-v0").returncode == 0
-    with celery_worker(env, tmp_path / "worker.log"):
+    migrated(env)
+    with celery_worker(env, tmp_path / "worker.log", warm_stop=False):
         r = manage(env, "shell", "-c", SEND)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "pong"
@@ -61,18 +61,6 @@ def _production_env(tmp_path, database: str, broker: str) -> dict[str, str]:
                    REGUI_CELERY_QUEUE=f"regui-test-{uuid.uuid4().hex[:8]}")
 
 
-def test_a_worker_answers_on_redis_with_postgresql(tmp_path, postgres_database, redis_broker):
-    env = _production_env(tmp_path, postgres_database, redis_broker)
-    migrated = manage(env, "migrate", "-v0")
-    assert migrated.returncode == 0, migrated.stderr
-    with celery_worker(env, tmp_path / "worker.log"):
-        r = manage(env, "shell", "-c", SEND)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip().splitlines()[-1] == "pong"
-    assert not (tmp_path / "celery").exists(), "the Redis run must not fall back to the filesystem broker"
-
-
-
 def _database_ports(pid: int, server_port: int) -> set[int]:
     """Local ports of the process's TCP connections to the database server (from /proc)."""
     inodes = set()
@@ -93,19 +81,25 @@ def _database_ports(pid: int, server_port: int) -> set[int]:
     return ports
 
 
-def test_a_worker_keeps_its_postgresql_connection_from_one_task_to_the_next(tmp_path, postgres_database,
-                                                                            redis_broker):
+# One worker on Redis with PostgreSQL (what it answers, and the connection it answers with): these were
+# two tests, each migrating a database and starting a worker for the same run.
+def test_a_worker_answers_on_redis_with_postgresql_and_keeps_its_connection_from_one_task_to_the_next(
+        tmp_path, postgres_database, redis_broker):
     env = _production_env(tmp_path, postgres_database, redis_broker)
-    assert manage(env, "migrate", "-v0").returncode == 0
+    made = manage(env, "migrate", "-v0")
+    assert made.returncode == 0, made.stderr
     server_port = int(urlsplit(postgres_database).port or 5432)
-    with celery_worker(env, tmp_path / "worker.log", concurrency=1) as worker:
+    with celery_worker(env, tmp_path / "worker.log", concurrency=1, warm_stop=False) as worker:
         with open(f"/proc/{worker.pid}/task/{worker.pid}/children") as f:
             (child,) = [int(p) for p in f.read().split()]  # the pool's one process runs the tasks
         first = manage(env, "shell", "-c", SEND)
         after_first = _database_ports(child, server_port)
         second = manage(env, "shell", "-c", SEND)
         after_second = _database_ports(child, server_port)
-    assert first.stdout.strip().endswith("pong") and second.stdout.strip().endswith("pong"), first.stderr + second.stderr
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().splitlines()[-1] == "pong" and second.stdout.strip().splitlines()[-1] == "pong", \
+        first.stderr + second.stderr
+    assert not (tmp_path / "celery").exists(), "the Redis run must not fall back to the filesystem broker"
     # Celery's Django fixup closed it after each task, and each task waited for a new server process.
     assert after_first, "the worker process closed its database connection after the task"
     assert after_second == after_first

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -12,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.procs import ROOT, alive, app_env, manage
+from tests.procs import ROOT, alive, app_env, manage, migrated
 
 pytestmark = pytest.mark.slow  # bin/run: gunicorn and a Celery worker
 
@@ -23,11 +24,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_bin_run_serves_the_site_and_starts_a_worker(tmp_path):
+# One run of bin/run from start to stop: these were two tests, each starting bin/run (a web server and a
+# worker, ~5 s) for the same run; one looked at what it serves, the other at how it stops.
+def test_bin_run_serves_the_site_with_a_worker_and_stopping_it_stops_both(tmp_path):
     port = _free_port()
     env = app_env(tmp_path, REGUI_LISTEN=f"127.0.0.1:{port}", REGUI_WORKER_CONCURRENCY="1",
                   PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
-    assert manage(env, "migrate", "-v0").returncode == 0
+    migrated(env)
     made = manage(env, "ensure_admin")
     assert "password:" in made.stdout, "a generated admin password is printed once"
     again = manage(env, "ensure_admin")
@@ -35,8 +38,10 @@ def test_bin_run_serves_the_site_and_starts_a_worker(tmp_path):
 
     log = tmp_path / "run.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([str(ROOT / "bin" / "run")], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        # A process group of its own, for the clean-up below; the stop signal goes to bin/run alone, as
+        # when `timeout` or a supervisor stops it.
+        proc = subprocess.Popen([str(ROOT / "bin" / "run")], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         body = ""
@@ -47,35 +52,23 @@ def test_bin_run_serves_the_site_and_starts_a_worker(tmp_path):
                     break
             except OSError:
                 pass
-            time.sleep(0.3)
+            time.sleep(0.1)
         assert "Log in to regui" in body, log.read_text()[-2000:]
         server = urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5).headers.get("Server", "")
         assert server.startswith("gunicorn"), "served by gunicorn (request timeouts), not runserver"
         assert "ready." in log.read_text(), "the Celery worker started beside the web server"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        pids = [int(p) for p in re.findall(r"pid (\d+)", log.read_text())]
+        assert len(pids) == 2, log.read_text()[-1500:]
+        proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
-
-
-def test_stopping_bin_run_stops_the_web_server_and_the_worker(tmp_path):
-    port = _free_port()
-    env = app_env(tmp_path, REGUI_LISTEN=f"127.0.0.1:{port}", REGUI_WORKER_CONCURRENCY="1")
-    assert manage(env, "migrate", "-v0").returncode == 0
-    log = tmp_path / "run.log"
-    with open(log, "w") as out:
-        # Not its own session: only bin/run gets the signal, as when `timeout` or a supervisor stops it.
-        proc = subprocess.Popen([str(ROOT / "bin" / "run")], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while "ready." not in log.read_text() and time.monotonic() < deadline:
-        time.sleep(0.3)
-    pids = [int(p) for p in re.findall(r"pid (\d+)", log.read_text())]
-    assert len(pids) == 2, log.read_text()[-1500:]
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    deadline = time.monotonic() + 20
-    while any(alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert not [p for p in pids if alive(p)], "children left running"
+        deadline = time.monotonic() + 20
+        while any(alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p for p in pids if alive(p)], "children left running"
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # whatever a failing run left behind
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
 
 
 CHECK_LOGIN = ("from django.contrib.auth import authenticate; from regui.core.roles import has_role; "
@@ -84,7 +77,7 @@ CHECK_LOGIN = ("from django.contrib.auth import authenticate; from regui.core.ro
 
 def test_ensure_admin_takes_the_password_from_the_environment_or_a_file(tmp_path):
     env = app_env(tmp_path, REGUI_ADMIN_PASSWORD="from-env-Pw-5521")
-    assert manage(env, "migrate", "-v0").returncode == 0
+    migrated(env)
     made = manage(env, "ensure_admin")
     assert made.returncode == 0 and "from REGUI_ADMIN_PASSWORD" in made.stdout
     assert "from-env-Pw-5521" not in made.stdout + made.stderr
