@@ -101,15 +101,36 @@ def keep_db_or_broker(config: pytest.Config, items: list[pytest.Item]) -> int:
 
 
 class DbOrBrokerOnly:
-    """Registered for the production run: after -m has chosen the tier, the tests that use neither go."""
+    """Registered for the production run: after -m has chosen the tier, the tests that use neither go.
+
+    Under pytest-xdist (-n) each worker collects and deselects the same tests (xdist refuses workers
+    that collected different ones) and the controller, which collects nothing, says how many went
+    when the run ends, from what its workers hand back."""
 
     left_out = 0
+    from_workers = False
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         self.left_out = keep_db_or_broker(config, items)
+        workeroutput = getattr(config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput[OPTION] = self.left_out
 
     def pytest_report_collectionfinish(self) -> str:
+        return self.said()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: object, error: object) -> None:
+        left_out = getattr(node, "workeroutput", {}).get(OPTION)
+        if left_out is not None:
+            self.left_out, self.from_workers = left_out, True
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.from_workers:
+            terminalreporter.write_line(self.said())
+
+    def said(self) -> str:
         return (f"{OPTION}: {self.left_out} tests that use neither the database nor the broker left out "
                 "(the embedded run has them; tests/selection.py)")
 

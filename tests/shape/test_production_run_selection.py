@@ -64,3 +64,18 @@ def test_a_left_out_test_that_reaches_the_broker_fails_and_says_to_mark_it(colle
         Connection("memory://")
     with selection.broker_refused_unless_kept(collected["db_fixture"]):
         Connection("memory://").release()
+
+
+def test_under_xdist_the_controller_says_how_many_its_workers_left_out(collected):
+    from types import SimpleNamespace
+
+    worker, controller, said = selection.DbOrBrokerOnly(), selection.DbOrBrokerOnly(), []
+    config = SimpleNamespace(hook=SimpleNamespace(pytest_deselected=lambda items: None), workeroutput={})
+    items = list(collected.values())
+    selection.mark(items)
+    worker.pytest_collection_modifyitems(config, items)
+    controller.pytest_terminal_summary(SimpleNamespace(write_line=said.append))
+    assert said == [], "a run without workers said it with the collection already"
+    controller.pytest_testnodedown(SimpleNamespace(workeroutput=config.workeroutput), None)
+    controller.pytest_terminal_summary(SimpleNamespace(write_line=said.append))
+    assert said == [worker.said()] and said[0].startswith(f"{selection.OPTION}: 1 tests")
