@@ -60,7 +60,8 @@ def test_servers_go_one_at_a_time_whatever_the_push_chooses(fleet, fake_ssh, set
     settings.REGUI_PUSH_CHUNK = 1
     fleet.add("server", "server", "server", "agent", "agent")
     for node in fleet.fake.nodes.values():
-        node.set_systemctl(restart_seconds=0.2)
+        # The agents' restarts long enough that their two tasks overlap on a loaded machine too.
+        node.set_systemctl(restart_seconds=1.0 if node.name.startswith("a") else 0.2)
     job = fleet.push(agents_at_once="100%")
     assert job.status == "done"
     servers = [e.span for e in fake_ssh.execs() if e.node.startswith("s")]
