@@ -98,7 +98,10 @@ backup() {
   elif [ -f "$1" ]; then
     b="$1.regui-backup-STAMP"
     # A symbolic link is copied: a link of it would hold whatever its target holds later, or nothing.
-    { [ ! -L "$1" ] && ln "$1" "$b" 2>/dev/null; } || cp "$1" "$b" || fail "cannot back up $1"
+    # A copy is new data: fsynced before the rename leaves it the only holder of the old content (a
+    # link holds the old file itself, already on disk).
+    { [ ! -L "$1" ] && ln "$1" "$b" 2>/dev/null; } || { cp "$1" "$b" && { sync "$b" 2>/dev/null || sync; }; } \
+      || fail "cannot back up $1"
     say "BACKUP $b"
   fi
   # The copy is named after the link of the same push, so it sorts after it and before any later

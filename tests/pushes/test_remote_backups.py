@@ -162,6 +162,22 @@ def test_it_copies_the_backup_where_hard_links_fail(node):
     assert main.read_bytes() == b"# new\n"
 
 
+def test_a_backup_made_by_cp_is_fsynced_before_the_rename(node):
+    (node.root / "bin/ln").write_text("#!/bin/sh\nexit 1\n")
+    (node.root / "bin/ln").chmod(0o755)
+    calls = node.root / "calls.log"
+    for tool in ("sync", "mv"):
+        (node.root / "bin" / tool).write_text(f'#!/bin/sh\necho {tool} "$@" >> {calls}\nexec {shutil.which(tool)} "$@"\n')
+        (node.root / "bin" / tool).chmod(0o755)
+    main = main_of(node)
+    main.parent.mkdir(parents=True)
+    main.write_bytes(b"# old\n")
+    report = push(node, b"# new\n")
+    seen = calls.read_text().splitlines()
+    assert f"sync {report.backup}" in seen, seen
+    assert seen.index(f"sync {report.backup}") < next(i for i, c in enumerate(seen) if c.startswith("mv ")), seen
+
+
 def test_a_failed_rename_leaves_no_copy_of_content_that_never_landed(node):
     push(node, b"# one\n")
     (node.root / "bin/mv").write_text("#!/bin/sh\nexit 1\n")
