@@ -40,7 +40,7 @@ def migrated(env: dict[str, str]) -> None:
     itself; for the others it was ~3 s of the same work each (a dozen of them)."""
     assert "DATABASE_URL" not in env, "SQLite only"
     template = Path(os.environ["REGUI_DATA_DIR"]) / "migrated-sqlite"
-    with open(f"{template}.lock", "a") as lock:  # xdist workers share the run's data dir
+    with open(f"{template}.lock", "a") as lock:  # in case two test processes share a data dir
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (template / "regui.sqlite3").exists():
             made = manage({**env, "REGUI_DATA_DIR": str(template)}, "migrate", "-v0")

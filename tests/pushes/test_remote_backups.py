@@ -40,13 +40,18 @@ def push(node, content: bytes, **env):
     return parse_report(out.stdout)
 
 
+def shim(node, tool: str, body: str) -> None:
+    """`tool`, first on the node's PATH, replaced by this shell script."""
+    path = node.root / "bin" / tool
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+
+
 def log_tools(node) -> Path:
     """Every external tool the program may run, shimmed first on PATH to log its name, then run."""
     log = node.root / "tools.log"
     for tool in TOOLS:
-        shim = node.root / "bin" / tool
-        shim.write_text(f'#!/bin/sh\necho {tool} >> {log}\nexec {shutil.which(tool)} "$@"\n')
-        shim.chmod(0o755)
+        shim(node, tool, f'echo {tool} >> {log}\nexec {shutil.which(tool)} "$@"')
     return log
 
 
@@ -149,8 +154,7 @@ def test_a_newest_backup_that_is_a_directory_does_not_break_the_push(node):
 
 
 def test_it_copies_the_backup_where_hard_links_fail(node):
-    (node.root / "bin/ln").write_text("#!/bin/sh\nexit 1\n")
-    (node.root / "bin/ln").chmod(0o755)
+    shim(node, "ln", "exit 1")
     main = main_of(node)
     main.parent.mkdir(parents=True)
     main.write_bytes(b"# old\n")
@@ -163,12 +167,10 @@ def test_it_copies_the_backup_where_hard_links_fail(node):
 
 
 def test_a_backup_made_by_cp_is_fsynced_before_the_rename(node):
-    (node.root / "bin/ln").write_text("#!/bin/sh\nexit 1\n")
-    (node.root / "bin/ln").chmod(0o755)
+    shim(node, "ln", "exit 1")
     calls = node.root / "calls.log"
     for tool in ("sync", "mv"):
-        (node.root / "bin" / tool).write_text(f'#!/bin/sh\necho {tool} "$@" >> {calls}\nexec {shutil.which(tool)} "$@"\n')
-        (node.root / "bin" / tool).chmod(0o755)
+        shim(node, tool, f'echo {tool} "$@" >> {calls}\nexec {shutil.which(tool)} "$@"')
     main = main_of(node)
     main.parent.mkdir(parents=True)
     main.write_bytes(b"# old\n")
@@ -180,8 +182,7 @@ def test_a_backup_made_by_cp_is_fsynced_before_the_rename(node):
 
 def test_a_failed_rename_leaves_no_copy_of_content_that_never_landed(node):
     push(node, b"# one\n")
-    (node.root / "bin/mv").write_text("#!/bin/sh\nexit 1\n")
-    (node.root / "bin/mv").chmod(0o755)
+    shim(node, "mv", "exit 1")
     fs = [RemoteFile(str(main_of(node)), b"# two\n", "0755")]
     out = node(push_program(fs, mode="push", service="k3s", restart=False))
     assert out.returncode == 3 and "cannot replace" in parse_report(out.stdout).error
@@ -234,8 +235,7 @@ def test_the_copy_trusted_as_the_backup_is_fsynced_with_the_staged_file_in_one_s
     push(node, b"# one\n")
     [copy] = backups(node)
     seen = node.root / "sync.args"
-    (node.root / "bin/sync").write_text(f'#!/bin/sh\necho "$@" >> {seen}\n')
-    (node.root / "bin/sync").chmod(0o755)
+    shim(node, "sync", f'echo "$@" >> {seen}')
     push(node, b"# two\n")
     [args] = seen.read_text().splitlines()
     staged, trusted = args.split()
