@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 from regui.audit.models import AuditEvent
 from regui.inventory.models import Node
@@ -26,6 +27,7 @@ from .models import PushResult
 log = logging.getLogger(__name__)
 Write = Callable[[], None]
 _STOP = object()
+RETRY_SECONDS = 1.0  # then twice that: a database restarting, SQLite's write lock held by a long commit
 RESULT_FIELDS = ["status", "message", "started_at", "finished_at", "duration_ms", "sha256_before", "sha256_after",
                  "restarted", "output", "via"]
 
@@ -121,17 +123,33 @@ class ResultSink:
                 for call in calls:
                     call()
         except Exception:
-            # One bad write must not lose the others: retry them one by one. A write of the job's own
-            # (a callable) that fails again is raised: the job must end, with the reason.
+            # One bad write must not lose the others: retry them one by one, each again while the
+            # database is away for a moment. An outcome that still fails is raised once the others are
+            # written, before the job's own writes (which may end its step): the job then ends failed
+            # and its nodes in flight say their state is unknown, rather than a result staying
+            # "running" and its node locked in a job that ended.
             log.exception("batched push-result write failed; writing one by one")
             failed: Exception | None = None
-            for item in batch:
+            for outcome in outcomes:
                 try:
-                    with transaction.atomic():
-                        outcomes_write([item]) if isinstance(item, NodeOutcome) else item()
+                    _write_retrying(outcome)
                 except Exception as exc:
                     log.exception("push-result write failed")
-                    if not isinstance(item, NodeOutcome):
-                        failed = failed or exc
+                    failed = failed or exc
             if failed is not None:
                 raise failed from None
+            for call in calls:
+                _write_retrying(call)
+
+
+def _write_retrying(item: NodeOutcome | Write) -> None:
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                outcomes_write([item]) if isinstance(item, NodeOutcome) else item()
+            return
+        except (OperationalError, InterfaceError):
+            if attempt == 2 or connection.in_atomic_block:
+                raise
+            connection.close()  # the next try opens a new connection
+            time.sleep(RETRY_SECONDS * (attempt + 1))
