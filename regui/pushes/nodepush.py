@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from regui.audit.services import audit_object_event
@@ -68,14 +68,19 @@ def _unlock(node_id: int, job_id: int) -> None:
     Node.objects.filter(pk=node_id, lock_job=job_id).update(lock_job=None, lock_at=None)
 
 
-def start_all(job: PushJob, results: list[PushResult]) -> set[int]:
+def start_all(job: PushJob, results: list[PushResult]) -> set[int] | None:
     """Lock every free node and mark its result running in two statements, so that the threads
-    start SSH at once instead of queueing for the database one by one. Returns the result ids."""
+    start SSH at once instead of queueing for the database one by one. Returns the result ids; None
+    when the job is no longer running (none of its nodes may start)."""
     if not results:
         return set()
     now = timezone.now()
     ids = [r.node_id for r in results]
     with transaction.atomic():
+        # The job row first, as the recovery and a failing chunk take it to end the job (and skip or
+        # interrupt its pending nodes): a job that ended after this chunk checked it starts no node.
+        if not PushJob.objects.filter(pk=job.pk, status=PushJob.Status.RUNNING).update(status=F("status")):
+            return None
         Node.objects.filter(_lockable(job.pk, now), pk__in=ids).update(lock_job=job.pk, lock_at=now)
         mine = set(Node.objects.filter(pk__in=ids, lock_job=job.pk).values_list("pk", flat=True))
         PushResult.objects.filter(pk__in=[r.pk for r in results], node_id__in=mine).update(

@@ -229,6 +229,9 @@ def _run_nodes(job: PushJob, index: int, results: list[PushResult], files: list[
     if nodes is None:
         nodes = _nodes_with_routes(job, [r.node_id or 0 for r in results])
     started = start_all(job, results)
+    if started is None:  # the job ended meanwhile (interrupted, or failed in another chunk)
+        _chunk_done(job, index)
+        return None
     gating = job_policy(job).ready_gate and job.kind == PushJob.Kind.PUSH and job.restart
     held: list[NodeOutcome] = []
     decision: dict[str, int | None] = {}

@@ -207,3 +207,21 @@ def test_push_to_failed_nodes_takes_the_nodes_an_interruption_left(three, monkey
     assert PushJob.objects.get(pk=job.pk).status == "interrupted"
     # a1's last result is the re-read (drifted), a2 and a3 were never reached
     assert sorted(n.name for n in failed_nodes(three.cluster)) == ["a2", "a3"]
+
+
+def test_a_chunk_whose_job_ended_just_before_its_nodes_started_pushes_none_of_them(three, monkeypatch):
+    from regui.pushes import rolling
+    from regui.pushes.outcomes import job_interrupt
+
+    real = rolling._single_next
+
+    def interrupted_meanwhile(job, chunk, results):  # by the recovery, once the render was checked
+        job_interrupt(PushJob.objects.get(pk=job.pk), [], "Interrupted: another chunk's worker stopped.")
+        return real(job, chunk, results)
+
+    monkeypatch.setattr(rolling, "_single_next", interrupted_meanwhile)
+    job = three.push(agents_at_once="100%")
+    assert job.status == "interrupted"
+    assert {r.status for r in job.results.all()} == {"interrupted"}
+    assert all(three[name].execs == [] for name in ("a1", "a2", "a3")), "no command for a job that ended"
+    assert not Node.objects.filter(lock_job=job.pk).exists()
