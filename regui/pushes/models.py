@@ -135,8 +135,9 @@ class PushResult(models.Model):
 
     FINAL = {Status.UNCHANGED, Status.CHANGED, Status.FAILED, Status.UNREACHABLE, Status.SKIPPED,
              Status.IN_SYNC, Status.DRIFTED, Status.INTERRUPTED}
-    # Not pushed to the end: what "Re-run unfinished nodes" takes again.
-    UNFINISHED = (Status.PENDING, Status.RUNNING, Status.SKIPPED, Status.INTERRUPTED)
+    # Not pushed to the end: what "Re-run unfinished nodes" takes again. Not "running": in a job that
+    # has ended, such a node is still being pushed by a live worker (its chunk outlives the job).
+    UNFINISHED = (Status.PENDING, Status.SKIPPED, Status.INTERRUPTED)
 
     # What a push learnt of its node, written with the result in one transaction; never stored here.
     node_update: dict[str, Any]

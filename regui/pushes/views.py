@@ -93,6 +93,8 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job, "cluster": job.cluster, "results": results, "wait": wait, "poll": wait.poll if wait else 1,
         "outcome": job_outcome(job, results), "plan": job_plan(job, results) if results else None,
         "followups": job.followups.order_by("pk"), "unfinished": len(unfinished) if not job.is_active else 0,
+        # A job that ended (interrupted, failed) while a live worker still pushes some of its nodes.
+        "polled": job.is_active or any(r.status == PushResult.Status.RUNNING for r in results),
         "rerun_refusal": rerun_refusal(job, job.cluster), "rerun_confirm": _rerun_confirm_query(job)})
 
 

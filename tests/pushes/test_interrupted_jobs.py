@@ -209,6 +209,25 @@ def test_push_to_failed_nodes_takes_the_nodes_an_interruption_left(three, monkey
     assert sorted(n.name for n in failed_nodes(three.cluster)) == ["a2", "a3"]
 
 
+def test_nodes_a_live_worker_still_pushes_for_an_interrupted_job_are_not_re_run(three, monkeypatch, settings):
+    settings.REGUI_PUSH_CHUNK = 2  # a1 and a2 in chunk 0 (its worker killed), a3 in chunk 1 (live)
+    job = running_job(three, monkeypatch, in_flight=("a1", "a2", "a3"))
+    job.chunks.filter(index=1).update(status="running", worker="celery@live pid 7",
+                                      started_at=timezone.now() - timedelta(seconds=60))
+    assert sorted(job.results.values_list("chunk", flat=True)) == [0, 0, 1]
+    beat(GONE, age=45)
+    beat("celery@live pid 7", ["active", TASK, [job.pk, 1]])
+    assert jobs_recover() == [job.pk]
+    res = three.results(job)
+    assert res["a3"].status == "running" and Node.objects.get(name="a3").lock_job == job.pk, "its worker lives"
+    client = Client()
+    client.force_login(three.user)
+    assert "Re-run unfinished nodes (2)" in client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "hx-trigger" in client.get(f"/jobs/{job.pk}/", HTTP_HX_REQUEST="true").content.decode(), "a3 will end"
+    rerun = services.push_job_rerun(job)
+    assert sorted(r.node_name for r in rerun.results.all()) == ["a1", "a2"]
+
+
 def test_a_chunk_whose_job_ended_just_before_its_nodes_started_pushes_none_of_them(three, monkeypatch):
     from regui.pushes import rolling
     from regui.pushes.outcomes import job_interrupt

@@ -6,6 +6,7 @@ nodes' own restart logs."""
 from __future__ import annotations
 
 import os
+import signal
 from contextlib import ExitStack
 
 import pytest
@@ -23,7 +24,8 @@ REDIS = os.environ.get("REGUI_TEST_BROKER_URL") or (
 
 @pytest.fixture
 def two_workers(monkeypatch, tmp_path):
-    """Start two workers on Redis (`-n one@%h`, `-n two@%h`, --concurrency=1); jobs created here go to them."""
+    """Start two workers on Redis (`-n one@%h`, `-n two@%h`, --concurrency=1), or those named, on the same
+    queue; jobs created here go to them."""
     import redis
     from django.conf import settings
 
@@ -36,11 +38,11 @@ def two_workers(monkeypatch, tmp_path):
     queue = new_queue("two")
     monkeypatch.setattr(services, "celery_send", sender(queue, REDIS))
     with ExitStack() as stack:
-        def start(**extra: str) -> list:
+        def start(*names: str, **extra: str) -> list:
             env = worker_env(settings.DATA_DIR, queue, REDIS, **extra)
             return [stack.enter_context(celery_worker(env, tmp_path / f"{name}.log", concurrency=1,
                                                       flags=(*QUIET, "-n", f"{name}@%h"), warm_stop=False))
-                    for name in ("one", "two")]
+                    for name in names or ("one", "two")]
 
         yield start
 
@@ -117,3 +119,44 @@ def test_a_large_job_spreads_its_nodes_over_both_workers_step_after_step(two_wor
     after_push = TaskResult.objects.filter(task_name="regui.hosts_readback_after_push")
     wait_for("the read-back task's result", after_push.exists, timeout=20)
     assert after_push.count() == 1 and str(job.pk) in after_push.get().task_args
+
+
+def test_a_worker_killed_beside_another_interrupts_only_its_own_chunk_and_the_re_run_takes_only_its_nodes(
+        two_workers, nodes, make_user, settings, tmp_path):
+    from django.test import Client
+
+    from regui.inventory.models import Node
+    from regui.pushes.models import PushJob
+    from regui.pushes.services import effective_policy, push_job_create
+
+    settings.REGUI_PUSH_CHUNK = 2
+    workers = dict(zip(("one", "two"), two_workers(), strict=True))
+    h = nodes(4)
+    for hn in h.nodes:
+        hn.set_systemctl(restart_seconds=6)
+    cluster = cluster_with("pair", h, ["agent"] * 4)
+    user = make_user("olivia", "operator")
+    job = push_job_create(cluster=cluster, user=user, policy=effective_policy(cluster, {"agents_at_once": "4"}))
+    wait_for("both chunks mid-restart", lambda: job.chunks.filter(status="running").exclude(worker="").count() == 2
+             and all(hn.read("/etc/rancher/k3s/registries.yaml") for hn in h.nodes), timeout=30)
+    lost = job.chunks.get(index=0)
+    victim = workers[lost.worker.split("@")[0]]
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    two_workers("three")  # its start ends the job: the other worker's chunk goes on
+    job.refresh_from_db()
+    assert job.status == "interrupted" and lost.worker in job.message
+    mine = sorted(job.results.filter(chunk=0).values_list("node_name", flat=True))
+    live = job.results.filter(chunk=1)
+    assert set(live.values_list("status", flat=True)) == {"running"}, "still restarting on the live worker"
+    client = Client()
+    client.force_login(user)
+    assert "Re-run unfinished nodes (2)" in client.get(f"/jobs/{job.pk}/").content.decode()
+    wait_for("the live worker's chunk", lambda: not live.exclude(status="changed").exists(), timeout=30)
+    assert set(job.results.filter(chunk=0).values_list("status", flat=True)) == {"interrupted"}
+    assert not Node.objects.filter(lock_job=job.pk).exists()
+    for hn in h.nodes:
+        hn.set_systemctl(restart_seconds=0)
+    client.post(f"/clusters/{cluster.name}/push/", {"scope": "rerun", "job": job.pk})
+    rerun = done(PushJob.objects.get(origin=job, kind="push"))
+    assert sorted(rerun.results.values_list("node_name", flat=True)) == mine
