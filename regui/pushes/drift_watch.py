@@ -1,9 +1,11 @@
 """Drift watch: a periodic drift check per cluster (off by default), with history and notifications.
 
 A beat task (`regui.drift_watch_tick`, every minute) does two things for each watched cluster:
-it reads the outcome of the watch's last drift job once that job has finished (history entries and
-notifications for the nodes whose state changed), then starts a new drift job when one is due.
-Jobs start through `push_job_create(kind=drift)`, the same path and trust gate as "Check drift".
+it reads the outcome of the watch's last drift job once that job has finished (history entries for
+the nodes whose state changed), then starts a new drift job when one is due. Only then does it send
+the notifications, so that a slow or dead receiver delays no cluster's check; what could not be sent
+is said on the job. Jobs start through `push_job_create(kind=drift)`, the same path and trust gate as
+"Check drift".
 
 Notifications name the cluster, the nodes, their states and the file's fingerprint
 (core/fingerprints.py): never a file's sha256 (derived from the secret values), never a secret.
@@ -28,12 +30,15 @@ from regui.inventory.models import Node
 from regui.registries.models import Cluster
 
 from .drift_watch_models import DriftWatch
-from .drift_webhook import webhook_post
+from .drift_webhook import webhook_deliver
 from .models import DRIFT_WATCH_ACTOR, PushJob, PushResult
 from .services import push_job_create
 
 log = logging.getLogger(__name__)
 TICK_TASK = "regui.drift_watch_tick"
+# Beat's ticks come a minute apart, give or take a little: a check due a moment after this tick is due
+# at this tick, or a watch every minute would often check every two.
+TICK_SLACK = timedelta(seconds=30)
 
 # What a drift check's result says of its node, as the watch tracks it.
 WATCHED: dict[str, str] = {PushResult.Status.IN_SYNC.value: "in_sync", PushResult.Status.DRIFTED.value: "drifted",
@@ -49,7 +54,7 @@ def is_due(watch: DriftWatch, now: datetime) -> bool:
         return False
     if watch.last_started_at is None:
         return True
-    return now - watch.last_started_at >= timedelta(minutes=watch.interval_minutes)
+    return now - watch.last_started_at >= timedelta(minutes=watch.interval_minutes) - TICK_SLACK
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,15 @@ class Change:
     after: str
     fingerprint: str
     node_id: int | None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a collected job found, to be sent once every due check has started."""
+    watch: DriftWatch
+    job: PushJob
+    changes: list[Change]
+    body: dict[str, Any]
 
 
 def changes_between(before: dict[str, str], results: list[PushResult]) -> list[Change]:
@@ -110,30 +124,58 @@ def email_text(body: dict[str, Any]) -> tuple[str, str]:
     return subject, "\n".join(lines) + "\n"
 
 
-def notify(watch: DriftWatch, body: dict[str, Any]) -> None:
-    if watch.webhook_url:
-        webhook_post(watch.webhook_url, body)
+def notify(watch: DriftWatch, body: dict[str, Any]) -> list[str]:
+    """Send the body to the webhook and the addresses; returns what could not be sent, in words a page
+    may show."""
+    problems = []
+    if watch.webhook_url and (problem := webhook_deliver(watch.webhook_url, body)):
+        problems.append(f"webhook not delivered ({problem})")
     if watch.recipients:
         subject, text = email_text(body)
         try:
             send_mail(subject, text, None, watch.recipients)
-        except Exception:  # a mail server's failure must not stop the watch
+        except Exception as exc:  # a mail server's failure must not stop the watch
             log.exception("drift watch email for cluster %s failed", watch.cluster.name)
+            problems.append(f"email not sent ({type(exc).__name__})")
+    return problems
+
+
+def send(notice: Notice) -> None:
+    """Notify; the job's message (which names what the check found) also says what was not sent."""
+    if problems := notify(notice.watch, notice.body):
+        message = "; ".join([notice.job.message, *problems])[:2000]
+        PushJob.objects.filter(pk=notice.job.pk).update(message=message)
+        notice.job.message = message
 
 
 def collect(watch: DriftWatch) -> list[Change]:
     """Read the finished last job once: record and notify the nodes whose state changed."""
+    notice = record(watch)
+    if notice is None:
+        return []
+    send(notice)
+    return notice.changes
+
+
+def record(watch: DriftWatch) -> Notice | None:
+    """Read the finished last job once: record the nodes whose state changed; the notice to send, if any."""
     job = watch.last_job
     if job is None or job.is_active or watch.collected_job_id == job.pk:
-        return []
+        return None
     results = list(job.results.all())
     with transaction.atomic():
         # Ticks may overlap (a slow webhook, two workers): the first to mark the job collected records
         # and notifies; the others find it marked (the UPDATE waits for the first's commit) and stop.
-        if not DriftWatch.objects.filter(pk=watch.pk).exclude(collected_job_id=job.pk).update(
+        # A tick that loaded the watch long ago may hold a job older than the one collected since:
+        # only the watch's last job is collected.
+        if not DriftWatch.objects.filter(pk=watch.pk, last_job=job).exclude(collected_job_id=job.pk).update(
                 collected_job_id=job.pk):
-            return []
-        known = DriftWatch.objects.values_list("node_states", flat=True).get(pk=watch.pk)
+            return None
+        recorded = DriftWatch.objects.values_list("node_states", flat=True).get(pk=watch.pk)
+        # Nodes removed from the cluster (or renamed) since leave the watch's states.
+        present = dict(Node.objects.filter(cluster=watch.cluster).values_list("pk", "name"))
+        known = {name: state for name, state in recorded.items() if name in present.values()}
+        results = [r for r in results if present.get(r.node_id or 0) == r.node_name]
         changes = changes_between(known, results)
         states = {**known, **{r.node_name: WATCHED[r.status] for r in results if r.status in WATCHED}}
         nodes = Node.objects.select_related("cluster").in_bulk([c.node_id for c in changes if c.node_id])
@@ -143,7 +185,7 @@ def collect(watch: DriftWatch) -> list[Change]:
                         object_repr=c.node, cluster=watch.cluster, node=node, revision=job.revision,
                         changes={"drift_watch": [c.before, c.after]},
                         message=f"drift watch: {c.node} is {c.after.replace('_', ' ')}").save()
-        before, after = cluster_state(known), cluster_state(states)
+        before, after = cluster_state(recorded), cluster_state(states)
         if after is not None and after != before and (before is not None or after != "in_sync"):
             counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(_counts(states).items()))
             audit_event(action=AuditEvent.Action.UPDATE, object_type=ObjectType.CLUSTER, object_id=watch.cluster.pk,
@@ -157,32 +199,42 @@ def collect(watch: DriftWatch) -> list[Change]:
             job.message = ("drift watch: " + ", ".join(f"{c.node} {c.after.replace('_', ' ')}" for c in changes))[:2000]
             job.save(update_fields=["message"])
         quiet_checks_prune(watch)
-    if changes:
-        notify(watch, notification(watch.cluster, job, changes, states))
-    return changes
+    return Notice(watch, job, changes, notification(watch.cluster, job, changes, states)) if changes else None
 
 
 def quiet_checks_prune(watch: DriftWatch) -> int:
     """A watch every few minutes would fill the job list with checks that found nothing new: of those,
     only the newest REGUI_DRIFT_WATCH_KEEP_QUIET stay. Checks that found a change (their message says
-    which), failed or were interrupted are kept, as are a person's checks."""
+    which), failed or were interrupted are kept, as are a person's checks. A check of a cluster with no
+    node is refused, at every interval: those count as quiet."""
     periodic = PushJob.objects.filter(cluster=watch.cluster, kind=PushJob.Kind.DRIFT, created_by__isnull=True,
                                       created_by_name=DRIFT_WATCH_ACTOR)
     newest = list(periodic.order_by("-created_at", "-pk").values_list("pk", flat=True)
                   [:settings.REGUI_DRIFT_WATCH_KEEP_QUIET])
-    old = periodic.filter(status=PushJob.Status.DONE, message="").exclude(pk__in=[*newest, watch.last_job_id or 0])
+    quiet = models.Q(status=PushJob.Status.DONE, message="") | models.Q(status=PushJob.Status.REFUSED)
+    old = periodic.filter(quiet).exclude(pk__in=[*newest, watch.last_job_id or 0])
     return old.delete()[1].get(PushJob._meta.label, 0)
 
 
 def drift_watch_tick(now: datetime | None = None) -> list[PushJob]:
-    """Collect finished jobs, then start the due ones. Returns the jobs started."""
+    """Collect finished jobs and start the due ones, then notify. Returns the jobs started."""
     now = now or timezone.now()
-    started = []
+    started, notices = [], []
     for watch in DriftWatch.objects.select_related("cluster", "last_job").filter(
             models.Q(interval_minutes__gt=0) | models.Q(last_job__isnull=False)):
-        collect(watch)
-        if job := watch_start(watch, now):
-            started.append(job)
+        try:
+            if notice := record(watch):
+                notices.append(notice)
+            if job := watch_start(watch, now):
+                started.append(job)
+        except Exception:  # one cluster's trouble (deleted as its check starts...) stops no other's check
+            log.exception("drift watch of cluster %s failed at this tick", watch.cluster.name)
+    # Last: a receiver that is slow or down (a timeout per attempt, and retries) delays no check.
+    for notice in notices:
+        try:
+            send(notice)
+        except Exception:
+            log.exception("drift watch notification for cluster %s failed", notice.watch.cluster.name)
     return started
 
 

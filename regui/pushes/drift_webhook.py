@@ -69,23 +69,32 @@ def _post_once(url: str, data: bytes, timeout: float) -> int:
 def webhook_post(url: str, body: dict[str, Any], *, timeout: float | None = None,
                  retries: int | None = None) -> bool:
     """POST the body as JSON; retried a bounded number of times. True when a 2xx came back."""
+    return not webhook_deliver(url, body, timeout=timeout, retries=retries)
+
+
+def webhook_deliver(url: str, body: dict[str, Any], *, timeout: float | None = None,
+                    retries: int | None = None) -> str:
+    """POST the body as JSON, retried a bounded number of times: "" once a 2xx came back, else what
+    went wrong at the last attempt in words a page may show (an HTTP status or an error's kind: no
+    host, no part of the URL)."""
     shown = webhook_shown(url)
     if shown == "(an invalid URL)":
         log.warning("drift webhook not sent: only http and https URLs with a host are allowed")
-        return False
+        return "not an http or https URL with a host"
     timeout = min(settings.REGUI_DRIFT_WEBHOOK_TIMEOUT if timeout is None else timeout, MAX_TIMEOUT)
     attempts = 1 + max(0, min(settings.REGUI_DRIFT_WEBHOOK_RETRIES if retries is None else retries, 5))
     data = json.dumps(body).encode()
+    said = ""
     for attempt in range(attempts):
         try:
             status = _post_once(url, data, timeout)
             if 200 <= status < 300:
-                return True
-            problem = f"answered HTTP {status}"
+                return ""
+            problem = said = f"answered HTTP {status}"
         except (OSError, http.client.HTTPException) as exc:
             # The exception's text names no URL (the connection knows only host and port).
-            problem = f"{type(exc).__name__}: {exc}"
+            problem, said = f"{type(exc).__name__}: {exc}", type(exc).__name__
         log.warning("drift webhook to %s failed (attempt %d of %d): %s", shown, attempt + 1, attempts, problem)
         if attempt + 1 < attempts:
             time.sleep(min(2 ** attempt * 0.5, 5))
-    return False
+    return said

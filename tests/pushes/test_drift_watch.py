@@ -172,7 +172,7 @@ def test_a_notification_holds_no_sha256_and_no_secret(watched, receiver):
 
 
 def test_a_failing_webhook_is_retried_a_bounded_number_of_times():
-    from regui.pushes.drift_watch import webhook_post
+    from regui.pushes.drift_webhook import webhook_post
 
     r = Receiver(fail=10)
     try:
@@ -189,7 +189,7 @@ def test_a_webhook_that_does_not_answer_times_out():
     import socket
     import time
 
-    from regui.pushes.drift_watch import webhook_post
+    from regui.pushes.drift_webhook import webhook_post
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
