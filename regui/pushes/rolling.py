@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import current_app
-from django.db import close_old_connections, connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -48,6 +48,7 @@ PUSH_TASK = "regui.push_job_run"
 Status = PushResult.Status
 Send = Callable[[int, list[int]], None]
 QUORUM = "servers restart one at a time to protect etcd quorum"
+RETRY_SECONDS = 1.0  # between reads of a pausing job while the database is away
 
 
 def celery_send(job_id: int, chunks: list[int]) -> None:
@@ -330,7 +331,7 @@ def _next_step(job: PushJob, mine: tuple[int, str], step: int, send: Send) -> in
         if left <= 0:
             break
         time.sleep(min(left, 1.0))
-        job.refresh_from_db(fields=["paused_until", "status"])
+        _pause_reread(job)
     if job.status != PushJob.Status.RUNNING:
         _chunk_done(job, index)
         return None
@@ -349,6 +350,23 @@ def _next_step(job: PushJob, mine: tuple[int, str], step: int, send: Send) -> in
     send(job.pk, chunks)
     _chunk_done(job, index)
     return None
+
+
+def _pause_reread(job: PushJob) -> None:
+    """The pause and status of a pausing job, read again. A pause is the job's longest wait without a
+    query: a database restarted meanwhile dropped its connection, which is checked (and opened anew)
+    before the read, and read again for a few seconds while the database is away."""
+    for attempt in range(5):
+        if not connection.in_atomic_block:  # (eager mode: a test's transaction is the connection's)
+            close_old_connections()  # the next query checks the connection first (CONN_HEALTH_CHECKS)
+        try:
+            job.refresh_from_db(fields=["paused_until", "status"])
+            return
+        except (OperationalError, InterfaceError):
+            if attempt == 4 or connection.in_atomic_block:
+                raise
+            connection.close()
+            time.sleep(RETRY_SECONDS)
 
 
 def _chunk_done(job: PushJob, index: int) -> None:

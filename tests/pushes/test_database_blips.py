@@ -46,3 +46,25 @@ def test_a_result_write_that_keeps_failing_ends_the_job_failed_and_frees_the_nod
     result = job.results.get()
     assert result.status == "failed" and "is not known" in result.message
     assert not Node.objects.filter(lock_job=job.pk).exists()
+
+
+def test_a_database_connection_dropped_during_the_pause_between_batches_does_not_fail_the_push(
+        fleet, monkeypatch):
+    from regui.pushes import rolling
+    from regui.pushes.models import PushJob
+
+    fleet.add("agent", "agent")
+    real, drops = PushJob.refresh_from_db, [2]  # the connection dropped, then the database away a second
+
+    def dropped(job, *args, **kwargs):
+        if kwargs.get("fields") == ["paused_until", "status"] and job.paused_until and drops[0]:
+            drops[0] -= 1
+            raise OperationalError("terminating connection due to administrator command")
+        return real(job, *args, **kwargs)
+
+    monkeypatch.setattr(PushJob, "refresh_from_db", dropped)
+    monkeypatch.setattr(rolling, "RETRY_SECONDS", 0.01)
+    job = fleet.push(agents_at_once="1", pause_seconds="1")
+    assert drops == [0]
+    assert (job.status, job.message) == ("done", "")
+    assert {r.status for r in job.results.all()} == {"changed"}
