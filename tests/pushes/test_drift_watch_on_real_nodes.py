@@ -150,3 +150,53 @@ def test_email_goes_out_through_djangos_smtp_settings_when_a_node_drops_off_and_
     finally:
         h.nodes[1].allow_ssh()
         smtp.close()
+
+
+def test_a_webhook_that_fails_is_named_on_the_job_page_and_holds_back_no_other_clusters_check(
+        stack, nodes, client, make_user):
+    """Through the real worker: the tick that finds a node drifted starts the other cluster's due check
+    before it POSTs to a receiver that takes its time and then answers 500, and the job page says so."""
+    import time as clock
+
+    from django.conf import settings
+
+    from regui.celery import app
+    from regui.inventory.models import Node
+    from regui.pushes.drift_watch import TICK_TASK, DriftWatch
+    from regui.pushes.models import PushJob
+    from regui.registries.models import Cluster
+    from tests.pushes.real_workers import wait_for
+
+    h = nodes(2)
+    stack.add(h)
+    stack.push()
+    h.nodes[1].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n", 0o644, 0, 0)
+    heard: list[float] = []
+    receiver = Receiver(fail=10)
+    answer = receiver.server.RequestHandlerClass.do_POST
+
+    def slow(self):
+        heard.append(clock.time())
+        clock.sleep(1)
+        answer(self)
+
+    receiver.server.RequestHandlerClass.do_POST = slow
+    try:
+        watch = DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=1,
+                                          webhook_url=receiver.url + "?token=Hook-Secret-12")
+        app.send_task(TICK_TASK)
+        job = wait_for("the watch's check", lambda: DriftWatch.objects.get(pk=watch.pk).last_job, timeout=30)
+        stack.wait(job)
+        stage = Cluster.objects.create(name="stage", distro="k3s")
+        Node.objects.create(cluster=stage, name="stage-1", address=h.nodes[0].address, port=h.nodes[0].port)
+        DriftWatch.objects.create(cluster=stage, interval_minutes=1)
+        app.send_task(TICK_TASK)  # collects prod's check (a node drifted) and starts stage's
+        wait_for("the job's message", lambda: "webhook" in PushJob.objects.get(pk=job.pk).message, timeout=60)
+        other = PushJob.objects.get(cluster=stage)
+        assert len(heard) == 1 + settings.REGUI_DRIFT_WEBHOOK_RETRIES and other.created_at.timestamp() < heard[0]
+        client.force_login(make_user("vera", "viewer"))
+        page = client.get(f"/jobs/{job.pk}/").content.decode()
+        assert f"drift watch: {stack.nodes[1].name} drifted; webhook not delivered (answered HTTP 500)" in page
+        assert "Hook-Secret-12" not in page
+    finally:
+        receiver.close()
