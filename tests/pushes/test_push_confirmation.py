@@ -70,6 +70,14 @@ def test_the_plan_diffs_each_node_against_the_revision_it_last_had(fleet):
     assert not any("push-secret-7Q" in ln.text for c in preview.changes for ln in c.lines)
 
 
+def test_the_pages_diff_is_laid_out_as_the_other_diffs_with_its_indentation(fleet, client_for):
+    fleet.push(fleet.add("agent"))
+    registries_import(cluster=fleet.cluster, text=QUAY, replace=False)
+    text = client_for.get("/clusters/prod/push/confirm/?scope=all").content.decode()
+    # history.css lays out table.diff (white-space: pre-wrap): without it the YAML lost its indentation.
+    assert '<table class="diff unified">' in text and "/static/css/history.css" in text
+
+
 def test_a_node_that_already_has_the_file_will_not_restart_and_write_only_restarts_none(fleet):
     (a1,) = fleet.add("agent")
     fleet.push()
