@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
@@ -37,6 +38,16 @@ class DriftWatchForm(forms.ModelForm):
         if not may_route:  # what an operator posts for these is never read
             for name in ROUTING:
                 del self.fields[name]
+
+    def clean_webhook_url(self) -> str:
+        url = self.cleaned_data["webhook_url"]
+        try:
+            port = urlsplit(url).port
+        except ValueError:  # Django's check takes any five digits
+            port = -1
+        if port is not None and not 0 < port < 65536:
+            raise forms.ValidationError("Enter a valid URL: its port is 1 to 65535.")
+        return url
 
     def clean_interval_minutes(self) -> int:
         value = self.cleaned_data["interval_minutes"]

@@ -79,6 +79,17 @@ def test_an_admin_cannot_save_a_webhook_that_is_not_http_or_https(routed, make_u
     assert routed.webhook_url.startswith("https://hooks.example.com/") and routed.interval_minutes == 0
 
 
+@pytest.mark.parametrize("port", ["99999", "0"])
+def test_an_admin_cannot_save_a_webhook_whose_port_does_not_exist(routed, make_user, port):
+    """Django's URL check takes any five digits: the webhook could never have been sent to it."""
+    admin = _client(make_user, "alice", "admin")
+    r = admin.post(URL, {"interval_minutes": "5", "webhook_url": f"http://127.0.0.1:{port}/hook",
+                         "email_recipients": ""})
+    assert r.status_code == 200 and "Enter a valid URL" in r.content.decode()
+    routed.refresh_from_db()
+    assert routed.webhook_url.startswith("https://hooks.example.com/")
+
+
 def test_an_admin_routes_notifications_and_history_keeps_the_token_out(routed, make_user):
     from regui.audit.models import AuditEvent
 
