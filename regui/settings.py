@@ -286,6 +286,13 @@ REGUI_DRIFT_WEBHOOK_TIMEOUT = env.float("REGUI_DRIFT_WEBHOOK_TIMEOUT", default=5
 REGUI_DRIFT_WEBHOOK_RETRIES = env.int("REGUI_DRIFT_WEBHOOK_RETRIES", default=2)
 # Of the drift watch's checks that found nothing new, the newest this many per cluster are kept.
 REGUI_DRIFT_WATCH_KEEP_QUIET = env.int("REGUI_DRIFT_WATCH_KEEP_QUIET", default=10)
+# Refused here, not at the first change: a timeout of 0 or less fails (or breaks) every webhook, and a
+# negative number kept breaks every collection of the watch.
+for _name, _value, _least in (("REGUI_DRIFT_WEBHOOK_TIMEOUT", REGUI_DRIFT_WEBHOOK_TIMEOUT, 0.001),
+                              ("REGUI_DRIFT_WEBHOOK_RETRIES", REGUI_DRIFT_WEBHOOK_RETRIES, 0),
+                              ("REGUI_DRIFT_WATCH_KEEP_QUIET", REGUI_DRIFT_WATCH_KEEP_QUIET, 0)):
+    if _value < _least:
+        raise ImproperlyConfigured(f"{_name} must be {'more than 0' if _least else '0 or more'}, not {_value}.")
 # Drift watch emails go through Django's mail settings.
 EMAIL_BACKEND = env.str("REGUI_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

@@ -196,3 +196,25 @@ def test_a_watched_cluster_with_no_node_keeps_only_its_newest_refusals(fleet, se
         _tick(now + timedelta(minutes=minute))
     refused = PushJob.objects.filter(cluster=fleet.cluster, status="refused")
     assert 0 < refused.count() <= 4 and "No nodes" in refused.first().message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("REGUI_DRIFT_WEBHOOK_TIMEOUT", "0"),
+        ("REGUI_DRIFT_WEBHOOK_TIMEOUT", "-1"),
+        ("REGUI_DRIFT_WEBHOOK_RETRIES", "-1"),
+        ("REGUI_DRIFT_WATCH_KEEP_QUIET", "-1"),
+    ],
+)
+def test_a_drift_watch_setting_out_of_range_stops_start_up(monkeypatch, name, value):
+    """Not at the first change: a timeout of 0 fails every webhook, -1 raises in each, and a negative
+    number kept made every collection fail, so the watch never checked that cluster again."""
+    import runpy
+    from pathlib import Path
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=f"{name} must be"):
+        runpy.run_path(str(Path(__file__).resolve().parents[2] / "regui" / "settings.py"))
