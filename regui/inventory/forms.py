@@ -11,6 +11,7 @@ from regui.registries.validation import pem_text
 from .addresses import address_problem, user_problem
 from .key_checks import key_problem
 from .models import Node
+from .services import parse_bulk
 
 CREDENTIAL_HELP = ("Stored encrypted; never shown again. Leave blank to keep the stored one, unless you change "
                    "the address, port or SSH user: that drops the stored credential and the approved host key.")
@@ -170,6 +171,13 @@ class BulkNodesForm(forms.Form):
 
     def clean_ssh_user(self) -> str:
         return checked_user(self.cleaned_data["ssh_user"])
+
+    def clean_lines(self) -> str:
+        # Said with the other fields' errors, not a round later (nodes_bulk_create checks them again,
+        # with the cluster's nodes).
+        if errors := parse_bulk(self.cleaned_data["lines"])[1]:
+            raise forms.ValidationError(errors)
+        return self.cleaned_data["lines"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

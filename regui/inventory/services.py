@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import cast
@@ -141,7 +142,7 @@ def parse_bulk(text: str) -> tuple[list[BulkLine], list[str]]:
             continue
         m = _LINE.fullmatch(line)
         if not m:
-            errors.append(f"line {number}: expected `name address[:port] server|agent`, got {raw.strip()!r}")
+            errors.append(f"line {number}: {_line_problem(line)}")
             continue
         port = int(m["port"] or 22)
         if not 1 <= port <= 65535:
@@ -163,6 +164,30 @@ def parse_bulk(text: str) -> tuple[list[BulkLine], list[str]]:
     return lines, errors
 
 
+def _line_problem(line: str) -> str:
+    """Why a line is not `name address[:port] role`: the part that is wrong when the line has the
+    three parts (a URL for an address, a role typo), else the expected shape."""
+    parts = line.split()
+    if len(parts) == 3:
+        name, address, role = parts
+        host, _, port = address.rpartition(":") if address.count(":") == 1 else (address, "", "")
+        if role not in ("server", "agent"):
+            return f"the role is server or agent, not {role!r}"
+        if problem := address_problem(address if "/" in address else host):  # a URL as a whole
+            return f"address {address!r}: {problem}"
+        if port and not port.isdigit():
+            return f"the port after {host!r} is a number, not {port!r}"
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+            return f"a name has letters, digits, '-' and '_' only, not {name!r}"
+    return f"expected `name address[:port] server|agent`, got {line!r}"
+
+
+def _by_line(error: str) -> int:
+    """Errors sort by the line they are about; those about several lines come last."""
+    m = re.match(r"line (\d+):", error)
+    return int(m[1]) if m else sys.maxsize
+
+
 @transaction.atomic
 def nodes_bulk_create(*, cluster: Cluster, text: str, ssh_user: str, credential_kind: str, credential: str,
                       use_sudo: bool, shared: SharedCredential | None = None) -> list[Node]:
@@ -176,7 +201,7 @@ def nodes_bulk_create(*, cluster: Cluster, text: str, ssh_user: str, credential_
     if not lines and not errors:
         errors.append("Paste at least one line.")
     if errors:
-        raise NodeError("\n".join(errors))
+        raise NodeError("\n".join(sorted(errors, key=_by_line)))
     nodes = []
     for ln in lines:
         # bulk_create skips Node.save: name who set the addresses here (two-person approval).

@@ -103,7 +103,7 @@ def node_bulk(request: HttpRequest, name: str) -> HttpResponse:
                                       credential_kind=data["credential_kind"], credential=data["credential"],
                                       use_sudo=data["use_sudo"], shared=data.get("shared_credential"))
         except NodeError as exc:
-            form.add_error("lines", str(exc))
+            form.add_error("lines", str(exc).splitlines())  # one error a line, each said apart
         else:
             messages.success(request, f"Added {len(nodes)} node(s). Scan and approve their host keys before pushing.")
             return redirect("node-list", cluster.name)

@@ -21,8 +21,15 @@ def test_the_push_plan_shows_the_change_with_its_indentation(logged_in, live_ser
 
     cluster = Cluster.objects.create(name="prod", distro="k3s")
     registries_import(cluster=cluster, text=BEFORE, replace=True)
-    Node.objects.create(cluster=cluster, name="a1", address="10.20.0.21", host_key="AAAA", host_key_type="ssh-ed25519",
-                        host_key_approved_at=timezone.now(), last_sha256=cluster.revisions.get().sha256)
+    Node.objects.create(
+        cluster=cluster,
+        name="a1",
+        address="10.20.0.21",
+        host_key="AAAA",
+        host_key_type="ssh-ed25519",
+        host_key_approved_at=timezone.now(),
+        last_sha256=cluster.revisions.get().sha256,
+    )
     registries_import(cluster=cluster, text=AFTER, replace=True)
 
     page = logged_in()
