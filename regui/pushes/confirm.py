@@ -108,7 +108,7 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: 
         with_restart, write_only = _restart_words(node, same)
         plans.append(NodePlan(node, node.has_approved_key, has, key, with_restart if restart else write_only,
                               with_restart, write_only))
-        if not same or node.restart_pending:
+        if node.has_approved_key and (not same or node.restart_pending):  # a node without one gets nothing
             expected.append(node.name)
     if current:  # what each node has is known (or known to be unknown): so are its restarts
         if restart:
@@ -120,6 +120,9 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: 
 
 def _restart_words(node: Node, same: bool) -> tuple[str, str]:
     """What happens to the node's service (restarting on change, writing only), in words."""
+    if not node.has_approved_key:
+        nothing = "no restart: nothing is sent (no approved host key)"
+        return nothing, nothing
     write_only = "no restart (write only)" + (
         f"; {node.service} still waits for an earlier restart" if node.restart_pending else "")
     if same and node.restart_pending:

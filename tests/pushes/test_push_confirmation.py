@@ -107,6 +107,8 @@ def test_some_nodes_without_a_key_are_named_but_the_others_may_be_pushed(fleet, 
     fleet.add("agent", approve=False)
     text = client_for.get("/clusters/prod/push/confirm/?scope=all").content.decode()
     assert 'id="push-without-key"' in text and "will fail and get nothing: a2." in text
+    assert "Expected restarts: 1 of 2." in text, "a node without an approved key gets nothing, restarts nothing"
+    assert 'data-if-restart="no restart: nothing is sent (no approved host key)"' in text
 
 
 def test_showing_the_plan_queues_nothing_and_confirming_pushes_the_nodes_shown(fleet, client_for):
