@@ -30,7 +30,7 @@ from regui.core.models import WorkerBeat
 from .models import PushChunk, PushJob
 from .outcomes import chunks_abandon, job_interrupt
 from .rolling import PUSH_TASK
-from .services import push_job_create
+from .services import push_job_create, unfinished_nodes
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^\S*?@?(?P<host>[^@\s]*) pid (?P<pid>\d+)$")
@@ -173,6 +173,10 @@ def jobs_recover(here: Here | None = None) -> list[int]:
         in_flight = job_interrupt(job, lost_rows, reason)
         if in_flight is None:
             continue
+        if job.kind == PushJob.Kind.DRIFT and job.origin_id is not None:
+            # A re-read (or re-run of a check) interrupted itself: every node it had not read yet, or
+            # those would never be re-read (a worker restarted twice quickly).
+            in_flight = unfinished_nodes(job)
         ended.append(job.pk)
         log.warning("push job %s: %s", job.pk, reason)
         if in_flight:  # read-only: what the nodes really have now

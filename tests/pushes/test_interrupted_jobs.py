@@ -244,3 +244,22 @@ def test_a_chunk_whose_job_ended_just_before_its_nodes_started_pushes_none_of_th
     assert {r.status for r in job.results.all()} == {"interrupted"}
     assert all(three[name].execs == [] for name in ("a1", "a2", "a3")), "no command for a job that ended"
     assert not Node.objects.filter(lock_job=job.pk).exists()
+
+
+def test_a_re_read_interrupted_before_it_read_its_nodes_is_made_again_for_them(three, monkeypatch):
+    job = running_job(three, monkeypatch, in_flight=("a1",))
+    beat(GONE, age=45)
+    app.conf.task_always_eager = False  # the re-read only queued, as for a worker...
+    try:
+        jobs_recover()
+    finally:
+        app.conf.task_always_eager = True
+    (reread,) = job.followups.all()
+    then = timezone.now() - timedelta(seconds=60)  # ...which took it and was killed before reading a1
+    PushJob.objects.filter(pk=reread.pk).update(status="running", started_at=then)
+    reread.chunks.update(status="running", worker=GONE, started_at=then)
+    assert jobs_recover() == [reread.pk]
+    (again,) = PushJob.objects.filter(origin=reread)
+    assert again.kind == "drift" and again.status == "done"
+    assert [r.node_name for r in again.results.all()] == ["a1"]
+    assert Node.objects.get(name="a1").sync_state == "drifted", "what a1 really has is known after all"
