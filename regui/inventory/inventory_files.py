@@ -66,6 +66,8 @@ def detect(text: str) -> str:
     if stripped.startswith(("{", "[")) and not re.match(r"\[[^\]\n]*\]\s*\n", stripped):
         return "kubectl"
     first = next((ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(("#", ";"))), "")
+    if first == "---" or first.startswith(("--- ", "%YAML")):  # k3s-ansible's inventory-sample.yml starts so
+        return "yaml"
     return "ini" if first.startswith("[") or "=" in first.split(":", 1)[0] or ":" not in first else "yaml"
 
 

@@ -97,6 +97,12 @@ def test_a_yaml_inventory_with_the_k3s_ansible_groups_and_vars(cluster):
     assert parsed.problems == []
 
 
+def test_a_yaml_inventory_that_starts_with_a_document_marker_is_read_as_yaml(cluster):
+    for start in ("---\n", "%YAML 1.2\n---\n", "# inventory.yml\n--- # k3s\n"):
+        parsed = nodes_parse(cluster=cluster, text=start + YAML)
+        assert parsed.format == "yaml" and len(parsed.nodes) == 3 and parsed.problems == [], start
+
+
 def test_the_master_and_node_groups_and_a_host_in_no_role_group(cluster):
     parsed = nodes_parse(cluster=cluster, text=OLD_ROLES)
     assert [(c.name, c.role) for c in parsed.nodes] == [("m1", "server"), ("n1", "agent"), ("lonely", "agent")]
