@@ -102,3 +102,28 @@ def test_the_cluster_list_says_plainly_that_an_unwatched_cluster_is_not_watched(
     assert drift_cell() == "not watched"  # was "none not watched": no check, so nothing to say about drift
     DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=5)
     assert drift_cell() == "no drift · watched every 5 min"
+
+
+def test_the_cluster_list_does_not_say_no_drift_while_the_watch_could_not_check_a_node(fleet, client, make_user):
+    """A node whose check failed (here its host key is no longer approved) keeps its last sync state:
+    the list said "no drift" while the watch had just recorded that it could not check the node."""
+    import re
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from regui.inventory.models import Node
+    from regui.pushes.drift_watch import DriftWatch, drift_watch_tick
+
+    fleet.add("agent", "agent")
+    fleet.push()
+    DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=5)
+    Node.objects.filter(name="a1").update(host_key_approved_at=None)
+    now = timezone.now()
+    drift_watch_tick(now)
+    drift_watch_tick(now + timedelta(minutes=5))
+    assert Node.objects.get(name="a1").sync_state == "in_sync"  # what the node's own row still says
+    client.force_login(make_user("vera", "viewer"))
+    page = client.get("/").content.decode()
+    (cell,) = re.findall(r'<span class="drift-badge".*?drift-watch-state">.*?</span>', page, re.S)
+    assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell)).strip() == "1 not checked · watched every 5 min"
