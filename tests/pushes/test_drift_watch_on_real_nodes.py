@@ -200,3 +200,22 @@ def test_a_webhook_that_fails_is_named_on_the_job_page_and_holds_back_no_other_c
         assert "Hook-Secret-12" not in page
     finally:
         receiver.close()
+
+
+def test_a_node_the_watch_could_not_check_is_marked_on_the_cluster_list(stack, nodes, client, make_user):
+    from regui.inventory.models import Node
+    from regui.pushes.drift_watch import DriftWatch, drift_watch_tick
+
+    h = nodes(2)
+    stack.add(h)
+    stack.push()
+    name = stack.nodes[1].name
+    Node.objects.filter(name=name).update(host_key_approved_at=None)  # the trust gate stops its check
+    DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=5)
+    (job,) = drift_watch_tick()
+    stack.wait(job)
+    drift_watch_tick()
+    assert DriftWatch.objects.get().node_states == {stack.nodes[0].name: "in_sync", name: "failed"}
+    client.force_login(make_user("vera", "viewer"))
+    page = client.get("/").content.decode()
+    assert 'data-unchecked="1"' in page and "1 not checked" in page and "no drift" not in page
