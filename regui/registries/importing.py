@@ -307,8 +307,8 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
         result.secrets.append(secret.name)
     try:
         registries_save(cluster=locked, draft=plan.draft, user=user, strict=False)
-    except InvalidDraft as exc:  # what it keeps names a secret the cluster may not use
-        raise ImportRefused("Nothing was imported: the registries it keeps use secrets this cluster may not use.",
+    except InvalidDraft as exc:  # it names a secret the cluster may not use, or sends one to a new host
+        raise ImportRefused("Nothing was imported: the registries it would save send secrets where they may not go.",
                             details=_message_for(exc.errors, plan.draft)) from None
     return result
 

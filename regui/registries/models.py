@@ -96,6 +96,10 @@ class Secret(Audited):
     sealed = models.TextField(blank=True)
     # Which sealed fields hold a value (names only), so redacted previews need no decryption.
     sealed_fields = models.CharField(max_length=100, blank=True)
+    # Who typed every value it holds now ("" when unknown, or when several people did): they know it, so
+    # they may send it to any registry host; below admin, anyone else only where it goes already
+    # (secret_hosts.py).
+    typed_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

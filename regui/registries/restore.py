@@ -7,7 +7,7 @@ from regui.audit.models import Revision
 from regui.audit.services import audit_object
 
 from .models import Cluster, Secret
-from .services import registries_save
+from .services import InvalidDraft, registries_save
 from .snapshots import draft_from_snapshot, snapshot_secret_ids, snapshot_secret_names
 
 
@@ -35,7 +35,11 @@ def registries_restore(*, cluster: Cluster, revision: Revision, user=None, messa
                                     message=message or f"Restored revision {revision.number}")
         # It was accepted when it was saved (or imported as K3s takes it): restore it as it was; the
         # Registries page shows anything today's checks would refuse, and lint errors still block a push.
-        saved = registries_save(cluster=cluster, draft=draft, user=user, strict=False)
+        try:
+            saved = registries_save(cluster=cluster, draft=draft, user=user, strict=False)
+        except InvalidDraft as exc:  # it would send a secret to a host it no longer goes to
+            raise RestoreRefused(f"Revision {revision.number} cannot be restored by you: "
+                                 + " ".join(m for ms in exc.errors.values() for m in ms)) from None
         audit_object(revision, "restore", {"restored_from": [None, revision.number]}, revision=saved.revision,
                      message=draft.message)
         return cluster.revisions.get(number=saved.revision)

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from regui.audit import context as audit_context
 from regui.audit.services import (
     audit_change,
     audit_delete,
@@ -31,6 +32,7 @@ from .draft import (
 from .insight import lint_errors_by_slot
 from .models import Cluster, Mirror, RegistryConfig, Secret
 from .revisions import record_registries_changes, revision_create
+from .secret_hosts import new_host_errors, typed_by_after
 from .secret_names import secret_name_for
 from .selectors import draft_render, secret_infos
 from .sharing import may_share, secret_change_refusal, sharing_errors
@@ -57,7 +59,8 @@ def secret_create(*, cluster: Cluster, host: str, kind: str, values: dict[str, s
                   description: str = "", message: str = "") -> Secret:
     """A new secret of `cluster`, made for its registry `host` (by the page's "create" choices or an
     import), named by the one scheme for secrets regui makes (secret_names.py), recorded."""
-    secret = Secret(cluster=cluster, kind=kind, username=username, description=description)
+    secret = Secret(cluster=cluster, kind=kind, username=username, description=description,
+                    typed_by=audit_context.current().username)
     secret.seal(values)
     for _ in range(5):
         secret.name = secret_name_for(cluster.name, host)
@@ -109,6 +112,8 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool =
     # cluster name a secret it may not use: its nodes would receive the values.
     errors = (draft_problems(draft, cluster=locked) if strict
               else secret_reference_errors(draft, secret_infos(locked)))
+    if not errors:
+        errors = new_host_errors(draft, user)
     if errors:
         raise InvalidDraft(errors)
 
@@ -266,6 +271,9 @@ def secret_save(*, data: SecretInput, existing: Secret | None = None, user=None)
             values[field] = getattr(data, field)
     values = {k: v for k, v in values.items() if k in Secret.SEALED_FIELDS[Secret.Kind(secret.kind)]}
     old_values = existing.unseal() if existing else {}
+    typed = {f for f in Secret.SEALED_FIELDS[Secret.Kind(secret.kind)] if getattr(data, f)}
+    typer = user.get_username() if getattr(user, "is_authenticated", False) else audit_context.current().username
+    secret.typed_by = typed_by_after(existing, set(values), typed, typer)
     secret.seal(values)
     secret.save()
     if data.shared_with is not None:

@@ -1,0 +1,84 @@
+"""Which registry hosts a secret may be sent to.
+
+containerd gives a config's credentials and TLS client key to the host[:port] the config is keyed by
+(a `*` config's TLS to every registry without a directory of its own), and a registry test sends them
+there at once: keying a config by another host routes the secret there. Below admin, a secret goes only
+to the hosts some config already sends it to (the same string: containerd compares strings), unless
+the user typed every value it holds, which they know already. The same goes for the TLS key regui
+writes on the nodes for a config: another config's node-side key path may not name it."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from django.db.models import Q
+
+from regui.core.roles import ADMIN, has_role
+
+from .draft import Draft, Errors
+from .models import RegistryConfig, Secret
+from .render import tls_dir
+
+# The distros whose TLS directories regui writes to on a node.
+_DISTROS = ("k3s", "rke2")
+
+
+def _secret_id(value: str) -> int | None:
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+def typed_by_after(existing: Secret | None, held: set[str], typed: set[str], username: str) -> str:
+    """Who typed every value a secret holds after a save: `held` are its value fields now, `typed`
+    those typed in this save by `username`."""
+    if held <= typed:
+        return username
+    before = existing.typed_by if existing is not None else ""
+    return before if not typed or before == username else ""
+
+
+def _clean(path: str) -> str:
+    return "/" + posixpath.normpath(path).lstrip("/")  # `..`, `.` and `//` reach the same file
+
+
+def _owned_key_of_another(path: str, host: str) -> str:
+    """The directory of regui's TLS files that `path` is in, when it is not `host`'s; else ""."""
+    clean = _clean(path)
+    for distro in _DISTROS:
+        root = posixpath.dirname(tls_dir(distro, "*")) + "/"
+        own = _clean(tls_dir(distro, host)) + "/"
+        if clean.startswith(root):
+            # A host that normalises out of the root (`..`) owns nothing there.
+            return "" if own.startswith(root) and clean.startswith(own) else clean[len(root):].split("/", 1)[0]
+    return ""
+
+
+def new_host_errors(draft: Draft, user: Any) -> Errors:
+    """The boxes that would send a secret to a host it does not go to now, when `user` may not."""
+    if user is None or has_role(user, ADMIN):
+        return {}
+    errors: Errors = {}
+    for c in draft.configs:
+        if c.key_file and (owner := _owned_key_of_another(c.key_file, c.hostname)):
+            errors.setdefault(f"{c.token}-key_file", []).append(
+                f"Only an admin can send the TLS key regui writes for {owner} to {c.hostname}: that path is "
+                f"where regui writes the key of the TLS Secret of {owner}.")
+    wanted = [(slot, sid, c.hostname) for c in draft.configs
+              for slot, value in ((f"{c.token}-auth", c.auth), (f"{c.token}-tls_secret", c.tls_secret))
+              if (sid := _secret_id(value)) is not None]
+    if not wanted:
+        return errors
+    ids = {sid for _, sid, _ in wanted}
+    sent = set()
+    for auth_id, tls_id, host in (RegistryConfig.objects.filter(Q(auth_secret_id__in=ids) | Q(tls_secret_id__in=ids))
+                                  .values_list("auth_secret_id", "tls_secret_id", "hostname")):
+        sent |= {(auth_id, host), (tls_id, host)}
+    secrets = Secret.objects.only("id", "name", "typed_by").in_bulk(ids)
+    for slot, sid, host in wanted:
+        secret = secrets.get(sid)
+        if secret is None or (sid, host) in sent or (secret.typed_by and secret.typed_by == user.get_username()):
+            continue
+        errors.setdefault(slot, []).append(
+            f"Only an admin can send secret “{secret.name}” to a host it is not used for ({host}): that host would "
+            "receive its values. Choose it where it is used already, or enter the credential anew.")
+    return errors

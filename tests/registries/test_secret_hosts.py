@@ -1,0 +1,150 @@
+"""A registry secret goes only to the hosts it is used for: containerd sends a config's credentials and
+TLS client key to the host[:port] that config is keyed by (and a `*` config's TLS to every registry
+without its own). An operator may not point an existing secret at a host of their choosing, whatever
+the path: renaming the config's host on the page, a second config, an import, a restore."""
+
+from __future__ import annotations
+
+import pytest
+
+from regui.registries.models import Cluster, RegistryConfig, Secret
+from regui.registries.services import SecretInput, secret_save
+from tests.certs import key_and_cert
+from tests.pages import confirm_import, post_registries
+
+pytestmark = pytest.mark.django_db
+
+PW = "Corp-Robot-Password-7Q"
+CORP = "registry.corp.example.com"
+
+
+@pytest.fixture
+def corp(cluster):
+    """The cluster's registry config for CORP with a password an admin typed."""
+    secret = secret_save(data=SecretInput(name="corp-robot", kind="basic", username="robot", password=PW,
+                                          cluster=cluster))
+    RegistryConfig.objects.create(cluster=cluster, hostname=CORP, auth_secret=secret)
+    return secret
+
+
+def configs_form(cluster, *configs: tuple[str, str, str]) -> dict:
+    data: dict = {"revision": str(Cluster.objects.get(pk=cluster.pk).revision), "config": []}
+    for i, (host, field, value) in enumerate(configs):
+        token = f"c{i}"
+        data["config"].append(token)
+        data.update({f"{token}-hostname": host, f"{token}-auth": "none", f"{token}-{field}": value})
+    return data
+
+
+@pytest.mark.parametrize("configs", [
+    [("evil.example.net", "auth", "{id}")],  # the config's host renamed
+    [(CORP, "auth", "{id}"), ("evil.example.net", "auth", "{id}")],  # a second config
+    [(CORP, "auth", "{id}"), ("Registry.Corp.Example.com", "auth", "{id}")],  # another spelling: a string to containerd
+], ids=["renamed", "second-config", "other-spelling"])
+def test_an_operator_cannot_send_a_password_they_did_not_type_to_a_new_host(operator_client, cluster, corp, configs):
+    data = configs_form(cluster, *[(h, f, v.format(id=corp.pk)) for h, f, v in configs])
+    r = post_registries(operator_client, cluster, data)
+    assert r.status_code == 400, r.status_code
+    assert "Only an admin can send secret “corp-robot” to a host it is not used for" in r.content.decode()
+    assert list(RegistryConfig.objects.filter(cluster=cluster).values_list("hostname", flat=True)) == [CORP]
+
+
+def saved_hosts(cluster) -> list[str]:
+    return list(RegistryConfig.objects.filter(cluster=cluster).values_list("hostname", flat=True))
+
+
+def test_an_operator_cannot_send_a_tls_key_to_every_registry_through_the_wildcard_config(operator_client, cluster):
+    key, cert = key_and_cert(CORP)
+    tls = secret_save(data=SecretInput(name="corp-client", kind="tls", certificate=cert, private_key=key,
+                                       cluster=cluster))
+    RegistryConfig.objects.create(cluster=cluster, hostname=CORP, tls_secret=tls)
+    r = post_registries(operator_client, cluster, configs_form(cluster, (CORP, "tls_secret", str(tls.pk)),
+                                                               ("*", "tls_secret", str(tls.pk))))
+    assert r.status_code == 400
+    assert "Only an admin can send secret “corp-client” to a host it is not used for (*)" in r.content.decode()
+    assert saved_hosts(cluster) == [CORP]
+
+
+@pytest.mark.parametrize("path", [
+    f"/var/lib/rancher/k3s/etc/tls/registries/{CORP}/tls.key",
+    f"/var/lib/rancher/k3s/etc/tls/registries/evil.example.net/../{CORP}/tls.key",
+    f"//var/lib/rancher/k3s/etc/tls/registries//{CORP}/./tls.key",
+    f"/var/lib/rancher/rke2/etc/tls/registries/{CORP}/tls.key",
+])
+def test_an_operator_cannot_point_another_config_at_the_tls_key_regui_writes_for_a_registry(operator_client,
+                                                                                           cluster, corp, path):
+    data = configs_form(cluster, (CORP, "auth", str(corp.pk)), ("evil.example.net", "key_file", path))
+    data["c1-cert_file"] = f"/var/lib/rancher/k3s/etc/tls/registries/{CORP}/tls.crt"
+    r = post_registries(operator_client, cluster, data)
+    assert r.status_code == 400
+    assert f"Only an admin can send the TLS key regui writes for {CORP} to evil.example.net" in r.content.decode()
+    assert saved_hosts(cluster) == [CORP]
+
+
+def test_a_config_keeps_its_own_tls_paths_and_any_path_outside_regui_s(operator_client, cluster, corp):
+    # What an import of a file regui pushed brings back: the config's own directory.
+    own = f"/var/lib/rancher/k3s/etc/tls/registries/{CORP}/tls.key"
+    data = configs_form(cluster, (CORP, "key_file", own), ("other.example.net", "key_file", "/etc/ssl/other.key"))
+    data["c0-auth"] = str(corp.pk)
+    r = post_registries(operator_client, cluster, data)
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert saved_hosts(cluster) == [CORP, "other.example.net"]
+
+
+def test_an_operator_sends_a_secret_they_typed_to_any_host(operator_client, cluster):
+    r = operator_client.post("/secrets/new/?kind=basic", {"cluster": cluster.name, "name": "mine", "username": "u",
+                                                          "password": "typed-by-olivia"})
+    assert r.status_code == 302
+    mine = Secret.objects.get(name="mine")
+    r = post_registries(operator_client, cluster, configs_form(cluster, ("new.example.net", "auth", str(mine.pk))))
+    assert r.status_code == 302 and saved_hosts(cluster) == ["new.example.net"]
+
+
+def test_retyping_part_of_a_secret_does_not_let_an_operator_send_the_rest_elsewhere(operator_client, cluster):
+    token = secret_save(data=SecretInput(name="corp-token", kind="rke_auth", username="robot", password="p1",
+                                         identity_token="Identity-Token-Nobody-Else-Knows", cluster=cluster))
+    RegistryConfig.objects.create(cluster=cluster, hostname=CORP, auth_secret=token)
+    r = operator_client.post("/secrets/corp-token/", {"name": "corp-token", "username": "robot", "password": "p2"})
+    assert r.status_code == 302
+    r = post_registries(operator_client, cluster, configs_form(cluster, ("evil.example.net", "auth", str(token.pk))))
+    assert r.status_code == 400 and "Only an admin can send secret “corp-token”" in r.content.decode()
+    # Retyped whole, it holds only what she typed: hers to send.
+    operator_client.post("/secrets/corp-token/", {"name": "corp-token", "username": "robot", "password": "p3",
+                                                  "identity_token": "hers"})
+    r = post_registries(operator_client, cluster, configs_form(cluster, ("evil.example.net", "auth", str(token.pk))))
+    assert r.status_code == 302 and saved_hosts(cluster) == ["evil.example.net"]
+
+
+def test_a_secret_goes_on_to_the_hosts_it_serves_in_any_cluster_it_is_shared_with(operator_client, cluster, corp):
+    other = Cluster.objects.create(name="other")
+    corp.shared_with.add(other)
+    r = post_registries(operator_client, other, configs_form(other, (CORP, "auth", str(corp.pk))))
+    assert r.status_code == 302 and saved_hosts(other) == [CORP]
+
+
+def test_an_admin_sends_a_secret_to_a_new_host(admin_client, cluster, corp):
+    r = post_registries(admin_client, cluster, configs_form(cluster, ("new.example.net", "auth", str(corp.pk))))
+    assert r.status_code == 302 and saved_hosts(cluster) == ["new.example.net"]
+
+
+def test_an_operator_cannot_restore_a_revision_that_sent_a_secret_to_a_host_it_left(admin_client, operator_client,
+                                                                                  cluster, corp):
+    post_registries(admin_client, cluster, configs_form(cluster, ("old.example.net", "auth", str(corp.pk))))
+    post_registries(admin_client, cluster, configs_form(cluster, (CORP, "auth", str(corp.pk))))
+    r = operator_client.post(f"/clusters/{cluster.name}/revisions/1/restore/", follow=True)
+    assert r.status_code == 200
+    assert "Revision 1 cannot be restored by you: Only an admin can send secret “corp-robot” to a host it is not " \
+           "used for (old.example.net)" in r.content.decode()
+    assert saved_hosts(cluster) == [CORP] and Cluster.objects.get(pk=cluster.pk).revision == 2
+
+
+def test_an_import_cannot_point_a_config_at_the_tls_key_regui_writes_for_another(operator_client, cluster, corp):
+    text = (f'configs:\n  "evil.example.net":\n    tls:\n      key_file: "/var/lib/rancher/k3s/etc/tls/registries/'
+            f'{CORP}/tls.key"\n')
+    preview = operator_client.post(f"/clusters/{cluster.name}/import/", {"text": text})
+    r = confirm_import(operator_client, cluster.name, preview)
+    assert r.status_code == 400
+    body = r.content.decode()
+    assert "Nothing was imported: the registries it would save send secrets where they may not go." in body
+    assert f"Only an admin can send the TLS key regui writes for {CORP} to evil.example.net" in body
+    assert saved_hosts(cluster) == [CORP]
