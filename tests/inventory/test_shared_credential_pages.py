@@ -8,7 +8,7 @@ import pytest
 from regui.inventory.credentials.models import NodeCredential, SharedCredential
 from regui.inventory.credentials.services import credential_create
 from regui.inventory.models import Node
-from regui.inventory.services import node_target
+from regui.inventory.services import NodeError, node_target
 from tests.fakes.fleet import register
 
 pytestmark = pytest.mark.django_db
@@ -49,14 +49,24 @@ def test_below_admin_nobody_sees_creates_rotates_or_deletes_one(request, client_
     assert shared.unseal_value() == (KEY, "") and SharedCredential.objects.count() == 1
 
 
-def test_an_operator_chooses_a_shared_credential_for_a_node(operator_client, fake_ssh, cluster, shared):
+def test_an_operator_chooses_a_shared_credential_for_a_node_and_an_admin_approves_its_key_for_it(
+        operator_client, admin_client, fake_ssh, cluster, shared):
+    # Approved for the node's own credential, not for the shared one: a node whose sshd the operator
+    # controls would receive it (a password in clear, a key's login).
     node = register(cluster, fake_ssh.node("n1", credential=KEY))
+    approved = node.host_key_fingerprint
     r = operator_client.post(f"/clusters/prod/nodes/{node.pk}/credential/", {"credential": "fleet"}, follow=True)
     page = r.content.decode()
     assert "n1 now logs in with fleet." in page and "shared credential <strong>fleet</strong>" in page
+    assert "Nothing is sent to n1 until an admin approves its host key for the shared credential." in page
     assert KEY.splitlines()[1] not in page
     link = NodeCredential.objects.get(node=node)
     assert (link.credential.name, link.chosen_by) == ("fleet", "olivia")
+    with pytest.raises(NodeError, match="no approved host key"):
+        node_target(Node.objects.get(pk=node.pk))
+    # The key it had waits on its page for an admin, who approves it for the shared credential.
+    assert f"Approve {approved[:19]}" in admin_client.get(f"/clusters/prod/nodes/{node.pk}/").content.decode()
+    admin_client.post(f"/clusters/prod/nodes/{node.pk}/approve/", {"fingerprint": approved})
     assert node_target(Node.objects.get(pk=node.pk)).private_key == KEY
 
 

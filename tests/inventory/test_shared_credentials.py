@@ -10,6 +10,7 @@ import paramiko
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
+from django.utils import timezone
 
 from regui.audit.models import AuditEvent
 from regui.inventory.credentials.models import NodeCredential, SharedCredential
@@ -114,7 +115,9 @@ def test_an_operator_who_chose_the_shared_credential_and_approved_the_key_cannot
     shared = credential_create(user=admin, name="fleet", kind="key", value=KEY_1)
     [_], [node] = _fleet(fake_ssh, cluster, 1, KEY_1)
     node_use_credential(node=node, credential=shared, user=operator)
-    node.host_key_approved_by = "olivia"  # e.g. approved before, by the same operator
+    # Its key, sent back for approval by her choice, approved again by her (once someone else moved it, say).
+    node.host_key_type, node.host_key = node.scanned_key_type, node.scanned_key
+    node.host_key_approved_at, node.host_key_approved_by = timezone.now(), "olivia"
     node.save()
     with pytest.raises(NodeError, match="olivia chose this node's shared credential and approved its host key"):
         node_target(node)

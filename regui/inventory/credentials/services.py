@@ -100,7 +100,10 @@ def credential_delete(*, user: Any, credential: SharedCredential) -> None:
 def node_use_credential(*, node: Node, credential: SharedCredential | None, user: Any) -> None:
     """Make the node log in with a shared credential (None: its own again). Like an address change,
     the one who chose it may not approve the node's host key under two-person approval; the node's
-    own stored credential is dropped when it takes a shared one (it would be unused)."""
+    own stored credential is dropped when it takes a shared one (it would be unused). Below admin, the
+    choice sends the node's approved key back for approval: it was trusted for another credential, and
+    the shared one (a password in clear, or a key's login) must not reach a host its approver did not
+    trust for it."""
     if not has_role(user, OPERATOR):
         raise CredentialError("Only an operator or an admin can choose a node's credential.")
     current = NodeCredential.objects.filter(node=node).select_related("credential").first()
@@ -115,15 +118,33 @@ def node_use_credential(*, node: Node, credential: SharedCredential | None, user
         NodeCredential.objects.update_or_create(node=node, defaults={"credential": credential,
                                                                      "chosen_by": user.get_username()})
     had_own = bool(node.sealed)
-    Node.objects.filter(pk=node.pk).update(address_changed_by=user.get_username(),
-                                           **({"sealed": ""} if credential else {}))
-    node.address_changed_by = user.get_username()
+    approved = f"{node.host_key_type} {node.host_key_fingerprint}" if node.has_approved_key else None
+    fields: dict[str, Any] = {"address_changed_by": user.get_username()}
     if credential:
-        node.sealed = ""
+        fields["sealed"] = ""
+    if credential and approved and not has_role(user, ADMIN):
+        fields.update(_key_back_for_approval(node))
+    Node.objects.filter(pk=node.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(node, name, value)
     extra: dict[str, Any] = {"shared credential": [old_name, new_name]}
     if credential and had_own:
         extra["credential"] = ["(set)", None]
-    audit_object(node, "update", extra, message="SSH credential chosen")
+    message = "SSH credential chosen"
+    if approved and not node.has_approved_key:
+        extra["host_key"] = [approved, None]
+        message += ": the host key needs a new approval before it is sent"
+    audit_object(node, "update", extra, message=message)
+
+
+def _key_back_for_approval(node: Node) -> dict[str, Any]:
+    """The node's approved key made the scanned one, waiting for approval again (a newer scan that
+    differs is kept instead: it is what the approver checks)."""
+    waiting = {} if node.scanned_key and node.scanned_key != node.host_key else {
+        "scanned_key_type": node.host_key_type, "scanned_key": node.host_key,
+        "scanned_fingerprint": node.host_key_fingerprint, "scanned_at": node.scanned_at or node.host_key_approved_at}
+    return {**waiting, "host_key_type": "", "host_key": "", "host_key_fingerprint": "", "host_key_approved_at": None,
+            "host_key_approved_by": ""}
 
 
 def _chooser_is_admin(username: str) -> bool:

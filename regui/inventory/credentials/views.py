@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from regui.core.roles import ADMIN, OPERATOR, require_role
 from regui.inventory.models import Node
+from regui.inventory.trust import approvers
 
 from .forms import NodeCredentialForm, RotateForm, SharedCredentialForm
 from .models import NodeCredential, SharedCredential
@@ -88,6 +89,9 @@ def node_credential(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{node.name} now logs in with "
                                       f"{form.cleaned_data['credential'] or 'its own credential'}.")
+            if form.cleaned_data["credential"] and not node.has_approved_key:
+                messages.warning(request, f"Nothing is sent to {node.name} until {approvers()} approves its host "
+                                          "key for the shared credential.")
             return redirect(node.get_absolute_url())
     return render(request, "credentials/node_credential.html", {"node": node, "cluster": node.cluster,
                                                                "form": form, "link": link},
