@@ -51,9 +51,18 @@ QUORUM = "servers restart one at a time to protect etcd quorum"
 RETRY_SECONDS = 1.0  # between reads of a pausing job while the database is away
 
 
-def celery_send(job_id: int, chunks: list[int]) -> None:
+# A worker sending a job's next step waits out a broker restarting (~17 s), where Celery's default
+# gave up after 0.6 s and failed the push at its step boundary. Not a web request sending the first.
+SEND_RETRY = {"max_retries": 10, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 2}
+
+
+def celery_send(job_id: int, chunks: list[int], retry_policy: dict | None = None) -> None:
     for index in chunks:  # by the task's name: tasks.py imports this module
-        current_app.signature(PUSH_TASK, args=[job_id, index]).apply_async()
+        current_app.signature(PUSH_TASK, args=[job_id, index]).apply_async(retry_policy=retry_policy)
+
+
+def step_send(job_id: int, chunks: list[int]) -> None:
+    celery_send(job_id, chunks, SEND_RETRY)
 
 
 def files_digest(files: list[RemoteFile]) -> str:
@@ -72,7 +81,7 @@ def push_job_run(job_id: int, chunk: int = 0, send: Send | None = None, worker: 
         with audit_context.acting(job.created_by, request_id=job.request_id, source_ip=job.source_ip,
                                   username=job.created_by_name), keys.keys_parsed_once():
             try:
-                _run_chunk(job, chunk, send or celery_send, worker)
+                _run_chunk(job, chunk, send or step_send, worker)
             except Exception as exc:
                 log.exception("push job %s (chunk %s) failed", job_id, chunk)
                 job_fail(job.pk, chunk, exc)
