@@ -127,6 +127,7 @@ def job_interrupt(job: PushJob, lost: list[PushChunk], reason: str) -> list[Node
         job.chunks.filter(Q(index__in=indexes) | Q(status=PushChunk.Status.QUEUED)).exclude(
             status=PushChunk.Status.DONE).update(status=PushChunk.Status.INTERRUPTED, finished_at=now)
         _release(job, in_flight, restart_unknown=restarting)
+        _release(job, _chunk_nodes(job, indexes))
         job.refresh_from_db()
         audit_object(job, "push", {"status": [PushJob.Status.RUNNING, PushJob.Status.INTERRUPTED]}, message=reason)
         job_end_check(job.pk)
@@ -152,8 +153,15 @@ def chunks_abandon(job: PushJob, lost: list[PushChunk], why: str) -> list[Node]:
         job.results.filter(chunk__in=indexes, status=Status.PENDING).update(
             status=Status.INTERRUPTED, finished_at=now, message="interrupted: not pushed")
         _release(job, in_flight, restart_unknown=restarting)
+        _release(job, _chunk_nodes(job, indexes))
         job_end_check(job.pk)
     return list(Node.objects.select_related("cluster").filter(pk__in=[i for i in in_flight if i]))
+
+
+def _chunk_nodes(job: PushJob, indexes: list[int]) -> list[int | None]:
+    """All the nodes of these chunks: a worker killed between locking a node and marking its result
+    running left it locked with its result pending (its lock is freed with the others)."""
+    return list(job.results.filter(chunk__in=indexes).values_list("node_id", flat=True))
 
 
 def chunk_end(job_id: int, index: int) -> None:

@@ -263,3 +263,12 @@ def test_a_re_read_interrupted_before_it_read_its_nodes_is_made_again_for_them(t
     assert again.kind == "drift" and again.status == "done"
     assert [r.node_name for r in again.results.all()] == ["a1"]
     assert Node.objects.get(name="a1").sync_state == "drifted", "what a1 really has is known after all"
+
+
+def test_a_node_locked_by_a_killed_chunk_before_its_result_said_running_is_freed_too(three, monkeypatch):
+    job = running_job(three, monkeypatch, in_flight=("a1",))
+    Node.objects.filter(name="a2").update(lock_job=job.pk, lock_at=timezone.now())  # killed between the two
+    beat(GONE, age=45)
+    assert jobs_recover() == [job.pk]
+    assert not Node.objects.filter(lock_job=job.pk).exists()
+    assert not Node.objects.get(name="a2").restart_pending, "not reached: nothing written, no restart owed"
