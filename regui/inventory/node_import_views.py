@@ -66,12 +66,13 @@ def nodes_import_page(request: HttpRequest, name: str) -> HttpResponse:
     """The paste form; posting it shows what would be added (nothing is saved)."""
     cluster = _cluster(name)
     form = ImportNodesForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    # "Back" from the preview posts what was pasted: the form comes back filled in, to be corrected.
+    if request.method == "POST" and "edit" not in request.POST and form.is_valid():
         d = form.cleaned_data
         parsed = nodes_parse(cluster=cluster, text=d["text"], format=d["format"])
         confirm = ConfirmImportForm(initial={**d, "format": parsed.format})
         return render(request, "inventory/node_import_preview.html",
-                      {"cluster": cluster, "parsed": parsed, "form": confirm, "ssh_user": d["ssh_user"]})
+                      {"cluster": cluster, "parsed": parsed, "form": confirm, "ssh_user": d["ssh_user"], "back": d})
     return render(request, "inventory/node_import_inventory.html", {"cluster": cluster, "form": form},
                   status=400 if form.errors else 200)
 
@@ -89,9 +90,11 @@ def nodes_import_confirm(request: HttpRequest, name: str) -> HttpResponse:
         messages.success(request, f"Imported {len(nodes)} node(s). Scan and approve their host keys before pushing.")
         return redirect("node-list", cluster.name)
     parsed = nodes_parse(cluster=cluster, text=form.data.get("text", ""), format=form.data.get("format", "auto"))
+    back = {key: form.data.get(key, "") for key in ("text", "format", "ssh_user")}
+    back["use_sudo"] = form.fields["use_sudo"].to_python(form.data.get("use_sudo"))  # hidden: "True"/"False"
     return render(request, "inventory/node_import_preview.html",
-                  {"cluster": cluster, "parsed": parsed, "form": form, "ssh_user": form.data.get("ssh_user")},
-                  status=400)
+                  {"cluster": cluster, "parsed": parsed, "form": form, "ssh_user": form.data.get("ssh_user"),
+                   "back": back}, status=400)
 
 
 urlpatterns = [

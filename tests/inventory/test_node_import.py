@@ -4,6 +4,7 @@ vars, and `kubectl get nodes -o json`; a preview before anything is saved, then 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -144,6 +145,29 @@ def test_the_preview_lists_the_nodes_and_saves_nothing(operator_client, cluster)
     assert "srv2" in page and "host ranges (node[01:03]) are not expanded" in page
     assert "Add 3 node(s)" in page
     assert not Node.objects.exists()
+
+
+def test_a_preview_with_nothing_to_add_goes_back_to_the_inventory_as_pasted(operator_client, cluster):
+    pasted = {"text": "[web]\n10.0.0.1\n", "format": "auto", "ssh_user": "ubuntu", "use_sudo": "on"}
+    page = operator_client.post("/clusters/prod/nodes/import-inventory/", pasted).content.decode()
+    assert "0 node(s) to add" in page and "Add 0" not in page
+    back = re.search(r'<form method="post" action="/clusters/prod/nodes/import-inventory/" id="import-back">(.*?)</form>',
+                     page, re.S)
+    assert back and "Back to the inventory" in back[1]
+    sent = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', back[1]))
+    assert sent.pop("csrfmiddlewaretoken") and sent == {"edit": "1", "text": "[web]\n10.0.0.1\n", "format": "auto", "ssh_user": "ubuntu", "use_sudo": "on"}
+    r = operator_client.post("/clusters/prod/nodes/import-inventory/", sent)
+    page = r.content.decode()
+    assert r.status_code == 200 and "[web]\n10.0.0.1\n</textarea>" in page and "to add" not in page
+    assert 'value="ubuntu"' in page and 'name="use_sudo" id="id_use_sudo" checked' in page
+
+
+def test_going_back_from_a_refused_confirmation_keeps_sudo_off(operator_client, cluster):
+    page = operator_client.post("/clusters/prod/nodes/import-inventory/confirm/", {
+        "text": INI, "format": "ini", "ssh_user": "root", "use_sudo": "False", "credential_kind": "key",
+        "credential": "not a key"}).content.decode()
+    back = re.search(r'id="import-back">(.*?)</form>', page, re.S)
+    assert back and 'name="text"' in back[1] and 'name="use_sudo"' not in back[1]
 
 
 def test_confirming_adds_the_nodes_with_a_shared_credential_and_records_history(operator_client, cluster, make_user):
