@@ -117,13 +117,14 @@ def node_use_credential(*, node: Node, credential: SharedCredential | None, user
     else:
         NodeCredential.objects.update_or_create(node=node, defaults={"credential": credential,
                                                                      "chosen_by": user.get_username()})
-    had_own = bool(node.sealed)
-    approved = f"{node.host_key_type} {node.host_key_fingerprint}" if node.has_approved_key else None
+    locked = Node.objects.select_for_update().get(pk=node.pk)  # the key as it is now, not as the page read it
+    had_own = bool(locked.sealed)
+    approved = f"{locked.host_key_type} {locked.host_key_fingerprint}" if locked.has_approved_key else None
     fields: dict[str, Any] = {"address_changed_by": user.get_username()}
     if credential:
         fields["sealed"] = ""
     if credential and approved and not has_role(user, ADMIN):
-        fields.update(_key_back_for_approval(node))
+        fields.update(_key_back_for_approval(locked))
     Node.objects.filter(pk=node.pk).update(**fields)
     for name, value in fields.items():
         setattr(node, name, value)
