@@ -17,11 +17,8 @@ from django.db.models import Q
 from regui.core.roles import ADMIN, has_role
 
 from .draft import Draft, Errors
-from .models import RegistryConfig, Secret
+from .models import Cluster, RegistryConfig, Secret
 from .render import tls_dir
-
-# The distros whose TLS directories regui writes to on a node.
-_DISTROS = ("k3s", "rke2")
 
 
 def _secret_id(value: str) -> int | None:
@@ -44,7 +41,7 @@ def _clean(path: str) -> str:
 def _owned_key_of_another(path: str, host: str) -> str:
     """The directory of regui's TLS files that `path` is in, when it is not `host`'s; else ""."""
     clean = _clean(path)
-    for distro in _DISTROS:
+    for distro in Cluster.Distro.values:  # either: a node's data dir is not regui's to know
         root = posixpath.dirname(tls_dir(distro, "*")) + "/"
         own = _clean(tls_dir(distro, host)) + "/"
         if clean.startswith(root):
@@ -54,7 +51,8 @@ def _owned_key_of_another(path: str, host: str) -> str:
 
 
 def new_host_errors(draft: Draft, user: Any) -> Errors:
-    """The boxes that would send a secret to a host it does not go to now, when `user` may not."""
+    """The boxes that would send a secret, or the TLS key regui writes for another config, to a host it
+    does not go to now, when `user` may not."""
     if user is None or has_role(user, ADMIN):
         return {}
     errors: Errors = {}
