@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from regui.k3s import generate_hosts
+from regui.probes.plan import make_plan
 from regui.registries.models import Cluster, RegistryConfig, Secret
 from regui.registries.services import SecretInput, secret_save
 from tests.certs import key_and_cert
@@ -148,3 +150,21 @@ def test_an_import_cannot_point_a_config_at_the_tls_key_regui_writes_for_another
     assert "Nothing was imported: the registries it would save send secrets where they may not go." in body
     assert f"Only an admin can send the TLS key regui writes for {CORP} to evil.example.net" in body
     assert saved_hosts(cluster) == [CORP]
+
+
+@pytest.mark.parametrize("endpoint", [
+    "https://evil.example.net", f"https://{CORP}@evil.example.net", f"https://{CORP}:443@evil.example.net",
+    f"https://{CORP}%2f@evil.example.net", f"https://evil.example.net/{CORP}", f"https://{CORP.upper()}",
+    f"https://{CORP}.", f"https://{CORP}:443", "https://[::1]:5000",
+])
+def test_a_mirror_endpoint_on_another_host_never_gets_the_registrys_credentials(endpoint):
+    # Mirrors are an operator's to edit: their endpoints get only the credentials keyed by their own
+    # host[:port] as written (K3s's configForHost), so a registry test, like containerd, sends CORP's
+    # password to CORP alone, however the URL is spelled.
+    yaml = (f'mirrors:\n  {CORP}:\n    endpoint: ["{endpoint}"]\n'
+            f'configs:\n  "{CORP}":\n    auth: {{username: robot, password: pw}}\n')
+    plan = make_plan(generate_hosts(yaml, program="k3s"), CORP)
+    assert plan.error == "" and len(plan.endpoints) == 2
+    mirror, server = plan.endpoints
+    assert mirror.auth_key is None, mirror.roots
+    assert (server.roots, server.auth_key) == ((f"https://{CORP}/v2",), CORP)
