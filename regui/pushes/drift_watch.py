@@ -172,11 +172,14 @@ def record(watch: DriftWatch) -> Notice | None:
                 collected_job_id=job.pk):
             return None
         recorded = DriftWatch.objects.values_list("node_states", flat=True).get(pk=watch.pk)
-        # Nodes removed from the cluster (or renamed) since leave the watch's states.
+        # Nodes removed from the cluster (or renamed) since leave the watch's states; one that was not in
+        # sync is a change ("removed"): what was told of it (drifted, unreachable) gets its end.
         present = dict(Node.objects.filter(cluster=watch.cluster).values_list("pk", "name"))
         known = {name: state for name, state in recorded.items() if name in present.values()}
         results = [r for r in results if present.get(r.node_id or 0) == r.node_name]
-        changes = changes_between(known, results)
+        gone = [Change(name, state, "removed", "", None) for name, state in sorted(recorded.items())
+                if name not in known and state != "in_sync"]
+        changes = gone + changes_between(known, results)
         states = {**known, **{r.node_name: WATCHED[r.status] for r in results if r.status in WATCHED}}
         nodes = Node.objects.select_related("cluster").in_bulk([c.node_id for c in changes if c.node_id])
         for c in changes:

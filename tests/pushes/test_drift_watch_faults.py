@@ -30,6 +30,13 @@ def watched(fleet, settings):
     return fleet
 
 
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
 def _tick(now):
     from regui.pushes.drift_watch import drift_watch_tick
 
@@ -174,6 +181,36 @@ def test_a_node_removed_from_the_cluster_leaves_the_watchs_states(watched, clien
     client.force_login(watched.user)
     page = client.get("/clusters/prod/drift-watch/").content.decode()
     assert "All 2 nodes were in sync at the last collected check." in page
+
+
+def test_the_webhook_hears_that_a_drifted_node_was_removed(watched, receiver, client):
+    """Its receiver was told a1 drifted: without an end to it, that alert would stay open for ever."""
+    from django.core import mail
+
+    from regui.audit.models import AuditEvent
+    from regui.inventory.models import Node
+
+    w = watched.watch
+    w.webhook_url, w.email_recipients = receiver.url, "ops@example.com"
+    w.save()
+    watched["a1"].write(FILE, b"# edited by hand\n")
+    watched["a2"].network = "refused"
+    now = timezone.now()
+    _tick(now)
+    _tick(now + timedelta(minutes=5))
+    Node.objects.filter(cluster=watched.cluster, name__in=["a1", "a2"]).delete()
+    _tick(now + timedelta(minutes=10))
+    assert [(c["node"], c["before"], c["after"]) for c in receiver.bodies[-1]["changes"]] == [
+        ("a1", "drifted", "removed"),
+        ("a2", "unreachable", "removed"),
+    ]
+    assert receiver.bodies[-1]["counts"] == {"in_sync": 1}
+    assert "a1: drifted -> removed" in mail.outbox[-1].body
+    entry = AuditEvent.objects.filter(changes__has_key="drift_watch").latest("id")
+    assert (entry.object_repr, entry.changes["drift_watch"]) == ("a2", ["unreachable", "removed"])
+    client.force_login(watched.user)
+    page = client.get("/history/?cluster=prod")
+    assert page.status_code == 200 and "drift watch: a2 is removed" in page.content.decode()
 
 
 def test_a_check_is_due_at_the_tick_that_comes_a_moment_before_its_interval_is_up(watched):
