@@ -50,6 +50,11 @@ class NodeRow:
         return self.last_status in BUSY
 
     @property
+    def last_status_label(self) -> str:
+        """The status in words ("in sync"), as the job page says it, not its stored value ("in_sync")."""
+        return PushResult.Status(self.last_status).label if self.last_status else ""
+
+    @property
     def poll(self) -> int:
         """Seconds between the row's polls while busy; 0 when nothing can change on its own."""
         return self.wait.poll if self.wait else 1
