@@ -1,6 +1,6 @@
 """A person in Chromium presses "Push to all nodes" on the node list and gets the plan first: the order
 (servers one at a time, then agents), what changes on each node against the revision it last had, who
-restarts; they choose "write only" (the plan says no restart) and confirm; the job runs without restarting anything (issue 11
+restarts (the diff laid out as on the other diff pages); they choose "write only" (the plan says no restart) and confirm; the job runs without restarting anything (issue 11
 item 6). Fake nodes, Celery eager in the live server's thread."""
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def test_push_to_all_shows_the_plan_and_queues_only_when_confirmed(fleet, logged
     expect(page.locator("tr.push-node-plan[data-node=s1] .restart")).to_have_text("restarts k3s if its file changes")
     expect(page.locator(".push-change").first).to_contain_text("s1, a1: from revision 1")
     expect(page.locator(".push-change").first.locator("tr.add").first).to_contain_text("quay.io")
+    added = page.locator(".push-change tr.add td.code").first  # laid out by history.css: keeps the YAML's indentation
+    assert added.evaluate("td => getComputedStyle(td).whiteSpace") == "pre-wrap"
     expect(page.locator(".push-change[data-change=unknown]")).to_contain_text("a2: unknown, will be replaced")
     assert PushJob.objects.count() == 1, "showing the plan queues nothing"
     expect(page.locator("#confirm-plan-restart")).to_contain_text("Expected restarts: 3 of 3.")
