@@ -68,3 +68,39 @@ def test_a_worker_killed_mid_job_leaves_the_job_interrupted_and_its_nodes_unlock
         assert sorted(res) == sorted([first, second])
         assert (res[first].status, res[first].restarted) == ("unchanged", True), res[first].message
         assert res[second].status == "changed" and res[second].restarted
+
+
+def test_a_worker_killed_in_the_pause_between_batches_leaves_the_rest_one_click_away(
+        nodes, make_user, monkeypatch, tmp_path):
+    from django.conf import settings
+    from django.test import Client
+
+    from regui.inventory.models import Node
+    from regui.pushes import services
+    from regui.pushes.models import PushJob
+
+    h = nodes(2)
+    cluster = cluster_with("prod", h, ["agent", "agent"])
+    first, second = cluster.nodes.order_by("name").values_list("name", flat=True)
+    queue = new_queue("pause")
+    env = worker_env(settings.DATA_DIR, queue)
+    monkeypatch.setattr(services, "celery_send", sender(queue))
+    user = make_user("olivia", "operator")
+    with celery_worker(env, tmp_path / "first.log", flags=(*QUIET, "-n", "first@%h")) as worker:
+        job = services.push_job_create(cluster=cluster, user=user, policy=services.effective_policy(
+            cluster, {"agents_at_once": "1", "pause_seconds": "60"}))
+        wait_for("the pause", lambda: PushJob.objects.get(pk=job.pk).paused_until, log=tmp_path / "first.log")
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    with celery_worker(env, tmp_path / "second.log", flags=(*QUIET, "-n", "second@%h"), warm_stop=False):
+        wait_for("the job interrupted", lambda: PushJob.objects.get(pk=job.pk).status == "interrupted", timeout=20)
+        res = {r.node_name: r for r in job.results.all()}
+        assert res[first].status == "changed" and res[second].message == "interrupted: not pushed"
+        assert not Node.objects.filter(lock_job=job.pk).exists() and not job.followups.exists(), "none in flight"
+        client = Client()
+        client.force_login(user)
+        assert "Re-run unfinished nodes (1)" in client.get(f"/jobs/{job.pk}/").content.decode()
+        client.post(f"/clusters/{cluster.name}/push/", {"scope": "rerun", "job": job.pk})
+        rerun = PushJob.objects.get(origin=job)
+        wait_for("the re-run", lambda: not PushJob.objects.get(pk=rerun.pk).is_active, timeout=30)
+        assert [(r.node_name, r.status) for r in rerun.results.all()] == [(second, "changed")]
