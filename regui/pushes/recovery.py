@@ -107,7 +107,10 @@ def lost_chunks(chunks: Iterable[ChunkState], beats: Iterable[Beat], *, now: dat
         return [b for b in rows if any(t[1] == PUSH_TASK and (t[2] == args or (chunk.index == 0 and t[2] == args[:1]))
                                        for t in b.tasks if len(t) >= 3)]
 
-    live = [b for b in beats if b.seen_at >= stale and not gone(b.name, b.seen_at)]
+    # The checker's own heartbeat, written by this very process, silent for `wait` seconds: the database
+    # was away (for every worker), so no worker's silence says it stopped; only a process known gone.
+    blind = here is not None and any(b.name == here.name and here.started_at <= b.seen_at < stale for b in beats)
+    live = [b for b in beats if (blind or b.seen_at >= stale) and not gone(b.name, b.seen_at)]
     dead = [b for b in beats if b not in live]
     lost: dict[tuple[int, int], str] = {}
     for c in chunks:
@@ -116,7 +119,7 @@ def lost_chunks(chunks: Iterable[ChunkState], beats: Iterable[Beat], *, now: dat
             why = gone(c.worker, c.started_at) if c.worker else ""
             if why:
                 lost[key] = why
-            elif not listed(c, live) and c.started_at is not None and c.started_at < stale:
+            elif not blind and not listed(c, live) and c.started_at is not None and c.started_at < stale:
                 worker = next((b for b in beats if b.name == c.worker), None)
                 lost[key] = (f"the worker that ran it ({c.worker}) has not checked in since "
                              f"{timezone.localtime(worker.seen_at):%H:%M:%S}" if worker and worker.seen_at < stale

@@ -272,3 +272,10 @@ def test_a_node_locked_by_a_killed_chunk_before_its_result_said_running_is_freed
     assert jobs_recover() == [job.pk]
     assert not Node.objects.filter(lock_job=job.pk).exists()
     assert not Node.objects.get(name="a2").restart_pending, "not reached: nothing written, no restart owed"
+
+
+def test_after_the_database_was_away_a_worker_s_silence_counts_only_once_the_checker_s_own_heartbeat_is_written():
+    here, other = Here("celery@here pid 7", NOW - timedelta(hours=1)), "celery@other pid 8"
+    running = row(other, 45, ["active", TASK, [1, 0]])  # its last beat, before the database went away
+    assert lost([chunk(worker=other)], [running, row("celery@here pid 7", 45)], here=here) == {}, "as silent"
+    assert "has not checked in" in lost([chunk(worker=other)], [running, row("celery@here pid 7", 1)], here=here)[(1, 0)]
