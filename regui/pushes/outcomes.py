@@ -74,7 +74,7 @@ def _fail(job: PushJob, chunk: int | None, reason: str, job_message: str = "", s
     with transaction.atomic():
         ended = PushJob.objects.filter(pk=job.pk, status__in=ACTIVE).update(
             status=PushJob.Status.FAILED, finished_at=now,
-            message=job_message or f"The push failed: {reason}. See the worker log.")
+            message=job_message or f"The push failed: {reason.rstrip('.')}. See the worker log.")
         mine = job.results.filter(chunk=chunk) if chunk is not None else job.results.none()
         in_flight = list(mine.filter(status=Status.RUNNING).values_list("node_id", flat=True))
         mine.filter(status=Status.RUNNING).update(

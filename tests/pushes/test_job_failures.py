@@ -101,6 +101,7 @@ def test_a_broker_that_refuses_the_task_fails_the_job_instead_of_leaving_it_queu
     job = push_job_create(cluster=fleet.cluster, user=fleet.user)
     job.refresh_from_db()
     assert job.status == "failed" and "OperationalError: Error 111 connecting" in job.message
+    assert job.message.endswith("Connection refused. See the worker log."), "one full stop, not two"
     assert job.results.get().status == "skipped" and not job.is_active
 
 
