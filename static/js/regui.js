@@ -16,6 +16,17 @@ document.addEventListener("change", (event) => {
   if (select) select.closest(".box").dataset.auth = select.value;
 });
 
+// "Back" from a preview to the page it came from (the import's paste form): the browser's own back,
+// which gives the form back as it was filled in. The pasted file is not sent back by the server (it
+// holds credentials); opened on its own (no such page behind it), the link just opens the form.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-back]");
+  if (!link || !document.referrer) return;
+  if (new URL(document.referrer).pathname !== new URL(link.href).pathname) return;
+  event.preventDefault();
+  history.back();
+});
+
 // Lint findings link to their field: focus it too.
 document.addEventListener("click", (event) => {
   const link = event.target.closest("a[data-focus]");

@@ -1,5 +1,6 @@
 """A person in Chromium imports registries.yaml: a mis-indented copy of seed 002 is refused with the
-reason, naming RKE2; the real one shows what it changes, and nothing is saved until Import."""
+reason, naming RKE2; the real one shows what it changes (Back gives the form back as filled in), and
+nothing is saved until Import."""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ def test_an_import_is_refused_with_the_reason_then_previewed_then_confirmed(logg
     expect(page.locator("#diff tr.add").first).to_be_visible()
     expect(page.locator("#diff")).to_contain_text("https://registry.example.com:5000")
     assert not Mirror.objects.exists()
+    # Back gives the form back as it was filled in, to be changed and previewed again.
+    page.get_by_role("link", name="Back").click()
+    expect(page.get_by_label("registries.yaml")).to_have_value(SEED_002)
+    page.get_by_role("button", name="Preview the import").click()
 
     page.get_by_label("Note for the history").fill("from the RKE2 guide")
     page.get_by_role("button", name="Import").click()

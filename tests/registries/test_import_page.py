@@ -27,6 +27,8 @@ def test_the_import_page_shows_the_diff_and_saves_nothing_until_confirmed(operat
     assert "Secret <span class=\"mono\">prod-reg-example-com-5000-auth</span> created" in html
     assert "&lt;redacted: password of secret prod-reg-example-com-5000-auth&gt;" in html, "the diff, redacted"
     assert PASSWORD not in html
+    # Back is the browser's (regui.js, data-back): the form comes back filled in, not sent by the server.
+    assert f'<a href="/clusters/{cluster.name}/import/" data-back>Back</a>' in html
     assert not Mirror.objects.exists() and not Secret.objects.exists() and cluster.revisions.count() == 0
     # The text waits in the session sealed, never in the page and never in clear.
     assert PASSWORD not in str(dict(operator_client.session))
