@@ -34,6 +34,17 @@ def test_a_finished_job_stops_polling(viewer_client, cluster):
     assert "hx-trigger" not in fragment and "s1 msg" in fragment
 
 
+def test_a_drift_check_has_no_restarted_column_a_push_has(viewer_client, cluster):
+    push = make_job(cluster, PushJob.Status.DONE)
+    drift = PushJob.objects.create(cluster=cluster, kind="drift", status="done")
+    PushResult.objects.create(job=drift, node=Node.objects.get(name="a1"), node_name="a1", role="agent",
+                              status="failed", message="no approved host key")
+    pushed = viewer_client.get(f"/jobs/{push.pk}/").content.decode()
+    assert "<th>Restarted</th>" in pushed and "<td>no</td>" in pushed
+    checked = viewer_client.get(f"/jobs/{drift.pk}/").content.decode()
+    assert "<th>Restarted</th>" not in checked and "<td>no</td>" not in checked and "no approved host key" in checked
+
+
 def test_stored_output_is_capped_at_64_kib(cluster):
     job = make_job(cluster, PushJob.Status.RUNNING)
     result = job.results.first()
