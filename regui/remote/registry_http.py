@@ -142,6 +142,11 @@ class Client:
         return text
 
     def step(self, what: str, outcome: str, text: str, ms: int | None = None) -> None:
+        # A step is shown under its own label ("DNS"): a text that starts with it (as a failure's does,
+        # to read alone as the report's summary) drops it there.
+        label = f"{what}: "
+        if text[: len(label)].lower() == label:
+            text = text[len(label):]
         self.steps.append(Step(what, outcome, self.scrub(text), ms))
 
     def fail(self, what: str, text: str, ms: int | None = None, unreachable: bool = False) -> Stop:

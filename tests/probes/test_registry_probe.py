@@ -233,6 +233,13 @@ def test_an_unresolvable_name_is_a_dns_failure():
     assert "DNS: the name no-such-registry.invalid does not exist" in report.summary
 
 
+def test_a_step_does_not_repeat_its_own_label():
+    """The page shows each step under its label ("DNS"); the summary, read alone, keeps it."""
+    report = probe(Target("mirror 1", ("https://no-such-registry.invalid:5000/v2",)))
+    assert report.steps[-1].text.startswith("the name no-such-registry.invalid does not exist")
+    assert report.summary.startswith("DNS: ")
+
+
 def test_a_missing_manifest_is_a_404_after_which_containerd_tries_the_next_endpoint():
     with serve(FakeRegistry(manifests={"team/other:v1"})) as reg:
         report = probe(target(reg))
