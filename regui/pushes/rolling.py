@@ -56,9 +56,9 @@ RETRY_SECONDS = 1.0  # between reads of a pausing job while the database is away
 SEND_RETRY = {"max_retries": 10, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 2}
 
 
-def celery_send(job_id: int, chunks: list[int], retry_policy: dict | None = None) -> None:
-    for index in chunks:  # by the task's name: tasks.py imports this module
-        current_app.signature(PUSH_TASK, args=[job_id, index]).apply_async(retry_policy=retry_policy)
+def celery_send(job_id: int, chunks: list[int], retry_policy: dict[str, Any] | None = None) -> None:
+    for index in chunks:  # by the task's name: tasks.py imports this module; {}: Celery's default policy
+        current_app.signature(PUSH_TASK, args=[job_id, index]).apply_async(retry_policy=retry_policy or {})
 
 
 def step_send(job_id: int, chunks: list[int]) -> None:
