@@ -30,3 +30,11 @@ class WriteOnlyTextarea(forms.Textarea):
 
     def format_value(self, value: Any) -> None:
         return None
+
+
+class WriteOnlyURLInput(forms.URLInput):
+    """A URL that is a secret (a webhook with a token in it): never shown back, not even the one just
+    typed on a page re-shown with a form error."""
+
+    def format_value(self, value: Any) -> None:
+        return None

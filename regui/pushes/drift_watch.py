@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from regui.audit.models import AuditEvent, ObjectType
 from regui.audit.services import audit_event
+from regui.core.crypto import KeyringError
 from regui.core.fingerprints import file_fingerprint
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
@@ -128,7 +129,7 @@ def notify(watch: DriftWatch, body: dict[str, Any]) -> list[str]:
     """Send the body to the webhook and the addresses; returns what could not be sent, in words a page
     may show."""
     problems = []
-    if watch.webhook_url and (problem := webhook_deliver(watch.webhook_url, body)):
+    if watch.sealed and (problem := _webhook_send(watch, body)):
         problems.append(f"webhook not delivered ({problem})")
     if watch.recipients:
         subject, text = email_text(body)
@@ -138,6 +139,16 @@ def notify(watch: DriftWatch, body: dict[str, Any]) -> list[str]:
             log.exception("drift watch email for cluster %s failed", watch.cluster.name)
             problems.append(f"email not sent ({type(exc).__name__})")
     return problems
+
+
+def _webhook_send(watch: DriftWatch, body: dict[str, Any]) -> str:
+    """Open the sealed URL only now, for this POST; what went wrong ("" when delivered)."""
+    try:
+        url = watch.unseal_webhook()
+    except KeyringError as exc:  # a key dropped from the ring: said on the job, and the watch goes on
+        log.warning("drift watch of cluster %s: webhook not delivered: %s", watch.cluster.name, exc)
+        return f"cannot open its URL: {exc}"
+    return webhook_deliver(url, body)
 
 
 def send(notice: Notice) -> None:

@@ -13,31 +13,44 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from regui.audit.services import audit_object
+from regui.core.forms import WriteOnlyURLInput
 from regui.core.roles import ADMIN, OPERATOR, has_role, require_role
 from regui.registries.models import Cluster
 
 from .drift_watch import DriftWatch
-from .drift_webhook import SCHEMES, webhook_shown
+from .drift_webhook import SCHEMES
 
-ROUTING = ("webhook_url", "email_recipients")
+ROUTING = ("webhook_url", "remove_webhook", "email_recipients")
 SHOWN = 20  # node names listed per state on the status part
+HISTORY = "drift watch webhook URL"
 
 
 class DriftWatchForm(forms.ModelForm):
+    # Write-only: the stored URL is sealed and never put back in the field (see __init__ for what is said).
     webhook_url = forms.URLField(label="Webhook URL", required=False, max_length=500, assume_scheme="https",
                                  validators=[URLValidator(schemes=list(SCHEMES))],
-                                 help_text="Receives a JSON POST when a node's state changes (http or https).")
+                                 widget=WriteOnlyURLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+                                 help_text="Receives a JSON POST when a node's state changes (http or https). "
+                                           "Stored encrypted; never shown again.")
+    remove_webhook = forms.BooleanField(label="Remove the webhook", required=False)
 
     class Meta:
         model = DriftWatch
-        fields = ["interval_minutes", "webhook_url", "email_recipients"]
+        fields = ["interval_minutes", "email_recipients"]
         widgets = {"email_recipients": forms.Textarea(attrs={"rows": 2})}
+
+    field_order = ["interval_minutes", "webhook_url", "remove_webhook", "email_recipients"]
 
     def __init__(self, *args: Any, may_route: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.sealed:
+            self.fields["webhook_url"].help_text = (
+                f"set: {self.instance.webhook_shown} — leave empty to keep it, or type a new one (http or https).")
+        else:
+            del self.fields["remove_webhook"]
         if not may_route:  # what an operator posts for these is never read
             for name in ROUTING:
-                del self.fields[name]
+                self.fields.pop(name, None)
 
     def clean_webhook_url(self) -> str:
         url = self.cleaned_data["webhook_url"]
@@ -62,29 +75,52 @@ class DriftWatchForm(forms.ModelForm):
             validate_email(a)
         return ", ".join(addresses)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("webhook_url") and data.get("remove_webhook"):
+            self.add_error("remove_webhook", "Type a new URL or remove it, not both.")
+        return data
+
+    def save(self, commit: bool = True) -> DriftWatch:
+        watch = super().save(commit=False)
+        if self.cleaned_data.get("remove_webhook"):
+            watch.seal_webhook("")
+        elif self.cleaned_data.get("webhook_url"):
+            watch.seal_webhook(self.cleaned_data["webhook_url"])
+        if commit:
+            watch.save()
+        return watch
+
 
 @require_role(OPERATOR)
 def drift_watch_edit(request: HttpRequest, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
     watch = DriftWatch.objects.filter(cluster=cluster).first() or DriftWatch(cluster=cluster)
     before = {"interval_minutes": watch.interval_minutes, "email_recipients": watch.email_recipients}
-    old_hook = watch.webhook_url
+    old_hook, old_shown = watch.sealed, watch.webhook_shown
     may_route = has_role(request.user, ADMIN)
     form = DriftWatchForm(request.POST or None, instance=watch, may_route=may_route)
     if request.method == "POST" and form.is_valid():
         watch = form.save()
-        changes = {f"drift watch {k.replace('_', ' ')}": [v, getattr(watch, k)]
-                   for k, v in before.items() if v != getattr(watch, k)}
-        if old_hook != watch.webhook_url:  # a webhook URL often carries a token: history says only that it changed
-            changes["drift watch webhook URL"] = [
-                "(set)" if old_hook else None, ("(changed)" if old_hook else "(set)") if watch.webhook_url else None]
+        changes: dict[str, Any] = {f"drift watch {k.replace('_', ' ')}": [v, getattr(watch, k)]
+                                   for k, v in before.items() if v != getattr(watch, k)}
+        if old_hook != watch.sealed:  # a webhook URL often carries a token: history names only its host
+            changes[HISTORY] = _hook_change(old_shown if old_hook else None, watch.webhook_shown or None)
         if changes:
             audit_object(cluster, "update", changes)
         messages.success(request, f"Drift watch of {cluster.name} saved.")
         return redirect("cluster-list")
     return render(request, "pushes/drift_watch.html", {
         "form": form, "cluster": cluster, "may_route": may_route, "status": _status(watch),
-        "webhook": webhook_shown(watch.webhook_url) if watch.webhook_url else "", "recipients": len(watch.recipients)})
+        "webhook": watch.webhook_shown if watch.sealed else "", "recipients": len(watch.recipients)})
+
+
+def _hook_change(old: str | None, new: str | None) -> list[str | None]:
+    """[before, after] as history keeps it: the hosts, and "(changed)" when a new URL has the same host
+    (a new token, say), since the URLs themselves are never written down."""
+    if old and new and old == new:
+        return [old, f"{new} (changed)"]
+    return [old, new]
 
 
 def _status(watch: DriftWatch) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.pushes.test_drift_watch import Receiver
+from tests.pushes.test_drift_watch import Receiver, webhook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,7 +22,7 @@ def watched(fleet, settings):
     fleet.add("server", "agent", "agent")
     fleet.push()
     fleet.receiver = Receiver()
-    fleet.watch = DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=5, webhook_url=fleet.receiver.url,
+    fleet.watch = DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=5, **webhook(fleet.receiver.url),
                                             email_recipients="ops@example.com")
     yield fleet
     fleet.receiver.close()

@@ -19,6 +19,7 @@ class Receiver:
     def __init__(self, fail: int = 0) -> None:
         self.bodies: list[dict] = []
         self.raw: list[bytes] = []
+        self.paths: list[str] = []
         self.fail = fail
         receiver = self
 
@@ -26,6 +27,7 @@ class Receiver:
             def do_POST(self):  # noqa: N802
                 data = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.raw.append(data)
+                receiver.paths.append(self.path)
                 if receiver.fail > 0:
                     receiver.fail -= 1
                     self.send_response(500)
@@ -44,6 +46,15 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def webhook(url: str) -> dict[str, str]:
+    """A watch's fields for this webhook URL, sealed as the settings page stores it."""
+    from regui.pushes.drift_watch import DriftWatch
+
+    watch = DriftWatch()
+    watch.seal_webhook(url)
+    return {"sealed": watch.sealed, "webhook_shown": watch.webhook_shown}
 
 
 @pytest.fixture
@@ -115,7 +126,8 @@ def test_only_changed_nodes_make_history_and_notifications(watched, receiver):
     from regui.audit.models import AuditEvent
 
     w = watched.watch
-    w.webhook_url, w.email_recipients = receiver.url, "ops@example.com, oncall@example.com"
+    w.seal_webhook(receiver.url)
+    w.email_recipients = "ops@example.com, oncall@example.com"
     w.save()
     now = timezone.now()
     _tick(now)
@@ -157,7 +169,8 @@ def test_a_notification_holds_no_sha256_and_no_secret(watched, receiver):
     from regui.pushes.models import PushResult
 
     w = watched.watch
-    w.webhook_url, w.email_recipients = receiver.url, "ops@example.com"
+    w.seal_webhook(receiver.url)
+    w.email_recipients = "ops@example.com"
     w.save()
     watched["a1"].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n")
     now = timezone.now()

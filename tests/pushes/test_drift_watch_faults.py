@@ -74,7 +74,7 @@ def test_a_slow_webhook_delays_no_other_clusters_check(watched):
 
     receiver.server.RequestHandlerClass.do_POST = slow
     try:
-        watched.watch.webhook_url = receiver.url
+        watched.watch.seal_webhook(receiver.url)
         watched.watch.save()
         stage = _second_cluster(watched)
         now = timezone.now()
@@ -94,7 +94,8 @@ def test_a_webhook_that_fails_and_a_mail_server_that_refuses_are_named_on_the_jo
     receiver = Receiver(fail=5)
     try:
         w = watched.watch
-        w.webhook_url, w.email_recipients = receiver.url + "?token=Hook-Secret-8", "ops@example.com"
+        w.seal_webhook(receiver.url + "?token=Hook-Secret-8")
+        w.email_recipients = "ops@example.com"
         w.save()
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", _closed_port(), 2
@@ -145,7 +146,7 @@ def test_a_tick_that_loaded_the_watch_long_ago_never_collects_an_older_check_aga
 
     receiver = Receiver()
     try:
-        watched.watch.webhook_url = receiver.url
+        watched.watch.seal_webhook(receiver.url)
         watched.watch.save()
         watched["a1"].write(FILE, b"# edited by hand\n")
         now = timezone.now()
@@ -191,7 +192,8 @@ def test_the_webhook_hears_that_a_drifted_node_was_removed(watched, receiver, cl
     from regui.inventory.models import Node
 
     w = watched.watch
-    w.webhook_url, w.email_recipients = receiver.url, "ops@example.com"
+    w.seal_webhook(receiver.url)
+    w.email_recipients = "ops@example.com"
     w.save()
     watched["a1"].write(FILE, b"# edited by hand\n")
     watched["a2"].network = "refused"

@@ -44,13 +44,17 @@ def test_an_admin_sets_the_watch_and_sees_drifted_and_unreachable_nodes_marked(l
         status = page.locator("#drift-status")
         expect(status.locator('[data-state="drifted"]')).to_contain_text(f"1 drifted {stack.nodes[1].name}")
         expect(status.locator('[data-state="unreachable"]')).to_contain_text(f"1 unreachable {stack.nodes[2].name}")
-        expect(page.get_by_label("Webhook URL")).to_have_value(receiver.url + "?token=Hook-Token-31")  # an admin's
+        # Write-only, even to an admin: the field is empty, its help names the host.
+        host = receiver.url.removesuffix("/hook")
+        expect(page.get_by_label("Webhook URL")).to_have_value("")
+        expect(page.locator(".field", has_text="Webhook URL").locator(".help")).to_contain_text(f"set: {host} — leave empty to keep it")
+        assert "Hook-Token-31" not in page.content()
 
         page.goto(f"{live_server.url}/history/?cluster=prod")
         results = page.locator("#history-results")
         expect(results).to_contain_text(f"drift watch: {stack.nodes[1].name} is drifted")
         expect(results).to_contain_text(f"drift watch: {stack.nodes[2].name} is unreachable")
-        assert "Hook-Token-31" not in page.content()  # History says only that the URL was set
+        assert "Hook-Token-31" not in page.content()  # History names only the webhook's host
     finally:
         h.nodes[2].allow_ssh()
         receiver.close()

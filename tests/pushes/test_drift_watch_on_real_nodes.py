@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.pushes.test_drift_watch import Receiver
+from tests.pushes.test_drift_watch import Receiver, webhook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +22,7 @@ def test_a_file_changed_by_hand_is_marked_drifted_and_the_webhook_gets_the_json(
     stack.push()
     receiver = Receiver()
     try:
-        watch = DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=1, webhook_url=receiver.url)
+        watch = DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=1, **webhook(receiver.url))
         (job,) = drift_watch_tick()
         stack.wait(job)
         assert drift_watch_tick() == []  # collects: all in sync, nothing to say; not due yet
@@ -66,7 +66,7 @@ def test_the_beat_task_in_a_real_worker_marks_records_and_notifies_on_change_onl
     h.nodes[2].reject_ssh()
     receiver = Receiver()
     try:
-        watch = DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=1, webhook_url=receiver.url)
+        watch = DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=1, **webhook(receiver.url))
         idle = Cluster.objects.create(name="idle", distro="k3s")
         Node.objects.create(cluster=idle, name="idle-1", address=h.nodes[0].address, port=h.nodes[0].port)
         DriftWatch.objects.create(cluster=idle)  # off by default
@@ -183,7 +183,7 @@ def test_a_webhook_that_fails_is_named_on_the_job_page_and_holds_back_no_other_c
     receiver.server.RequestHandlerClass.do_POST = slow
     try:
         watch = DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=1,
-                                          webhook_url=receiver.url + "?token=Hook-Secret-12")
+                                          **webhook(receiver.url + "?token=Hook-Secret-12"))
         app.send_task(TICK_TASK)
         job = wait_for("the watch's check", lambda: DriftWatch.objects.get(pk=watch.pk).last_job, timeout=30)
         stack.wait(job)

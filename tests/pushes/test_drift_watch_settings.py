@@ -21,7 +21,8 @@ def test_an_admin_turns_the_watch_on_and_history_hides_the_webhook_url(fleet, cl
     assert (w.interval_minutes, w.recipients) == (15, ["ops@example.com", "oncall@example.com"])
     entry = AuditEvent.objects.filter(object_type="cluster", action="update").latest("id")
     assert entry.changes["drift watch interval minutes"] == [0, 15]
-    assert "secret-token" not in str(entry.changes) and entry.changes["drift watch webhook URL"] == [None, "(set)"]
+    assert "secret-token" not in str(entry.changes)
+    assert entry.changes["drift watch webhook URL"] == [None, "https://hooks.example.com"]
 
 
 def test_bad_recipients_and_a_viewer_are_refused(fleet, client, make_user):

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from tests.pushes.test_drift_watch import Receiver
+from tests.pushes.test_drift_watch import Receiver, webhook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 URL = "/clusters/prod/drift-watch/"
@@ -27,7 +27,7 @@ def routed(fleet):
 
     fleet.add("agent")
     watch = DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=0,
-                                      webhook_url="https://hooks.example.com/T0/B0/tok-Secret-99?sig=q-Secret-77",
+                                      **webhook("https://hooks.example.com/T0/B0/tok-Secret-99?sig=q-Secret-77"),
                                       email_recipients="ops@example.com")
     return watch
 
@@ -53,7 +53,7 @@ def test_an_operator_sets_the_interval_but_cannot_redirect_notifications(routed,
     assert r.status_code == 302
     routed.refresh_from_db()
     assert routed.interval_minutes == 10
-    assert routed.webhook_url.startswith("https://hooks.example.com/") and routed.recipients == ["ops@example.com"]
+    assert routed.unseal_webhook().startswith("https://hooks.example.com/") and routed.recipients == ["ops@example.com"]
     entry = AuditEvent.objects.filter(object_type="cluster").latest("id")
     assert entry.changes == {"drift watch interval minutes": [0, 10]} and entry.actor_name == "oscar"
 
@@ -63,7 +63,7 @@ def test_a_viewer_can_neither_read_nor_change_the_settings(routed, make_user):
     assert viewer.get(URL).status_code == 403
     assert viewer.post(URL, {"interval_minutes": "1", "webhook_url": "http://attacker.example.net/"}).status_code == 403
     routed.refresh_from_db()
-    assert routed.interval_minutes == 0 and "attacker" not in routed.webhook_url
+    assert routed.interval_minutes == 0 and "attacker" not in routed.unseal_webhook()
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://files.example.com/hook", "gopher://example.com/",
@@ -73,10 +73,10 @@ def test_an_admin_cannot_save_a_webhook_that_is_not_http_or_https(routed, make_u
     r = admin.post(URL, {"interval_minutes": "5", "webhook_url": url, "email_recipients": ""})
     routed.refresh_from_db()
     if url.startswith("//"):  # Django reads it as https: still http(s), still a real host
-        assert routed.webhook_url == "https:" + url
+        assert routed.unseal_webhook() == "https:" + url
         return
     assert r.status_code == 200 and "Enter a valid URL" in r.content.decode()
-    assert routed.webhook_url.startswith("https://hooks.example.com/") and routed.interval_minutes == 0
+    assert routed.unseal_webhook().startswith("https://hooks.example.com/") and routed.interval_minutes == 0
 
 
 @pytest.mark.parametrize("port", ["99999", "0"])
@@ -87,7 +87,7 @@ def test_an_admin_cannot_save_a_webhook_whose_port_does_not_exist(routed, make_u
                          "email_recipients": ""})
     assert r.status_code == 200 and "Enter a valid URL" in r.content.decode()
     routed.refresh_from_db()
-    assert routed.webhook_url.startswith("https://hooks.example.com/")
+    assert routed.unseal_webhook().startswith("https://hooks.example.com/")
 
 
 def test_an_admin_routes_notifications_and_history_keeps_the_token_out(routed, make_user):
@@ -100,9 +100,10 @@ def test_an_admin_routes_notifications_and_history_keeps_the_token_out(routed, m
                          "email_recipients": "sre@example.com"})
     assert r.status_code == 302
     routed.refresh_from_db()
-    assert routed.webhook_url == "http://127.0.0.1:9/new?token=Tok-Secret-55"
+    assert routed.unseal_webhook() == "http://127.0.0.1:9/new?token=Tok-Secret-55"
     entry = AuditEvent.objects.filter(object_type="cluster").latest("id")
-    assert entry.changes["drift watch webhook URL"] == ["(set)", "(changed)"] and "-Secret-" not in str(entry.changes)
+    assert entry.changes["drift watch webhook URL"] == ["https://hooks.example.com", "http://127.0.0.1:9"]
+    assert "-Secret-" not in str(entry.changes)
 
 
 def test_the_webhook_refuses_other_schemes_without_reading_anything(tmp_path, caplog):

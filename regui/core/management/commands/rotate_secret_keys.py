@@ -12,7 +12,8 @@ from regui.core.sealing import sealed_label, sealed_models
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every stored secret and node credential with the first key of REGUI_ENCRYPTION_KEYS. "
+        "Re-encrypt every sealed value (registry secrets, SSH credentials, drift watch webhook URLs) with the first "
+        "key of REGUI_ENCRYPTION_KEYS. "
         "Prepend the new key, run this, then drop the old key."
     )
 
