@@ -39,8 +39,9 @@ from .files import RenderRefused, cluster_files
 from .gate import ready_gate
 from .jobplan import job_policy, plan_results
 from .models import PushChunk, PushJob, PushResult
-from .nodepush import HEALTHY, Preconnected, _finish, node_push, start_all
+from .nodepush import HEALTHY, _finish, node_push, start_all
 from .outcomes import chunk_end, job_fail, job_stop
+from .preconnect import Preconnected
 from .sink import NodeOutcome, ResultSink
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ log in and write (issue 13 item 6): the handshakes' CPU then does not lengthen t
 
 from __future__ import annotations
 
-from regui.pushes.nodepush import RestartWatch
+from regui.pushes.preconnect import RestartWatch
 
 
 class _Ahead:
