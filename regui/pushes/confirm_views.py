@@ -1,6 +1,7 @@
 """The page between a push button and the queue (issue 11 item 6): GET shows the plan, POST queues it.
 
-The node list's "Push to all nodes" / "Push to failed nodes" and each node's Push lead here. The POST
+The node list's "Push to all nodes" / "Push to failed nodes", each node's Push and a job page's "Push again
+to the failed nodes" lead here. The POST
 pushes exactly the nodes the page showed, and refuses when the cluster's file changed since (look
 again) or when no target node has an approved host key (saying which)."""
 
@@ -21,7 +22,7 @@ from .confirm import push_preview
 from .forms import PushChoicesForm
 from .models import PushJob
 from .selectors import failed_nodes
-from .services import effective_policy, push_job_create, unfinished_nodes
+from .services import effective_policy, failed_nodes_of, push_job_create, unfinished_nodes
 
 
 def confirm_redirect(name: str, data) -> HttpResponse:
@@ -32,17 +33,19 @@ def confirm_redirect(name: str, data) -> HttpResponse:
 
 
 def _targets(cluster: Cluster, data) -> tuple[str, list[Node]]:
-    """(scope, nodes) from GET or POST: a node's id, "failed", or every node."""
+    """(scope, nodes) from GET or POST: a node's id, "failed", a job's unfinished ("rerun") or failed
+    ("retry") nodes, or every node."""
     node_id = data.get("node", "")
     if node_id:
         node = get_object_or_404(cluster.nodes.select_related("cluster"), pk=int(node_id) if node_id.isascii()
                                  and node_id.isdigit() and len(node_id) < 18 else 0)
         return "node", [node]
-    if data.get("scope") == "rerun":  # the unfinished nodes of a job whose revision is no longer current
+    if data.get("scope") in ("rerun", "retry"):  # rerun: of a job whose revision is no longer current
         raw = data.get("job", "")
         job = get_object_or_404(PushJob, cluster=cluster, pk=int(raw) if raw.isascii() and raw.isdigit()
                                 and len(raw) < 18 else 0)
-        return "rerun", unfinished_nodes(job)
+        return (("rerun", unfinished_nodes(job)) if data["scope"] == "rerun"
+                else ("retry", failed_nodes_of(job)))
     if data.get("scope") == "failed":
         return "failed", list(failed_nodes(cluster))
     return "all", list(cluster.nodes.select_related("cluster").order_by("name"))
@@ -84,6 +87,10 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
     if scope == "rerun" and not nodes:
         messages.info(request, "Nothing to re-run: every node of this job finished.")
         return redirect("node-list", name)
+    if scope == "retry" and not nodes:
+        messages.info(request, f"Nothing to push again: job #{data.get('job')} is not a push that ended with "
+                               "failed or unreachable nodes.")
+        return redirect("job-detail", int(data["job"]))
     if scope == "failed" and not nodes:
         messages.info(request, "No node failed in its last push.")
         return redirect("node-list", name)

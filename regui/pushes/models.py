@@ -138,6 +138,8 @@ class PushResult(models.Model):
     # Not pushed to the end: what "Re-run unfinished nodes" takes again. Not "running": in a job that
     # has ended, such a node is still being pushed by a live worker (its chunk outlives the job).
     UNFINISHED = (Status.PENDING, Status.SKIPPED, Status.INTERRUPTED)
+    # Pushed and failed: what a job page's "Push again to the failed nodes" takes (through the confirmation).
+    FAILED_HERE = (Status.FAILED, Status.UNREACHABLE)
 
     # What a push learnt of its node, written with the result in one transaction; never stored here.
     node_update: dict[str, Any]

@@ -176,6 +176,16 @@ def unfinished_nodes(job: PushJob) -> list[Node]:
     return list(Node.objects.filter(pk__in=results.values("node_id")).select_related("cluster").order_by("name"))
 
 
+def failed_nodes_of(job: PushJob) -> list[Node]:
+    """The nodes that failed or were unreachable in `job`, a push that has ended, and still exist: what
+    its page offers to push again (through the confirmation). None for a drift check (it pushed nothing)
+    or a job still running (its other nodes may yet fail)."""
+    if job.kind != PushJob.Kind.PUSH or job.is_active:
+        return []
+    results = job.results.filter(status__in=PushResult.FAILED_HERE, node__isnull=False)
+    return list(Node.objects.filter(pk__in=results.values("node_id")).select_related("cluster").order_by("name"))
+
+
 def rerun_refusal(job: PushJob, cluster: Cluster) -> str:
     """Why a one-click re-run of `job` may not push ("" when it may): the re-run pushes the job's own
     revision, so a newer one has to go through the confirmation page, which shows what it changes."""

@@ -18,7 +18,14 @@ from .jobplan import job_plan, job_policy
 from .liveness import WorkerWatch
 from .models import PushJob, PushResult
 from .outcome import job_outcome, jobs_outcomes
-from .services import RevisionChanged, effective_policy, push_job_create, push_job_rerun, rerun_refusal
+from .services import (
+    RevisionChanged,
+    effective_policy,
+    failed_nodes_of,
+    push_job_create,
+    push_job_rerun,
+    rerun_refusal,
+)
 
 
 @require_role(OPERATOR)
@@ -95,14 +102,16 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "followups": job.followups.order_by("pk"), "unfinished": len(unfinished) if not job.is_active else 0,
         # A job that ended (interrupted, failed) while a live worker still pushes some of its nodes.
         "polled": job.is_active or any(r.status == PushResult.Status.RUNNING for r in results),
-        "rerun_refusal": rerun_refusal(job, job.cluster), "rerun_confirm": _rerun_confirm_query(job)})
+        "rerun_refusal": rerun_refusal(job, job.cluster), "rerun_confirm": _confirm_query(job, "rerun"),
+        # Failed or unreachable nodes of an ended push: pushed again through the confirmation, as every push.
+        "retry": len(failed_nodes_of(job)), "retry_confirm": _confirm_query(job, "retry")})
 
 
-def _rerun_confirm_query(job: PushJob) -> str:
-    """The confirmation page's query for pushing the current revision to what `job` left unfinished,
-    with the job's own choices."""
+def _confirm_query(job: PushJob, scope: str) -> str:
+    """The confirmation page's query for pushing the current revision to what `job` left unfinished
+    ("rerun") or failed on ("retry"), with the job's own choices."""
     p = job_policy(job)
-    query = {"scope": "rerun", "job": job.pk, "agents_at_once": p.agents_at_once, "max_failures": p.max_failures,
+    query = {"scope": scope, "job": job.pk, "agents_at_once": p.agents_at_once, "max_failures": p.max_failures,
              "pause_seconds": p.pause_seconds, "ready_gate": "1" if p.ready_gate else "0"}
     if not job.restart:
         query["write_only"] = "1"

@@ -1,8 +1,10 @@
 """A person in Chromium sees a push whose every node failed say "failed" (not "done") on the job list
 and the job page, and one where some failed say "partly failed", with counts, there and on the node list
-(issue 11 item 4)."""
+(issue 11 item 4); an operator pushes again from the page of a partly failed one to its failed node."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -34,3 +36,20 @@ def test_a_push_where_every_node_failed_says_failed_on_the_job_list_and_page(fle
     expect(page.locator(".job-outcome [data-outcome]")).to_have_text("failed")
     expect(page.locator(".job-outcome")).to_contain_text("failed on all 2 nodes")
     assert not errors, errors
+
+
+def test_an_operator_pushes_again_to_a_partly_failed_job_s_failed_node_from_its_page(fleet, logged_in, live_server):
+    fleet.add("agent")
+    fleet.add("agent", network="refused")
+    partly = fleet.push()
+    page = logged_in("oscar", "operator")
+    page.goto(f"{live_server.url}/jobs/{partly.pk}/")
+    page.locator("#retry-failed").click()
+    expect(page.locator("h1")).to_have_text(f"Push to the nodes that failed in job #{partly.pk}?")
+    expect(page.locator(".push-node-plan")).to_have_count(1)
+    expect(page.locator('.push-node-plan[data-node="a2"]')).to_be_visible()
+    page.locator("#push-confirm-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/jobs/\d+/$"))
+    again = partly.cluster.push_jobs.exclude(pk=partly.pk).get()
+    assert page.url == f"{live_server.url}/jobs/{again.pk}/"
+    expect(page.locator('.result-row [data-status="unreachable"]')).to_have_count(1)
