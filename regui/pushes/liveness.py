@@ -58,7 +58,21 @@ class WorkerWatch:
         return None
 
     def _queued(self, job: PushJob) -> WorkerWait | None:
-        return self.queued_wait(job, TASK, "job", "Push again.")
+        wait = self.queued_wait(job, TASK, "job", "")
+        if wait is None or not wait.stalled or not self.alive:
+            return wait
+        # A live worker is idle, yet holds none of it: its task was lost, or the worker that took its first
+        # chunk stopped mid-render (or is still rendering, and its heartbeat has not said so yet). Either
+        # way recovery.py ends the job as interrupted, and pushing again meanwhile would race it.
+        after = (f"It is marked interrupted at the next check (every {settings.REGUI_WORKER_WAIT} s) if so; "
+                 "then “Re-run unfinished nodes” pushes what is left.")
+        taken = job.chunks.filter(status="running").exclude(started_at=None).order_by("started_at").first()
+        if taken is None or taken.started_at is None:
+            return WorkerWait(f"No worker has taken this job in {_span(self.now - job.created_at)}, though one is "
+                              f"running and idle: its task may have been lost. {after}", True, SLOW_POLL)
+        return WorkerWait(f"No worker has reported on this job for {_span(self.now - taken.started_at)}: "
+                          f"{taken.worker or 'a worker'} took it at {timezone.localtime(taken.started_at):%H:%M:%S} "
+                          f"and may have stopped. {after}", True, SLOW_POLL)
 
     def queued_wait(self, record: JobRecord, task: str, what: str, again: str) -> WorkerWait | None:
         """For a job record still queued, whose `task` takes its id: `what` names it on the page

@@ -4,6 +4,7 @@ real ones)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -73,10 +74,29 @@ def test_a_busy_worker_makes_a_queued_job_wait_without_an_alarm(viewer_client, c
     assert 'hx-trigger="every 1s"' in text
 
 
-def test_an_idle_worker_that_has_not_taken_the_job_means_its_task_was_lost(viewer_client, cluster):
+def test_an_idle_worker_that_has_not_taken_the_job_says_its_task_may_be_lost_and_never_to_push_again(
+        viewer_client, cluster):
     beat()
     text = fragment(viewer_client, job(cluster))
-    assert "No worker is answering for this job" in text and "Push again" in text
+    assert re.search(r"No worker has taken this job in 6[0-5] s, though one is running and idle: its task may "
+                     r"have been lost\.", text)
+    assert "marked interrupted at the next check (every 30 s) if so" in text
+    assert "Push again" not in text and 'data-worker="stalled"' in text and 'hx-trigger="every 5s"' in text
+
+
+def test_a_queued_job_whose_first_chunk_a_stopped_worker_took_says_which_and_when_and_never_to_push_again(
+        viewer_client, cluster):
+    from regui.pushes.models import PushChunk
+
+    j = job(cluster)
+    took = timezone.now() - timedelta(seconds=45)
+    PushChunk.objects.create(job=j, index=0, step=0, status="running", worker="celery@gone pid 7", started_at=took)
+    beat()  # a worker answers again (restarted), idle: the chunk may still be mid-render where it was taken
+    text = fragment(viewer_client, j)
+    assert re.search(f"No worker has reported on this job for 4[5-9] s: celery@gone pid 7 took it at "
+                     f"{timezone.localtime(took):%H:%M:%S} and may have stopped", text)
+    assert "marked interrupted at the next check" in text and "Re-run unfinished nodes" in text
+    assert "lost" not in text and "Push again" not in text
 
 
 def test_a_worker_reading_another_queue_or_broker_does_not_count(viewer_client, cluster):
