@@ -3,10 +3,13 @@ item 13).
 
 A field's label is its model field's verbose_name, found through the entry's object type (AUDITED);
 keys an entry records that are no model field (sealed values, counts, a push's outcome) take the
-model's `audit_labels`, or their name in words. The CSV export keeps the names: it is for machines.
+model's `audit_labels`, or their name in words. A few recorded values are machine words too (VALUE_WORDS).
+The CSV export keeps the names and values: it is for machines.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
@@ -14,6 +17,13 @@ from django.db import models
 from django.utils.text import capfirst
 
 from .models import AUDITED, ObjectType
+
+# Values recorded as scripts read them (the CSV export and the drift watch's webhook keep them), shown
+# in words: the drift watch's node and cluster states (pushes/drift_watch.py records them).
+VALUE_WORDS: dict[str, dict[str, str]] = {
+    "drift_watch": {"in_sync": "in sync"},
+    "drift_state": {"in_sync": "in sync"},
+}
 
 
 def _model(object_type: str) -> type[models.Model] | None:
@@ -36,3 +46,15 @@ def field_label(object_type: str, name: str) -> str:
         if isinstance(field, models.Field):
             return capfirst(str(field.verbose_name))
     return capfirst(name.replace("_", " "))
+
+
+def values_in_words(changes: Any) -> Any:
+    """An entry's changes with the values VALUE_WORDS knows in words, for a page."""
+    if not isinstance(changes, dict):
+        return changes
+    return {
+        name: [VALUE_WORDS[name].get(v, v) if isinstance(v, str) else v for v in pair]
+        if name in VALUE_WORDS and isinstance(pair, list)
+        else pair
+        for name, pair in changes.items()
+    }

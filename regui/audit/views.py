@@ -35,7 +35,7 @@ from regui.registries.restore import RestoreRefused, registries_restore, restore
 
 from . import diff
 from .context import posted_note
-from .labels import field_label
+from .labels import field_label, values_in_words
 from .models import AUDITED, AuditEvent, ObjectType, Revision
 from .selectors import (
     HIDDEN_NAME,
@@ -115,7 +115,8 @@ def history_entry(request: HttpRequest, pk: int) -> HttpResponse:
     if not _sees_typed_names(request):
         list(hide_typed_names([entry]))
     entry.type_label = type_label(entry.object_type)
-    rows = diff.change_rows(shown_changes(entry.changes), label=lambda name: field_label(entry.object_type, name))
+    rows = diff.change_rows(values_in_words(shown_changes(entry.changes)),
+                            label=lambda name: field_label(entry.object_type, name))
     ctx = {"entry": entry, "rows": rows, "compare_url": _compare_url(entry), "system": SYSTEM}
     template = "audit/partials/_entry_detail.html" if wants_fragment(request) else "audit/entry.html"
     return render(request, template, ctx)

@@ -41,10 +41,16 @@ TICK_TASK = "regui.drift_watch_tick"
 # at this tick, or a watch every minute would often check every two.
 TICK_SLACK = timedelta(seconds=30)
 
-# What a drift check's result says of its node, as the watch tracks it.
+# What a drift check's result says of its node, as the watch tracks it: machine words, kept as such in
+# its states, history entries' changes and the webhook's JSON; people read them through `words`.
 WATCHED: dict[str, str] = {PushResult.Status.IN_SYNC.value: "in_sync", PushResult.Status.DRIFTED.value: "drifted",
                            PushResult.Status.UNREACHABLE.value: "unreachable",
                            PushResult.Status.FAILED.value: "failed"}
+
+
+def words(state: str) -> str:
+    """A state as a person reads it: "in sync", "drifted, unreachable"."""
+    return state.replace("_", " ")
 
 
 def is_due(watch: DriftWatch, now: datetime) -> bool:
@@ -119,9 +125,9 @@ def _counts(states: dict[str, str]) -> dict[str, int]:
 def email_text(body: dict[str, Any]) -> tuple[str, str]:
     subject = f"[regui] drift on cluster {body['cluster']}"
     lines = [f"Drift check #{body['job']} of cluster {body['cluster']}:", ""]
-    lines += [f"  {c['node']}: {c['before']} -> {c['after']}"
+    lines += [f"  {c['node']}: {words(c['before'])} -> {words(c['after'])}"
               + (f" (file fingerprint {c['fingerprint']})" if c["fingerprint"] else "") for c in body["changes"]]
-    lines += ["", "Nodes: " + ", ".join(f"{n} {k}" for k, n in sorted(body["counts"].items()))]
+    lines += ["", "Nodes: " + ", ".join(f"{n} {words(k)}" for k, n in sorted(body["counts"].items()))]
     return subject, "\n".join(lines) + "\n"
 
 
@@ -198,19 +204,19 @@ def record(watch: DriftWatch) -> Notice | None:
             audit_event(action=AuditEvent.Action.UPDATE, object_type=ObjectType.NODE, object_id=c.node_id or "",
                         object_repr=c.node, cluster=watch.cluster, node=node, revision=job.revision,
                         changes={"drift_watch": [c.before, c.after]},
-                        message=f"drift watch: {c.node} is {c.after.replace('_', ' ')}").save()
+                        message=f"drift watch: {c.node} is {words(c.after)}").save()
         before, after = cluster_state(recorded), cluster_state(states)
         if after is not None and after != before and (before is not None or after != "in_sync"):
-            counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(_counts(states).items()))
+            counts = ", ".join(f"{n} {words(k)}" for k, n in sorted(_counts(states).items()))
             audit_event(action=AuditEvent.Action.UPDATE, object_type=ObjectType.CLUSTER, object_id=watch.cluster.pk,
                         object_repr=watch.cluster.name, cluster=watch.cluster, revision=job.revision,
                         changes={"drift_state": [before, after]},
-                        message=f"drift watch: cluster {watch.cluster.name} is {after.replace('_', ' ')} ({counts})"
+                        message=f"drift watch: cluster {watch.cluster.name} is {words(after)} ({counts})"
                         ).save()
         DriftWatch.objects.filter(pk=watch.pk).update(node_states=states)
         watch.node_states, watch.collected_job_id = states, job.pk
         if changes:  # the job page and list say what this check found; it is kept (see quiet_checks_prune)
-            job.message = ("drift watch: " + ", ".join(f"{c.node} {c.after.replace('_', ' ')}" for c in changes))[:2000]
+            job.message = ("drift watch: " + ", ".join(f"{c.node} {words(c.after)}" for c in changes))[:2000]
             job.save(update_fields=["message"])
         quiet_checks_prune(watch)
     return Notice(watch, job, changes, notification(watch.cluster, job, changes, states)) if changes else None

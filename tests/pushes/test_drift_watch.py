@@ -150,7 +150,7 @@ def test_only_changed_nodes_make_history_and_notifications(watched, receiver):
     assert sorted((e.object_repr, tuple(e.changes["drift_watch"])) for e in entries) == [
         ("a1", ("in_sync", "drifted")), ("a2", ("in_sync", "unreachable"))]
     (email,) = mail.outbox
-    assert email.to == ["ops@example.com", "oncall@example.com"] and "a1: in_sync -> drifted" in email.body
+    assert email.to == ["ops@example.com", "oncall@example.com"] and "a1: in sync -> drifted" in email.body
 
     _tick(now + timedelta(minutes=20))  # the same states again: no new entry, no new notification
     assert len(receiver.bodies) == 1 and entries.count() == 2
@@ -161,6 +161,37 @@ def test_only_changed_nodes_make_history_and_notifications(watched, receiver):
     _tick(now + timedelta(minutes=25))
     _tick(now + timedelta(minutes=30))
     assert {c["node"]: c["after"] for c in receiver.bodies[-1]["changes"]} == {"a1": "in_sync", "a2": "in_sync"}
+
+
+def test_history_pages_and_emails_say_in_sync_in_words_while_the_webhook_and_export_keep_in_sync(
+        watched, receiver, client):
+    from django.core import mail
+
+    from regui.audit.models import AuditEvent
+
+    w = watched.watch
+    w.seal_webhook(receiver.url)
+    w.email_recipients = "ops@example.com"
+    w.save()
+    now = timezone.now()
+    watched["a1"].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n")
+    _tick(now)
+    _tick(now + timedelta(minutes=5))  # a1 drifted
+    watched.push()
+    _tick(now + timedelta(minutes=10))
+    _tick(now + timedelta(minutes=15))  # a1 in sync again
+    node = AuditEvent.objects.filter(changes__has_key="drift_watch").latest("id")
+    cluster = AuditEvent.objects.filter(changes__has_key="drift_state").latest("id")
+    assert node.changes["drift_watch"] == ["drifted", "in_sync"] and cluster.changes["drift_state"] == ["drifted", "in_sync"]
+    assert receiver.bodies[-1]["changes"][0]["after"] == "in_sync" and receiver.bodies[-1]["counts"] == {"in_sync": 3}
+    client.force_login(watched.user)
+    for entry in (node, cluster):
+        page = client.get(f"/history/{entry.pk}/").content.decode()
+        assert "in sync" in page and "in_sync" not in page
+    assert "a1: drifted -> in sync" in mail.outbox[-1].body and "Nodes: 3 in sync" in mail.outbox[-1].body
+    assert "in_sync" not in mail.outbox[-1].body
+    export = b"".join(client.get("/history/export.csv").streaming_content).decode()
+    assert '""drift_watch"": [""drifted"", ""in_sync""]' in export
 
 
 def test_a_notification_holds_no_sha256_and_no_secret(watched, receiver):

@@ -141,11 +141,11 @@ def test_email_goes_out_through_djangos_smtp_settings_when_a_node_drops_off_and_
         ((to, message),) = smtp.messages
         assert to == ["ops@example.com", "oncall@example.com"] and message["From"] == "regui@example.com"
         assert message["Subject"] == "[regui] drift on cluster prod"
-        assert f"{name}: in_sync -> unreachable" in message.get_payload()
+        assert f"{name}: in sync -> unreachable" in message.get_payload()
         h.nodes[1].allow_ssh()
         check()
         drift_watch_tick()
-        assert len(smtp.messages) == 2 and f"{name}: unreachable -> in_sync" in smtp.messages[1][1].get_payload()
+        assert len(smtp.messages) == 2 and f"{name}: unreachable -> in sync" in smtp.messages[1][1].get_payload()
         assert all("push-secret-7Q" not in m.as_string() for _, m in smtp.messages)
     finally:
         h.nodes[1].allow_ssh()
