@@ -160,6 +160,12 @@ def _attempt(h: _Host, ref: ImageRef, cri_auth: dict[str, dict[str, str]]) -> At
                    https_first=h.scheme == "http" and has_tls and port not in ("", "80"))
 
 
+def _host_directory(host: str) -> str:
+    """containerd ``hostDirectory``: ``host:port`` -> ``host_port_`` (the name Windows nodes need)."""
+    i = host.rfind(":")
+    return host[:i] + "_" + host[i + 1:] + "_" if i > 0 else host
+
+
 def explain_from_result(result: GenerateResult, image: Any) -> PullExplanation:
     p = PullExplanation()
     try:
@@ -171,8 +177,9 @@ def explain_from_result(result: GenerateResult, image: Any) -> PullExplanation:
     if result.parse_error is not None:
         p.error = f"registries.yaml is refused by {result.program}: {result.parse_error}"
         return p
-    # Linux lookup order: certs.d/<registry>, then certs.d/_default; nothing is merged.
-    for candidate in (ref.registry, "_default"):
+    # Linux lookup order (containerd hostPaths): certs.d/<host>_<port>_, certs.d/<registry>, then
+    # certs.d/_default; the first that exists is read and nothing is merged.
+    for candidate in (_host_directory(ref.registry), ref.registry, "_default"):
         if candidate in result.hosts_dirs:
             p.hosts_dir = candidate
             break

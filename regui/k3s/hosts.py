@@ -17,6 +17,9 @@ SUPERVISOR_PORT = {"k3s": 6443, "rke2": 9345}
 # empty endpoint (host "") keeps its mirror's rewrites, as in K3s.
 NO_EMBEDDED_REGISTRY = ":"
 _EMPTY = RegistryConfig()
+# unicode.IsSpace, which strings.TrimSpace uses: Python's str.strip() also strips \x1c-\x1f.
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+            "\u2028\u2029\u202f\u205f\u3000"
 
 
 @dataclass
@@ -201,7 +204,9 @@ def render_hosts_toml(hc: HostConfig, program: str) -> str:
                 lines.append(f'    "{pattern}" = "{ep.rewrites[pattern]}"')
     out: list[str] = []
     for line in "\n".join(lines).split("\n"):
-        if line.strip() == "":
+        # trimEmpty: bufio.ScanLines drops one "\r" before each "\n", strings.TrimSpace decides what is blank.
+        line = line.removesuffix("\r")
+        if line.strip(_GO_SPACE) == "":
             continue
         if line.startswith("["):
             out.append("")
