@@ -21,6 +21,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .limits import MAX_FILE_BYTES, MAX_NODES, Budget, RegistriesTooLarge, check_counts, size_text
 from .model import TLS, Auth, Mirror, Registries, RegistriesParseError, RegistryConfig
+from .yamlscan import LibyamlTabs
 from .yamltags import (
     BINARY,
     BOOL,
@@ -42,7 +43,7 @@ _T = TypeVar("_T")
 _FieldSetter = Callable[[str, Node], object]
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(LibyamlTabs):
     """Composer only: tags stay empty unless written explicitly, duplicate anchors allowed."""
 
     def __init__(self, stream: str) -> None:

@@ -1,0 +1,41 @@
+"""libyaml's tab rules for PyYAML's scanner, as yaml.v2 (a Go port of libyaml) applies them.
+
+PyYAML skips only spaces between tokens, so it refused a trailing tab, a tab before a comment or one
+inside brackets. libyaml skips a tab wherever no simple key can start (in flow context; after a scalar,
+an anchor or a closing bracket) and reads a plain scalar's inner blanks, tabs included, as part of it.
+A tab where block indentation is read (line start, after "- ", "? " or ": ") stays an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+
+class LibyamlTabs(yaml.SafeLoader):
+    def scan_to_next_token(self) -> None:
+        if self.index == 0 and self.peek() == "\ufeff":
+            self.forward()
+        while True:
+            while self.peek() == " " or (self.peek() == "\t" and (self.flow_level or not self.allow_simple_key)):
+                self.forward()
+            if self.peek() == "#":
+                while self.peek() not in "\0\r\n\x85\u2028\u2029":
+                    self.forward()
+            if not self.scan_line_break():  # type: ignore[no-untyped-call]
+                return
+            if not self.flow_level:
+                self.allow_simple_key = True
+
+    def scan_plain_spaces(self, indent: int, start_mark: Any) -> list[str] | None:
+        length = 0
+        while self.peek(length) in " \t":
+            length += 1
+        if length and self.peek(length) not in "\r\n\x85\u2028\u2029":
+            # Blanks before more text on the same line belong to the scalar, tabs included.
+            whitespaces = self.prefix(length)
+            self.forward(length)
+            return [whitespaces]
+        self.forward(length)  # trailing blanks before a line break are dropped, as PyYAML drops spaces
+        return super().scan_plain_spaces(indent, start_mark)

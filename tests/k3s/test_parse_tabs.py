@@ -1,0 +1,37 @@
+"""Tabs that are not indentation: yaml.v2 (a port of libyaml) skips a tab wherever no simple key can
+start (in flow context, after a scalar or a closing bracket) and reads tabs inside a plain scalar as its
+whitespace. Only tabs used for indentation refuse the file (spec §1.2). PyYAML's own scanner skips
+spaces alone and refused all of these."""
+
+from __future__ import annotations
+
+import pytest
+
+from regui.k3s import generate_hosts, parse_registries
+
+
+@pytest.mark.parametrize("line", [
+    "    endpoint: [x.io]\t",
+    "    endpoint: [x.io]\t# the mirror",
+    "    endpoint:\n    - x.io\t",
+    "    endpoint:\n    - x.io\t# the mirror",
+    '    endpoint:\n    - "x.io"\t',
+    "    endpoint: [\tx.io,\tx.io\t]",
+    "    {endpoint: [x.io]}\t",
+])
+def test_a_tab_after_a_value_or_inside_brackets_is_whitespace(line):
+    r = generate_hosts("mirrors:\n  a.io:\n" + line + "\n")
+    assert r.parse_error is None
+    assert [h["url"] for h in r.hosts_in_order["a.io"]] == ["https://x.io/v2", "https://a.io/v2"]
+
+
+def test_a_tab_inside_a_plain_scalar_is_part_of_the_value():
+    reg = parse_registries("configs:\n  a.io:\n    auth:\n      password: pass\tword\t\n")
+    assert reg.configs["a.io"].auth is not None
+    assert reg.configs["a.io"].auth.password == "pass\tword"
+
+
+@pytest.mark.parametrize("text", ["mirrors:\n\ta.io: {}\n", "mirrors:\n  a.io:\n    endpoint:\n    -\tx.io\n",
+                                  "mirrors:\n  a.io: {}\n\t\n"])
+def test_a_tab_where_indentation_is_read_still_refuses_the_file(text):
+    assert "found character that cannot start any token" in (generate_hosts(text).parse_error or "")
