@@ -34,6 +34,7 @@ from .models import Cluster, Mirror, RegistryConfig, Secret
 from .revisions import record_registries_changes, revision_create
 from .secret_hosts import new_host_errors, typed_by_after
 from .secret_names import secret_name_for
+from .secret_transport import weakened_transport_errors
 from .selectors import draft_render, secret_infos
 from .sharing import may_share, secret_change_refusal, sharing_errors
 from .snapshots import snapshot_of
@@ -113,7 +114,7 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool =
     errors = (draft_problems(draft, cluster=locked) if strict
               else secret_reference_errors(draft, secret_infos(locked)))
     if not errors:
-        errors = new_host_errors(draft, user)
+        errors = new_host_errors(draft, user) or weakened_transport_errors(draft, locked, user)
     if errors:
         raise InvalidDraft(errors)
 
