@@ -9,6 +9,7 @@ template expansion are re-implemented here.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,15 +26,7 @@ class RewriteError(ValueError):
 @functools.lru_cache(maxsize=4096)
 def compile_pattern(pattern: str) -> re2._Regexp[str]:
     """Compile like Go's ``regexp.Compile``; raise RewriteError if containerd would skip it."""
-    # Go's syntax has no \C (single byte) even though the C++ RE2 accepts it.
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == "\\":
-            if pattern[i + 1:i + 2] == "C":
-                raise RewriteError("invalid escape sequence: `\\C`")
-            i += 2
-            continue
-        i += 1
+    _check_go_only_rules(pattern)
     try:
         return re2.compile(pattern, _OPTIONS)
     except Exception as e:  # re2 raises its own error type with bytes messages
@@ -41,6 +34,46 @@ def compile_pattern(pattern: str) -> re2._Regexp[str]:
         if isinstance(msg, bytes):
             msg = msg.decode("utf-8", "replace")
         raise RewriteError(str(msg)) from None
+
+
+_GROUP_NAME = re.compile(r"\(\?P?<([^>]*)>")
+_GO_CAPTURE_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _check_go_only_rules(pattern: str) -> None:
+    """What Go's regexp/syntax refuses and the C++ RE2 accepts: ``\\C`` (a single byte) and group names
+    beyond ASCII letters, digits and ``_`` (Go's isValidCaptureName). Escapes, ``\\Q...\\E`` and
+    bracket classes are skipped: there ``(?P<`` is literal text."""
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            nxt = pattern[i + 1:i + 2]
+            if nxt == "C":
+                raise RewriteError("invalid escape sequence: `\\C`")
+            if nxt == "Q":
+                end = pattern.find("\\E", i + 2)
+                i = n if end < 0 else end + 2
+                continue
+            i += 2
+        elif ch == "[":
+            i += 1
+            if pattern[i:i + 1] == "^":
+                i += 1
+            if pattern[i:i + 1] == "]":  # a "]" first in a class is literal
+                i += 1
+            while i < n and pattern[i] != "]":
+                if pattern.startswith("[:", i) and (end := pattern.find(":]", i + 2)) >= 0:
+                    i = end + 2  # [:alpha:] inside a class
+                    continue
+                i += 2 if pattern[i] == "\\" else 1
+            i += 1
+        elif ch == "(" and (m := _GROUP_NAME.match(pattern, i)) is not None:
+            if m.group(1) and not _GO_CAPTURE_NAME.fullmatch(m.group(1)):
+                raise RewriteError(f"invalid named capture: `{m.group(0)}`")
+            i = m.end()
+        else:
+            i += 1
 
 
 class PatternSet:
@@ -89,7 +122,7 @@ def _extract(template: str) -> tuple[str, int, str] | None:
             return None
         i += 1
     num = -1
-    if name.isascii() and name.isdigit() and not (name[0] == "0" and len(name) > 1) and len(name) < 9:
+    if name.isascii() and name.isdigit() and not (name[0] == "0" and len(name) > 1) and len(name) <= 9:
         num = int(name)
     return name, num, s[i:]
 

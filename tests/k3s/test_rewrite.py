@@ -53,3 +53,21 @@ def test_no_change_yields_the_original_repository():
 
 def test_dollar_number_followed_by_name_chars_is_flagged():
     assert ambiguous_group_refs("$1_x ${1}x $$1x $2") == ["$1_x"]
+
+
+def test_a_nine_digit_reference_is_a_group_number_as_in_go_expand():
+    # Go's extract reads up to nine digits as a number (then out of range: empty), never as a name.
+    assert replace_all("(?P<123456789>a)", "[$123456789]", "a") == "[]"
+    assert replace_all("(?P<1234567890>a)", "[$1234567890]", "a") == "[a]"
+
+
+@pytest.mark.parametrize("pattern", ["(?P<é>a)", "(?<é>a)", "x|(?P<nom_é>a)"])
+def test_a_group_name_go_rejects_is_skipped_like_any_pattern_go_cannot_compile(pattern):
+    # Go's isValidCaptureName takes ASCII letters, digits and '_' only; RE2 in C++ takes Unicode.
+    with pytest.raises(RewriteError, match="invalid named capture"):
+        compile_pattern(pattern)
+
+
+@pytest.mark.parametrize("pattern", ["[(?P<é>]", r"\(?P<é>", r"\Q(?P<é>\E", "(?P<_a1>x)", "(?<n>x)"])
+def test_the_same_text_where_it_names_no_group_compiles(pattern):
+    compile_pattern(pattern)
