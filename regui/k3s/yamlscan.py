@@ -3,7 +3,9 @@
 PyYAML skips only spaces between tokens, so it refused a trailing tab, a tab before a comment or one
 inside brackets. libyaml skips a tab wherever no simple key can start (in flow context; after a scalar,
 an anchor or a closing bracket) and reads a plain scalar's inner blanks, tabs included, as part of it.
-A tab where block indentation is read (line start, after "- ", "? " or ": ") stays an error.
+A tab where block indentation is read (line start, after "- ", "? " or ": ") stays an error. After a
+block scalar's "|" or ">" and its indicators, blanks (tabs too) and a comment ("#" with no space before
+it) may end the line.
 """
 
 from __future__ import annotations
@@ -39,3 +41,31 @@ class LibyamlTabs(yaml.SafeLoader):
             return [whitespaces]
         self.forward(length)  # trailing blanks before a line break are dropped, as PyYAML drops spaces
         return super().scan_plain_spaces(indent, start_mark)
+
+    def scan_block_scalar_indicators(self, start_mark: Any) -> tuple[bool | None, int | None]:
+        chomping: bool | None = None
+        increment: int | None = None
+        for _ in range(2):  # "+"/"-" and a digit 1-9, in either order, each at most once
+            ch = self.peek()
+            if ch in "+-" and chomping is None:
+                chomping = ch == "+"
+            elif ch in "0123456789" and increment is None:
+                if ch == "0":
+                    raise yaml.scanner.ScannerError("while scanning a block scalar", start_mark,
+                                                    "found an indentation indicator equal to 0", self.get_mark())
+                increment = int(ch)
+            else:
+                break
+            self.forward()
+        return chomping, increment
+
+    def scan_block_scalar_ignored_line(self, start_mark: Any) -> None:
+        while self.peek() in " \t":
+            self.forward()
+        if self.peek() == "#":
+            while self.peek() not in "\0\r\n\x85\u2028\u2029":
+                self.forward()
+        if self.peek() not in "\0\r\n\x85\u2028\u2029":
+            raise yaml.scanner.ScannerError("while scanning a block scalar", start_mark,
+                                            "did not find expected comment or line break", self.get_mark())
+        self.scan_line_break()  # type: ignore[no-untyped-call]

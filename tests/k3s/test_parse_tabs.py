@@ -35,3 +35,15 @@ def test_a_tab_inside_a_plain_scalar_is_part_of_the_value():
                                   "mirrors:\n  a.io: {}\n\t\n"])
 def test_a_tab_where_indentation_is_read_still_refuses_the_file(text):
     assert "found character that cannot start any token" in (generate_hosts(text).parse_error or "")
+
+
+@pytest.mark.parametrize("header", ["|#comment", "|\t", "| \t# comment", "|-\t", ">2\t#"])
+def test_a_block_scalar_header_may_end_in_tabs_or_a_comment_without_a_space(header):
+    # libyaml skips blanks after the indicators, then a comment, then wants the line break.
+    reg = parse_registries(f"configs:\n  a.io:\n    auth:\n      password: {header}\n        secret\n")
+    assert reg.configs["a.io"].auth is not None
+    assert reg.configs["a.io"].auth.password.strip() == "secret"
+
+
+def test_a_block_scalar_header_followed_by_text_is_still_refused():
+    assert generate_hosts("configs:\n  a.io:\n    auth:\n      password: |x\n        s\n").parse_error
