@@ -25,8 +25,8 @@ from typing import Any
 from django.db.models import Q
 
 from regui.core.roles import ADMIN, has_role
-from regui.k3s import TLS, generate_hosts
-from regui.k3s.hosts import GenerateResult, HostConfig, RegistryEndpoint
+from regui.k3s import TLS, RegistriesParseError, parse_registries
+from regui.k3s.hosts import GenerateResult, HostConfig, RegistryEndpoint, generate_from_registries
 from regui.k3s.urls import URLError, is_localhost, normalize_endpoint_address, split_host_port
 
 from .draft import ConfigBox, Draft, Errors
@@ -126,11 +126,16 @@ def _filled_server(registry: str, wild: HostConfig | None) -> Iterator[tuple[str
 def exposures(draft: Draft, cluster: Cluster) -> Exposures:
     reader = _Reader(draft, cluster.distro)
     out: Exposures = {}
+    if not reader.auth and not reader.keys:
+        return out  # no secret to expose: the engine need not run (4 times, ~0.1 s each on a large file)
+    try:  # parsed once for the four renders below (the parse is most of each on a large file)
+        parsed = parse_registries(reader.yaml)
+    except RegistriesParseError:
+        return out
     # A node may run with flags of its own (its setting, its K3s config file): a host reached under any counts.
     for no_default in (False, True):
         for embedded in (False, True):
-            result = generate_hosts(reader.yaml, program=cluster.distro, disable_default_endpoint=no_default,
-                                    embedded_registry=embedded)
+            result = generate_from_registries(parsed, cluster.distro, no_default, embedded)
             if result.parse_error or result.registries is None:
                 continue
             key_of = {id(cfg): key for key, cfg in result.registries.configs.items()}
