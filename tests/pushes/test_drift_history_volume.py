@@ -8,22 +8,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.pushes.test_drift_watch import Receiver, webhook
+from tests.pushes.test_drift_watch import Receiver, watch_fleet, webhook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def watched(fleet, settings):
-    from regui.pushes.drift_watch import DriftWatch
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.REGUI_DRIFT_WEBHOOK_RETRIES = 0
-    fleet.add("server", "agent", "agent")
-    fleet.push()
-    fleet.receiver = Receiver()
-    fleet.watch = DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=5, **webhook(fleet.receiver.url),
-                                            email_recipients="ops@example.com")
+    receiver = Receiver()
+    fleet = watch_fleet(fleet, settings, retries=0, **webhook(receiver.url), email_recipients="ops@example.com")
+    fleet.receiver = receiver
     yield fleet
     fleet.receiver.close()
 

@@ -64,16 +64,22 @@ def receiver():
     r.close()
 
 
-@pytest.fixture
-def watched(fleet, settings):
+def watch_fleet(fleet, settings, *, retries: int, **watch):
+    """A server and two agents, pushed once, under a drift watch every 5 minutes (`watch`: its other
+    fields); mail goes to Django's outbox; a webhook is tried `retries` more times."""
     from regui.pushes.drift_watch import DriftWatch
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.REGUI_DRIFT_WEBHOOK_RETRIES = 2
+    settings.REGUI_DRIFT_WEBHOOK_RETRIES = retries
     fleet.add("server", "agent", "agent")
     fleet.push()
-    fleet.watch = DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=5)
+    fleet.watch = DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=5, **watch)
     return fleet
+
+
+@pytest.fixture
+def watched(fleet, settings):
+    return watch_fleet(fleet, settings, retries=2)
 
 
 def _tick(now=None):

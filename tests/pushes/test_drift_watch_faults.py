@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.pushes.test_drift_watch import Receiver
+from tests.pushes.test_drift_watch import Receiver, watch_fleet
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FILE = "/etc/rancher/k3s/registries.yaml"
@@ -20,14 +20,7 @@ FILE = "/etc/rancher/k3s/registries.yaml"
 
 @pytest.fixture
 def watched(fleet, settings):
-    from regui.pushes.drift_watch import DriftWatch
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.REGUI_DRIFT_WEBHOOK_RETRIES = 0
-    fleet.add("server", "agent", "agent")
-    fleet.push()
-    fleet.watch = DriftWatch.objects.create(cluster=fleet.cluster, interval_minutes=5)
-    return fleet
+    return watch_fleet(fleet, settings, retries=0)
 
 
 @pytest.fixture
