@@ -57,7 +57,7 @@ def killed_worker_is_reported(env: dict[str, str], tmp_path) -> None:
         worker.wait()
         killed = time.monotonic()
     assert seen["alive"] == 1
-    assert "a worker is running and idle, but has not taken it" in seen["page"], seen["page"]
+    assert "though one is running and idle: its task may have been lost" in seen["page"], seen["page"]
     time.sleep(max(0.0, killed + WAIT + 1 - time.monotonic()))
     after = look(env)
     assert after["alive"] == 0
