@@ -34,7 +34,7 @@ from .draft import (
 from .models import Cluster, Secret
 from .render import AuthSpec, ConfigSpec, MirrorSpec, RegistriesSpec, TLSSpec, render_yaml
 from .secret_names import secret_name_for
-from .selectors import draft_from_cluster
+from .selectors import draft_from_cluster, secret_id
 from .services import InvalidDraft, draft_problems, registries_save, secret_create
 
 
@@ -195,7 +195,7 @@ def registries_import_plan(*, cluster: Cluster, text: str, replace: bool, messag
         ))
         plan.mirrors += 1
     current = {c.hostname: c for c in before.configs}
-    in_use = Secret.objects.in_bulk([int(c.auth) for c in before.configs if _is_id(c.auth)])
+    in_use = Secret.objects.in_bulk([sid for c in before.configs if (sid := secret_id(c.auth)) is not None])
     for host, config in parsed.configs.items():
         box = ConfigBox(new_token(), host)
         if config.auth is not None:
@@ -204,7 +204,7 @@ def registries_import_plan(*, cluster: Cluster, text: str, replace: bool, messag
             else:
                 kind, values = credentials
                 old = current.get(host)
-                kept = in_use.get(int(old.auth)) if old is not None and _is_id(old.auth) else None
+                kept = in_use.get(secret_id(old.auth) or 0) if old is not None else None
                 if _same_secret(kept, kind, config.auth.username, values):
                     box.auth = str(kept.pk)  # type: ignore[union-attr]
                 else:
@@ -239,10 +239,6 @@ def registries_import_plan(*, cluster: Cluster, text: str, replace: bool, messag
     return plan
 
 
-def _is_id(value: str) -> bool:
-    return value.isascii() and value.isdigit() and len(value) <= 18
-
-
 def _put(boxes: list[Any], box: MirrorBox | ConfigBox) -> None:
     """Add the file's box, or put it in the place of the cluster's box for the same host (so that
     importing a file again changes nothing, not even the order)."""
@@ -269,7 +265,8 @@ def _entries(draft: Draft, pending: Mapping[str, PendingSecret],
 
 def plan_changes(plan: ImportPlan) -> list[Change]:
     """The mirrors and configs the import adds, changes or removes, in the order of the result."""
-    ids = {int(v) for c in plan.before.configs + plan.draft.configs for v in (c.auth, c.tls_secret) if _is_id(v)}
+    ids = {sid for c in plan.before.configs + plan.draft.configs for v in (c.auth, c.tls_secret)
+           if (sid := secret_id(v)) is not None}
     names = {str(pk): name for pk, name in Secret.objects.filter(pk__in=ids).values_list("pk", "name")}
     old, new = _entries(plan.before, {}, names), _entries(plan.draft, plan.pending, names)
     out = []

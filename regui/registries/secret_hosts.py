@@ -19,10 +19,7 @@ from regui.core.roles import ADMIN, has_role
 from .draft import Draft, Errors
 from .models import Cluster, RegistryConfig, Secret
 from .render import tls_dir
-
-
-def _secret_id(value: str) -> int | None:
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+from .selectors import secret_id
 
 
 def typed_by_after(existing: Secret | None, held: set[str], typed: set[str], username: str) -> str:
@@ -63,7 +60,7 @@ def new_host_errors(draft: Draft, user: Any) -> Errors:
                 f"where regui writes the key of the TLS Secret of {owner}.")
     wanted = [(slot, sid, c.hostname) for c in draft.configs
               for slot, value in ((f"{c.token}-auth", c.auth), (f"{c.token}-tls_secret", c.tls_secret))
-              if (sid := _secret_id(value)) is not None]
+              if (sid := secret_id(value)) is not None]
     if not wanted:
         return errors
     ids = {sid for _, sid, _ in wanted}

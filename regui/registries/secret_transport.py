@@ -32,7 +32,7 @@ from regui.k3s.urls import URLError, is_localhost, normalize_endpoint_address, s
 from .draft import ConfigBox, Draft, Errors
 from .models import Cluster, RegistryConfig, Secret
 from .render import render_yaml, tls_dir
-from .selectors import draft_secret_ids, draft_spec, secrets_by_id
+from .selectors import draft_secret_ids, draft_spec, secret_id, secrets_by_id
 from .snapshots import draft_from_cluster
 
 
@@ -65,10 +65,6 @@ class Cause:
 Exposures = dict[tuple[int, str], dict[Transport, Cause]]
 
 
-def _secret_id(value: str) -> int | None:
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
-
-
 class _Reader:
     """One draft's render, and which secret each credential key and client key path is."""
 
@@ -81,9 +77,9 @@ class _Reader:
         self.auth: dict[str, set[int]] = {}
         self.keys: dict[str, set[int]] = {}
         for c in draft.configs:
-            if (sid := _secret_id(c.auth)) is not None:
+            if (sid := secret_id(c.auth)) is not None:
                 self.auth.setdefault(c.hostname, set()).add(sid)
-            if (sid := _secret_id(c.tls_secret)) is not None:
+            if (sid := secret_id(c.tls_secret)) is not None:
                 self.keys.setdefault(f"{tls_dir(distro, c.hostname)}/tls.key", set()).add(sid)
 
     def transport(self, scheme: str, tls: TLS | None) -> Transport:

@@ -122,8 +122,14 @@ def draft_spec(draft: Draft, *, distro: str, secrets: Mapping[int, Secret],
     return RegistriesSpec(mirrors=mirrors, configs=tuple(configs)), files
 
 
+def secret_id(value: str) -> int | None:
+    """The secret a form box names by its id (the auth or TLS Secret field), if it names one: digits that
+    a column can hold; else (empty, "none", "create-...", junk posted by hand) None."""
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
 def secrets_by_id(ids: Iterable[str]) -> dict[int, Secret]:
-    wanted = {int(i) for i in ids if i and i.isascii() and i.isdigit() and len(i) <= 18}  # ids a column holds
+    wanted = {sid for i in ids if (sid := secret_id(i)) is not None}
     return Secret.objects.in_bulk(wanted) if wanted else {}
 
 
