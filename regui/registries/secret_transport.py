@@ -175,11 +175,14 @@ def weakened_transport_errors(draft: Draft, cluster: Cluster, user: Any) -> Erro
     """The boxes that would send a secret `user` did not type over a weaker transport than now."""
     if user is None or has_role(user, ADMIN):
         return {}
+    ids = {sid for value in draft_secret_ids(draft) if (sid := secret_id(value)) is not None}
+    names = Secret.objects.only("id", "name", "typed_by").in_bulk(ids) if ids else {}
+    if all(s.typed_by and s.typed_by == user.get_username() for s in names.values()):
+        return {}  # nothing this user did not type: no render of the saved or the new file is needed
     after = exposures(draft, cluster)
     if not after:
         return {}
     before = exposures_of_saved(cluster)
-    names = Secret.objects.only("id", "name", "typed_by").in_bulk({sid for sid, _ in after})
     elsewhere: dict[int, Exposures] = {}
     errors: Errors = {}
     for (sid, host), transports in after.items():
