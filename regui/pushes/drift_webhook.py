@@ -66,12 +66,6 @@ def _post_once(url: str, data: bytes, timeout: float) -> int:
         conn.close()
 
 
-def webhook_post(url: str, body: dict[str, Any], *, timeout: float | None = None,
-                 retries: int | None = None) -> bool:
-    """POST the body as JSON; retried a bounded number of times. True when a 2xx came back."""
-    return not webhook_deliver(url, body, timeout=timeout, retries=retries)
-
-
 def webhook_deliver(url: str, body: dict[str, Any], *, timeout: float | None = None,
                     retries: int | None = None) -> str:
     """POST the body as JSON, retried a bounded number of times: "" once a 2xx came back, else what

@@ -222,14 +222,14 @@ def test_a_notification_holds_no_sha256_and_no_secret(watched, receiver):
 
 
 def test_a_failing_webhook_is_retried_a_bounded_number_of_times():
-    from regui.pushes.drift_webhook import webhook_post
+    from regui.pushes.drift_webhook import webhook_deliver
 
     r = Receiver(fail=10)
     try:
-        assert webhook_post(r.url, {"x": 1}, timeout=2, retries=2) is False
+        assert webhook_deliver(r.url, {"x": 1}, timeout=2, retries=2) == "answered HTTP 500"
         assert len(r.raw) == 3
         r.fail = 1
-        assert webhook_post(r.url, {"x": 2}, timeout=2, retries=2) is True
+        assert webhook_deliver(r.url, {"x": 2}, timeout=2, retries=2) == ""
         assert r.bodies == [{"x": 2}]
     finally:
         r.close()
@@ -239,11 +239,11 @@ def test_a_webhook_that_does_not_answer_times_out():
     import socket
     import time
 
-    from regui.pushes.drift_webhook import webhook_post
+    from regui.pushes.drift_webhook import webhook_deliver
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen(1)
         t0 = time.monotonic()
-        assert webhook_post(f"http://127.0.0.1:{s.getsockname()[1]}/", {}, timeout=0.5, retries=0) is False
+        assert webhook_deliver(f"http://127.0.0.1:{s.getsockname()[1]}/", {}, timeout=0.5, retries=0) != ""
         assert time.monotonic() - t0 < 3

@@ -107,24 +107,24 @@ def test_an_admin_routes_notifications_and_history_keeps_the_token_out(routed, m
 
 
 def test_the_webhook_refuses_other_schemes_without_reading_anything(tmp_path, caplog):
-    from regui.pushes.drift_webhook import webhook_post
+    from regui.pushes.drift_webhook import webhook_deliver
 
     secret = tmp_path / "secret"
     secret.write_text("not for a webhook")
     with caplog.at_level(logging.WARNING):
         for url in (f"file://{secret}", "ftp://127.0.0.1/x", "data:,x", ""):
-            assert webhook_post(url, {"x": 1}, timeout=1, retries=0) is False
+            assert webhook_deliver(url, {"x": 1}, timeout=1, retries=0) == "not an http or https URL with a host"
     assert "not for a webhook" not in caplog.text and str(secret) not in caplog.text
 
 
 def test_a_failure_is_logged_without_the_urls_credentials_path_or_query(caplog):
-    from regui.pushes.drift_webhook import webhook_post
+    from regui.pushes.drift_webhook import webhook_deliver
 
     r = Receiver(fail=5)
     try:
         url = r.url.replace("http://", "http://robot:Pass-Secret-1@") + "/Path-Secret-2?token=Query-Secret-3"
         with caplog.at_level(logging.WARNING, logger="regui.pushes.drift_webhook"):
-            assert webhook_post(url, {"x": 1}, timeout=2, retries=1) is False
+            assert webhook_deliver(url, {"x": 1}, timeout=2, retries=1) == "answered HTTP 500"
     finally:
         r.close()
     assert len(r.raw) == 2
@@ -133,7 +133,7 @@ def test_a_failure_is_logged_without_the_urls_credentials_path_or_query(caplog):
 
 
 def test_credentials_in_the_url_are_sent_as_basic_auth_not_in_the_request_line():
-    from regui.pushes.drift_webhook import webhook_post
+    from regui.pushes.drift_webhook import webhook_deliver
 
     seen: list[tuple[str, str]] = []
 
@@ -150,7 +150,7 @@ def test_credentials_in_the_url_are_sent_as_basic_auth_not_in_the_request_line()
     server = HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        assert webhook_post(f"http://robot:p%40ss@127.0.0.1:{server.server_port}/hook?x=1", {}, retries=0)
+        assert webhook_deliver(f"http://robot:p%40ss@127.0.0.1:{server.server_port}/hook?x=1", {}, retries=0) == ""
     finally:
         server.shutdown()
         server.server_close()
@@ -158,7 +158,7 @@ def test_credentials_in_the_url_are_sent_as_basic_auth_not_in_the_request_line()
 
 
 def test_a_redirect_is_not_followed():
-    from regui.pushes.drift_webhook import webhook_post
+    from regui.pushes.drift_webhook import webhook_deliver
 
     elsewhere = Receiver()
 
@@ -175,7 +175,7 @@ def test_a_redirect_is_not_followed():
     server = HTTPServer(("127.0.0.1", 0), Redirect)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        assert webhook_post(f"http://127.0.0.1:{server.server_port}/", {"x": 1}, timeout=2, retries=0) is False
+        assert webhook_deliver(f"http://127.0.0.1:{server.server_port}/", {"x": 1}, timeout=2, retries=0) == "answered HTTP 307"
         assert elsewhere.raw == []
     finally:
         server.shutdown()
@@ -184,7 +184,7 @@ def test_a_redirect_is_not_followed():
 
 
 def test_a_receiver_that_answers_a_byte_at_a_time_is_cut_at_the_deadline():
-    from regui.pushes.drift_webhook import webhook_post
+    from regui.pushes.drift_webhook import webhook_deliver
 
     stop = threading.Event()
     listener = socket.socket()
@@ -207,7 +207,7 @@ def test_a_receiver_that_answers_a_byte_at_a_time_is_cut_at_the_deadline():
     threading.Thread(target=drip, daemon=True).start()
     try:
         t0 = time.monotonic()
-        assert webhook_post(f"http://127.0.0.1:{listener.getsockname()[1]}/", {}, timeout=0.5, retries=0) is False
+        assert webhook_deliver(f"http://127.0.0.1:{listener.getsockname()[1]}/", {}, timeout=0.5, retries=0) != ""
         assert time.monotonic() - t0 < 3
     finally:
         stop.set()
@@ -226,7 +226,7 @@ def test_a_configured_timeout_and_retries_are_capped(settings, monkeypatch):
     monkeypatch.setattr(drift_webhook, "_post_once", fail)
     monkeypatch.setattr(drift_webhook.time, "sleep", lambda s: None)
     settings.REGUI_DRIFT_WEBHOOK_TIMEOUT, settings.REGUI_DRIFT_WEBHOOK_RETRIES = 3600, 1000
-    assert drift_webhook.webhook_post("http://127.0.0.1:9/", {}) is False
+    assert drift_webhook.webhook_deliver("http://127.0.0.1:9/", {}) == "OSError"
     assert calls == [drift_webhook.MAX_TIMEOUT] * 6
 
 
@@ -234,7 +234,7 @@ def test_an_https_webhook_with_an_untrusted_certificate_gets_nothing(tmp_path, c
     """The JSON goes only to a receiver whose certificate the host trusts (no skip-verify)."""
     import ssl
 
-    from regui.pushes.drift_webhook import webhook_post
+    from regui.pushes.drift_webhook import webhook_deliver
     from tests.certs import key_and_cert
 
     key, cert = key_and_cert("127.0.0.1")
@@ -258,10 +258,10 @@ def test_an_https_webhook_with_an_untrusted_certificate_gets_nothing(tmp_path, c
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         with caplog.at_level(logging.WARNING, logger="regui.pushes.drift_webhook"):
-            ok = webhook_post(f"https://127.0.0.1:{server.server_port}/hook?k=Tls-Secret-4", {"x": 1}, timeout=2,
-                              retries=0)
+            problem = webhook_deliver(f"https://127.0.0.1:{server.server_port}/hook?k=Tls-Secret-4", {"x": 1},
+                                      timeout=2, retries=0)
     finally:
         server.shutdown()
         server.server_close()
-    assert ok is False and received == []
+    assert problem != "" and received == []
     assert "CERTIFICATE_VERIFY_FAILED" in caplog.text and "-Secret-" not in caplog.text
