@@ -22,19 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .limits import MAX_FILE_BYTES, MAX_NODES, Budget, RegistriesTooLarge, check_counts, size_text
 from .model import TLS, Auth, Mirror, Registries, RegistriesParseError, RegistryConfig
 from .yamlscan import LibyamlTabs
-from .yamltags import (
-    BINARY,
-    BOOL,
-    BOOLS,
-    MERGE,
-    STR,
-    is_null,
-    is_plain,
-    node_tag,
-    prepare_null,
-    resolve_plain,
-    short,
-)
+from .yamltags import BOOLS, NON_SPECIFIC, TagMismatch, is_merge_key, node_tag, prepare_null, resolve_scalar
 
 _MAX_STEPS = 2_000_000  # yaml.v2 also refuses documents that explode through aliases
 
@@ -70,6 +58,15 @@ class _Loader(LibyamlTabs):
             defined, uses = self.uses[anchor]
             self.uses[anchor] = (defined, uses + 1)
         return super().compose_node(parent, index)
+
+    def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+        # PyYAML resolves a bare "!" like no tag; libyaml keeps it, and yaml.v2 then decodes the text
+        # as a string (`! yes` is "yes", `! ~` is "~").
+        bare = self.peek_event().tag == NON_SPECIFIC  # type: ignore[no-untyped-call]
+        node = super().compose_scalar_node(anchor)
+        if bare:
+            node.tag = NON_SPECIFIC
+        return node
 
 
 def _line(n: Node) -> int:
@@ -126,29 +123,40 @@ class _Decoder:
             self.budget.spend(value, _line(n))
         return value
 
+    def resolved(self, n: ScalarNode) -> str:
+        """decode.go ``scalar``'s first step: the tag ``n`` decodes as, or yaml.v2's fatal error."""
+        try:
+            tag = resolve_scalar(n)
+        except TagMismatch as e:
+            raise _Fatal(f"yaml: {e}", _line(n)) from None
+        if tag == "!!binary":
+            try:
+                base64.b64decode(n.value.replace("\n", ""), validate=True)
+            except (binascii.Error, ValueError):
+                raise _Fatal("yaml: !!binary value contains invalid base64 data", _line(n)) from None
+        return tag
+
+    def null(self, n: Node) -> bool:
+        """Whether yaml.v2 decodes ``n`` as null (the target's zero value)."""
+        return isinstance(n, ScalarNode) and self.resolved(n) == "!!null"
+
     def _string(self, n: Node) -> str | None:
         self._tick(n)
         if not isinstance(n, ScalarNode):
             self.terror(n, "string")
             return None
-        if n.tag == BINARY:
-            try:
-                return base64.b64decode(n.value.replace("\n", ""), validate=True).decode("utf-8", "replace")
-            except (binascii.Error, ValueError):
-                raise _Fatal("yaml: !!binary value contains invalid base64 data", _line(n)) from None
-        if n.tag in ("", STR) or not n.tag.startswith("tag:yaml.org,2002:"):
-            return "" if is_null(n) else n.value
-        want, got = short(n.tag), resolve_plain(n.value)
-        if want != got and not (want == "!!float" and got == "!!int"):
-            raise _Fatal(f"yaml: cannot decode {got} `{n.value}` as a {want}", _line(n))
-        return "" if want == "!!null" else n.value
+        tag = self.resolved(n)
+        if tag == "!!binary":
+            return base64.b64decode(n.value.replace("\n", "")).decode("utf-8", "replace")
+        return "" if tag == "!!null" else n.value
 
     def boolean(self, n: Node) -> bool | None:
         self._tick(n)
         if isinstance(n, ScalarNode):
-            if is_null(n):
+            tag = self.resolved(n)
+            if tag == "!!null":
                 return False
-            if ((n.tag == "" and n.style is None) or n.tag == BOOL) and n.value in BOOLS:
+            if tag == "!!bool":
                 return BOOLS[n.value]
         self.terror(n, "bool")
         return None
@@ -159,7 +167,7 @@ class _Decoder:
         out: list[tuple[Node, Node]] = []
         for k, v in n.value:
             self._tick(k)
-            if isinstance(k, ScalarNode) and k.value == "<<" and (is_plain(k) or k.tag == MERGE):
+            if is_merge_key(k):
                 out.extend(self.merge(v, gotype))
             else:
                 self.budget.entry(_line(k))
@@ -191,7 +199,7 @@ class _Decoder:
     def struct(self, n: Node, gotype: str, path: tuple[Any, ...], setter: _FieldSetter) -> bool:
         """Decode a mapping into a struct; ``setter(key, value_node)`` handles known fields."""
         self._tick(n)
-        if is_null(n):
+        if self.null(n):
             return True
         if not isinstance(n, MappingNode):
             self.terror(n, gotype)
@@ -212,7 +220,7 @@ class _Decoder:
 
     def str_map(self, n: Node, target: dict[str, str], path: tuple[Any, ...]) -> dict[str, str]:
         self._tick(n)
-        if is_null(n):
+        if self.null(n):
             return {}
         if not isinstance(n, MappingNode):
             self.terror(n, "map[string]string")
@@ -231,7 +239,7 @@ class _Decoder:
 
     def str_list(self, n: Node, path: tuple[Any, ...]) -> list[str]:
         self._tick(n)
-        if is_null(n):
+        if self.null(n):
             return []
         if not isinstance(n, SequenceNode):
             self.terror(n, "[]string")
@@ -251,7 +259,7 @@ class _Decoder:
     def named_map(self, n: Node, gotype: str, path: tuple[Any, ...], decode_value: _FieldSetter,
                   target: dict[str, Any] | None = None) -> None:
         self._tick(n)
-        if is_null(n):
+        if self.null(n):
             if target is not None:
                 target.clear()  # yaml.v2 sets a map field to nil on null, even after a duplicate key
             return
@@ -299,10 +307,15 @@ class _Decoder:
 
         def field_(name: str, v: Node) -> None:
             self.reg.lines[(*path, name)] = _line(v)
-            if name == "auth":
-                c.auth = None if prepare_null(v) else self.auth(v, (*path, "auth"), c.auth or Auth())
+            if prepare_null(v):  # decoded into the pointer itself: nil, or a type error naming it
+                if self.null(v):
+                    setattr(c, name, None)
+                else:
+                    self.terror(v, "*registries." + ("AuthConfig" if name == "auth" else "TLSConfig"))
+            elif name == "auth":
+                c.auth = self.auth(v, (*path, "auth"), c.auth or Auth())
             else:
-                c.tls = None if prepare_null(v) else self.tls(v, (*path, "tls"), c.tls or TLS())
+                c.tls = self.tls(v, (*path, "tls"), c.tls or TLS())
 
         if self.struct(n, "registries.RegistryConfig", path, field_):
             self.reg.configs[key] = c
