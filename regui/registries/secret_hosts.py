@@ -4,8 +4,11 @@ containerd gives a config's credentials and TLS client key to the host[:port] th
 (a `*` config's TLS to every registry without a directory of its own), and a registry test sends them
 there at once: keying a config by another host routes the secret there. Below admin, a secret goes only
 to the hosts some config already sends it to (the same string: containerd compares strings), unless
-the user typed every value it holds, which they know already. The same goes for the TLS key regui
-writes on the nodes for a config: another config's node-side key path may not name it."""
+the user typed every value it holds, which they know already. The same goes for a client key on the
+nodes: a config's `key_file` or `cert_file` (containerd reads the key from the certificate's file when
+no key file is given) may name the TLS files regui writes for that config's own host, or a file the
+cluster's saved config for the same host names already; any other file (another registry's key, any
+key on the node) only an admin may give to a host."""
 
 from __future__ import annotations
 
@@ -35,8 +38,9 @@ def _clean(path: str) -> str:
     return "/" + posixpath.normpath(path).lstrip("/")  # `..`, `.` and `//` reach the same file
 
 
-def _owned_key_of_another(path: str, host: str) -> str:
-    """The directory of regui's TLS files that `path` is in, when it is not `host`'s; else ""."""
+def _regui_folder_of_another(path: str, host: str) -> str | None:
+    """Where `path` is among regui's TLS files: None outside their folder, "" in `host`'s own, else the
+    name of the other host's folder it is in."""
     clean = _clean(path)
     for distro in Cluster.Distro.values:  # either: a node's data dir is not regui's to know
         root = posixpath.dirname(tls_dir(distro, "*")) + "/"
@@ -44,20 +48,45 @@ def _owned_key_of_another(path: str, host: str) -> str:
         if clean.startswith(root):
             # A host that normalises out of the root (`..`) owns nothing there.
             return "" if own.startswith(root) and clean.startswith(own) else clean[len(root):].split("/", 1)[0]
-    return ""
+    return None
 
 
-def new_host_errors(draft: Draft, user: Any) -> Errors:
-    """The boxes that would send a secret, or the TLS key regui writes for another config, to a host it
-    does not go to now, when `user` may not."""
-    if user is None or has_role(user, ADMIN):
-        return {}
+_CLIENT_FILES = (("cert_file", "certificate"), ("key_file", "key"))
+
+
+def _client_file_errors(draft: Draft, cluster: Cluster | None) -> Errors:
+    """The client key paths a config may not name below admin: regui's files of another host, and a
+    node's file the saved config for the same host does not name (the same file, however spelled)."""
+    saved = set()
+    if cluster is not None:
+        for host, *paths in RegistryConfig.objects.filter(cluster=cluster).values_list(
+                "hostname", *(f for f, _ in _CLIENT_FILES)):
+            saved |= {(host, _clean(p)) for p in paths if p}
     errors: Errors = {}
     for c in draft.configs:
-        if c.key_file and (owner := _owned_key_of_another(c.key_file, c.hostname)):
-            errors.setdefault(f"{c.token}-key_file", []).append(
-                f"Only an admin can send the TLS key regui writes for {owner} to {c.hostname}: that path is "
-                f"where regui writes the key of the TLS Secret of {owner}.")
+        for field, what in _CLIENT_FILES:
+            path = getattr(c, field)
+            if not path or (owner := _regui_folder_of_another(path, c.hostname)) == "":
+                continue
+            if owner is not None:
+                message = (f"Only an admin can send the TLS {what} regui writes for {owner} to {c.hostname}: that "
+                           f"path is where regui writes the {what} of the TLS Secret of {owner}.")
+            elif (c.hostname, _clean(path)) in saved:
+                continue
+            else:
+                message = (f"Only an admin can give {c.hostname} the file {path} on the nodes as its client {what} "
+                           f"({field}): it may be another registry's key, and containerd would present it to "
+                           f"{c.hostname}. Choose a TLS Secret instead, or ask an admin.")
+            errors.setdefault(f"{c.token}-{field}", []).append(message)
+    return errors
+
+
+def new_host_errors(draft: Draft, user: Any, cluster: Cluster | None = None) -> Errors:
+    """The boxes that would send a secret, or a client key on the nodes, to a host it does not go to
+    now, when `user` may not. `cluster`: the one saved, whose saved configs name the nodes' keys."""
+    if user is None or has_role(user, ADMIN):
+        return {}
+    errors = _client_file_errors(draft, cluster)
     wanted = [(slot, sid, c.hostname) for c in draft.configs
               for slot, value in ((f"{c.token}-auth", c.auth), (f"{c.token}-tls_secret", c.tls_secret))
               if (sid := secret_id(value)) is not None]

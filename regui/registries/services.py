@@ -114,7 +114,7 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool =
     errors = (draft_problems(draft, cluster=locked) if strict
               else secret_reference_errors(draft, secret_infos(locked)))
     if not errors:
-        errors = new_host_errors(draft, user) or weakened_transport_errors(draft, locked, user)
+        errors = new_host_errors(draft, user, locked) or weakened_transport_errors(draft, locked, user)
     if errors:
         raise InvalidDraft(errors)
 
