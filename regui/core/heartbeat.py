@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from celery import current_app
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import task_received, worker_ready, worker_shutdown
 
 from .models import WorkerBeat
 
@@ -60,16 +61,18 @@ def this_site_broker() -> str:
     return broker_identity(current_app)
 
 
-def _work() -> list[list]:
-    """What this worker runs and holds, from Celery's own bookkeeping (changed by the main thread)."""
+def _work(received: Sequence[Any] = ()) -> list[list]:
+    """What this worker runs and holds, from Celery's own bookkeeping (changed by the main thread), and
+    the tasks `received` since the last beat that it has not booked yet (it books them just after)."""
     from celery.worker import state
 
     for _ in range(3):
         try:
             active = list(state.active_requests)
-            reserved = [r for r in list(state.reserved_requests) if r not in active]
+            booked = list(state.reserved_requests)
         except RuntimeError:  # a set changed size while copied: take another look
             continue
+        reserved = [r for r in booked + [r for r in received if r not in booked] if r not in active]
         return ([["active", r.name, list(r.args or ())] for r in active]
                 + [["reserved", r.name, list(r.args or ())] for r in reserved])
     return []
@@ -81,22 +84,35 @@ class Heart(threading.Thread):
         self.worker, self.broker, self.queues, self.every = name, broker, queues, every
         self.started_at = _now()
         self.stopping = threading.Event()
+        self.wake = threading.Event()
+        self._received: list[Any] = []
+        self._mutex = threading.Lock()
         self._failing = False
 
     def run(self) -> None:
         self.prune()
-        while True:
+        while not self.stopping.is_set():
+            self.wake.clear()  # before the beat: a task received during it wakes the next one at once
             self.beat()
-            if self.stopping.wait(self.every):
-                break
+            self.wake.wait(self.every)
+
+    def heard(self, request: Any) -> None:
+        """A task just received: the row says so now, not a beat later. A worker killed in between
+        would take it along unseen, and the job it belongs to would stay queued until the periodic check
+        (recovery.py) instead of ending at the next worker start."""
+        with self._mutex:
+            self._received.append(request)
+        self.wake.set()
 
     def beat(self) -> None:
         from django.db import connection
 
+        with self._mutex:
+            received, self._received = self._received, []
         try:
             WorkerBeat.objects.update_or_create(name=self.worker, defaults={
                 "broker": self.broker[:500], "queues": self.queues, "started_at": self.started_at,
-                "seen_at": _now(), "tasks": _work()})
+                "seen_at": _now(), "tasks": _work(received)})
             self._failing = False
         except Exception:
             # The database may be away for a while; the next beat tries again on a new connection.
@@ -115,6 +131,7 @@ class Heart(threading.Thread):
     def stop(self) -> None:
         """A clean stop is visible at once: the row goes (a dead worker's just stops being fresh)."""
         self.stopping.set()
+        self.wake.set()
         if self.is_alive():
             self.join(timeout=10)
         try:
@@ -139,6 +156,13 @@ def _start(sender: Any, **kwargs: Any) -> None:
     _heart = Heart(worker_name(sender.hostname, os.getpid()), broker_identity(sender.app), queues,
                    settings.REGUI_WORKER_BEAT)
     _heart.start()
+
+
+@task_received.connect
+def _received(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
+    """In the worker's main process, as a task message arrives (before Celery books it as reserved)."""
+    if _heart is not None and request is not None:
+        _heart.heard(request)
 
 
 @worker_shutdown.connect

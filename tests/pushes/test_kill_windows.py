@@ -1,0 +1,112 @@
+"""The moments a worker killed mid-job (`kill -9`) is hardest to notice, each ended as soon as it can be
+without ever interrupting what a live worker still runs: a task it had just received (not yet in its
+heartbeat row), the moment after it sent a job's next step, and the first seconds after the database
+was away. Fast tier: heartbeat rows written here stand for workers (tests/pushes/test_worker_kill.py
+and test_lost_tasks_real.py kill real ones)."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from regui.celery import app
+from regui.core import heartbeat
+from regui.core.heartbeat import Heart, this_site_broker
+from regui.core.models import WorkerBeat
+from regui.inventory.models import Node
+from regui.pushes import services
+from regui.pushes.models import PushJob
+from regui.pushes.recovery import Here, jobs_recover
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TASK = "regui.push_job_run"
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.fixture
+def three(fleet):
+    WorkerBeat.objects.all().delete()
+    fleet.add("agent", "agent", "agent")
+    return fleet
+
+
+def killed_running(fleet, monkeypatch, worker: str, in_flight=("a1",)) -> PushJob:
+    """A job whose first chunk `worker` ran a minute ago, `in_flight` locked, its nodes' re-read not run."""
+    monkeypatch.setattr(services, "celery_send", lambda job_id, chunks: None)
+    app.conf.task_always_eager = False
+    job = services.push_job_create(cluster=fleet.cluster, user=fleet.user, nodes=fleet.nodes)
+    then = timezone.now() - timedelta(seconds=60)
+    PushJob.objects.filter(pk=job.pk).update(status="running", started_at=then)
+    job.chunks.update(status="running", worker=worker, started_at=then)
+    job.results.filter(node_name__in=in_flight).update(status="running", started_at=then)
+    Node.objects.filter(name__in=in_flight).update(lock_job=job.pk, lock_at=then)
+    return job
+
+
+# A task just received.
+
+def test_a_heartbeat_lists_a_task_the_moment_it_is_received_not_a_beat_later(monkeypatch):
+    heart = Heart("celery@here pid 1", this_site_broker(), ["celery"], every=60)
+    beats = []
+    monkeypatch.setattr(heart, "beat", lambda: beats.append(1))
+    monkeypatch.setattr(heart, "prune", lambda: None)
+    heart.start()
+    try:
+        for _ in range(100):
+            if beats:
+                break
+            threading.Event().wait(0.01)
+        monkeypatch.setattr(heartbeat, "_heart", heart)
+        from celery.signals import task_received
+
+        task_received.send(sender=None, request=SimpleNamespace(name=TASK, args=[7, 0]))
+        for _ in range(100):
+            if len(beats) == 2:
+                break
+            threading.Event().wait(0.01)
+        assert len(beats) == 2, "the next beat at once, not after 60 s"
+    finally:
+        heart.stopping.set()
+        heart.wake.set()
+        heart.join(5)
+
+
+def test_a_task_received_but_not_yet_booked_by_celery_is_listed_as_reserved(transactional_db):
+    heart = Heart("celery@here pid 1", this_site_broker(), ["celery"], every=60)
+    heart.heard(SimpleNamespace(name=TASK, args=[7, 0]))
+    heart.beat()
+    assert WorkerBeat.objects.get(name="celery@here pid 1").tasks == [["reserved", TASK, [7, 0]]]
+    heart.beat()
+    assert WorkerBeat.objects.get(name="celery@here pid 1").tasks == [], "once booked, Celery's state says"
+
+
+def test_a_re_read_a_worker_received_just_before_it_was_killed_ends_at_the_next_worker_start(three, monkeypatch):
+    """A worker starts, interrupts a killed worker's job, queues its re-read, receives the re-read's
+    task and is killed in turn, before any later beat: the next worker to start makes the re-read again."""
+    host = "celery@host"
+    first, second = f"{host} pid {dead_pid()}", f"{host} pid {dead_pid()}"
+    job = killed_running(three, monkeypatch, first)
+    assert jobs_recover(Here(second, timezone.now() - timedelta(seconds=1))) == [job.pk]
+    (reread,) = job.followups.all()
+    assert reread.status == "queued"
+    heart = Heart(second, this_site_broker(), ["celery"], every=60)
+    heart.beat()  # its first beat, at its start: nothing held yet
+    heart.heard(SimpleNamespace(name=TASK, args=[reread.pk, 0]))
+    heart.beat()  # woken by the task's arrival; then the kill
+    app.conf.task_always_eager = True
+    third = Here(f"{host} pid {dead_pid()}", timezone.now())
+    assert jobs_recover(third) == [reread.pk]
+    reread.refresh_from_db()
+    assert reread.status == "interrupted" and f"({second}) stopped before running it" in reread.message
+    (again,) = PushJob.objects.filter(origin=reread)
+    assert again.status == "done" and [r.node_name for r in again.results.all()] == ["a1"]
