@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,7 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .limits import MAX_FILE_BYTES, MAX_NODES, Budget, RegistriesTooLarge, check_counts, size_text
 from .model import TLS, Auth, Mirror, Registries, RegistriesParseError, RegistryConfig
-from .yamlscan import LibyamlTabs
+from .yamlscan import LibyamlTabs, libyaml_problem
 from .yamltags import BOOLS, NON_SPECIFIC, TagMismatch, is_merge_key, node_tag, prepare_null, resolve_scalar
 
 _MAX_STEPS = 2_000_000  # yaml.v2 also refuses documents that explode through aliases
@@ -347,8 +346,7 @@ def _yaml_error_message(e: yaml.YAMLError) -> tuple[str, int | None]:
     problem = getattr(e, "problem", None) or str(e)
     if isinstance(e, yaml.composer.ComposerError) and "undefined alias" in problem:
         problem = "unknown anchor " + problem.split("alias", 1)[1].strip() + " referenced"
-    # PyYAML names the offending character; libyaml (and so yaml.v2) does not.
-    problem = re.sub(r"found character .*? that cannot", "found character that cannot", problem)
+    problem = libyaml_problem(getattr(e, "context", None), problem)
     where = f"line {line}: " if line else ""
     return f"yaml: {where}{problem}", line
 

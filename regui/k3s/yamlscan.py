@@ -10,6 +10,7 @@ it) may end the line.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -69,3 +70,27 @@ class LibyamlTabs(yaml.SafeLoader):
             raise yaml.scanner.ScannerError("while scanning a block scalar", start_mark,
                                             "did not find expected comment or line break", self.get_mark())
         self.scan_line_break()  # type: ignore[no-untyped-call]
+
+
+# PyYAML's words for a problem -> libyaml's (scannerc.go/parserc.go in yaml.v2), which K3s logs.
+_PROBLEMS = (
+    (re.compile(r"expected <block end>, but found .*"), {"while parsing a block mapping": "did not find expected key",
+                                                         "while parsing a block collection":
+                                                         "did not find expected '-' indicator"}),
+    (re.compile(r"expected ',' or '\]', but got .*"), "did not find expected ',' or ']'"),
+    (re.compile(r"expected ',' or '}', but got .*"), "did not find expected ',' or '}'"),
+    (re.compile(r"expected the node content, but found .*"), "did not find expected node content"),
+    (re.compile(r"expected '<document start>', but found .*"), "did not find expected <document start>"),
+    (re.compile(r"sequence entries are not allowed here"), "block sequence entries are not allowed in this context"),
+    (re.compile(r"mapping (keys|values) are not allowed here"), r"mapping \1 are not allowed in this context"),
+    # PyYAML names the offending character; libyaml does not.
+    (re.compile(r"found character .*? that cannot start any token"), "found character that cannot start any token"),
+)
+
+
+def libyaml_problem(context: str | None, problem: str) -> str:
+    for pattern, words in _PROBLEMS:
+        if pattern.fullmatch(problem):
+            said = words.get(context or "", problem) if isinstance(words, dict) else words
+            return pattern.sub(said, problem)
+    return problem

@@ -47,3 +47,26 @@ def test_a_block_scalar_header_may_end_in_tabs_or_a_comment_without_a_space(head
 
 def test_a_block_scalar_header_followed_by_text_is_still_refused():
     assert generate_hosts("configs:\n  a.io:\n    auth:\n      password: |x\n        s\n").parse_error
+
+
+# yaml.v2 scannerc.go: yaml_parser_fetch_value clears simple_key_allowed after a simple key, and
+# yaml_parser_scan_to_next_token skips a tab only where simple_key_allowed is false (or in flow
+# context); yaml_parser_fetch_block_entry and a complex key's ':' set it again.
+@pytest.mark.parametrize("text", ["mirrors:\n  a.io:\n    endpoint:\t[x.io]\n",
+                                  "mirrors:\n  a.io:\t# the mirror\n    endpoint: [x.io]\n",
+                                  "mirrors:\n  a.io:\n    endpoint:\t\n    - x.io\n"])
+def test_a_tab_after_a_keys_colon_is_whitespace(text):
+    assert generate_hosts(text).hosts_in_order["a.io"][0]["url"] == "https://x.io/v2"
+
+
+@pytest.mark.parametrize("text", ["mirrors:\n  a.io:\n    endpoint:\n    -\tx.io\n",
+                                  "mirrors:\n  a.io:\n    endpoint:\n    - \tx.io\n",
+                                  "mirrors:\n  a.io:\n    endpoint:\n    - x.io\n    -\t\n",
+                                  "mirrors:\n  ? a.io\n  :\t{endpoint: [x.io]}\n"])
+def test_a_tab_after_a_dash_or_a_complex_keys_colon_refuses_the_file(text):
+    assert "found character that cannot start any token" in (generate_hosts(text).parse_error or "")
+
+
+def test_a_block_sequence_after_a_keys_colon_and_a_tab_is_refused_in_libyamls_words():
+    r = generate_hosts("mirrors:\n  a.io:\n    endpoint:\t- x.io\n")
+    assert r.parse_error == "yaml: line 3: block sequence entries are not allowed in this context"
