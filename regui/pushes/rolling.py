@@ -23,11 +23,12 @@ from datetime import timedelta
 from typing import Any
 
 from celery import current_app
-from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from regui.audit import context as audit_context
+from regui.core.dbretry import db_retry
 from regui.inventory.credentials.services import WITH_LOGIN
 from regui.inventory.jumphosts.routing import JUMP
 from regui.inventory.models import Node
@@ -366,17 +367,12 @@ def _pause_reread(job: PushJob) -> None:
     """The pause and status of a pausing job, read again. A pause is the job's longest wait without a
     query: a database restarted meanwhile dropped its connection, which is checked (and opened anew)
     before the read, and read again for a few seconds while the database is away."""
-    for attempt in range(5):
+    def reread() -> None:
         if not connection.in_atomic_block:  # (eager mode: a test's transaction is the connection's)
             close_old_connections()  # the next query checks the connection first (CONN_HEALTH_CHECKS)
-        try:
-            job.refresh_from_db(fields=["paused_until", "status"])
-            return
-        except (OperationalError, InterfaceError):
-            if attempt == 4 or connection.in_atomic_block:
-                raise
-            connection.close()
-            time.sleep(RETRY_SECONDS)
+        job.refresh_from_db(fields=["paused_until", "status"])
+
+    db_retry(reread, [RETRY_SECONDS] * 4)
 
 
 def _chunk_done(job: PushJob, index: int) -> None:

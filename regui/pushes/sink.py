@@ -11,15 +11,15 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import connection, transaction
 
 from regui.audit.models import AuditEvent
+from regui.core.dbretry import db_retry
 from regui.inventory.models import Node
 
 from .models import PushResult
@@ -143,13 +143,8 @@ class ResultSink:
 
 
 def _write_retrying(item: NodeOutcome | Write) -> None:
-    for attempt in range(3):
-        try:
-            with transaction.atomic():
-                outcomes_write([item]) if isinstance(item, NodeOutcome) else item()
-            return
-        except (OperationalError, InterfaceError):
-            if attempt == 2 or connection.in_atomic_block:
-                raise
-            connection.close()  # the next try opens a new connection
-            time.sleep(RETRY_SECONDS * (attempt + 1))
+    def write() -> None:
+        with transaction.atomic():
+            outcomes_write([item]) if isinstance(item, NodeOutcome) else item()
+
+    db_retry(write, [RETRY_SECONDS, 2 * RETRY_SECONDS])
