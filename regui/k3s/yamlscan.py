@@ -5,7 +5,7 @@ inside brackets. libyaml skips a tab wherever no simple key can start (in flow c
 an anchor or a closing bracket) and reads a plain scalar's inner blanks, tabs included, as part of it.
 A tab where block indentation is read (line start, after "- ", "? " or ": ") stays an error. After a
 block scalar's "|" or ">" and its indicators, blanks (tabs too) and a comment ("#" with no space before
-it) may end the line.
+it) may end the line. A BOM that starts a line is skipped, and indents that line by one column.
 """
 
 from __future__ import annotations
@@ -19,8 +19,13 @@ import yaml
 class LibyamlTabs(yaml.SafeLoader):
     def scan_to_next_token(self) -> None:
         if self.index == 0 and self.peek() == "\ufeff":
-            self.forward()
+            self.forward()  # libyaml's reader drops the stream's BOM before any column is counted
         while True:
+            if self.column == 0 and self.peek() == "\ufeff":
+                # yaml_parser_scan_to_next_token skips a BOM that starts a line, and its skip()
+                # counts it as a column (PyYAML's forward() does not): the line is one deeper.
+                self.forward()
+                self.column += 1
             while self.peek() == " " or (self.peek() == "\t" and (self.flow_level or not self.allow_simple_key)):
                 self.forward()
             if self.peek() == "#":
