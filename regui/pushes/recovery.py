@@ -21,16 +21,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from regui.core.heartbeat import this_site_broker
 from regui.core.models import WorkerBeat
+from regui.inventory.models import Node
 
-from .models import PushChunk, PushJob
+from .models import PushChunk, PushJob, PushResult
 from .outcomes import chunks_abandon, job_interrupt
 from .rolling import PUSH_TASK
-from .services import push_job_create, unfinished_nodes
+from .services import push_job_create, queue_chunks, unfinished_nodes
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^\S*?@?(?P<host>[^@\s]*) pid (?P<pid>\d+)$")
@@ -171,6 +173,8 @@ def jobs_recover(here: Here | None = None) -> list[int]:
         if not job.is_active:
             _abandoned(job, lost_rows, why)
             continue
+        if _moved_on(job, lost_rows, why):
+            continue
         reason = (f"Interrupted: {why}. Each node's row says what is known of it; "
                   "“Re-run unfinished nodes” pushes the rest.")
         in_flight = job_interrupt(job, lost_rows, reason)
@@ -185,6 +189,34 @@ def jobs_recover(here: Here | None = None) -> list[int]:
         if in_flight:  # read-only: what the nodes really have now
             push_job_create(cluster=job.cluster, nodes=in_flight, kind=PushJob.Kind.DRIFT, origin=job)
     return ended
+
+
+def _moved_on(job: PushJob, lost: list[PushChunk], why: str) -> bool:
+    """Whether the lost chunks had ended all their nodes and only ending themselves was left, while
+    the job goes on without them: a worker killed just after it queued the job's next step (or after its
+    own part of a step another chunk still runs). They end, and the job's queued chunks are sent again,
+    in case the kill came before their tasks were (a chunk runs once: a second task does nothing).
+    Not when a lost chunk left a node, nor when nothing of the job would be left queued or running (a
+    worker killed in the pause before the next step): the job is interrupted then."""
+    indexes = [c.index for c in lost]
+    if job.results.filter(chunk__in=indexes, status__in=[PushResult.Status.PENDING, PushResult.Status.RUNNING]).exists():
+        return False
+    with transaction.atomic():
+        # The job row's lock first, as a live chunk queueing the next step or ending the job takes it.
+        PushJob.objects.filter(pk=job.pk).update(status=F("status"))
+        rest = job.chunks.exclude(index__in=indexes)
+        if not rest.filter(status__in=[PushChunk.Status.QUEUED, PushChunk.Status.RUNNING]).exists():
+            return False
+        job.chunks.filter(index__in=indexes, status=PushChunk.Status.RUNNING).update(
+            status=PushChunk.Status.DONE, finished_at=timezone.now())
+        Node.objects.filter(pk__in=job.results.filter(chunk__in=indexes).values("node_id"), lock_job=job.pk).update(
+            lock_job=None, lock_at=None)
+        queued = list(rest.filter(status=PushChunk.Status.QUEUED).values_list("index", flat=True))
+    log.warning("push job %s: chunks %s lost (%s) after their nodes ended; the job goes on%s", job.pk, indexes, why,
+                f", chunks {queued} sent again" if queued else "")
+    if queued:
+        queue_chunks(job.pk, queued)
+    return True
 
 
 def _abandoned(job: PushJob, lost: list[PushChunk], why: str) -> None:

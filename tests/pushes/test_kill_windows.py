@@ -110,3 +110,118 @@ def test_a_re_read_a_worker_received_just_before_it_was_killed_ends_at_the_next_
     assert reread.status == "interrupted" and f"({second}) stopped before running it" in reread.message
     (again,) = PushJob.objects.filter(origin=reread)
     assert again.status == "done" and [r.node_name for r in again.results.all()] == ["a1"]
+
+
+# Just after a job's next step was sent.
+
+class Killed(BaseException):
+    """kill -9: nothing after it runs, no handler sees it."""
+
+
+@pytest.fixture
+def four(fleet, settings):
+    WorkerBeat.objects.all().delete()
+    settings.REGUI_PUSH_CHUNK = 1  # two batches of two agents: chunks 0, 1, then 2, 3
+    fleet.add("agent", "agent", "agent", "agent")
+    return fleet
+
+
+def two_batches(fleet, queued) -> PushJob:
+    sent, _ = queued
+    job = services.push_job_create(cluster=fleet.cluster, user=fleet.user,
+                                   policy=services.effective_policy(fleet.cluster, {"agents_at_once": "2"}))
+    assert sent == [0, 1]
+    sent.clear()
+    return job
+
+
+def killed_after(sent: list[int]):
+    def send(job_id: int, chunks: list[int]) -> None:
+        sent.extend(chunks)
+        raise Killed
+
+    return send
+
+
+def test_a_worker_killed_just_after_it_sent_the_next_step_leaves_the_job_going_on_from_the_next_start(
+        four, queued):
+    from regui.pushes import rolling
+
+    sent, run = queued
+    job = two_batches(four, queued)
+    killed = f"celery@host pid {dead_pid()}"
+    rolling.push_job_run(job.pk, 0, send=sent.extend, worker=killed)
+    with pytest.raises(Killed):
+        rolling.push_job_run(job.pk, 1, send=killed_after(sent), worker=killed)
+    assert sent == [2, 3] and dict(job.chunks.values_list("index", "status")) == {
+        0: "done", 1: "running", 2: "queued", 3: "queued"}, "as the kill left it"
+    sent.clear()
+    assert jobs_recover(Here("celery@host pid 1", timezone.now())) == [], "nothing of it is lost"
+    job.refresh_from_db()
+    assert job.status == "running" and job.chunks.get(index=1).status == "done"
+    assert sent == [2, 3], "sent again, in case the kill came before they were: each runs once"
+    for chunk in (2, 3, 2, 3):  # the first task of each, then the one sent again, which does nothing
+        run(job, chunk)
+    job.refresh_from_db()
+    assert job.status == "done" and {r.status for r in job.results.all()} == {"changed"}
+    assert all(len(four[n].restarts()) == 1 for n in ("a3", "a4")), "pushed once"
+
+
+def test_a_next_step_a_live_worker_already_runs_is_not_interrupted_by_the_loss_of_the_chunk_that_sent_it(
+        four, queued):
+    from regui.pushes import rolling
+
+    sent, _ = queued
+    job = two_batches(four, queued)
+    away, live = "celery@elsewhere pid 4242", "celery@live pid 7"
+    rolling.push_job_run(job.pk, 0, send=sent.extend, worker=away)
+    with pytest.raises(Killed):
+        rolling.push_job_run(job.pk, 1, send=killed_after(sent), worker=away)
+    then = timezone.now() - timedelta(seconds=60)
+    job.chunks.filter(index=1).update(started_at=then)
+    job.chunks.filter(index=2).update(status="running", worker=live, started_at=then)
+    WorkerBeat.objects.create(name=away, broker=this_site_broker(), queues=["celery"], started_at=then,
+                              seen_at=then, tasks=[["active", TASK, [job.pk, 0]]])
+    WorkerBeat.objects.create(name=live, broker=this_site_broker(), queues=["celery"], started_at=then,
+                              seen_at=timezone.now(), tasks=[["active", TASK, [job.pk, 2]]])
+    sent.clear()
+    assert jobs_recover() == []
+    assert PushJob.objects.get(pk=job.pk).status == "running"
+    assert dict(job.chunks.values_list("index", "status")) == {0: "done", 1: "done", 2: "running", 3: "queued"}
+    assert sent == [3]
+
+
+def test_a_chunk_killed_after_its_own_nodes_while_another_of_its_step_runs_ends_alone(four, queued):
+    from regui.pushes import rolling
+
+    sent, _ = queued
+    job = two_batches(four, queued)
+    away, live = "celery@elsewhere pid 4242", "celery@live pid 7"
+    rolling.push_job_run(job.pk, 1, send=sent.extend, worker=away)  # a2 pushed; then killed before it ended
+    then = timezone.now() - timedelta(seconds=60)
+    job.chunks.filter(index=1).update(status="running", worker=away, started_at=then, finished_at=None)
+    job.chunks.filter(index=0).update(status="running", worker=live, started_at=then)
+    WorkerBeat.objects.create(name=live, broker=this_site_broker(), queues=["celery"], started_at=then,
+                              seen_at=timezone.now(), tasks=[["active", TASK, [job.pk, 0]]])
+    assert jobs_recover() == [] and PushJob.objects.get(pk=job.pk).status == "running"
+    assert job.chunks.get(index=1).status == "done" and sent == []
+
+
+def test_a_worker_killed_in_the_pause_before_the_next_step_was_queued_still_interrupts_the_job(
+        four, queued, monkeypatch):
+    from regui.pushes import rolling
+
+    sent, _ = queued
+    job = two_batches(four, queued)
+    killed = f"celery@host pid {dead_pid()}"
+
+    def killed_in_the_pause(*args, **kwargs):
+        raise Killed
+
+    rolling.push_job_run(job.pk, 0, send=sent.extend, worker=killed)
+    monkeypatch.setattr(rolling, "_next_step", killed_in_the_pause)
+    with pytest.raises(Killed):
+        rolling.push_job_run(job.pk, 1, send=sent.extend, worker=killed)
+    assert jobs_recover(Here("celery@host pid 1", timezone.now())) == [job.pk]
+    res = four.results(PushJob.objects.get(pk=job.pk))
+    assert res["a3"].message == res["a4"].message == "interrupted: not pushed" and sent == []
