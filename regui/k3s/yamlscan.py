@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+_BLANKZ = "\0 \t\r\n\x85\u2028\u2029"
+
 
 class LibyamlTabs(yaml.SafeLoader):
     def scan_to_next_token(self) -> None:
@@ -35,6 +37,36 @@ class LibyamlTabs(yaml.SafeLoader):
                 return
             if not self.flow_level:
                 self.allow_simple_key = True
+
+    def scan_plain(self) -> Any:
+        """PyYAML's, but a ':' ends the scalar only before a blank, in flow context too (yaml.v2's
+        yaml_parser_scan_plain_scalar): ``[x.io:]`` is the item "x.io:". A ',', '?', '[', ']', '{' or
+        '}' still ends it in flow context, so ``[a?b]`` is "a", then a key indicator."""
+        chunks: list[str] = []
+        start_mark = end_mark = self.get_mark()
+        indent = self.indent + 1
+        spaces: list[str] | None = []
+        while True:
+            length = 0
+            if self.peek() == "#":
+                break
+            while True:
+                ch = self.peek(length)
+                if ch in _BLANKZ or (ch == ":" and self.peek(length + 1) in _BLANKZ) or (
+                        self.flow_level and ch in ",?[]{}"):
+                    break
+                length += 1
+            if length == 0:
+                break
+            self.allow_simple_key = False
+            chunks.extend(spaces or [])
+            chunks.append(self.prefix(length))
+            self.forward(length)
+            end_mark = self.get_mark()
+            spaces = self.scan_plain_spaces(indent, start_mark)
+            if not spaces or self.peek() == "#" or (not self.flow_level and self.column < indent):
+                break
+        return yaml.tokens.ScalarToken("".join(chunks), True, start_mark, end_mark)
 
     def scan_plain_spaces(self, indent: int, start_mark: Any) -> list[str] | None:
         length = 0
