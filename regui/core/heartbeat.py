@@ -88,6 +88,7 @@ class Heart(threading.Thread):
         self._received: list[Any] = []
         self._mutex = threading.Lock()
         self._failing = False
+        self.back_at: datetime | None = None
 
     def run(self) -> None:
         self.prune()
@@ -109,10 +110,13 @@ class Heart(threading.Thread):
 
         with self._mutex:
             received, self._received = self._received, []
+        now = _now()
         try:
             WorkerBeat.objects.update_or_create(name=self.worker, defaults={
                 "broker": self.broker[:500], "queues": self.queues, "started_at": self.started_at,
-                "seen_at": _now(), "tasks": _work(received)})
+                "seen_at": now, "tasks": _work(received), "back_at": now if self._failing else self.back_at})
+            if self._failing:
+                self.back_at = now
             self._failing = False
         except Exception:
             # The database may be away for a while; the next beat tries again on a new connection.

@@ -11,6 +11,8 @@ class WorkerBeat(models.Model):
     queues = models.JSONField(default=list)
     started_at = models.DateTimeField()
     seen_at = models.DateTimeField(db_index=True)
+    # When its heartbeats resumed after failing (the database away); None if none failed since it started.
+    back_at = models.DateTimeField(null=True, blank=True)
     # [[state, task name, args], ...]: what it runs ("active") and holds for later ("reserved").
     tasks = models.JSONField(default=list)
 

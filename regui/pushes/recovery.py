@@ -64,6 +64,7 @@ class Beat:
     tasks: list
     started_at: datetime | None = None  # when the worker was ready to take tasks
     takes_pushes: bool = False  # it reads this site's broker and push queue
+    back_at: datetime | None = None  # when its heartbeats resumed after failing (the database away)
 
 
 def host_pid(name: str) -> tuple[str, int | None]:
@@ -109,9 +110,10 @@ def lost_chunks(chunks: Iterable[ChunkState], beats: Iterable[Beat], *, now: dat
         return [b for b in rows if any(t[1] == PUSH_TASK and (t[2] == args or (chunk.index == 0 and t[2] == args[:1]))
                                        for t in b.tasks if len(t) >= 3)]
 
-    # The checker's own heartbeat, written by this very process, silent for `wait` seconds: the database
-    # was away (for every worker), so no worker's silence says it stopped; only a process known gone.
-    blind = here is not None and any(b.name == here.name and here.started_at <= b.seen_at < stale for b in beats)
+    # While the checker's own heartbeat says the database was away, no worker's silence says it stopped;
+    # only a process known gone does.
+    own = next((b for b in beats if here and b.name == here.name and b.seen_at >= here.started_at), None)
+    blind = blind_until(own, now, wait) is not None
     live = [b for b in beats if (blind or b.seen_at >= stale) and not gone(b.name, b.seen_at)]
     dead = [b for b in beats if b not in live]
     lost: dict[tuple[int, int], str] = {}
@@ -138,6 +140,34 @@ def lost_chunks(chunks: Iterable[ChunkState], beats: Iterable[Beat], *, now: dat
     return lost
 
 
+def blind_until(own: Beat | None, now: datetime, wait: float) -> datetime | None:
+    """Until when no worker's silence says that it stopped, from the checker's own heartbeat row, written
+    by this very process (None: from now on it does). Silent for `wait` itself: the database was away for
+    every worker, until its own next beat at least (`now`: when is not known yet). Back less than `wait`
+    ago: a live worker's heartbeat, failing as long, may not have been written since; once `wait` has
+    passed it has had as long as when nothing failed."""
+    if own is None:
+        return None
+    stale = now - timedelta(seconds=wait)
+    if own.seen_at < stale:
+        return now
+    if own.back_at is not None and own.back_at > stale:
+        return own.back_at + timedelta(seconds=wait)
+    return None
+
+
+def recheck_in(here: Here) -> float | None:
+    """Seconds until the check that `here` could not make (blind: see blind_until) can be made; None
+    when it could. The periodic check runs again then, not a whole period later."""
+    now = timezone.now()
+    row = WorkerBeat.objects.filter(name=here.name, seen_at__gte=here.started_at).first()
+    own = Beat(row.name, row.seen_at, [], back_at=row.back_at) if row else None
+    until = blind_until(own, now, settings.REGUI_WORKER_WAIT)
+    if until is None:
+        return None
+    return (until - now).total_seconds() + 1 if until > now else settings.REGUI_WORKER_BEAT
+
+
 def _free_taker(chunk: ChunkState, live: list[Beat], wait: float) -> Beat | None:
     """A live worker of this site's queue that, for `wait` seconds after the chunk was queued and it was
     up, held no task in reserve: had the chunk's task been in its queue, it would have taken it."""
@@ -161,7 +191,7 @@ def jobs_recover(here: Here | None = None) -> list[int]:
                                       status__in=[PushChunk.Status.QUEUED, PushChunk.Status.RUNNING])
     chunks = [ChunkState(c.job_id, c.index, c.status, c.worker, c.started_at, c.queued_at) for c in active]
     site, queue = this_site_broker(), settings.CELERY_TASK_DEFAULT_QUEUE
-    beats = [Beat(b.name, b.seen_at, b.tasks, b.started_at, b.broker == site and queue in (b.queues or []))
+    beats = [Beat(b.name, b.seen_at, b.tasks, b.started_at, b.broker == site and queue in (b.queues or []), b.back_at)
              for b in WorkerBeat.objects.all()]
     lost = lost_chunks(chunks, beats, now=now, wait=settings.REGUI_WORKER_WAIT, here=here)
     stuck = _stuck_jobs(now, {c.job_id for c in chunks})

@@ -5,7 +5,7 @@ from celery import shared_task
 from regui.core.heartbeat import PROCESS_STARTED, task_worker
 
 from .drift_watch import TICK_TASK, drift_watch_tick
-from .recovery import Here, jobs_recover
+from .recovery import Here, jobs_recover, recheck_in
 from .rolling import PUSH_TASK, push_job_run, run_inline
 
 RECOVER_TASK = "regui.push_jobs_recover"
@@ -21,8 +21,13 @@ def push_job_run_task(self, job_id: int, chunk: int = 0) -> str:
 
 @shared_task(name=RECOVER_TASK, bind=True)
 def push_jobs_recover_task(self) -> list[int]:
-    """Periodic (Celery beat): jobs whose worker stopped mid-job end as interrupted."""
-    return jobs_recover(Here(task_worker(self.request.hostname), PROCESS_STARTED))
+    """Periodic (Celery beat): jobs whose worker stopped mid-job end as interrupted. Made blind by the
+    database being away, it runs again as soon as it can see."""
+    here = Here(task_worker(self.request.hostname), PROCESS_STARTED)
+    ended = jobs_recover(here)
+    if not self.request.is_eager and (later := recheck_in(here)) is not None:
+        self.apply_async(countdown=later)
+    return ended
 
 
 @shared_task(name=TICK_TASK)

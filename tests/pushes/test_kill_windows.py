@@ -225,3 +225,73 @@ def test_a_worker_killed_in_the_pause_before_the_next_step_was_queued_still_inte
     assert jobs_recover(Here("celery@host pid 1", timezone.now())) == [job.pk]
     res = four.results(PushJob.objects.get(pk=job.pk))
     assert res["a3"].message == res["a4"].message == "interrupted: not pushed" and sent == []
+
+
+# The first seconds after the database was away.
+
+def own_row(name: str, seen: float, back: float | None) -> WorkerBeat:
+    now = timezone.now()
+    return WorkerBeat.objects.create(name=name, broker=this_site_broker(), queues=["celery"],
+                                     started_at=now - timedelta(hours=1), seen_at=now - timedelta(seconds=seen),
+                                     back_at=None if back is None else now - timedelta(seconds=back))
+
+
+def test_a_heartbeat_written_again_after_failing_says_since_when(transactional_db, monkeypatch):
+    from django.db import OperationalError
+
+    heart = Heart("celery@here pid 1", this_site_broker(), ["celery"], every=60)
+    heart.beat()
+    assert WorkerBeat.objects.get().back_at is None, "never failed"
+
+    def away(**kwargs):
+        raise OperationalError("the database is away")
+
+    monkeypatch.setattr(WorkerBeat.objects, "update_or_create", away)
+    heart.beat()
+    monkeypatch.undo()
+    before = timezone.now()
+    heart.beat()
+    heart.beat()
+    row = WorkerBeat.objects.get()
+    assert row.back_at is not None and before <= row.back_at < row.seen_at, "when it came back, kept"
+
+
+def test_a_live_worker_silent_since_the_database_was_away_keeps_its_job_until_it_had_the_whole_wait_to_write(
+        three, monkeypatch):
+    here, other = Here("celery@here pid 7", timezone.now() - timedelta(hours=1)), "celery@other pid 8"
+    job = killed_running(three, monkeypatch, other)
+    then = timezone.now() - timedelta(seconds=45)  # its last beat, before the database went away
+    WorkerBeat.objects.create(name=other, broker=this_site_broker(), queues=["celery"], started_at=then,
+                              seen_at=then, tasks=[["active", TASK, [job.pk, 0]]])
+    row = own_row(here.name, seen=1, back=2)  # the checker's own heartbeat came back 2 s ago
+    assert jobs_recover(here) == [] and PushJob.objects.get(pk=job.pk).status == "running", \
+        "the other worker's heart may not have written since the database came back"
+    WorkerBeat.objects.filter(pk=row.pk).update(back_at=timezone.now() - timedelta(seconds=31))
+    app.conf.task_always_eager = True
+    assert jobs_recover(here) == [job.pk], "silent for the whole wait while the database was there"
+    assert f"({other}) has not checked in since" in PushJob.objects.get(pk=job.pk).message
+
+
+def test_a_check_blind_after_the_database_was_away_runs_again_as_soon_as_it_can_see(
+        transactional_db, monkeypatch, settings):
+    from regui.pushes import recovery, tasks
+
+    here = Here("celery@here pid 7", timezone.now() - timedelta(hours=1))
+    assert recovery.recheck_in(here) is None, "no heartbeat of its own yet: nothing says the database was away"
+    row = own_row(here.name, seen=1, back=2)
+    assert 28 <= recovery.recheck_in(here) <= 30
+    WorkerBeat.objects.filter(pk=row.pk).update(seen_at=timezone.now() - timedelta(seconds=40))
+    assert recovery.recheck_in(here) == settings.REGUI_WORKER_BEAT, "its own heart not written again yet"
+    WorkerBeat.objects.filter(pk=row.pk).update(seen_at=timezone.now(), back_at=timezone.now() - timedelta(seconds=40))
+    assert recovery.recheck_in(here) is None
+
+    WorkerBeat.objects.filter(pk=row.pk).update(back_at=timezone.now() - timedelta(seconds=2))
+    again: list[float] = []
+    monkeypatch.setattr(heartbeat, "_heart", SimpleNamespace(worker=here.name))
+    monkeypatch.setattr(tasks, "PROCESS_STARTED", here.started_at)
+    monkeypatch.setattr(tasks.push_jobs_recover_task, "apply_async", lambda countdown: again.append(countdown))
+    request = tasks.push_jobs_recover_task.request  # as a worker's: its host, not eager
+    monkeypatch.setattr(request, "hostname", "celery@here", raising=False)
+    monkeypatch.setattr(request, "is_eager", False, raising=False)
+    tasks.push_jobs_recover_task.run()
+    assert len(again) == 1 and 28 <= again[0] <= 30
