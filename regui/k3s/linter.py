@@ -47,6 +47,9 @@ rewrites-lost                     warning   6, 9   rewrites that no mirror endpo
 tls-client-pair-incomplete        warning   —      cert_file without key_file or vice versa
 tls-path-breaks-hosts-toml        error     —      a TLS path Go's %q escapes in a way TOML cannot
                                                    read (control characters, invalid UTF-8)
+configs-key-breaks-config-toml    error     —      a configs key with auth that K3s's config.toml
+                                                   template cannot quote (``'`` for config v3, ``"``
+                                                   or ``\\`` for v2, control characters for both)
 hosts-toml-invalid                error     —      a generated hosts.toml is not valid TOML
 restart-required                  info      10     any content: only read at service start
 too-large                         error     —      beyond regui's limits (regui/k3s/limits.py):
@@ -131,6 +134,8 @@ def _configs(reg: Registries, out: list[Finding]) -> None:
     for key, cfg in reg.configs.items():
         path = ("configs", key)
         line = reg.lines.get(path)
+        if cfg.auth is not None:  # rendered into config.toml even when K3s cannot parse the key
+            _config_toml_key(key, line, out)
         if key != "*":
             try:
                 n = normalized(reg.memo, key)
@@ -174,6 +179,33 @@ def _configs(reg: Registries, out: list[Finding]) -> None:
                                "key_file is set; K3s writes an empty string for the other and containerd "
                                "fails to load the client certificate for this host.",
                                "Set both cert_file and key_file, or neither.", reg.lines.get((*path, "tls"))))
+
+
+# K3s's containerd config templates put a configs key with auth into a table name unescaped
+# (pkg/agent/templates: `{{ range $k, $v := .PrivateRegistryConfig.Configs }}{{ if $v.Auth }}`).
+_CONFIG_TOML_TABLES = {
+    "config v3 (containerd 2)": ("io.containerd.cri.v1.images", "[plugins.'io.containerd.cri.v1.images'"
+                                 ".registry.configs.'{key}'.auth]"),
+    "config v2 (containerd 1.7)": ("io.containerd.grpc.v1.cri", '[plugins."io.containerd.grpc.v1.cri"'
+                                   '.registry.configs."{key}".auth]'),
+}
+
+
+def _config_toml_key(key: str, line: int | None, out: list[Finding]) -> None:
+    broken = []
+    for template, (plugin, table) in _CONFIG_TOML_TABLES.items():
+        try:
+            read = tomllib.loads(table.replace("{key}", key))["plugins"][plugin]["registry"]["configs"]
+        except (tomllib.TOMLDecodeError, KeyError, TypeError):
+            read = {}
+        if list(read) != [key]:
+            broken.append(template)
+    if broken:
+        out.append(Finding("configs-key-breaks-config-toml", "error", ("configs", key), f"K3s writes this key's "
+                           f"credentials into containerd's config.toml without escaping it, which breaks the file "
+                           f"for {' and '.join(broken)}: containerd refuses to start, and so does the node.",
+                           "Key credentials by the registry's host[:port] only: no quotes, backslashes or "
+                           "control characters.", line))
 
 
 def _config_users(reg: Registries) -> set[str]:

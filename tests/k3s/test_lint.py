@@ -86,6 +86,8 @@ CASES = {
                                    "configs:\n  r.io:\n    tls: {cert_file: /c, key_file: /k}\n", ("configs", "r.io", "tls")),
     "tls-path-breaks-hosts-toml": ('configs:\n  r.io:\n    tls: {ca_file: "/c\\x01"}\n',
                                    "configs:\n  r.io:\n    tls: {ca_file: /c}\n", ("configs", "r.io", "tls", "ca_file")),
+    "configs-key-breaks-config-toml": ('configs:\n  "it\'s.io":\n    auth: {username: u}\n',
+                                       "configs:\n  its.io:\n    auth: {username: u}\n", ("configs", "it's.io")),
     # The file itself is checked: here "*" and "_default" share a directory and the embedded registry adds
     # its endpoint to both (mirror-key-never-matches says why; tests/k3s/test_wildcard_and_default_dir.py).
     "hosts-toml-invalid": ("mirrors:\n  '*': {}\n  _default: {}\n", "mirrors:\n  '*': {}\n", ("mirrors", "*")),
