@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
+from regui.core.roles import ADMIN, has_role
 from regui.k3s import Registries, RegistriesParseError, parse_registries
 from regui.k3s.limits import RegistriesTooLarge
 
@@ -115,10 +116,15 @@ def _file_auth(auth) -> tuple[str, dict[str, str]] | None:
     return kind, {k: v for k, v in values.items() if v}
 
 
-def _same_secret(secret: Secret | None, kind: str, username: str, values: dict[str, str]) -> bool:
-    # Importing the same file again keeps the secret it made the first time instead of a copy.
-    return (secret is not None and secret.kind == kind and secret.username == username
-            and secret.unseal() == values)
+def _same_secret(secret: Secret | None, kind: str, username: str, values: dict[str, str], user: Any) -> bool:
+    """Whether the file's credentials are the secret the config has: importing the same file again keeps
+    it instead of a copy. Below admin only a secret the importer typed is compared: keeping one or not
+    shows in every answer (the preview, the summary, history), so any other would answer a guessed
+    password. (No user: the server's command line, which reads every secret anyway.)"""
+    if secret is None or not (user is None or has_role(user, ADMIN)
+                              or (secret.typed_by and secret.typed_by == user.get_username())):
+        return False
+    return secret.kind == kind and secret.username == username and secret.unseal() == values
 
 
 def _message_for(errors: Errors, draft: Draft) -> list[str]:
@@ -174,9 +180,10 @@ def _reads_nothing(parsed: Registries, text: str, program: str) -> ImportRefused
     return ImportRefused(f"{program} reads no registry from this file: there is nothing to import.", details=details)
 
 
-def registries_import_plan(*, cluster: Cluster, text: str, replace: bool, message: str = "") -> ImportPlan:
-    """What importing `text` would make of the cluster's registries; ImportRefused (with the reason)
-    when it must not be imported. Writes nothing."""
+def registries_import_plan(*, cluster: Cluster, text: str, replace: bool, message: str = "",
+                           user: Any = None) -> ImportPlan:
+    """What importing `text` would make of the cluster's registries, as `user` imports it (None: the
+    system); ImportRefused (with the reason) when it must not be imported. Writes nothing."""
     program = cluster.get_distro_display()
     parsed = read_registries(text, program)
     if not parsed.mirrors and not parsed.configs:
@@ -205,7 +212,7 @@ def registries_import_plan(*, cluster: Cluster, text: str, replace: bool, messag
                 kind, values = credentials
                 old = current.get(host)
                 kept = in_use.get(secret_id(old.auth) or 0) if old is not None else None
-                if _same_secret(kept, kind, config.auth.username, values):
+                if _same_secret(kept, kind, config.auth.username, values, user):
                     box.auth = str(kept.pk)  # type: ignore[union-attr]
                 else:
                     reserved = [p.name for p in plan.pending.values()]
@@ -289,7 +296,7 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
     if revision is not None and locked.revision != revision:
         raise ImportStale(f"The registries of {cluster.name} were saved (revision {locked.revision}) after this "
                           f"preview was made (revision {revision}): look at the changes again.")
-    plan = registries_import_plan(cluster=locked, text=text, replace=replace, message=message)
+    plan = registries_import_plan(cluster=locked, text=text, replace=replace, message=message, user=user)
     result = ImportResult(mirrors=plan.mirrors, configs=plan.configs, warnings=plan.warnings)
     if not plan.changes:
         result.saved = False  # a revision that changes nothing would only hide the real ones

@@ -32,7 +32,7 @@ def _session_key(cluster: Cluster) -> str:
 
 
 def _preview_page(request: HttpRequest, cluster: Cluster, text: str, replace: bool, notice: str = "") -> HttpResponse:
-    plan = registries_import_plan(cluster=cluster, text=text, replace=replace)
+    plan = registries_import_plan(cluster=cluster, text=text, replace=replace, user=request.user)
     # The page's Import names this preview: one from another tab, made later, replaces it in the session.
     ticket = secrets.token_urlsafe(12)
     request.session[_session_key(cluster)] = sealing.seal(
