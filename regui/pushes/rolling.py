@@ -2,11 +2,9 @@
 
 A chunk renders the cluster itself and pushes only the job's revision (the one confirmed), rendered
 as the job started with; else nothing, and the job ends failed saying so. Its nodes run at once,
-one thread each. The last chunk of a step to finish (a counter on the job row, decremented and read
-in one transaction: safe on PostgreSQL and SQLite alike) decides what the step means for the rest
-(a server that did not end healthy skips the later servers; enough failures skip everything left),
-pauses when asked, queues the next step's chunks, or ends the job in the same
-commit as its last results. Tasks are idempotent: a chunk runs once (claimed by an UPDATE), a job no
+one thread each. The last chunk of a step to finish decides what follows (steps.py): the job ends in
+the same commit as its last results, or this task waits out the pause and queues the next step's
+chunks. Tasks are idempotent: a chunk runs once (claimed by an UPDATE), a job no
 longer active is left alone, and a node already at the target sha256 reports "unchanged".
 """
 
@@ -16,19 +14,16 @@ import contextvars
 import hashlib
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from datetime import timedelta
 from typing import Any
 
 from celery import current_app
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from regui.audit import context as audit_context
-from regui.core.dbretry import db_retry
 from regui.inventory.credentials.services import WITH_LOGIN
 from regui.inventory.jumphosts.routing import JUMP
 from regui.inventory.models import Node
@@ -40,17 +35,16 @@ from .files import RenderRefused, cluster_files
 from .gate import ready_gate
 from .jobplan import job_policy, plan_results
 from .models import PushChunk, PushJob, PushResult
-from .nodepush import HEALTHY, _finish, node_push, start_all
+from .nodepush import _finish, node_push, start_all
 from .outcomes import chunk_end, job_fail, job_stop
 from .preconnect import Preconnected
 from .sink import NodeOutcome, ResultSink
+from .steps import chunk_finish, pause_wait, results_skip
 
 log = logging.getLogger(__name__)
 PUSH_TASK = "regui.push_job_run"
 Status = PushResult.Status
 Send = Callable[[int, list[int]], None]
-QUORUM = "servers restart one at a time to protect etcd quorum"
-RETRY_SECONDS = 1.0  # between reads of a pausing job while the database is away
 
 
 # A worker sending a job's next step waits out a broker restarting (~17 s), where Celery's default
@@ -178,7 +172,7 @@ def _prepare_and_run(job: PushJob, index: int, send: Send, worker: str, results:
         _chunk_done(job, index)
         return
     if job.files_digest != digest:
-        _skip(job, Q(pk__in=[r.pk for r in results]),
+        results_skip(job, Q(pk__in=[r.pk for r in results]),
               "not pushed: the cluster's registries (or a secret they use) changed after this push started; "
               "push again to send the new file")
         results = []
@@ -270,7 +264,7 @@ def _run_nodes(job: PushJob, index: int, results: list[PushResult], files: list[
             connection.close()
 
     def finish() -> None:  # in the same commit as the chunk's last results
-        decision["next"] = _chunk_finish(job, index)
+        decision["next"] = chunk_finish(job, index)
 
     with ThreadPoolExecutor(max_workers=max(1, len(results)) + int(gating)) as pool:
         # Each thread gets its own copy of this context, so its history entries keep the job's actor.
@@ -283,66 +277,12 @@ def _run_nodes(job: PushJob, index: int, results: list[PushResult], files: list[
     return decision.get("next")
 
 
-def _chunk_finish(job: PushJob, index: int) -> int | None:
-    """This chunk is over: the step's counter goes down, and the step's last chunk decides what follows.
-    Returns the next step to queue (this chunk stays running until it is queued), else None."""
-    PushJob.objects.filter(pk=job.pk).update(chunks_left=F("chunks_left") - 1)  # takes the row's write lock first
-    row = PushJob.objects.values("status", "chunks_left", "step").get(pk=job.pk)
-    if row["status"] != PushJob.Status.RUNNING or row["chunks_left"] > 0:
-        _chunk_done(job, index)
-        return None
-    step = row["step"]
-    _after_step(job, step)
-    later = job.results.filter(step__gt=step, status=Status.PENDING).order_by("step").values_list("step", flat=True)
-    following = later.first()
-    if following is None:
-        PushJob.objects.filter(pk=job.pk).update(status=PushJob.Status.DONE, finished_at=timezone.now())
-        _chunk_done(job, index)
-        return None
-    restarted = job.results.filter(step=step, restarted=True).exists()
-    pause = job_policy(job).pause_seconds if restarted and job.restart else 0
-    PushJob.objects.filter(pk=job.pk).update(
-        step=following, paused_until=timezone.now() + timedelta(seconds=pause) if pause else None)
-    return following
-
-
-def _after_step(job: PushJob, step: int) -> None:
-    """What a finished step means for the rest: a server that did not end healthy stops the servers
-    after it (etcd quorum); enough failed nodes stop the push."""
-    if job.kind != PushJob.Kind.PUSH:
-        return
-    if job.restart:
-        bad = job.results.filter(step=step, role=Node.Role.SERVER).exclude(status__in=[*HEALTHY, Status.SKIPPED])
-        first = bad.order_by("node_name").first()
-        if first is not None:
-            what = "was unreachable" if first.status == Status.UNREACHABLE else (
-                "was interrupted" if first.status == Status.INTERRUPTED else "failed")
-            _skip(job, Q(step__gt=step, role=Node.Role.SERVER),
-                  f"skipped: server {first.node_name} {what}, and {QUORUM}")
-    limit = job_policy(job).max_failures
-    if limit:
-        failed = job.results.filter(status__in=[Status.FAILED, Status.UNREACHABLE]).count()
-        if failed >= limit:
-            _skip(job, Q(step__gt=step), f"skipped: {failed} node(s) failed, and this push stops after {limit}")
-
-
-def _skip(job: PushJob, which: Q, message: str) -> None:
-    job.results.filter(which, status=Status.PENDING).update(status=Status.SKIPPED, message=message,
-                                                           finished_at=timezone.now())
-
-
 def _next_step(job: PushJob, mine: tuple[int, str], step: int, send: Send) -> int | None:
     """Pause if asked (this chunk still running, so a worker that dies now is noticed), then start the
     step: a single chunk continues in this task (returned: run it next), several go to the workers.
     This chunk ends only then, so that something of the job is always queued or running."""
     index, worker = mine
-    job.refresh_from_db(fields=["paused_until", "status"])
-    while job.paused_until and job.status == PushJob.Status.RUNNING:
-        left = (job.paused_until - timezone.now()).total_seconds()
-        if left <= 0:
-            break
-        time.sleep(min(left, 1.0))
-        _pause_reread(job)
+    pause_wait(job)
     if job.status != PushJob.Status.RUNNING:
         _chunk_done(job, index)
         return None
@@ -361,18 +301,6 @@ def _next_step(job: PushJob, mine: tuple[int, str], step: int, send: Send) -> in
     send(job.pk, chunks)
     _chunk_done(job, index)
     return None
-
-
-def _pause_reread(job: PushJob) -> None:
-    """The pause and status of a pausing job, read again. A pause is the job's longest wait without a
-    query: a database restarted meanwhile dropped its connection, which is checked (and opened anew)
-    before the read, and read again for a few seconds while the database is away."""
-    def reread() -> None:
-        if not connection.in_atomic_block:  # (eager mode: a test's transaction is the connection's)
-            close_old_connections()  # the next query checks the connection first (CONN_HEALTH_CHECKS)
-        job.refresh_from_db(fields=["paused_until", "status"])
-
-    db_retry(reread, [RETRY_SECONDS] * 4)
 
 
 def _chunk_done(job: PushJob, index: int) -> None:
@@ -395,7 +323,7 @@ def _revision_refuse(job: PushJob, index: int, confirmed: int, now: int) -> None
 def _refuse(job: PushJob, message: str) -> None:
     """The render went bad: nothing more is pushed (nodes done stay done)."""
     with transaction.atomic():
-        _skip(job, Q(), message)
+        results_skip(job, Q(), message)
         PushJob.objects.filter(pk=job.pk, status__in=[PushJob.Status.QUEUED, PushJob.Status.RUNNING]).update(
             status=PushJob.Status.REFUSED, message=message, finished_at=timezone.now(),
             started_at=job.started_at or timezone.now())

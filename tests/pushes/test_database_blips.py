@@ -50,7 +50,7 @@ def test_a_result_write_that_keeps_failing_ends_the_job_failed_and_frees_the_nod
 
 def test_a_database_connection_dropped_during_the_pause_between_batches_does_not_fail_the_push(
         fleet, monkeypatch):
-    from regui.pushes import rolling
+    from regui.pushes import steps
     from regui.pushes.models import PushJob
 
     fleet.add("agent", "agent")
@@ -63,7 +63,7 @@ def test_a_database_connection_dropped_during_the_pause_between_batches_does_not
         return real(job, *args, **kwargs)
 
     monkeypatch.setattr(PushJob, "refresh_from_db", dropped)
-    monkeypatch.setattr(rolling, "RETRY_SECONDS", 0.01)
+    monkeypatch.setattr(steps, "RETRY_SECONDS", 0.01)
     job = fleet.push(agents_at_once="1", pause_seconds="1")
     assert drops == [0]
     assert (job.status, job.message) == ("done", "")

@@ -9,7 +9,7 @@ from django.db import OperationalError
 from django.test import Client
 
 from regui.core.crypto import generate_key
-from regui.pushes import rolling
+from regui.pushes import rolling, steps
 from regui.pushes.models import PushChunk, PushJob
 from regui.pushes.services import push_job_create
 
@@ -58,14 +58,14 @@ def test_a_database_error_inside_the_job_fails_it_and_frees_the_locks_it_took(fl
 
 def test_an_error_after_a_step_keeps_what_was_done_and_skips_the_rest(fleet, monkeypatch):
     fleet.add("server", "server", "agent")
-    real = rolling._after_step
+    real = steps.step_after
 
     def broken(job, step):
         if step == 1:
             raise RuntimeError("a bug in the roll")
         return real(job, step)
 
-    monkeypatch.setattr(rolling, "_after_step", broken)
+    monkeypatch.setattr(steps, "step_after", broken)
     job = fleet.push()
     res = fleet.results(job)
     assert job.status == "failed" and "RuntimeError: a bug in the roll" in job.message
