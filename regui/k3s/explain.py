@@ -205,10 +205,10 @@ def explain_from_result(result: GenerateResult, image: Any) -> PullExplanation:
 
 
 def explain_pull(yaml_text: Any, image: Any, program: str = "k3s", disable_default_endpoint: bool = False,
-                 embedded_registry: bool = False) -> PullExplanation:
+                 embedded_registry: bool = False, ipv6_primary: bool = False) -> PullExplanation:
     """Explain how containerd on a K3s/RKE2 node pulls ``image``. Never raises."""
     try:
-        result = generate_hosts(yaml_text, program, disable_default_endpoint, embedded_registry)
+        result = generate_hosts(yaml_text, program, disable_default_endpoint, embedded_registry, ipv6_primary)
         return explain_from_result(result, image)
     except Exception as e:  # defensive: the dashboard must render something for any input
         return PullExplanation(error=f"internal error while explaining the pull: {e!r}")

@@ -62,13 +62,21 @@ class GenerateResult:
         return render_cri_auth(self.cri_auth)
 
 
-def embedded_registry_address(program: str) -> str:
-    return f"127.0.0.1:{SUPERVISOR_PORT.get(program, 6443)}"
+def embedded_registry_address(program: str, ipv6: bool = False) -> str:
+    """Where containerd reaches the node's own embedded registry: K3s ``net.JoinHostPort(
+    controlConfig.Loopback(false), SupervisorPort)`` (pkg/agent/config/config.go). ``Loopback`` is
+    ``::1`` when the cluster's first service CIDR is IPv6 (IPv6-only, or IPv6-first dual-stack)."""
+    loopback = "[::1]" if ipv6 else "127.0.0.1"
+    return f"{loopback}:{SUPERVISOR_PORT.get(program, 6443)}"
 
 
-def inject_mirror(reg: Registries, program: str) -> list[str]:
+def embedded_registry_addresses(program: str) -> tuple[str, str]:
+    return embedded_registry_address(program), embedded_registry_address(program, ipv6=True)
+
+
+def inject_mirror(reg: Registries, program: str, ipv6: bool = False) -> list[str]:
     """spegel ``InjectMirror``: the embedded registry goes first on every non-loopback mirror."""
-    addr = embedded_registry_address(program)
+    addr = embedded_registry_address(program, ipv6)
     url = f"https://{addr}/v2"
     agent = f"/var/lib/rancher/{program}/agent"
     reg.configs[addr] = RegistryConfig(tls=TLS(
@@ -270,8 +278,9 @@ def render_cri_auth(auth: dict[str, dict[str, str]]) -> str:
 
 
 def generate_hosts(yaml_text: Any, program: str = "k3s", disable_default_endpoint: bool = False,
-                   embedded_registry: bool = False) -> GenerateResult:
-    """What K3s writes to certs.d and config.toml for this registries.yaml. Never raises."""
+                   embedded_registry: bool = False, ipv6_primary: bool = False) -> GenerateResult:
+    """What K3s writes to certs.d and config.toml for this registries.yaml. Never raises.
+    ``ipv6_primary``: the cluster's first service CIDR is IPv6, so the embedded registry is [::1]."""
     program = program if isinstance(program, str) and program else "k3s"
     result = GenerateResult(program=program)
     try:
@@ -279,15 +288,16 @@ def generate_hosts(yaml_text: Any, program: str = "k3s", disable_default_endpoin
     except RegistriesParseError as e:
         result.parse_error, result.parse_error_line = e.message, e.line
         return result
-    return generate_from_registries(reg, program, bool(disable_default_endpoint), bool(embedded_registry))
+    return generate_from_registries(reg, program, bool(disable_default_endpoint), bool(embedded_registry),
+                                    bool(ipv6_primary))
 
 
 def generate_from_registries(reg: Registries, program: str = "k3s", disable_default_endpoint: bool = False,
-                             embedded_registry: bool = False) -> GenerateResult:
+                             embedded_registry: bool = False, ipv6_primary: bool = False) -> GenerateResult:
     """Like generate_hosts, for an already parsed file (lint reuses its parse)."""
     result = GenerateResult(program=program)
     try:
-        _generate(result, reg, program, disable_default_endpoint, embedded_registry)
+        _generate(result, reg, program, disable_default_endpoint, embedded_registry, ipv6_primary)
     except Exception as e:  # never let a bug here take the dashboard down; surface it instead
         result.hosts_dirs, result.hosts_in_order, result.cri_auth = {}, {}, {}
         result.parse_error = f"internal error while generating hosts.toml: {e!r}"
@@ -295,7 +305,7 @@ def generate_from_registries(reg: Registries, program: str = "k3s", disable_defa
 
 
 def _generate(result: GenerateResult, reg: Registries, program: str, disable_default_endpoint: bool,
-              embedded_registry: bool) -> None:
+              embedded_registry: bool, ipv6_primary: bool = False) -> None:
     result.registries = reg
     work = reg
     mirror_addr = NO_EMBEDDED_REGISTRY
@@ -303,8 +313,8 @@ def _generate(result: GenerateResult, reg: Registries, program: str, disable_def
         # InjectMirror edits the parsed file; keep the caller-visible copy pristine.
         work = Registries(mirrors={k: Mirror(list(m.endpoints), dict(m.rewrites)) for k, m in reg.mirrors.items()},
                           configs=dict(reg.configs), memo=reg.memo)
-        mirror_addr = embedded_registry_address(program)
-        result.warnings.extend(inject_mirror(work, program))
+        mirror_addr = embedded_registry_address(program, ipv6_primary)
+        result.warnings.extend(inject_mirror(work, program, ipv6_primary))
     configs = get_host_configs(work, disable_default_endpoint, mirror_addr, result.warnings)
     result.host_configs = configs
     for name in sorted(configs):

@@ -69,14 +69,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .gostrings import go_quote
-from .hosts import SUPERVISOR_PORT, embedded_registry_address, generate_from_registries
+from .hosts import SUPERVISOR_PORT, embedded_registry_addresses, generate_from_registries
 from .limits import RegistriesTooLarge
 from .linter_mirrors import config_hosts, lint_mirror, never_matches
 from .model import Registries, RegistriesParseError
 from .parse import parse_registries
 from .urls import URLError, normalized, split_host_port_lenient
 
-EMBEDDED_ADDRESSES = frozenset(embedded_registry_address(p) for p in SUPERVISOR_PORT)
+EMBEDDED_ADDRESSES = frozenset(a for p in SUPERVISOR_PORT for a in embedded_registry_addresses(p))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from regui.k3s.explain import Attempt, explain_from_result
 from regui.k3s.gostrings import clean_path
-from regui.k3s.hosts import GenerateResult, embedded_registry_address
+from regui.k3s.hosts import GenerateResult, embedded_registry_addresses
 from regui.k3s.urls import URLError, is_localhost, split_host_port_lenient
 from regui.k3s.urls import parse as go_parse
 from regui.remote.registry_http import FAILED, WARNING, Step
@@ -115,7 +115,7 @@ def _endpoint(position: int, a: Attempt, with_image: bool, program: str) -> Endp
         notes.append(f"Go's random map order decides which rewrite applies: {len(a.urls)} URLs are possible, "
                      "this test asks for the first")
     host = split_host_port_lenient(parts.netloc)[0]
-    on_node = parts.netloc == embedded_registry_address(program)
+    on_node = parts.netloc in embedded_registry_addresses(program)
     if is_localhost(host) and not on_node:
         notes.append(f"{parts.netloc} is the node itself on a node; from the worker it is the worker's host")
     return Endpoint(

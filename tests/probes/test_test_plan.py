@@ -101,6 +101,12 @@ def test_the_embedded_registry_is_listed_but_not_tried_from_the_worker():
     assert "embedded registry (Spegel) each node runs for itself" in prepared[0].report.summary
 
 
+def test_the_ipv6_embedded_registry_is_listed_but_not_tried_from_the_worker_either():
+    plan = make_plan(result(embedded_registry=True, ipv6_primary=True), "docker.io")
+    assert plan.endpoints[0].key == "https://[::1]:6443/v2" and plan.endpoints[0].on_node_only
+    assert not plan.endpoints[0].notes
+
+
 def test_credentials_are_read_as_containerd_parses_them():
     secret_names = {"h": "robot-secret"}
     assert credentials("h", {"h": {"username": "u", "password": "p"}}, secret_names)[0].label == \
