@@ -31,11 +31,15 @@ def load_source(options: dict[str, Any]) -> tuple[str, str]:
         if cluster is None:
             raise CommandError(f"no cluster named {name!r}")
         return cluster_render(cluster), options.get("program") or cluster.distro
+    return source_read(file), options.get("program") or "k3s"
+
+
+def source_read(file: str) -> str:
+    """The text of FILE, or of standard input for -; a file that cannot be read is the command's error."""
     try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        return sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CommandError(f"cannot read {file}: {exc}") from None
-    return text, options.get("program") or "k3s"
 
 
 def to_json(value: Any) -> str:

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from regui.audit.services import audit_object
+from regui.registries.cli import source_read
 from regui.registries.import_preview import import_preview, preview_text
 from regui.registries.importing import ImportRefused, registries_import, registries_import_plan
 from regui.registries.models import Cluster
@@ -25,12 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: str, cluster: str, distro: str | None, replace: bool, dry_run: bool,
                **options):
-        import sys
-
-        try:
-            text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"cannot read {file}: {exc}") from None
+        text = source_read(file)
         # One transaction: a refused import leaves no new cluster and no changed distro behind.
         with transaction.atomic():
             target = self._target(cluster, distro)
