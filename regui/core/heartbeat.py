@@ -24,6 +24,7 @@ from .models import WorkerBeat
 log = logging.getLogger(__name__)
 
 _heart: Heart | None = None
+_WAKE_ON: set[str] = set()  # the tasks whose arrival a heartbeat says at once (see wake_on)
 # When this process started, near enough: before it took any task (a prefork child inherits its parent's).
 PROCESS_STARTED = datetime.now(UTC)
 
@@ -44,6 +45,13 @@ def task_worker(hostname: str | None) -> str:
     if not hostname:
         return ""
     return _heart.worker if _heart is not None else worker_name(hostname, os.getppid())
+
+
+def wake_on(task: str) -> None:
+    """The heartbeat says at once that this worker received a task of this name, not a beat later
+    (Heart.heard). Only the tasks whose loss with a killed worker must be noticed: the row keeps saying
+    so for a beat, and a worker that holds a task is not counted as free (pushes/recovery.py)."""
+    _WAKE_ON.add(task)
 
 
 def broker_identity(app: Any) -> str:
@@ -72,22 +80,26 @@ def _work(received: Sequence[Any] = ()) -> list[list]:
             booked = list(state.reserved_requests)
         except RuntimeError:  # a set changed size while copied: take another look
             continue
-        reserved = [r for r in booked + [r for r in received if r not in booked] if r not in active]
+        # A task received and not booked yet; once acknowledged it has started (or ended): Celery's state says.
+        unbooked = [r for r in received if r not in booked and not getattr(r, "acknowledged", False)]
+        reserved = [r for r in booked + unbooked if r not in active]
         return ([["active", r.name, list(r.args or ())] for r in active]
                 + [["reserved", r.name, list(r.args or ())] for r in reserved])
     return []
 
 
 class Heart(threading.Thread):
-    def __init__(self, name: str, broker: str, queues: list[str], every: float) -> None:
+    def __init__(self, name: str, broker: str, queues: list[str], every: float, wait: float = 0.0) -> None:
         super().__init__(name="regui-heartbeat", daemon=True)
         self.worker, self.broker, self.queues, self.every = name, broker, queues, every
+        self.wait = wait  # REGUI_WORKER_WAIT: how long a row stays fresh without a beat
         self.started_at = _now()
         self.stopping = threading.Event()
         self.wake = threading.Event()
         self._received: list[Any] = []
         self._mutex = threading.Lock()
         self._failing = False
+        self._written_at = self.started_at
         self.back_at: datetime | None = None
 
     def run(self) -> None:
@@ -111,13 +123,16 @@ class Heart(threading.Thread):
         with self._mutex:
             received, self._received = self._received, []
         now = _now()
+        # Back after failing for so long that other workers' rows may have gone stale meanwhile (the
+        # database away): said, so that the recovery does not take their silence for a death at once.
+        # Not after a moment (SQLite's write lock held): their rows stayed fresh.
+        away = self._failing and (now - self._written_at).total_seconds() >= self.wait - self.every
+        back = now if away else self.back_at
         try:
             WorkerBeat.objects.update_or_create(name=self.worker, defaults={
                 "broker": self.broker[:500], "queues": self.queues, "started_at": self.started_at,
-                "seen_at": now, "tasks": _work(received), "back_at": now if self._failing else self.back_at})
-            if self._failing:
-                self.back_at = now
-            self._failing = False
+                "seen_at": now, "tasks": _work(received), "back_at": back})
+            self.back_at, self._written_at, self._failing = back, now, False
         except Exception:
             # The database may be away for a while; the next beat tries again on a new connection.
             if not self._failing:
@@ -158,14 +173,14 @@ def _start(sender: Any, **kwargs: Any) -> None:
 
     queues = sorted(q.name for q in sender.task_consumer.queues)
     _heart = Heart(worker_name(sender.hostname, os.getpid()), broker_identity(sender.app), queues,
-                   settings.REGUI_WORKER_BEAT)
+                   settings.REGUI_WORKER_BEAT, settings.REGUI_WORKER_WAIT)
     _heart.start()
 
 
 @task_received.connect
 def _received(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
     """In the worker's main process, as a task message arrives (before Celery books it as reserved)."""
-    if _heart is not None and request is not None:
+    if _heart is not None and request is not None and getattr(request, "name", "") in _WAKE_ON:
         _heart.heard(request)
 
 

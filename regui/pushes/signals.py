@@ -9,11 +9,15 @@ from typing import Any
 
 from celery.signals import worker_ready
 
-from regui.core.heartbeat import PROCESS_STARTED, worker_name
+from regui.core.heartbeat import PROCESS_STARTED, wake_on, worker_name
 
 from .recovery import Here, jobs_recover
+from .rolling import PUSH_TASK
 
 log = logging.getLogger(__name__)
+# A chunk's task a worker received, then killed before its next heartbeat, ends its job at the next
+# worker start (recovery.py: "stopped before running it"), not at the periodic check.
+wake_on(PUSH_TASK)
 
 
 @worker_ready.connect

@@ -69,6 +69,9 @@ def test_a_heartbeat_lists_a_task_the_moment_it_is_received_not_a_beat_later(mon
         monkeypatch.setattr(heartbeat, "_heart", heart)
         from celery.signals import task_received
 
+        task_received.send(sender=None, request=SimpleNamespace(name="regui.other", args=[]))
+        threading.Event().wait(0.2)
+        assert len(beats) == 1, "a task not asked for waits for the next beat"
         task_received.send(sender=None, request=SimpleNamespace(name=TASK, args=[7, 0]))
         for _ in range(100):
             if len(beats) == 2:
@@ -88,6 +91,9 @@ def test_a_task_received_but_not_yet_booked_by_celery_is_listed_as_reserved(tran
     assert WorkerBeat.objects.get(name="celery@here pid 1").tasks == [["reserved", TASK, [7, 0]]]
     heart.beat()
     assert WorkerBeat.objects.get(name="celery@here pid 1").tasks == [], "once booked, Celery's state says"
+    heart.heard(SimpleNamespace(name=TASK, args=[7, 0], acknowledged=True))
+    heart.beat()
+    assert WorkerBeat.objects.get(name="celery@here pid 1").tasks == [], "acknowledged: started, or ended"
 
 
 def test_a_re_read_a_worker_received_just_before_it_was_killed_ends_at_the_next_worker_start(three, monkeypatch):
@@ -254,6 +260,22 @@ def test_a_heartbeat_written_again_after_failing_says_since_when(transactional_d
     heart.beat()
     row = WorkerBeat.objects.get()
     assert row.back_at is not None and before <= row.back_at < row.seen_at, "when it came back, kept"
+
+
+def test_a_heartbeat_failing_for_a_moment_does_not_say_it_came_back(transactional_db, monkeypatch):
+    from django.db import OperationalError
+
+    heart = Heart("celery@here pid 1", this_site_broker(), ["celery"], every=5, wait=30)
+    heart.beat()
+
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(WorkerBeat.objects, "update_or_create", locked)
+    heart.beat()
+    monkeypatch.undo()
+    heart.beat()
+    assert WorkerBeat.objects.get().back_at is None, "no other worker's row went stale meanwhile"
 
 
 def test_a_live_worker_silent_since_the_database_was_away_keeps_its_job_until_it_had_the_whole_wait_to_write(
