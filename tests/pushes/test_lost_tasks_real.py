@@ -68,13 +68,15 @@ def test_a_task_held_in_reserve_by_a_killed_worker_ends_its_job_when_a_worker_st
     busy, waiting = cluster_with("busy", busy_nodes, ["agent"]), cluster_with("waiting", waiting_nodes, ["agent"])
     env = worker_env(settings.DATA_DIR, queue, REDIS)
     first_log = tmp_path / "first.log"
-    with celery_worker(env, first_log, concurrency=1, flags=(*QUIET, "-n", "first@%h")) as worker:
+    # Heartbeats a minute apart: only the one written as the task arrives can say that it holds it.
+    first_env = {**env, "REGUI_WORKER_BEAT": "60"}
+    with celery_worker(first_env, first_log, concurrency=1, flags=(*QUIET, "-n", "first@%h")) as worker:
         slow = services.push_job_create(cluster=busy, user=user)
         wait_for("the busy job running", lambda: status(slow) == "running", log=first_log)
         held = services.push_job_create(cluster=waiting, user=user)
         wait_for("the second job's task held in reserve", lambda: any(
             t[0] == "reserved" and t[2][:1] == [held.pk] for b in WorkerBeat.objects.all() for t in b.tasks),
-            log=first_log)
+            timeout=15, log=first_log)
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
     assert status(held) == "queued"
