@@ -154,7 +154,8 @@ def node_import(request: HttpRequest, name: str, pk: int) -> HttpResponse:
             return redirect("node-detail", name, pk)
         try:
             result = registries_import(cluster=node.cluster, text=sealing.unseal(sealed),
-                                       replace=bool(request.POST.get("replace")), user=request.user)
+                                       replace=bool(request.POST.get("replace")), user=request.user,
+                                       typed=False)
         except ImportRefused as exc:
             messages.error(request, f"{exc} {' '.join(exc.details)}")
             return redirect("node-detail", name, pk)

@@ -289,9 +289,10 @@ def plan_changes(plan: ImportPlan) -> list[Change]:
 
 @transaction.atomic
 def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, message: str = "",
-                      revision: int | None = None) -> ImportResult:
+                      revision: int | None = None, typed: bool = True) -> ImportResult:
     """Create the file's mirrors, configs and inline credentials (as secrets), or save nothing.
-    `revision`: the one the confirmed preview was made against (ImportStale if it is not current)."""
+    `revision`: the one the confirmed preview was made against (ImportStale if it is not current).
+    `typed=False`: `user` did not write the file (a node's, holding what regui pushed there)."""
     locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
     if revision is not None and locked.revision != revision:
         raise ImportStale(f"The registries of {cluster.name} were saved (revision {locked.revision}) after this "
@@ -302,6 +303,7 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
         result.saved = False  # a revision that changes nothing would only hide the real ones
         return result
     by_token = {c.token: c for c in plan.draft.configs}
+    made = []
     for token, pending in plan.pending.items():
         secret = secret_create(
             cluster=locked, host=pending.host, kind=pending.kind, username=pending.username, values=pending.values,
@@ -309,11 +311,16 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
             message=f"from an imported registries.yaml ({pending.host})")
         by_token[token].auth = str(secret.pk)
         result.secrets.append(secret.name)
+        made.append(secret.pk)
     try:
         registries_save(cluster=locked, draft=plan.draft, user=user, strict=False)
     except InvalidDraft as exc:  # it names a secret the cluster may not use, or sends one to a new host
         raise ImportRefused("Nothing was imported: the registries it would save send secrets where they may not go.",
                             details=_message_for(exc.errors, plan.draft)) from None
+    if not typed:
+        # A node's file holds passwords someone else typed: the importer may keep them at the hosts the
+        # file sends them to, not send them on to a host of their choosing (secret_hosts.py).
+        Secret.objects.filter(pk__in=made).update(typed_by="")
     return result
 
 

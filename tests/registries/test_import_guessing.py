@@ -105,5 +105,5 @@ def test_an_import_from_a_node_compares_on_the_same_terms(fake_ssh, operator_cli
     operator_client.post(url)
     assert operator_client.post(url, {"confirm": "1"}).status_code == 302
     made = RegistryConfig.objects.get(cluster=cluster).auth_secret
-    assert made != corp and made.typed_by == "olivia"
+    assert made != corp and made.typed_by == ""  # not hers: test_secret_hosts.py
 

@@ -169,3 +169,24 @@ def test_a_mirror_endpoint_on_another_host_never_gets_the_registrys_credentials(
     mirror, server = plan.endpoints
     assert mirror.auth_key is None, mirror.roots
     assert (server.roots, server.auth_key) == ((f"https://{CORP}/v2",), CORP)
+
+
+def test_a_password_read_from_a_nodes_file_is_not_the_operators_to_send_elsewhere(fake_ssh, operator_client,
+                                                                                  cluster, corp):
+    # The node's file holds the password an admin typed (regui pushed it): an operator who imports it
+    # gets a secret of its values for its registry, and still may not send them to a host of their choosing.
+    from tests.fakes.fleet import register
+
+    fake = fake_ssh.node("n1")
+    fake.write("/etc/rancher/k3s/registries.yaml",
+               f'configs:\n  "{CORP}":\n    auth:\n      username: robot\n      password: "{PW}"\n'.encode())
+    url = f"/clusters/{cluster.name}/nodes/{register(cluster, fake).pk}/import/"
+    operator_client.post(url)
+    assert operator_client.post(url, {"confirm": "1"}).status_code == 302
+    made = RegistryConfig.objects.get(cluster=cluster).auth_secret
+    assert made != corp and made.unseal() == {"password": PW}
+    r = post_registries(operator_client, cluster, configs_form(cluster, (CORP, "auth", str(made.pk)),
+                                                               ("evil.example.net", "auth", str(made.pk))))
+    assert r.status_code == 400
+    assert f"Only an admin can send secret “{made.name}” to a host it is not used for" in r.content.decode()
+    assert saved_hosts(cluster) == [CORP]
