@@ -279,7 +279,9 @@ def secret_save(*, data: SecretInput, existing: Secret | None = None, user=None)
     secret.save()
     if data.shared_with is not None:
         secret.shared_with.set([c for c in data.shared_with if c != secret.cluster])
-    changed_values = {k for k in set(values) | set(old_values) if values.get(k) != old_values.get(k)}
+    # A typed value counts as changed even when it equals the stored one: else the history entry and
+    # the clusters' new revision would tell whoever typed a guess whether it was right.
+    changed_values = typed | {k for k in set(values) | set(old_values) if values.get(k) != old_values.get(k)}
     changes = _secret_view_diff(before, secret, changed_values)
     shared_after = sorted(secret.shared_with.values_list("name", flat=True))
     if shared_after != shared_before:

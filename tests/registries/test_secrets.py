@@ -4,8 +4,11 @@ Who may share and change secrets is tests/registries/test_secret_ownership.py.""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 
-from regui.registries.models import RegistryConfig, Secret
+from regui.audit.models import AuditEvent, ObjectType
+from regui.registries.models import Cluster, RegistryConfig, Secret
+from regui.registries.services import SecretInput, secret_save
 from tests.certs import key_and_cert
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +95,22 @@ def test_values_are_encrypted_in_the_database(operator_client, cluster):
         cur.execute("SELECT sealed FROM registries_secret")
         (sealed,) = cur.fetchone()
     assert "very-secret-77" not in sealed and sealed.startswith("gAAAA")
+
+
+def test_retyping_a_secret_says_it_changed_whether_or_not_the_value_was_the_stored_one(operator_client, cluster):
+    # Else saving a guess would answer it: no history entry and no new revision when it was right.
+    secret = secret_save(data=SecretInput(name="corp", kind="basic", username="robot", password="admins-pw",
+                                          cluster=cluster))
+    RegistryConfig.objects.create(cluster=cluster, hostname="registry.corp.example.com", auth_secret=secret)
+    seen = {}
+    for guess in ("admins-pw", "wrong-guess"):
+        point = transaction.savepoint()
+        r = operator_client.post("/secrets/corp/", {"name": "corp", "username": "robot", "password": guess})
+        assert r.status_code == 302
+        seen[guess] = (Cluster.objects.get(pk=cluster.pk).revision,
+                       [e.changes for e in AuditEvent.objects.filter(object_type=ObjectType.SECRET, object_id=str(secret.pk))
+                        .order_by("pk")])
+        transaction.savepoint_rollback(point)
+    assert seen["admins-pw"] == seen["wrong-guess"]
+    revision, entries = seen["admins-pw"]
+    assert revision == 1 and "password" in entries[-1]
