@@ -44,10 +44,12 @@ def _regui_folder_of_another(path: str, host: str) -> str | None:
     clean = _clean(path)
     for distro in Cluster.Distro.values:  # either: a node's data dir is not regui's to know
         root = posixpath.dirname(tls_dir(distro, "*")) + "/"
-        own = _clean(tls_dir(distro, host)) + "/"
+        own = tls_dir(distro, host) + "/"
         if clean.startswith(root):
-            # A host that normalises out of the root (`..`) owns nothing there.
-            return "" if own.startswith(root) and clean.startswith(own) else clean[len(root):].split("/", 1)[0]
+            # A name that normalisation re-spells (`/`, `..`) owns no folder: K3s sends its key to the host
+            # before the path (evil.example/../corp.example: evil.example), not to the folder's registry.
+            mine = own == _clean(own) + "/" and clean.startswith(own)
+            return "" if mine else clean[len(root):].split("/", 1)[0]
     return None
 
 

@@ -190,3 +190,17 @@ def test_a_password_read_from_a_nodes_file_is_not_the_operators_to_send_elsewher
     assert r.status_code == 400
     assert f"Only an admin can send secret “{made.name}” to a host it is not used for" in r.content.decode()
     assert saved_hosts(cluster) == [CORP]
+
+
+@pytest.mark.parametrize("host", [f"evil.example.net/../{CORP}", f"evil.example.net/x/../../{CORP}",
+                                  f"https://evil.example.net/../{CORP}"])
+def test_a_registry_name_with_a_path_does_not_own_the_folder_it_leads_to(operator_client, cluster, corp, host):
+    # K3s reads such a name as the host before the path (evil.example.net gets the key), while the name
+    # joined to regui's TLS folder leads to the folder of the registry after it.
+    text = (f'configs:\n  "{host}":\n    tls:\n      key_file: "/var/lib/rancher/k3s/etc/tls/registries/'
+            f'{CORP}/tls.key"\n')
+    preview = operator_client.post(f"/clusters/{cluster.name}/import/", {"text": text})
+    r = confirm_import(operator_client, cluster.name, preview)
+    assert r.status_code == 400
+    assert f"Only an admin can send the TLS key regui writes for {CORP} to {host}" in r.content.decode()
+    assert saved_hosts(cluster) == [CORP]
