@@ -24,7 +24,7 @@ from regui.inventory.trust import connect_refusal
 from regui.k3s import explain_pull, generate_hosts
 from regui.k3s.reference import ReferenceError, parse_image
 from regui.pushes.models import PushJob, PushResult
-from regui.registries.selectors import cluster_render
+from regui.registries.selectors import cluster_render, engine_flags
 from regui.remote import ssh, transport
 from regui.remote.probe import pull_program, readback_program
 from regui.remote.probe_parse import NodeConfig, PullReport, Readback, parse_pull, parse_readback
@@ -81,6 +81,12 @@ def node_flags(node: Node, config: NodeConfig | None = None) -> dict[str, Effect
             note = "" if setting.value == fallback.value else f"differs from {fallback.source} ({_on(fallback.value)})"
             out[flag] = EffectiveFlag(flag, setting.value, f"the node's {setting.path}", note)
     return out
+
+
+def engine_options(node: Node, flags: dict[str, EffectiveFlag]) -> dict[str, bool]:
+    """The engine's options for the node: its cluster's, with the agent flags K3s on it runs with."""
+    return {**engine_flags(node.cluster), "disable_default_endpoint": flags["disable-default-registry-endpoint"].value,
+            "embedded_registry": flags["embedded-registry"].value}
 
 
 def _on(value: bool) -> str:
@@ -189,9 +195,7 @@ def readback_run(node_id: int, *, job: PushJob | None = None) -> HostsReadback |
     report = parse_readback(stdout)
     flags = node_flags(node, report.config)
     render = cluster_render(cluster, reveal=True)
-    predicted = generate_hosts(render, program=cluster.distro,
-                               disable_default_endpoint=flags["disable-default-registry-endpoint"].value,
-                               embedded_registry=flags["embedded-registry"].value)
+    predicted = generate_hosts(render, program=cluster.distro, **engine_options(node, flags))
     fields = {"flags": _flags_json(flags), "revision": cluster.revision}
     if predicted.parse_error:
         return _finish(readback, HostsReadback.State.FAILED,
@@ -321,8 +325,7 @@ def pull_test_run(test_id: int) -> PullTest | None:
         return _finish(test, PullTest.State.FAILED, NO_TOOL.format(looked=looked, program=cluster.distro),
                        **fields)
     prediction = explain_pull(cluster_render(cluster), test.image, program=cluster.distro,
-                              disable_default_endpoint=flags["disable-default-registry-endpoint"].value,
-                              embedded_registry=flags["embedded-registry"].value)
+                              **engine_options(node, flags))
     agreement = pull_agreement(prediction, report.tries, pulled=report.pulled, tool=report.tool)
     rows = [{"predicted": r.predicted, "role": r.role, "matches": r.matches, "needs_credentials": r.needs_credentials,
              "observed": asdict(r.observed) if r.observed else None} for r in agreement.rows]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from regui.k3s.hosts import GenerateResult, generate_hosts
 from regui.registries.models import Cluster
 from regui.registries.render import render_yaml
-from regui.registries.selectors import TLSFile, draft_secret_ids, draft_spec, secrets_by_id
+from regui.registries.selectors import TLSFile, draft_secret_ids, draft_spec, engine_flags, secrets_by_id
 from regui.registries.snapshots import draft_from_cluster
 
 from .models import RegistryTest
@@ -25,18 +25,11 @@ class Saved:
     cri_auth: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
 
-def cluster_flags(cluster: Cluster) -> dict[str, bool]:
-    """The agent flags that change what K3s generates, as the cluster sets them for its nodes (a node
-    may differ: its own page's checks read what K3s made there)."""
-    return {"disable_default_endpoint": cluster.disable_default_registry_endpoint,
-            "embedded_registry": cluster.embedded_registry}
-
-
 def saved_configuration(cluster: Cluster, *, reveal: bool = False) -> Saved:
     draft = draft_from_cluster(cluster)
     secrets = secrets_by_id(draft_secret_ids(draft))
     spec, files = draft_spec(draft, distro=cluster.distro, secrets=secrets, reveal=False)
-    flags = cluster_flags(cluster)
+    flags = engine_flags(cluster)
     saved = Saved(
         result=generate_hosts(render_yaml(spec, redact=True), program=cluster.distro, **flags),
         files={f.path: f for f in files},

@@ -14,7 +14,8 @@ MAX_UPLOAD = 1024 * 1024
 class ClusterForm(forms.ModelForm):
     class Meta:
         model = Cluster
-        fields = ["name", "distro", "description", "disable_default_registry_endpoint", "embedded_registry"]
+        fields = ["name", "distro", "description", "disable_default_registry_endpoint", "embedded_registry",
+                  "ipv6_primary"]
         help_texts = {
             "name": "Letters, digits, '-' and '_'. Used in URLs and on the command line.",
             "distro": "Decides the file path (/etc/rancher/k3s or /etc/rancher/rke2) and service names.",

@@ -108,7 +108,7 @@ def refusal(message: str, program: str) -> Insight:
 
 def draft_insight(
     yaml_text: str, draft: Draft, *, program: str, disable_default: bool = False, embedded: bool = False,
-    image: str = "",
+    ipv6: bool = False, image: str = "",
 ) -> Insight:
     # One parse for the three tabs; the hosts.toml tab and Explain use the same flags, so Explain
     # reads the files the tab shows.
@@ -116,10 +116,10 @@ def draft_insight(
         reg = parse_registries(yaml_text)
     except RegistriesParseError:
         hosts = generate_hosts(yaml_text, program=program, disable_default_endpoint=disable_default,
-                               embedded_registry=embedded)  # the refusal, said the way the tab says it
+                               embedded_registry=embedded, ipv6_primary=ipv6)  # the refusal, as the tab says it
         findings = lint(yaml_text, program=program)
     else:
-        hosts = generate_from_registries(reg, program, disable_default, embedded)
+        hosts = generate_from_registries(reg, program, disable_default, embedded, ipv6)
         findings = lint_registries(reg, program)
     slots = _Slots(draft)
     linked = [LinkedFinding(f, slots.slot(f.path)) for f in findings]

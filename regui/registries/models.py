@@ -29,6 +29,11 @@ class Cluster(Audited):
     embedded_registry = models.BooleanField(
         default=False, verbose_name="--embedded-registry",
         help_text="The servers run K3s with the embedded registry (Spegel): every node tries its peers first.")
+    # Not an agent flag: K3s derives it from --service-cidr (Control.Loopback), the same on every node.
+    ipv6_primary = models.BooleanField(
+        default=False, verbose_name="Service network is IPv6 first",
+        help_text="Dual-stack with an IPv6 first --service-cidr, or IPv6 only: each node's embedded registry is "
+                  "then at [::1]:6443 (RKE2: [::1]:9345), not 127.0.0.1.")
     # Bumped on every save of the registries; a form posted with an older number is refused
     # instead of silently overwriting someone else's change.
     revision = models.PositiveIntegerField(default=0)
@@ -41,7 +46,8 @@ class Cluster(Audited):
         ordering = ["name"]
 
     audit_type = ObjectType.CLUSTER
-    audit_fields = ("name", "distro", "description", "disable_default_registry_endpoint", "embedded_registry")
+    audit_fields = ("name", "distro", "description", "disable_default_registry_endpoint", "embedded_registry",
+                    "ipv6_primary")
 
     def __str__(self) -> str:
         return self.name

@@ -148,6 +148,13 @@ def cluster_render(cluster: Cluster, *, reveal: bool = False) -> str:
     return draft_render(draft_from_cluster(cluster), distro=cluster.distro, reveal=reveal)
 
 
+def engine_flags(cluster: Cluster) -> dict[str, bool]:
+    """The engine's options (generate_hosts, explain_pull) as the cluster sets them for every node; a
+    node may override the two agent flags (nodechecks reads what K3s on it runs with)."""
+    return {"disable_default_endpoint": cluster.disable_default_registry_endpoint,
+            "embedded_registry": cluster.embedded_registry, "ipv6_primary": cluster.ipv6_primary}
+
+
 def cluster_payload(cluster: Cluster) -> tuple[str, str, list[TLSFile]]:
     """(redacted render, real render, TLS files it names) from one read of the cluster."""
     draft = draft_from_cluster(cluster)

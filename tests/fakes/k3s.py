@@ -219,11 +219,11 @@ def install_rke2(node: FakeNode, *, ctr: bool = True, crictl: bool = True) -> Fa
 
 
 def write_hosts(node: FakeNode, yaml_text: str, distro: str = "k3s", *, disable_default_endpoint: bool = False,
-                embedded_registry: bool = False, later: bool = True) -> dict[str, str]:
+                embedded_registry: bool = False, ipv6_primary: bool = False, later: bool = True) -> dict[str, str]:
     """certs.d as K3s writes it on start (by regui's model of it): what the node shows when its K3s agrees.
     `later`: dated a minute ahead, as if K3s wrote it when it restarted after the push wrote registries.yaml."""
     result = generate_hosts(yaml_text, program=distro, disable_default_endpoint=disable_default_endpoint,
-                            embedded_registry=embedded_registry)
+                            embedded_registry=embedded_registry, ipv6_primary=ipv6_primary)
     assert result.parse_error is None, result.parse_error
     for name, text in result.hosts_dirs.items():
         path = f"{certs_dir(distro)}/{name}/hosts.toml"

@@ -90,6 +90,21 @@ def test_the_read_back_predicts_with_the_flags_of_the_nodes_config(checks):
         ("del", 'server = "https://registry-1.docker.io/v2"'), ("del", 'capabilities = ["pull", "resolve", "push"]')]
 
 
+def test_the_read_back_predicts_the_ipv6_loopback_of_an_ipv6_first_cluster(checks):
+    checks.cluster.embedded_registry = checks.cluster.ipv6_primary = True
+    checks.cluster.save()
+    (node,) = checks.add("agent")
+    checks.push()
+    write_hosts(checks["a1"], cluster_render(checks.cluster, reveal=True), embedded_registry=True, ipv6_primary=True)
+    readback = readback_run(node.pk)
+    assert readback.state == "agrees", readback.dirs
+    checks.cluster.ipv6_primary = False
+    checks.cluster.save()
+    readback = readback_run(node.pk)
+    assert readback.state == "differs"
+    assert {d["name"] for d in readback.differing} >= {"127.0.0.1:6443", "[::1]:6443"}
+
+
 def test_the_cluster_and_node_forms_set_the_flags(checks):
     (node,) = checks.add("agent")
     client = Client()

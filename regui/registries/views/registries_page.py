@@ -118,7 +118,7 @@ def registries_insight(request: HttpRequest, name: str) -> HttpResponse:
     insight = refused_insight(draft, cluster.distro) or draft_insight(
         draft_render(draft, distro=cluster.distro), draft, program=cluster.distro, image=image,
         disable_default=bool(request.POST.get("flag_disable_default")),
-        embedded=bool(request.POST.get("flag_embedded")),
+        embedded=bool(request.POST.get("flag_embedded")), ipv6=bool(request.POST.get("flag_ipv6")),
     )
     return render(request, "registries/partials/_insight.html", {"cluster": cluster, "insight": insight})
 

@@ -13,12 +13,14 @@ class Command(BaseCommand):
         add_source_arguments(parser)
         parser.add_argument("--disable-default-registry-endpoint", action="store_true")
         parser.add_argument("--embedded-registry", action="store_true")
+        parser.add_argument("--ipv6-primary", action="store_true",
+                            help="the cluster's first service CIDR is IPv6: the embedded registry is at [::1]")
 
     def handle(self, *args, **options):
         text, program = load_source(options)
         r = generate_hosts(text, program=program,
                            disable_default_endpoint=options["disable_default_registry_endpoint"],
-                           embedded_registry=options["embedded_registry"])
+                           embedded_registry=options["embedded_registry"], ipv6_primary=options["ipv6_primary"])
         if options["json"]:
             self.stdout.write(to_json({"program": program, "parse_error": r.parse_error, "warnings": r.warnings,
                                        "hosts_dirs": r.hosts_dirs, "cri_auth_keys": sorted(r.cri_auth)}))
