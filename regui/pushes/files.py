@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import posixpath
 
-from regui.k3s import generate_hosts, lint
+from regui.k3s import RegistriesParseError, parse_registries
+from regui.k3s.hosts import generate_from_registries
+from regui.k3s.linter import lint_registries
 from regui.registries.models import Cluster
 from regui.registries.render import tls_dir
 from regui.registries.selectors import cluster_foreign_secrets, cluster_payload, cluster_render
@@ -59,10 +61,15 @@ def _check(cluster: Cluster, text: str) -> str:
     if not cluster.mirrors.exists() and not cluster.configs.exists():
         raise RenderRefused("The cluster has no mirrors and no registry authentication: an empty file is never "
                             "pushed (it would silently drop whatever the nodes have).")
-    result = generate_hosts(text, program=cluster.distro)
+    # Parsed once for both looks (as the insight tabs do): a push's click waits for this check.
+    try:
+        registries = parse_registries(text)
+    except RegistriesParseError as exc:
+        raise RenderRefused(f"{cluster.distro} would refuse this file: {exc.message}") from None
+    result = generate_from_registries(registries, cluster.distro)
     if result.parse_error:
         raise RenderRefused(f"{cluster.distro} would refuse this file: {result.parse_error}")
-    errors = [f for f in lint(text, program=cluster.distro) if f.severity == "error"]
+    errors = [f for f in lint_registries(registries, cluster.distro) if f.severity == "error"]
     if errors:
         raise RenderRefused("Lint errors must be fixed before a push: " + "; ".join(f.message for f in errors))
     return text
