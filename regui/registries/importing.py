@@ -303,25 +303,36 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
         result.saved = False  # a revision that changes nothing would only hide the real ones
         return result
     by_token = {c.token: c for c in plan.draft.configs}
-    made = []
+    saved_auth = {c.hostname: sid for c in plan.before.configs if (sid := secret_id(c.auth)) is not None}
+    stand_ins: dict[int, int | None] = {}
+    credited = (_credited_hosts(locked) if not typed and any(p.host not in saved_auth for p in plan.pending.values())
+                else set())
     for token, pending in plan.pending.items():
         secret = secret_create(
             cluster=locked, host=pending.host, kind=pending.kind, username=pending.username, values=pending.values,
             description=f"Imported from registries.yaml of {cluster.name} ({pending.host})"[:200],
-            message=f"from an imported registries.yaml ({pending.host})")
+            message=f"from an imported registries.yaml ({pending.host})", typed=typed)
         by_token[token].auth = str(secret.pk)
         result.secrets.append(secret.name)
-        made.append(secret.pk)
+        if not typed and pending.host in saved_auth:
+            # Not the importer's to send anywhere: the node's password for a registry stands in for the one
+            # the registry has, where it goes now, as safely (a node left behind has an older file).
+            stand_ins[secret.pk] = saved_auth[pending.host]
+        elif not typed and pending.host not in credited:
+            stand_ins[secret.pk] = None  # the node's own, as its file has it: never regui's to route
     try:
-        registries_save(cluster=locked, draft=plan.draft, user=user, strict=False)
+        registries_save(cluster=locked, draft=plan.draft, user=user, strict=False, stand_ins=stand_ins)
     except InvalidDraft as exc:  # it names a secret the cluster may not use, or sends one to a new host
         raise ImportRefused("Nothing was imported: the registries it would save send secrets where they may not go.",
                             details=_message_for(exc.errors, plan.draft)) from None
-    if not typed:
-        # A node's file holds passwords someone else typed: the importer may keep them at the hosts the
-        # file sends them to, not send them on to a host of their choosing (secret_hosts.py).
-        Secret.objects.filter(pk__in=made).update(typed_by="")
     return result
+
+
+def _credited_hosts(cluster: Cluster) -> set[str]:
+    """The hosts some revision of `cluster` sent credentials to: one the registries no longer send any
+    to, a node's older file may not send them to again (nor may a restore)."""
+    return {c["hostname"] for snapshot in cluster.revisions.values_list("snapshot", flat=True)
+            for c in (snapshot or {}).get("configs", []) if c.get("auth_secret_id")}
 
 
 _EMPTY_NAME = "an empty registry name ({program} writes certs.d/hosts.toml for it)"

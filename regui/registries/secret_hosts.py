@@ -13,6 +13,7 @@ key on the node) only an admin may give to a host."""
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Q
@@ -83,9 +84,12 @@ def _client_file_errors(draft: Draft, cluster: Cluster | None) -> Errors:
     return errors
 
 
-def new_host_errors(draft: Draft, user: Any, cluster: Cluster | None = None) -> Errors:
+def new_host_errors(draft: Draft, user: Any, cluster: Cluster | None = None,
+                    stand_ins: Mapping[int, int | None] | None = None) -> Errors:
     """The boxes that would send a secret, or a client key on the nodes, to a host it does not go to
-    now, when `user` may not. `cluster`: the one saved, whose saved configs name the nodes' keys."""
+    now, when `user` may not. `cluster`: the one saved, whose saved configs name the nodes' keys.
+    `stand_ins`: a new secret that may go where the saved one it replaces goes (new id -> saved id; None:
+    where the draft sends it)."""
     if user is None or has_role(user, ADMIN):
         return {}
     errors = _client_file_errors(draft, cluster)
@@ -94,15 +98,18 @@ def new_host_errors(draft: Draft, user: Any, cluster: Cluster | None = None) -> 
               if (sid := secret_id(value)) is not None]
     if not wanted:
         return errors
+    stand = stand_ins or {}
     ids = {sid for _, sid, _ in wanted}
+    goes = ids | {s for sid in ids if (s := stand.get(sid)) is not None}
     sent = set()
-    for auth_id, tls_id, host in (RegistryConfig.objects.filter(Q(auth_secret_id__in=ids) | Q(tls_secret_id__in=ids))
+    for auth_id, tls_id, host in (RegistryConfig.objects.filter(Q(auth_secret_id__in=goes) | Q(tls_secret_id__in=goes))
                                   .values_list("auth_secret_id", "tls_secret_id", "hostname")):
         sent |= {(auth_id, host), (tls_id, host)}
     secrets = Secret.objects.only("id", "name", "typed_by").in_bulk(ids)
     for slot, sid, host in wanted:
         secret = secrets.get(sid)
-        if secret is None or (sid, host) in sent or (secret.typed_by and secret.typed_by == user.get_username()):
+        if (secret is None or (sid in stand and stand[sid] is None) or (stand.get(sid) or sid, host) in sent
+                or (secret.typed_by and secret.typed_by == user.get_username())):
             continue
         errors.setdefault(slot, []).append(
             f"Only an admin can send secret “{secret.name}” to a host it is not used for ({host}): that host would "

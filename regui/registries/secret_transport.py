@@ -18,7 +18,7 @@ admin that is refused unless the user typed every value the secret holds (secret
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,12 +68,14 @@ Exposures = dict[tuple[int, str], dict[Transport, Cause]]
 class _Reader:
     """One draft's render, and which secret each credential key and client key path is."""
 
-    def __init__(self, draft: Draft, distro: str) -> None:
+    def __init__(self, draft: Draft, distro: str, written: Mapping[str, str] | None = None) -> None:
         secrets = secrets_by_id(draft_secret_ids(draft))
         spec, files = draft_spec(draft, distro=distro, secrets=secrets, reveal=False)
         self.yaml = render_yaml(spec, redact=True)
-        self.ca_ids = {f.path: "bundle " + hashlib.sha256(f.content()).hexdigest()
-                       for f in files if f.path.endswith("/ca.crt")}
+        # A CA file regui wrote for the saved registries (`written`) holds that bundle on the nodes until
+        # a push removes it (an import of regui's own file names it by its path).
+        self.ca_ids = {**(written or {}), **{f.path: "bundle " + hashlib.sha256(f.content()).hexdigest()
+                                             for f in files if f.path.endswith("/ca.crt")}}
         self.auth: dict[str, set[int]] = {}
         self.keys: dict[str, set[int]] = {}
         for c in draft.configs:
@@ -119,8 +121,8 @@ def _filled_server(registry: str, wild: HostConfig | None) -> Iterator[tuple[str
     yield host, scheme, tls, f"{scheme}://{host}/v2", config
 
 
-def exposures(draft: Draft, cluster: Cluster) -> Exposures:
-    reader = _Reader(draft, cluster.distro)
+def exposures(draft: Draft, cluster: Cluster, written: Mapping[str, str] | None = None) -> Exposures:
+    reader = _Reader(draft, cluster.distro, written)
     out: Exposures = {}
     if not reader.auth and not reader.keys:
         return out  # no secret to expose: the engine need not run (4 times, ~0.1 s each on a large file)
@@ -171,15 +173,17 @@ def _same_endpoint(written: str, url: str) -> bool:
         return False
 
 
-def weakened_transport_errors(draft: Draft, cluster: Cluster, user: Any) -> Errors:
-    """The boxes that would send a secret `user` did not type over a weaker transport than now."""
+def weakened_transport_errors(draft: Draft, cluster: Cluster, user: Any,
+                              stand_ins: Mapping[int, int | None] | None = None) -> Errors:
+    """The boxes that would send a secret `user` did not type over a weaker transport than now (than the
+    saved secret's it replaces, for a new one in `stand_ins`: new id -> saved id, None: as the draft has it)."""
     if user is None or has_role(user, ADMIN):
         return {}
     ids = {sid for value in draft_secret_ids(draft) if (sid := secret_id(value)) is not None}
     names = Secret.objects.only("id", "name", "typed_by").in_bulk(ids) if ids else {}
     if all(s.typed_by and s.typed_by == user.get_username() for s in names.values()):
         return {}  # nothing this user did not type: no render of the saved or the new file is needed
-    after = exposures(draft, cluster)
+    after = exposures(draft, cluster, _Reader(draft_from_cluster(cluster), cluster.distro).ca_ids)
     if not after:
         return {}
     before = exposures_of_saved(cluster)
@@ -187,9 +191,12 @@ def weakened_transport_errors(draft: Draft, cluster: Cluster, user: Any) -> Erro
     errors: Errors = {}
     for (sid, host), transports in after.items():
         secret = names.get(sid)
-        if secret is None or (secret.typed_by and secret.typed_by == user.get_username()):
+        stand = stand_ins or {}
+        if secret is None or (sid in stand and stand[sid] is None) or (secret.typed_by
+                                                                       and secret.typed_by == user.get_username()):
             continue
-        was = set(before.get((sid, host), {})) or _new_here(sid, host, cluster, elsewhere)
+        was_id = stand.get(sid) or sid
+        was = set(before.get((was_id, host), {})) or _new_here(was_id, host, cluster, elsewhere)
         for transport, cause in transports.items():
             if any(transport.no_weaker_than(b) for b in was):
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from django.core.exceptions import PermissionDenied
@@ -57,11 +58,12 @@ class SecretInUse(Exception):
 
 
 def secret_create(*, cluster: Cluster, host: str, kind: str, values: dict[str, str], username: str = "",
-                  description: str = "", message: str = "") -> Secret:
+                  description: str = "", message: str = "", typed: bool = True) -> Secret:
     """A new secret of `cluster`, made for its registry `host` (by the page's "create" choices or an
-    import), named by the one scheme for secrets regui makes (secret_names.py), recorded."""
+    import), named by the one scheme for secrets regui makes (secret_names.py), recorded. `typed=False`:
+    the acting user did not type its values (a node's file)."""
     secret = Secret(cluster=cluster, kind=kind, username=username, description=description,
-                    typed_by=audit_context.current().username)
+                    typed_by=audit_context.current().username if typed else "")
     secret.seal(values)
     for _ in range(5):
         secret.name = secret_name_for(cluster.name, host)
@@ -97,11 +99,14 @@ def draft_problems(draft: Draft, *, cluster: Cluster) -> Errors:
 
 
 @transaction.atomic
-def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool = True) -> Cluster:
+def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool = True,
+                    stand_ins: Mapping[int, int | None] | None = None) -> Cluster:
     """Replace the cluster's mirrors and configs with the draft's, or raise and save nothing.
 
     `strict=False` saves a draft with problems (an import of a file K3s accepts as it is): the
-    page then shows them next to the fields, and a push refuses lint errors."""
+    page then shows them next to the fields, and a push refuses lint errors. `stand_ins`: a new
+    secret (by id) that may go only where, and as safely as, the saved one it replaces goes (None: as
+    the draft has it, a node's own credential regui never held)."""
     locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
     if draft.revision != locked.revision:
         raise StaleRevision(
@@ -114,7 +119,8 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool =
     errors = (draft_problems(draft, cluster=locked) if strict
               else secret_reference_errors(draft, secret_infos(locked)))
     if not errors:
-        errors = new_host_errors(draft, user, locked) or weakened_transport_errors(draft, locked, user)
+        errors = (new_host_errors(draft, user, locked, stand_ins)
+                  or weakened_transport_errors(draft, locked, user, stand_ins))
     if errors:
         raise InvalidDraft(errors)
 

@@ -12,6 +12,7 @@ from regui.probes.plan import make_plan
 from regui.registries.models import Cluster, RegistryConfig, Secret
 from regui.registries.services import SecretInput, secret_save
 from tests.certs import key_and_cert
+from tests.fakes.fleet import register
 from tests.pages import confirm_import, post_registries
 
 pytestmark = pytest.mark.django_db
@@ -171,18 +172,22 @@ def test_a_mirror_endpoint_on_another_host_never_gets_the_registrys_credentials(
     assert (server.roots, server.auth_key) == ((f"https://{CORP}/v2",), CORP)
 
 
+def import_from_node(fake_ssh, client, cluster, text: str):
+    """Import the file `text` from a node of `cluster`, replacing its registries, as the node's page does."""
+    fake = fake_ssh.node("n1")
+    fake.write("/etc/rancher/k3s/registries.yaml", text.encode())
+    url = f"/clusters/{cluster.name}/nodes/{register(cluster, fake).pk}/import/"
+    client.post(url)
+    return client.post(url, {"confirm": "1", "replace": "on"}, follow=True)
+
+
 def test_a_password_read_from_a_nodes_file_is_not_the_operators_to_send_elsewhere(fake_ssh, operator_client,
                                                                                   cluster, corp):
     # The node's file holds the password an admin typed (regui pushed it): an operator who imports it
     # gets a secret of its values for its registry, and still may not send them to a host of their choosing.
-    from tests.fakes.fleet import register
-
-    fake = fake_ssh.node("n1")
-    fake.write("/etc/rancher/k3s/registries.yaml",
-               f'configs:\n  "{CORP}":\n    auth:\n      username: robot\n      password: "{PW}"\n'.encode())
-    url = f"/clusters/{cluster.name}/nodes/{register(cluster, fake).pk}/import/"
-    operator_client.post(url)
-    assert operator_client.post(url, {"confirm": "1"}).status_code == 302
+    r = import_from_node(fake_ssh, operator_client, cluster,
+                         f'configs:\n  "{CORP}":\n    auth:\n      username: robot\n      password: "{PW}"\n')
+    assert r.status_code == 200 and "Nothing was imported" not in r.content.decode()
     made = RegistryConfig.objects.get(cluster=cluster).auth_secret
     assert made != corp and made.unseal() == {"password": PW}
     r = post_registries(operator_client, cluster, configs_form(cluster, (CORP, "auth", str(made.pk)),
@@ -204,3 +209,37 @@ def test_a_registry_name_with_a_path_does_not_own_the_folder_it_leads_to(operato
     assert r.status_code == 400
     assert f"Only an admin can send the TLS key regui writes for {CORP} to {host}" in r.content.decode()
     assert saved_hosts(cluster) == [CORP]
+
+
+@pytest.mark.parametrize(("tls", "why"), [
+    ("", "to a host it is not used for (old.example.net)"),
+    ("    tls:\n      insecure_skip_verify: true\n", f"Only an admin can turn off certificate checks for {CORP}"),
+], ids=["host", "transport"])
+def test_a_node_left_behind_does_not_bring_a_password_back_where_it_no_longer_goes(fake_ssh, admin_client,
+                                                                                    operator_client, cluster, corp,
+                                                                                    tls, why):
+    # A node that missed the last pushes still has the file of an older revision: imported, its password
+    # would go where an admin took it away from (a restore of that revision is refused the same).
+    post_registries(admin_client, cluster, configs_form(cluster, ("old.example.net", "auth", str(corp.pk))))
+    post_registries(admin_client, cluster, configs_form(cluster, (CORP, "auth", str(corp.pk))))
+    host = "old.example.net" if not tls else CORP
+    r = import_from_node(fake_ssh, operator_client, cluster,
+                         f'configs:\n  "{host}":\n    auth:\n      username: robot\n      password: "{PW}"\n{tls}')
+    body = r.content.decode()
+    assert "Nothing was imported" in body and why in body, body
+    assert saved_hosts(cluster) == [CORP] and RegistryConfig.objects.get().auth_secret == corp
+
+
+def test_an_operator_imports_a_nodes_file_in_step_with_the_registries_ca_bundle_included(fake_ssh, operator_client,
+                                                                                         cluster, corp):
+    # The node's password stands in for the registry's secret: it goes where that one goes, as safely
+    # (the CA file on the nodes is the bundle regui wrote there). A host these registries never sent a
+    # credential to has the node's own (tests/inventory/test_node_connections.py).
+    _, ca = key_and_cert("ca.example")
+    RegistryConfig.objects.filter(hostname=CORP).update(ca_bundle=ca)
+    r = import_from_node(fake_ssh, operator_client, cluster,
+                         f'configs:\n  "{CORP}":\n    auth:\n      username: robot\n      password: "{PW}"\n'
+                         f'    tls:\n      ca_file: /var/lib/rancher/k3s/etc/tls/registries/{CORP}/ca.crt\n')
+    assert "Nothing was imported" not in r.content.decode()
+    made = RegistryConfig.objects.get(cluster=cluster).auth_secret
+    assert made != corp and made.unseal() == {"password": PW} and made.typed_by == ""
