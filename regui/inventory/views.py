@@ -8,7 +8,8 @@ from regui.core import sealing
 from regui.core.htmx import wants_fragment
 from regui.core.roles import OPERATOR, require_role
 from regui.pushes.selectors import node_list_page, node_rows
-from regui.registries.importing import ImportRefused, registries_import, registries_redacted
+from regui.registries.import_text import registries_redacted
+from regui.registries.importing import ImportRefused, registries_import
 from regui.registries.models import Cluster
 
 from .forms import BulkNodesForm, NodeForm

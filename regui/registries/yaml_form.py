@@ -1,7 +1,7 @@
 """Edit as YAML: the Registries page's form as registries.yaml text, and such text back into the form.
 
 The text is the preview's: the redacted render of the form. It is read back exactly as an import
-reads a file (K3s's parser and the import's refusals, `importing.read_registries`) and becomes the
+reads a file (K3s's parser and the import's refusals, `import_text.read_registries`) and becomes the
 form's boxes instead of being saved: nothing is written until the page's Save.
 
 Secrets stay out of the text both ways, and each redaction marker maps back to what it stands for:
@@ -34,7 +34,7 @@ from .draft import (
     drop_blank_boxes,
     new_token,
 )
-from .importing import ImportRefused, has_userinfo, printable, read_registries
+from .import_text import ImportRefused, has_userinfo, printable, read_registries
 from .models import Cluster, Secret
 from .render import tls_dir
 from .services import draft_problems

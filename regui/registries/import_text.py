@@ -1,0 +1,134 @@
+"""Reading a registries.yaml someone else wrote, before any import plan: as K3s (or RKE2) parses it,
+refused when regui cannot keep a value as it is, and shown with its credentials replaced by markers.
+The Registries page's Edit as YAML and a node's page read text with it too."""
+
+from __future__ import annotations
+
+import re
+
+from regui.k3s import Registries, RegistriesParseError, parse_registries
+from regui.k3s.limits import RegistriesTooLarge
+
+from .draft import HOST_MAX, PATH_MAX, USERNAME_MAX
+from .render import AuthSpec, ConfigSpec, MirrorSpec, RegistriesSpec, TLSSpec, render_yaml
+
+
+def printable(text: str) -> str:
+    """Text for a page: a lone surrogate (a YAML "\\ud800" escape) cannot be sent as UTF-8, so it is
+    shown as its escape instead of failing the whole answer."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+class ImportRefused(Exception):
+    def __init__(self, message: str, line: int | None = None, details: list[str] | None = None):
+        super().__init__(printable(message))
+        self.line = line
+        self.details = [printable(d) for d in details or []]
+
+
+class ImportStale(ImportRefused):
+    """The registries were saved after the plan someone confirmed was made: its diff is not what
+    would happen any more."""
+
+
+def read_registries(text: str, program: str) -> Registries:
+    """The file as `program` (K3s or RKE2) reads it; ImportRefused when it refuses the file, or when
+    regui cannot keep some value as it is. (The Registries page's Edit as YAML reads text with it too.)"""
+    try:
+        parsed = parse_registries(text)
+    except RegistriesTooLarge as exc:
+        raise ImportRefused(f"regui does not import this file ({exc}).", exc.line) from None
+    except RegistriesParseError as exc:
+        where = f"line {exc.line}: " if getattr(exc, "line", None) else ""
+        raise ImportRefused(f"{program} would refuse this file ({where}{exc})", getattr(exc, "line", None)) from None
+    if unstorable := _unstorable(parsed, program):
+        raise ImportRefused(f"{program} reads this file, but regui cannot keep some of its values as they are: "
+                            "fix them and import again.", details=unstorable)
+    return parsed
+
+
+def reads_nothing(parsed: Registries, text: str, program: str) -> ImportRefused:
+    """Why a file yields no registry at all, e.g. a guide copied from a web page that lost its
+    indentation: still valid YAML, read as a flat mapping of keys K3s and RKE2 ignore."""
+    found = list(dict.fromkeys(p[0] for p in parsed.ignored_paths if len(p) == 1))
+    empty = [k for k in ("mirrors", "configs") if re.search(rf"^[\"']?{k}[\"']?\s*:", text, re.M)]
+    details = []
+    if found:
+        details.append(f"Its top level holds {', '.join(found[:12])}{' …' if len(found) > 12 else ''}: "
+                       f"{program} ignores every top-level key but mirrors and configs.")
+    if empty:
+        one = len(empty) == 1
+        details.append(f"{' and '.join(empty)} {'is' if one else 'are'} there, with no registry indented under "
+                       f"{'it' if one else 'them'}.")
+    if not found and not empty:
+        details.append("It holds no YAML mapping at all (only comments, or a bare value).")
+    details.append(f"{program} reads registry names indented under mirrors: or configs:, and endpoint, rewrite, "
+                   "auth and tls indented under a name. If the text was copied from a web page, restore its "
+                   "indentation and import again.")
+    return ImportRefused(f"{program} reads no registry from this file: there is nothing to import.", details=details)
+
+
+_EMPTY_NAME = "an empty registry name ({program} writes certs.d/hosts.toml for it)"
+_EMPTY_ENDPOINT = "an empty endpoint ({program} skips it but still writes hosts.toml for the registry); remove it"
+_EMPTY_PATTERN = "an empty pattern (it matches every name); remove it"
+
+
+def _unstorable(parsed: Registries, program: str) -> list[str]:
+    """Values regui cannot keep as they are: empty names and endpoints (its form drops blanks, which
+    would change what K3s writes), and what no column takes: too long, a NUL, bytes not UTF-8."""
+    # (where, value, length limit or None, what an empty value means or None when empty is fine)
+    checks: list[tuple[str, str, int | None, str | None]] = []
+    for host, mirror in parsed.mirrors.items():
+        at = f"mirrors.{host[:60]}"
+        checks.append((at, host, HOST_MAX, _EMPTY_NAME))
+        checks += [(f"{at}.endpoint[{i}]", e, None, _EMPTY_ENDPOINT) for i, e in enumerate(mirror.endpoints)]
+        for pattern, replacement in mirror.rewrites.items():
+            checks += [(f"{at}.rewrite pattern", pattern, None, _EMPTY_PATTERN),
+                       (f"{at}.rewrite replacement", replacement, None, None)]
+    for host, config in parsed.configs.items():
+        at = f"configs.{host[:60]}"
+        checks.append((at, host, HOST_MAX, _EMPTY_NAME))
+        if config.auth is not None:
+            checks.append((f"{at}.auth.username", config.auth.username, USERNAME_MAX, None))
+        if config.tls is not None:
+            checks += [(f"{at}.tls.{f}", getattr(config.tls, f), PATH_MAX, None) for f in ("ca_file", "cert_file", "key_file")]
+    problems = []
+    for where, value, limit, empty in checks:
+        if value == "" and empty:
+            problems.append(f"{where}: {empty.format(program=program)}")
+        elif limit is not None and len(value) > limit:
+            problems.append(f"{where}: longer than {limit} characters")
+        elif "\0" in value:
+            problems.append(f"{where}: holds a NUL character")
+        elif any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            problems.append(f"{where}: holds bytes that are not UTF-8")
+    return problems
+
+
+def has_userinfo(url: str) -> bool:
+    # By hand: urlsplit raises on some strings K3s takes (e.g. a lone "[").
+    rest = url.split("://", 1)[1] if "://" in url else url
+    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    return "@" in netloc
+
+
+def registries_redacted(text: str, source: str, program: str = "K3s") -> str:
+    """A file someone else wrote, as regui would show it: same content, credentials replaced by markers."""
+    try:
+        parsed = parse_registries(text)
+    except RegistriesTooLarge as exc:
+        return f"# regui does not read this file: {exc}\n"
+    except RegistriesParseError as exc:
+        return f"# {program} would refuse this file: {exc}\n"
+    spec = RegistriesSpec(
+        mirrors=tuple(MirrorSpec(h, tuple(m.endpoints), tuple(m.rewrites.items())) for h, m in parsed.mirrors.items()),
+        configs=tuple(
+            ConfigSpec(
+                h,
+                AuthSpec(c.auth.username, c.auth.password, c.auth.auth, c.auth.identity_token, source) if c.auth else None,
+                TLSSpec(c.tls.ca_file, c.tls.cert_file, c.tls.key_file, bool(c.tls.insecure_skip_verify)) if c.tls else None,
+            )
+            for h, c in parsed.configs.items()
+        ),
+    )
+    return render_yaml(spec, redact=True)
