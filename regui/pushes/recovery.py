@@ -110,10 +110,10 @@ def lost_chunks(chunks: Iterable[ChunkState], beats: Iterable[Beat], *, now: dat
         return [b for b in rows if any(t[1] == PUSH_TASK and (t[2] == args or (chunk.index == 0 and t[2] == args[:1]))
                                        for t in b.tasks if len(t) >= 3)]
 
-    # While the checker's own heartbeat says the database was away, no worker's silence says it stopped;
-    # only a process known gone does.
+    # While the checker's own heartbeat says the database was away, or has not been written for `wait`
+    # yet, no worker's silence says it stopped; only a process known gone does.
     own = next((b for b in beats if here and b.name == here.name and b.seen_at >= here.started_at), None)
-    blind = blind_until(own, now, wait) is not None
+    blind = here is not None and blind_until(own, now, wait) is not None
     live = [b for b in beats if (blind or b.seen_at >= stale) and not gone(b.name, b.seen_at)]
     dead = [b for b in beats if b not in live]
     lost: dict[tuple[int, int], str] = {}
@@ -143,25 +143,32 @@ def lost_chunks(chunks: Iterable[ChunkState], beats: Iterable[Beat], *, now: dat
 def blind_until(own: Beat | None, now: datetime, wait: float) -> datetime | None:
     """Until when no worker's silence says that it stopped, from the checker's own heartbeat row, written
     by this very process (None: from now on it does). Silent for `wait` itself: the database was away for
-    every worker, until its own next beat at least (`now`: when is not known yet). Back less than `wait`
-    ago: a live worker's heartbeat, failing as long, may not have been written since; once `wait` has
-    passed it has had as long as when nothing failed."""
+    every worker, until its own next beat at least (`now`: when is not known yet). Writing for less than
+    `wait` (back after failing, or started: a worker started while the database was away, or just
+    after, writes its first beat as soon as it is back): a live worker's heartbeat, failing as long, may
+    not have been written since; once `wait` has passed it has had as long as when nothing failed. Not
+    written yet: its first beat, still to come, starts the wait."""
     if own is None:
-        return None
+        return now + timedelta(seconds=wait)
     stale = now - timedelta(seconds=wait)
     if own.seen_at < stale:
         return now
-    if own.back_at is not None and own.back_at > stale:
-        return own.back_at + timedelta(seconds=wait)
+    since = max((t for t in (own.started_at, own.back_at) if t is not None), default=None)
+    if since is not None and since > stale:
+        return since + timedelta(seconds=wait)
     return None
 
 
-def recheck_in(here: Here) -> float | None:
+def recheck_in(here: Here, *, starting: bool = False) -> float | None:
     """Seconds until the check that `here` could not make (blind: see blind_until) can be made; None
-    when it could. The periodic check runs again then, not a whole period later."""
+    when it could. The periodic check runs again then, not a whole period later. Its worker's start is
+    not its to wait for (`starting`: the start-up check's, which runs again itself, signals.py): a task
+    sent with a countdown is held unacknowledged, and a Redis restart meanwhile stops the worker."""
     now = timezone.now()
     row = WorkerBeat.objects.filter(name=here.name, seen_at__gte=here.started_at).first()
-    own = Beat(row.name, row.seen_at, [], back_at=row.back_at) if row else None
+    if row is None and not starting:
+        return None
+    own = Beat(row.name, row.seen_at, [], row.started_at if starting else None, back_at=row.back_at) if row else None
     until = blind_until(own, now, settings.REGUI_WORKER_WAIT)
     if until is None:
         return None

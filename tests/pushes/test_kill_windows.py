@@ -6,6 +6,7 @@ and test_lost_tasks_real.py kill real ones)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 from datetime import timedelta
@@ -299,7 +300,13 @@ def test_a_check_blind_after_the_database_was_away_runs_again_as_soon_as_it_can_
     from regui.pushes import recovery, tasks
 
     here = Here("celery@here pid 7", timezone.now() - timedelta(hours=1))
-    assert recovery.recheck_in(here) is None, "no heartbeat of its own yet: nothing says the database was away"
+    assert recovery.recheck_in(here) is None, "no heartbeat of its own yet: the next period comes as soon"
+    assert 30 <= recovery.recheck_in(here, starting=True) <= 31, "at its start: once its first beat is a wait old"
+    started = own_row(here.name, seen=1, back=None)
+    WorkerBeat.objects.filter(pk=started.pk).update(started_at=timezone.now() - timedelta(seconds=2))
+    assert 28 <= recovery.recheck_in(here, starting=True) <= 30
+    assert recovery.recheck_in(here) is None, "a start is the start-up check's to wait for: no task held for later"
+    started.delete()
     row = own_row(here.name, seen=1, back=2)
     assert 28 <= recovery.recheck_in(here) <= 30
     WorkerBeat.objects.filter(pk=row.pk).update(seen_at=timezone.now() - timedelta(seconds=40))
@@ -317,3 +324,53 @@ def test_a_check_blind_after_the_database_was_away_runs_again_as_soon_as_it_can_
     monkeypatch.setattr(request, "is_eager", False, raising=False)
     tasks.push_jobs_recover_task.run()
     assert len(again) == 1 and 28 <= again[0] <= 30
+
+
+def test_a_worker_starting_just_after_the_database_was_away_leaves_a_live_worker_s_job_and_checks_again_once_it_can(
+        three, monkeypatch, settings):
+    """Every heart stopped while the database was away; a worker (re)started meanwhile runs its start-up
+    check as soon as the database is back, before the live workers' hearts had a beat to write again."""
+    from regui.core.heartbeat import worker_name
+    from regui.pushes import signals
+
+    other, new = "celery@other pid 8", worker_name("celery@new", os.getpid())
+    job = killed_running(three, monkeypatch, other)
+    then = timezone.now() - timedelta(seconds=45)  # its last beat, before the database went away
+    WorkerBeat.objects.create(name=other, broker=this_site_broker(), queues=["celery"], started_at=then,
+                              seen_at=then, tasks=[["active", TASK, [job.pk, 0]]])
+    later: list = []
+    monkeypatch.setattr(signals, "_later", lambda seconds, check: later.append((seconds, check)))
+    monkeypatch.setattr(signals, "PROCESS_STARTED", timezone.now())
+    signals._recover_on_start(SimpleNamespace(hostname="celery@new"))  # before its own heart's first beat
+    assert PushJob.objects.get(pk=job.pk).status == "running", "the live worker's heart had no beat to write yet"
+    ((seconds, check),) = later
+    assert settings.REGUI_WORKER_WAIT <= seconds <= settings.REGUI_WORKER_WAIT + 1, \
+        "checked again once its own heart has been written for the wait"
+
+    now = timezone.now()
+    row = WorkerBeat.objects.create(name=new, broker=this_site_broker(), queues=["celery"], started_at=now,
+                                    seen_at=now)  # its first beat, just written
+    assert jobs_recover(Here(new, signals.PROCESS_STARTED)) == [], "its own heart written only just now"
+
+    # The check again: the other worker's heart has had the whole wait to write, and has not.
+    WorkerBeat.objects.filter(pk=row.pk).update(started_at=now - timedelta(seconds=settings.REGUI_WORKER_WAIT + 1))
+    app.conf.task_always_eager = True
+    later.clear()
+    check()
+    assert PushJob.objects.get(pk=job.pk).status == "interrupted" and later == [], "a dead worker's job, then"
+    assert f"({other}) has not checked in since" in PushJob.objects.get(pk=job.pk).message
+
+
+def test_the_start_up_check_is_made_again_a_few_times_at_most_while_its_own_heart_has_not_written(
+        transactional_db, monkeypatch):
+    """A heart that never writes (its process gone wrong) leaves it to the periodic check, not to an
+    endless chain of checks."""
+    from regui.pushes import signals
+
+    later: list = []
+    monkeypatch.setattr(signals, "_later", lambda seconds, check: later.append(check))
+    signals._recover_on_start(SimpleNamespace(hostname="celery@new"))
+    for _ in range(5):
+        if later:
+            later.pop()()
+    assert later == []

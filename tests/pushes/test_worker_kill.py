@@ -104,3 +104,37 @@ def test_a_worker_killed_in_the_pause_between_batches_leaves_the_rest_one_click_
         rerun = PushJob.objects.get(origin=job)
         wait_for("the re-run", lambda: not PushJob.objects.get(pk=rerun.pk).is_active, timeout=30)
         assert [(r.node_name, r.status) for r in rerun.results.all()] == [(second, "changed")]
+
+
+def test_a_job_whose_worker_died_on_another_machine_ends_once_the_starting_worker_has_beaten_for_the_wait(
+        nodes, make_user, monkeypatch, tmp_path):
+    """Only its silence says that worker died: the starting worker judges it once its own heartbeat has
+    been written for REGUI_WORKER_WAIT (5 s here; it may be starting just after the database was away for
+    every worker), by the check it makes again at that moment; no periodic check runs here."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from regui.core.models import WorkerBeat
+    from regui.pushes import services
+    from regui.pushes.models import PushJob
+
+    cluster = cluster_with("prod", nodes(1), ["agent"])
+    queue = new_queue("elsewhere")
+    monkeypatch.setattr(services, "celery_send", lambda job_id, chunks: None)
+    job = services.push_job_create(cluster=cluster, user=make_user("olivia", "operator"))
+    away, then = "celery@elsewhere pid 4242", timezone.now() - timedelta(seconds=60)
+    PushJob.objects.filter(pk=job.pk).update(status="running", started_at=then)
+    job.chunks.update(status="running", worker=away, started_at=then)
+    WorkerBeat.objects.create(name=away, broker="redis://elsewhere", queues=[queue], started_at=then, seen_at=then,
+                              tasks=[["active", "regui.push_job_run", [job.pk, 0]]])
+    log = tmp_path / "worker.log"
+    with celery_worker(worker_env(settings.DATA_DIR, queue), log, flags=(*QUIET, "-n", "new@%h"), warm_stop=False):
+        wait_for("the job interrupted", lambda: PushJob.objects.get(pk=job.pk).status == "interrupted", timeout=30,
+                 log=log)
+    job.refresh_from_db()
+    assert f"({away}) has not checked in since" in job.message
+    (row,) = WorkerBeat.objects.filter(name__startswith="new@")
+    assert (job.finished_at - row.started_at).total_seconds() >= 5, "not before its own heart had written for 5 s"
+    WorkerBeat.objects.filter(name=away).delete()
