@@ -27,10 +27,12 @@ wake_on(PUSH_TASK)
 @worker_ready.connect
 def _recover_on_start(sender: Any, **kwargs: Any) -> None:
     """`sender` is the worker's consumer; this is its main process."""
-    _check(Here(worker_name(sender.hostname, os.getpid()), PROCESS_STARTED))
+    recover_check(Here(worker_name(sender.hostname, os.getpid()), PROCESS_STARTED))
 
 
-def _check(here: Here, tries: int = 3) -> None:
+def recover_check(here: Here, tries: int = 3, *, starting: bool = True) -> None:
+    """The check, and (`tries` times at most) again once it can judge what it could not: at a worker's
+    start (`starting`), or after the database was away (the periodic task)."""
     from django.db import connection
 
     try:
@@ -41,15 +43,15 @@ def _check(here: Here, tries: int = 3) -> None:
         # has been written for REGUI_WORKER_WAIT (the database may have been away for every worker, and
         # a live one not have had a beat to write since): the check again at that moment. A few times
         # at most: a heart that never writes would make it endless (the periodic check goes on anyway).
-        if tries and (later := recheck_in(here, starting=True)) is not None:
-            _later(later, lambda: _check(here, tries - 1))
+        if tries and (later := recheck_in(here, starting=starting)) is not None:
+            run_later(later, lambda: recover_check(here, tries - 1, starting=starting))
     except Exception:  # the database may be away: the periodic check tries again
         log.exception("could not check for interrupted push jobs")
     finally:
         connection.close()
 
 
-def _later(seconds: float, check: Callable[[], None]) -> None:
+def run_later(seconds: float, check: Callable[[], None]) -> None:
     """In this process, not as a task with a countdown: a task held for later is an unacknowledged
     message, and a Redis restart meanwhile stops the worker (kombu fails to put it back)."""
     timer = threading.Timer(seconds, check)

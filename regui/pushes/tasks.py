@@ -7,6 +7,7 @@ from regui.core.heartbeat import PROCESS_STARTED, task_worker
 from .drift_watch import TICK_TASK, drift_watch_tick
 from .recovery import Here, jobs_recover, recheck_in
 from .rolling import PUSH_TASK, push_job_run, run_inline
+from .signals import recover_check, run_later
 
 RECOVER_TASK = "regui.push_jobs_recover"
 
@@ -22,11 +23,13 @@ def push_job_run_task(self, job_id: int, chunk: int = 0) -> str:
 @shared_task(name=RECOVER_TASK, bind=True)
 def push_jobs_recover_task(self) -> list[int]:
     """Periodic (Celery beat): jobs whose worker stopped mid-job end as interrupted. Made blind by the
-    database being away, it runs again as soon as it can see."""
+    database being away, it runs again as soon as it can see: in this process (signals.run_later), not as
+    a task sent with a countdown, which a worker holds unacknowledged and a Redis restart meanwhile
+    stops the worker."""
     here = Here(task_worker(self.request.hostname), PROCESS_STARTED)
     ended = jobs_recover(here)
     if not self.request.is_eager and (later := recheck_in(here)) is not None:
-        self.apply_async(countdown=later)
+        run_later(later, lambda: recover_check(here, 2, starting=False))
     return ended
 
 

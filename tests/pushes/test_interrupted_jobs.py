@@ -100,7 +100,7 @@ def test_the_worker_start_hook_checks_as_that_worker(three, monkeypatch):
 
     job = running_job(three, monkeypatch, worker=worker_name("celery@here", os.getpid()), age=2)
     monkeypatch.setattr("regui.pushes.signals.PROCESS_STARTED", timezone.now())
-    monkeypatch.setattr("regui.pushes.signals._later", lambda seconds, check: None)  # no timer left behind
+    monkeypatch.setattr("regui.pushes.signals.run_later", lambda seconds, check: None)  # no timer left behind
     _recover_on_start(SimpleNamespace(hostname="celery@here"))
     assert PushJob.objects.get(pk=job.pk).status == "interrupted"
 
