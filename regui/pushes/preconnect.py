@@ -1,5 +1,6 @@
-"""Connections opened ahead of a node's turn: while its chunk renders (the handshake only), or while the
-step before it restarts (the handshake, and a key's login). rolling.py makes them; node_push uses them.
+"""Connections opened ahead of a node's turn: all of a chunk's at once, once its render is checked (the
+handshake only), or while the step before it restarts (the handshake, and a key's login). rolling.py
+makes them; node_push uses them.
 """
 
 from __future__ import annotations
@@ -52,13 +53,14 @@ class Preconnected:
     so a node that ends up skipped receives no password and no command. A connection is used only for the
     very target the gate gives at push time (the node may have changed meanwhile) and while it is up."""
 
-    def __init__(self, nodes: list[Node], after: int = 0, *, final: bool = False) -> None:
+    def __init__(self, nodes: list[Node], after: int = 0, *, final: bool = False, deferred: bool = False) -> None:
         """Opens once `after` nodes of the running step have begun their restart, or ended (`sent`): the
         handshakes then use the CPU while those nodes restart, not while they log in and write (which
         they slowed by ~40 ms per step of 10 nodes on 2 cores, when they started at the logins).
-        `final`: these are the nodes' connections (opened while their chunk renders), tried with the
+        `final`: these are the nodes' connections (opened at once for the whole chunk), tried with the
         configured retries: a handshake that fails is the node's failure, not tried again by its push.
-        Else one try, and a push whose connection failed connects again."""
+        Else one try, and a push whose connection failed connects again. `deferred`: opens only at
+        `start` (or a node's push: see target, take)."""
         self._opened: dict[int, tuple[ssh.Target, transport.Opening]] = {}
         self._failed: dict[int, tuple[ssh.Target, ssh.SSHError]] = {}
         self._gated: dict[int, ssh.Target | NodeError] = {}  # final mode: what the trust gate said, per node
@@ -70,8 +72,12 @@ class Preconnected:
         self._lock = threading.Lock()
         self._threads = {n.pk: threading.Thread(target=self._open, args=(n,), daemon=True) for n in nodes}
         self._waiting_for, self._sent, self._started = after, set[int](), False
-        if not after:
+        if not after and not deferred:
             self._start()
+
+    def start(self) -> None:
+        """Open now (made `deferred`); a node's push that comes first opens them too (see target, take)."""
+        self._start()
 
     def sent(self, node_id: int) -> None:
         """A node of the running step sent its program (or ended before): one fewer to wait for."""
@@ -99,8 +105,8 @@ class Preconnected:
             opening = self._edge.handshake(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
                                            retries=retries, backoff=backoff)
             if not self._final and signs_in_early(target):
-                # While this step's nodes restart, not at this node's turn. Not in final mode: those open
-                # while the render may still be refused, and a chunk refused sends no login at all.
+                # While this step's nodes restart, not at this node's turn. Not in final mode: each node's
+                # push follows its handshake at once, and logs in then.
                 opening = _logged_in(opening)
         except NodeError as exc:  # the trust gate refused: its push says why (see target)
             if self._final:

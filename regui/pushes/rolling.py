@@ -129,12 +129,13 @@ def _claim(job: PushJob, index: int, worker: str) -> bool:
 def _run_chunk(job: PushJob, index: int, send: Send, worker: str) -> None:
     if not _claim(job, index, worker):
         return  # run already, elsewhere, or the job ended: a repeated delivery does nothing
-    # The handshakes start now, while the chunk renders and checks: their SSH work (the nodes' sshd on
-    # the other CPU) overlaps the worker's. Only the pinned host key is checked (see Preconnected): the
-    # credential waits until the node's push, which a refused render or revision never reaches.
+    # The handshakes start once the render is made and found to be the confirmed revision's (see
+    # _prepare_and_run), not while it is made: 30-100 handshakes held the worker's CPUs then, the render
+    # took 0.2-1 s instead of ~10 ms, and every node's push waited for it. A refused render or revision
+    # opens no connection at all.
     results = list(job.results.filter(chunk=index, status=Status.PENDING))
     nodes = _nodes_with_routes(job, [r.node_id or 0 for r in results])
-    early = Preconnected(list(nodes.values()), final=True) if nodes else None
+    early = Preconnected(list(nodes.values()), final=True, deferred=True) if nodes else None
     try:
         _prepare_and_run(job, index, send, worker, results, nodes, early)
     finally:
@@ -176,7 +177,9 @@ def _prepare_and_run(job: PushJob, index: int, send: Send, worker: str, results:
               "not pushed: the cluster's registries (or a secret they use) changed after this push started; "
               "push again to send the new file")
         results = []
-    ready: Preconnected | None = early  # this step's sessions, opened during the step before (or the render)
+    ready: Preconnected | None = early  # this step's sessions, opened during the step before (or now)
+    if early and results:
+        early.start()
     following: Preconnected | None = None
     current = index
     try:
@@ -184,8 +187,8 @@ def _prepare_and_run(job: PushJob, index: int, send: Send, worker: str, results:
             ahead = _single_next(job, current, results)
             following = Preconnected(ahead, after=len(results)) if ahead else None
             advance = _run_nodes(job, current, results, files, ready, following, nodes if current == index else None)
-            if ready:
-                ready.close()
+            if ready:  # its nodes' pushes took their handshakes; none is waited for when none ran
+                ready.close(wait=False)
             ready, following = following, None
             then = _next_step(job, (current, worker), advance, send) if advance is not None else None
             if then is None:
@@ -193,8 +196,8 @@ def _prepare_and_run(job: PushJob, index: int, send: Send, worker: str, results:
             current, results = then, list(job.results.filter(chunk=then, status=Status.PENDING))
     finally:
         for opened in (ready, following):
-            if opened:
-                opened.close()
+            if opened:  # a handshake still going closes its connection itself when it ends
+                opened.close(wait=False)
 
 
 def _single_next(job: PushJob, chunk: int, results: list[PushResult]) -> list[Node]:
