@@ -121,8 +121,7 @@ def _filled_server(registry: str, wild: HostConfig | None) -> Iterator[tuple[str
     yield host, scheme, tls, f"{scheme}://{host}/v2", config
 
 
-def exposures(draft: Draft, cluster: Cluster, written: Mapping[str, str] | None = None) -> Exposures:
-    reader = _Reader(draft, cluster.distro, written)
+def exposures(reader: _Reader, distro: str) -> Exposures:
     out: Exposures = {}
     if not reader.auth and not reader.keys:
         return out  # no secret to expose: the engine need not run (4 times, ~0.1 s each on a large file)
@@ -133,7 +132,7 @@ def exposures(draft: Draft, cluster: Cluster, written: Mapping[str, str] | None 
     # A node may run with flags of its own (its setting, its K3s config file): a host reached under any counts.
     for no_default in (False, True):
         for embedded in (False, True):
-            result = generate_from_registries(parsed, cluster.distro, no_default, embedded)
+            result = generate_from_registries(parsed, distro, no_default, embedded)
             if result.parse_error or result.registries is None:
                 continue
             key_of = {id(cfg): key for key, cfg in result.registries.configs.items()}
@@ -183,15 +182,16 @@ def weakened_transport_errors(draft: Draft, cluster: Cluster, user: Any,
     names = Secret.objects.only("id", "name", "typed_by").in_bulk(ids) if ids else {}
     if all(s.typed_by and s.typed_by == user.get_username() for s in names.values()):
         return {}  # nothing this user did not type: no render of the saved or the new file is needed
-    after = exposures(draft, cluster, _Reader(draft_from_cluster(cluster), cluster.distro).ca_ids)
+    saved = _Reader(draft_from_cluster(cluster), cluster.distro)  # read once: its CA files, and before
+    after = exposures(_Reader(draft, cluster.distro, saved.ca_ids), cluster.distro)
     if not after:
         return {}
-    before = exposures_of_saved(cluster)
+    before = exposures(saved, cluster.distro)
     elsewhere: dict[int, Exposures] = {}
     errors: Errors = {}
+    stand = stand_ins or {}
     for (sid, host), transports in after.items():
         secret = names.get(sid)
-        stand = stand_ins or {}
         if secret is None or (sid in stand and stand[sid] is None) or (secret.typed_by
                                                                        and secret.typed_by == user.get_username()):
             continue
@@ -220,7 +220,7 @@ def _message(name: str, host: str, weak: Transport, before: set[Transport]) -> s
 
 
 def exposures_of_saved(cluster: Cluster) -> Exposures:
-    return exposures(draft_from_cluster(cluster), cluster)
+    return exposures(_Reader(draft_from_cluster(cluster), cluster.distro), cluster.distro)
 
 
 def _new_here(sid: int, host: str, cluster: Cluster, elsewhere: dict[int, Exposures]) -> set[Transport]:
