@@ -39,6 +39,11 @@ def _clean(path: str) -> str:
     return "/" + posixpath.normpath(path).lstrip("/")  # `..`, `.` and `//` reach the same file
 
 
+def node_key(path: str) -> str | None:
+    """The file on the nodes a client key path names (however spelled), or None for regui's own TLS files."""
+    return _clean(path) if _regui_folder_of_another(path, "") is None else None
+
+
 def _regui_folder_of_another(path: str, host: str) -> str | None:
     """Where `path` is among regui's TLS files: None outside their folder, "" in `host`'s own, else the
     name of the other host's folder it is in."""

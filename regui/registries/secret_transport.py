@@ -13,7 +13,14 @@ before (containerd adds a config's CA to the system's, so a new one is trusted o
 or turning skip-verify off is not: fewer parties are trusted. A secret that reaches a host for the
 first time in this cluster is compared with containerd's default (https, the system's CAs; or a CA it
 is verified with in another cluster). Below
-admin that is refused unless the user typed every value the secret holds (secret_hosts.py's rule)."""
+admin that is refused unless the user typed every value the secret holds (secret_hosts.py's rule).
+
+A client key on the nodes (a config's `key_file`, or its `cert_file` when there is none: containerd reads
+the key from the certificate's file) outside regui's TLS folder is held to the same rule: it is not
+sent, but the nodes authenticate with it to whoever answers as the host, and no one typed it. A host
+reached with such a file for the first time is compared with what the host's client key on the nodes
+had (secret_hosts.py lets a config name only a file its saved config names already), else containerd's
+default."""
 
 from __future__ import annotations
 
@@ -32,6 +39,7 @@ from regui.k3s.urls import URLError, is_localhost, normalize_endpoint_address, s
 from .draft import ConfigBox, Draft, Errors
 from .models import Cluster, RegistryConfig, Secret
 from .render import render_yaml, tls_dir
+from .secret_hosts import node_key
 from .selectors import draft_secret_ids, draft_spec, secret_id, secrets_by_id
 from .snapshots import draft_from_cluster
 
@@ -61,12 +69,15 @@ class Cause:
     config_key: str | None
 
 
-# (secret id, host[:port] contacted) -> each transport it travels over, with what made it
-Exposures = dict[tuple[int, str], dict[Transport, Cause]]
+# What a host is given: a secret by its id, a client key on the nodes by its file's path (as cleaned).
+Held = int | str
+# (what is held, host[:port] contacted) -> each transport it travels over, with what made it
+Exposures = dict[tuple[Held, str], dict[Transport, Cause]]
 
 
 class _Reader:
-    """One draft's render, and which secret each credential key and client key path is."""
+    """One draft's render, and which secret each credential key and client key path is (or which file on
+    the nodes)."""
 
     def __init__(self, draft: Draft, distro: str, written: Mapping[str, str] | None = None) -> None:
         secrets = secrets_by_id(draft_secret_ids(draft))
@@ -77,12 +88,14 @@ class _Reader:
         self.ca_ids = {**(written or {}), **{f.path: "bundle " + hashlib.sha256(f.content()).hexdigest()
                                              for f in files if f.path.endswith("/ca.crt")}}
         self.auth: dict[str, set[int]] = {}
-        self.keys: dict[str, set[int]] = {}
+        self.keys: dict[str, set[Held]] = {}
         for c in draft.configs:
             if (sid := secret_id(c.auth)) is not None:
                 self.auth.setdefault(c.hostname, set()).add(sid)
             if (sid := secret_id(c.tls_secret)) is not None:
                 self.keys.setdefault(f"{tls_dir(distro, c.hostname)}/tls.key", set()).add(sid)
+            elif (path := c.key_file or c.cert_file) and (file := node_key(path)) is not None:
+                self.keys.setdefault(path, set()).add(file)
 
     def transport(self, scheme: str, tls: TLS | None) -> Transport:
         if tls is None:
@@ -139,9 +152,9 @@ def exposures(reader: _Reader, distro: str) -> Exposures:
             for host, scheme, tls, url, config in _contacts(result):
                 auth_key = host if host in result.cri_auth else (
                     "docker.io" if host == "registry-1.docker.io" and "docker.io" in result.cri_auth else None)
-                sids = set(reader.auth.get(auth_key, set())) if auth_key is not None else set()
-                if tls is not None and tls.key_file:
-                    sids |= reader.keys.get(tls.key_file, set())
+                sids: set[Held] = set(reader.auth.get(auth_key, set())) if auth_key is not None else set()
+                if tls is not None and (key := tls.key_file or tls.cert_file):
+                    sids |= reader.keys.get(key, set())
                 transport = reader.transport(scheme, tls)
                 for sid in sids:
                     out.setdefault((sid, host), {}).setdefault(transport, Cause(url, key_of.get(id(config))))
@@ -174,13 +187,15 @@ def _same_endpoint(written: str, url: str) -> bool:
 
 def weakened_transport_errors(draft: Draft, cluster: Cluster, user: Any,
                               stand_ins: Mapping[int, int | None] | None = None) -> Errors:
-    """The boxes that would send a secret `user` did not type over a weaker transport than now (than the
-    saved secret's it replaces, for a new one in `stand_ins`: new id -> saved id, None: as the draft has it)."""
+    """The boxes that would send a secret `user` did not type, or let the nodes present a client key of
+    theirs, over a weaker transport than now (than the saved secret's it replaces, for a new one in
+    `stand_ins`: new id -> saved id, None: as the draft has it)."""
     if user is None or has_role(user, ADMIN):
         return {}
     ids = {sid for value in draft_secret_ids(draft) if (sid := secret_id(value)) is not None}
     names = Secret.objects.only("id", "name", "typed_by").in_bulk(ids) if ids else {}
-    if all(s.typed_by and s.typed_by == user.get_username() for s in names.values()):
+    if (all(s.typed_by and s.typed_by == user.get_username() for s in names.values())
+            and not any((p := c.key_file or c.cert_file) and node_key(p) for c in draft.configs)):
         return {}  # nothing this user did not type: no render of the saved or the new file is needed
     saved = _Reader(draft_from_cluster(cluster), cluster.distro)  # read once: its CA files, and before
     after = exposures(_Reader(draft, cluster.distro, saved.ca_ids), cluster.distro)
@@ -190,37 +205,62 @@ def weakened_transport_errors(draft: Draft, cluster: Cluster, user: Any,
     elsewhere: dict[int, Exposures] = {}
     errors: Errors = {}
     stand = stand_ins or {}
-    for (sid, host), transports in after.items():
-        secret = names.get(sid)
-        if secret is None or (sid in stand and stand[sid] is None) or (secret.typed_by
-                                                                       and secret.typed_by == user.get_username()):
-            continue
-        was_id = stand.get(sid) or sid
-        was = set(before.get((was_id, host), {})) or _new_here(was_id, host, cluster, elsewhere)
+    for (held, host), transports in after.items():
+        if isinstance(held, str):  # a client key on the nodes: no one typed it
+            what = f"the client key {held}"
+            was = set(before.get((held, host), {})) or _host_key_had(before, host)
+        else:
+            secret = names.get(held)
+            if secret is None or (held in stand and stand[held] is None) or (
+                    secret.typed_by and secret.typed_by == user.get_username()):
+                continue
+            what, was_id = f"secret “{secret.name}”", stand.get(held) or held
+            was = set(before.get((was_id, host), {})) or _new_here(was_id, host, cluster, elsewhere)
         for transport, cause in transports.items():
             if any(transport.no_weaker_than(b) for b in was):
                 continue
-            message = _message(secret.name, host, transport, was)
+            message = _message(what, host, transport, was)
             slot = _slot(draft, cause, transport, was)
             if message not in errors.get(slot, []):
                 errors.setdefault(slot, []).append(message)
     return errors
 
 
-def _message(name: str, host: str, weak: Transport, before: set[Transport]) -> str:
+def _message(what: str, host: str, weak: Transport, before: set[Transport]) -> str:
+    """`what`: secret “name”, or the client key /path (on the nodes)."""
+    if what.startswith("the client key "):
+        return _key_message(what, host, weak, before)
     ask = " Ask an admin, or retype this registry's credentials."
     if weak.plain:
-        return (f"Only an admin can send secret “{name}” to {host} over plain HTTP: anyone on the network path "
+        return (f"Only an admin can send {what} to {host} over plain HTTP: anyone on the network path "
                 f"would read it. Use an https endpoint.{ask}")
     if weak.skip_verify and not any(b.skip_verify for b in before):
-        return (f"Only an admin can turn off certificate checks for {host} while it receives secret “{name}”: "
+        return (f"Only an admin can turn off certificate checks for {host} while it receives {what}: "
                 f"anyone on the network path could pose as {host} and read it.{ask}")
-    return (f"Only an admin can make {host} trust another CA while it receives secret “{name}”: whoever holds "
+    return (f"Only an admin can make {host} trust another CA while it receives {what}: whoever holds "
             f"that CA could pose as {host} and read it.{ask}")
+
+
+def _key_message(key: str, host: str, weak: Transport, before: set[Transport]) -> str:
+    ask = " Ask an admin, or choose a TLS Secret instead."
+    if weak.plain:
+        return (f"Only an admin can let the nodes reach {host} over plain HTTP while they present it {key}: "
+                f"anyone on the network path could pose as {host} to them. Use an https endpoint.{ask}")
+    if weak.skip_verify and not any(b.skip_verify for b in before):
+        return (f"Only an admin can turn off certificate checks for {host} while the nodes present it {key}: "
+                f"anyone on the network path could pose as {host} and have the nodes authenticate to it.{ask}")
+    return (f"Only an admin can make {host} trust another CA while the nodes present it {key}: whoever holds "
+            f"that CA could pose as {host} and have the nodes authenticate to it.{ask}")
 
 
 def exposures_of_saved(cluster: Cluster) -> Exposures:
     return exposures(_Reader(draft_from_cluster(cluster), cluster.distro), cluster.distro)
+
+
+def _host_key_had(before: Exposures, host: str) -> set[Transport]:
+    """What a client key on the nodes reaching `host` from another file is held to: what the host's saved
+    client key on the nodes had (the saved config names that file too), or containerd's default."""
+    return {t for (held, h), ts in before.items() if h == host and isinstance(held, str) for t in ts} or {DEFAULT}
 
 
 def _new_here(sid: int, host: str, cluster: Cluster, elsewhere: dict[int, Exposures]) -> set[Transport]:

@@ -51,10 +51,10 @@ def corp_box(secret: Secret, **fields: str) -> dict:
     return {"hostname": CORP, "auth": str(secret.pk), "ca_bundle": CA_CORP, **fields}
 
 
-def refused(response, *words: str) -> str:
+def refused(response, *words: str, ask: str = ASK) -> str:
     body = html.unescape(response.content.decode())
     assert response.status_code == 400, (response.status_code, body[:1500])
-    for w in (*words, ASK):
+    for w in (*words, ask):
         assert w in body, (w, body[:3000])
     return body
 
@@ -201,3 +201,80 @@ def test_a_shared_secret_new_to_a_cluster_keeps_only_the_cas_it_has_elsewhere(op
     r = post_registries(operator_client, other, page(other, [corp_box(corp, ca_bundle=CA_EVIL)]))
     refused(r, f"Only an admin can make {CORP} trust another CA")
     saved(post_registries(operator_client, other, page(other, [corp_box(corp)])))
+
+
+# -- a client key an admin gave a host on the nodes ----------------------------------------------------
+# It is not sent, but the nodes authenticate with it to whoever answers as the host: below admin, its host's
+# transport may not get weaker either (the key_file path, or the certificate's when there is no key file).
+NODE_CERT, NODE_KEY = "/etc/rancher/k3s/tls/corp/client.crt", "/etc/rancher/k3s/tls/corp/client.key"
+KEY_ASK = "Ask an admin, or choose a TLS Secret instead"
+
+
+@pytest.fixture
+def corp_pair(cluster):
+    """CORP's config as an admin saved it: a client pair on the nodes, and CORP's own CA."""
+    return RegistryConfig.objects.create(cluster=cluster, hostname=CORP, cert_file=NODE_CERT, key_file=NODE_KEY,
+                                         ca_bundle=CA_CORP)
+
+
+def pair_box(**fields: str) -> dict:
+    return {"hostname": CORP, "cert_file": NODE_CERT, "key_file": NODE_KEY, "ca_bundle": CA_CORP, **fields}
+
+
+@pytest.mark.parametrize("fields,mirrors,words", [
+    ({"insecure_skip_verify": "on"}, (),
+     f"Only an admin can turn off certificate checks for {CORP} while the nodes present it the client key {NODE_KEY}"),
+    ({"ca_bundle": CA_EVIL}, (), f"Only an admin can make {CORP} trust another CA while the nodes present it the "
+                                 f"client key {NODE_KEY}"),
+    ({"ca_bundle": "", "ca_file": "/etc/ssl/evil-ca.pem"}, (),
+     f"Only an admin can make {CORP} trust another CA while the nodes present it the client key {NODE_KEY}"),
+    ({}, (("docker.io", [f"http://{CORP}"]),),
+     f"Only an admin can let the nodes reach {CORP} over plain HTTP while they present it the client key {NODE_KEY}"),
+    ({"key_file": "", "insecure_skip_verify": "on"}, (),  # containerd reads the key from the certificate's file
+     f"Only an admin can turn off certificate checks for {CORP} while the nodes present it the client key "
+     f"{NODE_CERT}"),
+], ids=["skip-verify", "another-bundle", "a-node-side-ca", "http-endpoint", "key-in-the-certificate"])
+def test_an_operator_cannot_weaken_the_transport_to_a_host_given_a_client_key_on_the_nodes(
+        operator_client, cluster, corp_pair, fields, mirrors, words):
+    r = post_registries(operator_client, cluster, page(cluster, [pair_box(**fields)], mirrors))
+    refused(r, words, ask=KEY_ASK)
+    config = corp_config()
+    assert (config.insecure_skip_verify, config.ca_bundle, config.ca_file) == (False, CA_CORP, "")
+    assert not Mirror.objects.exists()
+
+
+def test_an_import_cannot_turn_off_certificate_checks_for_a_host_given_a_client_key_on_the_nodes(
+        operator_client, cluster, corp_pair):
+    text = (f'configs:\n  "{CORP}":\n    tls:\n      cert_file: {NODE_CERT}\n      key_file: {NODE_KEY}\n'
+            "      insecure_skip_verify: true\n")
+    preview = operator_client.post(f"/clusters/{cluster.name}/import/", {"text": text, "replace": "on"})
+    r = confirm_import(operator_client, cluster.name, preview)
+    body = refused(r, "Nothing was imported", f"Only an admin can turn off certificate checks for {CORP}",
+                   ask=KEY_ASK)
+    assert "Traceback" not in body and corp_config().insecure_skip_verify is False
+
+
+def test_an_admin_may_weaken_the_transport_of_a_client_key_on_the_nodes(admin_client, cluster, corp_pair):
+    saved(post_registries(admin_client, cluster, page(cluster, [pair_box(insecure_skip_verify="on",
+                                                                         ca_bundle=CA_EVIL)],
+                                                      (("docker.io", [f"http://{CORP}"]),))))
+    assert corp_config().insecure_skip_verify is True and Mirror.objects.get().endpoints == [f"http://{CORP}"]
+
+
+def test_an_operator_keeps_what_an_admin_set_for_a_client_key_on_the_nodes(admin_client, operator_client, cluster,
+                                                                           corp_pair):
+    weak = pair_box(insecure_skip_verify="on", ca_bundle=CA_EVIL)
+    saved(post_registries(admin_client, cluster, page(cluster, [weak], (("docker.io", [f"http://{CORP}"]),))))
+    saved(post_registries(operator_client, cluster, page(cluster, [weak], (("docker.io", [f"http://{CORP}",
+                                                                                           "https://m.example"]),))))
+    # And may make it stronger again.
+    saved(post_registries(operator_client, cluster, page(cluster, [pair_box(ca_bundle="")])))
+    config = corp_config()
+    assert (config.insecure_skip_verify, config.ca_bundle) == (False, "") and not Mirror.objects.exists()
+
+
+def test_a_client_key_read_from_another_of_the_hosts_saved_files_keeps_the_hosts_transport(operator_client, cluster,
+                                                                                          corp_pair):
+    # Without key_file containerd reads the key from the certificate's file: still CORP's pair, CORP's CA.
+    saved(post_registries(operator_client, cluster, page(cluster, [pair_box(key_file="")])))
+    assert corp_config().key_file == ""
