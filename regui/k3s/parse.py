@@ -124,16 +124,20 @@ class _Decoder:
 
     def resolved(self, n: ScalarNode) -> str:
         """decode.go ``scalar``'s first step: the tag ``n`` decodes as, or yaml.v2's fatal error."""
+        return self._decoded(n)[0]
+
+    def _decoded(self, n: ScalarNode) -> tuple[str, bytes | None]:
+        """The tag ``n`` decodes as, and a ``!!binary`` value's bytes (decoded once: checked and read)."""
         try:
             tag = resolve_scalar(n)
         except TagMismatch as e:
             raise _Fatal(f"yaml: {e}", _line(n)) from None
-        if tag == "!!binary":
-            try:
-                base64.b64decode(n.value.replace("\n", ""), validate=True)
-            except (binascii.Error, ValueError):
-                raise _Fatal("yaml: !!binary value contains invalid base64 data", _line(n)) from None
-        return tag
+        if tag != "!!binary":
+            return tag, None
+        try:
+            return tag, base64.b64decode(n.value.replace("\n", ""), validate=True)
+        except (binascii.Error, ValueError):
+            raise _Fatal("yaml: !!binary value contains invalid base64 data", _line(n)) from None
 
     def null(self, n: Node) -> bool:
         """Whether yaml.v2 decodes ``n`` as null (the target's zero value)."""
@@ -144,9 +148,9 @@ class _Decoder:
         if not isinstance(n, ScalarNode):
             self.terror(n, "string")
             return None
-        tag = self.resolved(n)
-        if tag == "!!binary":
-            return base64.b64decode(n.value.replace("\n", "")).decode("utf-8", "replace")
+        tag, data = self._decoded(n)
+        if data is not None:
+            return data.decode("utf-8", "replace")
         return "" if tag == "!!null" else n.value
 
     def boolean(self, n: Node) -> bool | None:
