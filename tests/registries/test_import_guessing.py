@@ -16,13 +16,11 @@ from django.db import transaction
 
 from regui.audit.models import AuditEvent
 from regui.registries.models import RegistryConfig, Secret
-from regui.registries.services import SecretInput, secret_save
 from tests.pages import confirm_import
+from tests.registries.conftest import CORP, PW  # the `corp` fixture's
 
 pytestmark = pytest.mark.django_db
 
-CORP = "registry.corp.example.com"
-PW = "Corp-Robot-Password-7Q"
 # What changes from one request to the next whatever was imported: form tokens, box tokens, request
 # ids, times; and a revision's file fingerprint, which differs with the file's bytes whatever regui
 # does (one import saves the right password, the other a wrong one).
@@ -30,15 +28,6 @@ VOLATILE = re.compile(r'(?<=csrfmiddlewaretoken" value=")[^"]*|(?<=name="ticket"
                       r'|(?<=<td class="mono">)[0-9a-f]{12}(?=</td>)'
                       r"|\bk[0-9a-f]{8}\b|\b[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\b|>[0-9a-f]{8}<|\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?"
                       r"|\b\d\d:\d\d(:\d\d)?\b|\b(just now|\d+ (second|minute)s? ago)\b")
-
-
-@pytest.fixture
-def corp(cluster):
-    """The cluster's registry with a password the operator never typed (an admin's)."""
-    secret = secret_save(data=SecretInput(name="corp-robot", kind="basic", username="robot", password=PW,
-                                          cluster=cluster))
-    RegistryConfig.objects.create(cluster=cluster, hostname=CORP, auth_secret=secret)
-    return secret
 
 
 def file_with(password: str) -> str:

@@ -14,20 +14,9 @@ from regui.registries.services import SecretInput, secret_save
 from tests.certs import key_and_cert
 from tests.fakes.fleet import register
 from tests.pages import confirm_import, post_registries
+from tests.registries.conftest import CORP, PW  # the `corp` fixture's
 
 pytestmark = pytest.mark.django_db
-
-PW = "Corp-Robot-Password-7Q"
-CORP = "registry.corp.example.com"
-
-
-@pytest.fixture
-def corp(cluster):
-    """The cluster's registry config for CORP with a password an admin typed."""
-    secret = secret_save(data=SecretInput(name="corp-robot", kind="basic", username="robot", password=PW,
-                                          cluster=cluster))
-    RegistryConfig.objects.create(cluster=cluster, hostname=CORP, auth_secret=secret)
-    return secret
 
 
 def configs_form(cluster, *configs: tuple[str, str, str]) -> dict:

@@ -15,22 +15,20 @@ from regui.registries.models import Cluster, Mirror, RegistryConfig, Secret
 from regui.registries.services import SecretInput, secret_save
 from tests.certs import key_and_cert
 from tests.pages import confirm_import, post_registries
+from tests.registries.conftest import CORP
 
 pytestmark = pytest.mark.django_db
 
-CORP = "registry.corp.example.com"
 CA_CORP = key_and_cert("Corp Root CA")[1]
 CA_EVIL = key_and_cert("Interception CA")[1]
 ASK = "Ask an admin, or retype this registry's credentials"
 
 
 @pytest.fixture
-def corp(cluster):
-    """CORP's config, with a password an admin typed and CORP's own CA."""
-    secret = secret_save(data=SecretInput(name="corp-robot", kind="basic", username="robot", password="pw-7Q",
-                                          cluster=cluster))
-    RegistryConfig.objects.create(cluster=cluster, hostname=CORP, auth_secret=secret, ca_bundle=CA_CORP)
-    return secret
+def corp(corp):
+    """CORP's config (conftest's), with a password an admin typed, and CORP's own CA."""
+    RegistryConfig.objects.filter(hostname=CORP).update(ca_bundle=CA_CORP)
+    return corp
 
 
 def page(cluster, configs: list[dict], mirrors: tuple[tuple[str, list[str]], ...] = ()) -> dict:
