@@ -103,3 +103,35 @@ class PullTest(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in self.ACTIVE
+
+
+class SettingsRead(models.Model):
+    """The last "Read settings from a server" of a cluster: what one approved server node said about the
+    settings regui's engine depends on (one row per cluster, replaced by each new read)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "reading"
+        DONE = "done", "read"
+        FAILED = "failed", "failed"
+
+    ACTIVE = (State.QUEUED, State.RUNNING)
+
+    cluster = models.OneToOneField("registries.Cluster", on_delete=models.CASCADE, related_name="settings_read")
+    node = models.ForeignKey(Node, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    node_name = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    requested_by_name = models.CharField(max_length=150, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # {setting: {"value": true | false | null (not read), "source": "where it was read, or why not"}}
+    found = models.JSONField(default=dict, blank=True)
+    cluster_ip = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"settings read of cluster {self.cluster_id}: {self.state}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE

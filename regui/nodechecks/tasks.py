@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .server_settings import SETTINGS_TASK, settings_read_run
 from .services import (
     AFTER_PUSH_TASK,
     PULL_TASK,
@@ -28,3 +29,10 @@ def hosts_readback_after_push_task(job_id: int) -> int:
 def pull_test_task(test_id: int) -> str:
     test = pull_test_run(test_id)
     return test.state if test else "gone"
+
+
+@shared_task(name=SETTINGS_TASK)
+def cluster_settings_read_task(read_id: int) -> str:
+    """Read settings from a server: the read's id only; the service reads the rest (and the trust gate)."""
+    read = settings_read_run(read_id)
+    return read.state if read else "gone"

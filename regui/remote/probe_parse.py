@@ -45,7 +45,8 @@ def flag_value(raw: str) -> bool | None:
     return True if text in _TRUE else False if text in _FALSE else None
 
 
-def _parse_config(lines: list[str]) -> NodeConfig:
+def parse_config(lines: list[str]) -> NodeConfig:
+    """The RG-CONFIG / RG-FLAG lines of probe.py's `flags` (the node's config files, in K3s's order)."""
     config = NodeConfig()
     paths: dict[str, str] = {}
     for line in lines:
@@ -84,7 +85,7 @@ class Readback:
 
 def parse_readback(stdout: str) -> Readback:
     lines = stdout.splitlines()
-    report = Readback(_parse_config(lines))
+    report = Readback(parse_config(lines))
     header: list[str] | None = None
     chunks: list[str] = []
     for line in lines:
@@ -217,7 +218,7 @@ class PullReport:
 
 def parse_pull(stdout: str) -> PullReport:
     lines = stdout.splitlines()
-    report = PullReport(_parse_config(lines))
+    report = PullReport(parse_config(lines))
     log: list[str] = []
     for line in lines:
         word, _, rest = line.partition(" ")

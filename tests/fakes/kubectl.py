@@ -2,7 +2,8 @@
 (`bin/k3s`, which tests/fakes/k3s.py replaces with one that forwards `kubectl` here too) and RKE2's
 /var/lib/rancher/rke2/bin/kubectl. `get nodes` lists every fake node of the fleet (FLEET) with its Ready
 condition, from each node's systemctl.env and systemctl.log. Every call is logged in ROOT/kubectl.log;
-ROOT/kubectl.fails makes it fail with that text (an API server that is not up).
+ROOT/kubectl.fails makes it fail with that text (an API server that is not up). `get service kubernetes`
+answers the service's ClusterIP: ROOT/cluster-ip (`set_cluster_ip`), else 10.43.0.1.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ KUBECTL = r"""#!/bin/sh
 [ "$1" = kubectl ] && shift
 echo "$*" >> ROOT/kubectl.log
 [ -f ROOT/kubectl.fails ] && { cat ROOT/kubectl.fails >&2; exit 1; }
+case " $* " in
+  *" get service kubernetes "*) if [ -f ROOT/cluster-ip ]; then cat ROOT/cluster-ip; else printf 10.43.0.1; fi; exit 0;;
+esac
 now=$(date +%s) old=2000-01-01T00:00:00Z
 for d in FLEET/*/; do
   d=${d%/} && name=${d##*/}
@@ -50,3 +54,8 @@ def install_kubectl(node: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text.replace("ROOT", root).replace("FLEET", fleet))
         path.chmod(0o755)
+
+
+def set_cluster_ip(node: Any, answer: str) -> None:
+    """What the node's kubectl answers for the kubernetes service's ClusterIP (any text: a test may lie)."""
+    (node.root / "cluster-ip").write_text(answer)
