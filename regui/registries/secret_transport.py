@@ -227,30 +227,21 @@ def weakened_transport_errors(draft: Draft, cluster: Cluster, user: Any,
 
 
 def _message(what: str, host: str, weak: Transport, before: set[Transport]) -> str:
-    """`what`: secret “name”, or the client key /path (on the nodes)."""
-    if what.startswith("the client key "):
-        return _key_message(what, host, weak, before)
-    ask = " Ask an admin, or retype this registry's credentials."
+    """`what`: secret “name”, or the client key /path (on the nodes: not sent, but presented to the host)."""
+    key = what.startswith("the client key ")
+    gets, harm = ((f"the nodes present it {what}", "have the nodes authenticate to it") if key
+                  else (f"it receives {what}", "read it"))
+    ask = " Ask an admin, or " + ("choose a TLS Secret instead." if key else "retype this registry's credentials.")
     if weak.plain:
-        return (f"Only an admin can send {what} to {host} over plain HTTP: anyone on the network path "
-                f"would read it. Use an https endpoint.{ask}")
+        head = (f"let the nodes reach {host} over plain HTTP while they present it {what}: anyone on the network "
+                f"path could pose as {host} to them" if key else
+                f"send {what} to {host} over plain HTTP: anyone on the network path would read it")
+        return f"Only an admin can {head}. Use an https endpoint.{ask}"
     if weak.skip_verify and not any(b.skip_verify for b in before):
-        return (f"Only an admin can turn off certificate checks for {host} while it receives {what}: "
-                f"anyone on the network path could pose as {host} and read it.{ask}")
-    return (f"Only an admin can make {host} trust another CA while it receives {what}: whoever holds "
-            f"that CA could pose as {host} and read it.{ask}")
-
-
-def _key_message(key: str, host: str, weak: Transport, before: set[Transport]) -> str:
-    ask = " Ask an admin, or choose a TLS Secret instead."
-    if weak.plain:
-        return (f"Only an admin can let the nodes reach {host} over plain HTTP while they present it {key}: "
-                f"anyone on the network path could pose as {host} to them. Use an https endpoint.{ask}")
-    if weak.skip_verify and not any(b.skip_verify for b in before):
-        return (f"Only an admin can turn off certificate checks for {host} while the nodes present it {key}: "
-                f"anyone on the network path could pose as {host} and have the nodes authenticate to it.{ask}")
-    return (f"Only an admin can make {host} trust another CA while the nodes present it {key}: whoever holds "
-            f"that CA could pose as {host} and have the nodes authenticate to it.{ask}")
+        return (f"Only an admin can turn off certificate checks for {host} while {gets}: anyone on the network "
+                f"path could pose as {host} and {harm}.{ask}")
+    return (f"Only an admin can make {host} trust another CA while {gets}: whoever holds that CA could pose as "
+            f"{host} and {harm}.{ask}")
 
 
 def exposures_of_saved(cluster: Cluster) -> Exposures:
