@@ -310,7 +310,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # An expected refusal (a 4xx: a viewer sent to an edit page) is one line; a 500 keeps its traceback.
+    "filters": {"refusals": {"()": "regui.core.logfilters.RefusalsWithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["refusals"]}},
     "root": {"handlers": ["console"], "level": env.str("REGUI_LOG_LEVEL", default="INFO")},
     # paramiko logs every failed handshake as a traceback from its own thread; push results say it better.
     "loggers": {"paramiko": {"level": "CRITICAL"}},
