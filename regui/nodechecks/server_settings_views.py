@@ -25,8 +25,7 @@ SECTION = "nodechecks/partials/_server_settings.html"
 CHANGED = json.dumps({"regui:changed": {"target": "body"}})
 
 
-def _section(request: HttpRequest, cluster: Cluster, *, error: str = "", applied: str = "",
-             status: int = 200) -> HttpResponse:
+def _section(request: HttpRequest, cluster: Cluster, *, error: str = "", applied: str = "") -> HttpResponse:
     read = SettingsRead.objects.filter(cluster=cluster).first()
     waits = _waits([read.requested_at]) if read and read.state == SettingsRead.State.QUEUED and read.requested_at \
         else []
@@ -34,12 +33,12 @@ def _section(request: HttpRequest, cluster: Cluster, *, error: str = "", applied
     context = {"cluster": cluster, "read": read, "rows": rows, "differing": [r for r in rows if r.differs],
                "version": read_version(read) if read else "", "waits": waits, "poll": 5 if waits else 1,
                "settings_error": error, "settings_applied": applied}
-    return render(request, SECTION, context, status=status)
+    return render(request, SECTION, context)
 
 
 def _answer(request: HttpRequest, cluster: Cluster, *, error: str = "", applied: str = "") -> HttpResponse:
-    if wants_fragment(request):
-        return _section(request, cluster, error=error, applied=applied, status=400 if error else 200)
+    if wants_fragment(request):  # 200 with the message: htmx 2 swaps no 4xx answer into the page
+        return _section(request, cluster, error=error, applied=applied)
     if error:
         messages.error(request, error)
     elif applied:
