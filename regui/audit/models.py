@@ -197,6 +197,9 @@ class Revision(Audited):
     yaml_redacted = models.TextField()
     # sha256 of the real bytes a push writes: how a node's file is matched to a revision.
     sha256 = models.CharField(max_length=64, db_index=True)
+    # The file's sync key (core/fingerprints.py): its sha256 and the identities of the secret values in
+    # it. What nodes and pages match a revision by; "" for none.
+    sync_key = models.CharField(max_length=64, blank=True, db_index=True)
     # The saved structure (secrets by reference only), enough to restore it.
     snapshot = models.JSONField(default=dict)
 

@@ -43,6 +43,9 @@ class Node(PinnedHost):
     # What the node had when we last looked (push or drift check).
     sync_state = models.CharField(max_length=12, choices=Sync.choices, default=Sync.NEVER)
     last_sha256 = models.CharField(max_length=64, blank=True)
+    # The sync key (core/fingerprints.py) of what regui wrote there or confirmed it holds, while its file is
+    # last_sha256; "" when regui does not know which secret values the file holds.
+    last_sync_key = models.CharField(max_length=64, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_message = models.TextField(blank=True)
     # A write-only push changed the file but K3s has not read it yet.

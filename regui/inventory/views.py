@@ -16,6 +16,7 @@ from .forms import BulkNodesForm, NodeForm
 from .jumphosts.routing import jump_for
 from .jumphosts.services import CLUSTERS, node_jump_choice
 from .models import Node
+from .node_file import node_file_is_current, unchanged_import_message
 from .scan_report import scan_reported
 from .services import (
     NodeError,
@@ -153,8 +154,12 @@ def node_import(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         if not sealed:
             messages.error(request, "Nothing to import any more: read the node's file again.")
             return redirect("node-detail", name, pk)
+        text = sealing.unseal(sealed)
+        if node_file_is_current(node, text):  # the same for every role: no exception, no guess answered
+            messages.info(request, unchanged_import_message(node))
+            return redirect("cluster-registries", name)
         try:
-            result = registries_import(cluster=node.cluster, text=sealing.unseal(sealed),
+            result = registries_import(cluster=node.cluster, text=text,
                                        replace=bool(request.POST.get("replace")), user=request.user,
                                        typed=False)
         except ImportRefused as exc:

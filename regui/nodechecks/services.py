@@ -6,7 +6,6 @@ their ids only. Results are stored (HostsReadback: the last per node; PullTest: 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -24,7 +23,7 @@ from regui.inventory.trust import connect_refusal
 from regui.k3s import explain_pull, generate_hosts
 from regui.k3s.reference import ReferenceError, parse_image
 from regui.pushes.models import PushJob, PushResult
-from regui.registries.selectors import cluster_render, engine_flags
+from regui.registries.selectors import cluster_render, engine_flags, keyed_payload
 from regui.remote import ssh, transport
 from regui.remote.probe import pull_program, readback_program
 from regui.remote.probe_parse import NodeConfig, PullReport, Readback, parse_pull, parse_readback
@@ -194,7 +193,7 @@ def readback_run(node_id: int, *, job: PushJob | None = None) -> HostsReadback |
         return _finish(readback, HostsReadback.State.FAILED, str(exc))
     report = parse_readback(stdout)
     flags = node_flags(node, report.config)
-    render = cluster_render(cluster, reveal=True)
+    _, render, _, key = keyed_payload(cluster)
     predicted = generate_hosts(render, program=cluster.distro, **engine_options(node, flags))
     fields = {"flags": _flags_json(flags), "revision": cluster.revision}
     if predicted.parse_error:
@@ -202,7 +201,7 @@ def readback_run(node_id: int, *, job: PushJob | None = None) -> HostsReadback |
                        f"regui cannot predict hosts.toml: {cluster.distro} would refuse the cluster's "
                        f"registries.yaml ({predicted.parse_error})", dirs=[], **fields)
     dirs = compare_hosts(predicted.hosts_dirs, report.files, cluster.distro)
-    notes = _readback_notes(node, report, render, dirs)
+    notes = _readback_notes(node, report, key, dirs)
     agrees = all(d.agrees for d in dirs) and not report.errors and not report.too_many
     state = HostsReadback.State.AGREES if agrees else HostsReadback.State.DIFFERS
     return _finish(readback, state, "\n".join(notes), dirs=[_dir_json(d) for d in dirs], **fields)
@@ -213,7 +212,7 @@ def _dir_json(d: DirComparison) -> dict[str, Any]:
             "lines": [[line.kind, line.text, line.old_no, line.new_no] for line in d.lines]}
 
 
-def _readback_notes(node: Node, report: Readback, render: str, dirs: list[DirComparison]) -> list[str]:
+def _readback_notes(node: Node, report: Readback, key: str, dirs: list[DirComparison]) -> list[str]:
     cluster, distro = node.cluster, node.cluster.distro
     notes = list(report.errors)
     if report.too_many:
@@ -221,7 +220,10 @@ def _readback_notes(node: Node, report: Readback, render: str, dirs: list[DirCom
     if not report.certs_found:
         notes.append(f"The node has no {distro} certs.d directory: {distro} has not started since it was installed, "
                      "or runs with another data dir.")
-    drifted = report.registries_sha256 != hashlib.sha256(render.encode()).hexdigest()
+    # The current render only when it is what regui wrote or confirmed there (by sync key), never by the
+    # bytes alone: that would answer a guess saved in place of a secret (core/fingerprints.py).
+    drifted = (report.registries_sha256 != node.last_sha256 or not node.last_sync_key
+               or node.last_sync_key != key)
     if not report.registries_sha256:
         notes.append(f"The node has no {cluster.registries_path}.")
     elif drifted:

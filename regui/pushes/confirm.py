@@ -86,9 +86,10 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: 
     order = {name: i for i, name in enumerate(name for step in steps for name in step.names)}
     changes: dict[str, Change] = {}
     plans, expected = [], []
-    contents: dict[str, NodeContent] = {}  # by the sha256 nodes last had: one lookup each, not per node
+    contents: dict[tuple[str, str], NodeContent] = {}  # by what nodes last had: one lookup each, not per node
     for node in sorted(nodes, key=lambda n: order[n.name]):
-        content = contents.get(node.last_sha256) or contents.setdefault(node.last_sha256, node_content(node))
+        had = (node.last_sha256, node.last_sync_key)
+        content = contents.get(had) or contents.setdefault(had, node_content(node))
         if content.kind == "known" and content.revision is not None:
             key = f"r{content.revision.number}"
             if key not in changes:

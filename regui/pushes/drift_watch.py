@@ -92,7 +92,7 @@ def changes_between(before: dict[str, str], results: list[PushResult]) -> list[C
         old = before.get(r.node_name)
         if old == after or (old is None and after == "in_sync"):
             continue
-        out.append(Change(r.node_name, old, after, file_fingerprint(r.sha256_before or r.sha256_after), r.node_id))
+        out.append(Change(r.node_name, old, after, file_fingerprint(r.key_before or r.key_after), r.node_id))
     return out
 
 

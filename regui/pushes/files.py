@@ -10,8 +10,19 @@ from regui.k3s.hosts import generate_from_registries
 from regui.k3s.linter import lint_registries
 from regui.registries.models import Cluster
 from regui.registries.render import tls_dir
-from regui.registries.selectors import cluster_foreign_secrets, cluster_payload, cluster_render
+from regui.registries.selectors import cluster_foreign_secrets, cluster_render, keyed_payload
 from regui.remote.script import RemoteFile
+
+
+class PushFiles(list[RemoteFile]):
+    """The files of one render, with its sync key (core/fingerprints.py): what a node that gets them
+    holds, by the identities of the secret values in them."""
+
+    sync_key: str = ""
+
+
+def files_key(files: list[RemoteFile]) -> str:
+    return getattr(files, "sync_key", "")
 
 
 class RenderRefused(Exception):
@@ -24,11 +35,13 @@ def cluster_files(cluster: Cluster, *, check: bool = False, checked: str = "") -
     no message can quote a secret; `checked`: the render_digest of a redacted render known to pass,
     which then needs no second look. A file naming a secret the cluster may not use is never built."""
     _check_secrets(cluster)
-    redacted, text, tls = cluster_payload(cluster)
+    redacted, text, tls, key = keyed_payload(cluster)
     if check and render_digest(redacted) != checked:
         _check(cluster, redacted)
-    return [RemoteFile(cluster.registries_path, text.encode(), dir_mode="0755"),
-            *(RemoteFile(f.path, f.content()) for f in tls)]
+    files = PushFiles([RemoteFile(cluster.registries_path, text.encode(), dir_mode="0755"),
+                       *(RemoteFile(f.path, f.content()) for f in tls)])
+    files.sync_key = key
+    return files
 
 
 def owned_tls_dir(cluster: Cluster) -> str:

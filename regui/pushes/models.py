@@ -159,6 +159,10 @@ class PushResult(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     sha256_before = models.CharField(max_length=64, blank=True)
     sha256_after = models.CharField(max_length=64, blank=True)
+    # What pages show of the file before and after (core/fingerprints.py): its sync key when regui knows
+    # it, else its sha256. Never compared by bytes alone: a forced write of equal bytes shows two.
+    key_before = models.CharField(max_length=64, blank=True)
+    key_after = models.CharField(max_length=64, blank=True)
     restarted = models.BooleanField(default=False)
     message = models.TextField(blank=True)
     output = models.TextField(blank=True)

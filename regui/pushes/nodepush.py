@@ -7,6 +7,7 @@ to the chunk's ResultSink, or, when the Ready gate must pass first, to a list th
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from regui.inventory.services import NodeError, node_target
 from regui.remote import ssh, transport
 from regui.remote.script import RemoteFile, parse_report, push_program
 
-from .files import owned_tls_dir
+from .files import files_key, owned_tls_dir
 from .jobplan import job_policy
 from .models import OUTPUT_CAP, PushJob, PushResult
 from .preconnect import Preconnected, RestartWatch
@@ -151,8 +152,8 @@ def node_event(job: PushJob, node: Node, result: PushResult):
     return audit_object_event(node, "push_result", {
         "status": [None, result.status], "restarted": [None, result.restarted], "job": [None, job.pk],
         # Never the sha256 itself: it is derived from the secret values (see core/fingerprints.py).
-        "fingerprint": [file_fingerprint(result.sha256_before) or None,
-                        file_fingerprint(result.sha256_after) or None]},
+        "fingerprint": [file_fingerprint(result.key_before) or None,
+                        file_fingerprint(result.key_after) or None]},
         revision=job.revision, message=result.message)
 
 
@@ -169,6 +170,11 @@ def drift_worth_recording(job: PushJob, node: Node, result: PushResult) -> bool:
 def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[RemoteFile],
                       ready: Preconnected | None = None, ahead: Preconnected | None = None) -> str:
     check = job.kind == PushJob.Kind.DRIFT
+    key = files_key(files)
+    if not check and (not key or node.last_sync_key != key):
+        # regui did not write these secret values there: the node's bytes may be equal, but saying so
+        # would answer a guess saved in place of a secret (core/fingerprints.py). Written, and a change.
+        files = [replace(f, force=True) for f in files]
     program = push_program(files, mode="check" if check else "push", service=node.service,
                            restart=job.restart, force_restart=job.restart and node.restart_pending,
                            wait_seconds=settings.REGUI_RESTART_WAIT, owned_dir=owned_tls_dir(node.cluster),
@@ -201,36 +207,72 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
     result.sha256_before = report.before.get(main, "").replace("-", "")
     after = report.after.get(main) or (report.before.get(main) if report.result in ("unchanged", "checked") else "")
     result.sha256_after = (after or "").replace("-", "")
+    result.key_before = _known_key(node, result.sha256_before)
     if out.status != 0 or report.error or not report.result:
         message = _failure_message(out, report, target.use_sudo)
         changed = bool(report.after)
-        _record_node(result, node, Node.Sync.DRIFTED if changed else None, message, sha=result.sha256_after)
+        result.key_after = key if result.sha256_after == files[0].sha256 else result.sha256_after
+        _record_node(result, node, Node.Sync.DRIFTED if changed else None, message, sha=result.sha256_after,
+                     key=(key if result.sha256_after == files[0].sha256 else "") if changed else None)
         _finish(result, Status.FAILED, message, restarted=report.restarted, save=False)
         return Status.FAILED
     if check:
-        in_sync = all(report.before.get(f.path) == f.sha256 for f in files)
-        status = Status.IN_SYNC if in_sync else Status.DRIFTED
-        message = "matches the current render" if in_sync else _drift_message(files, report.before)
-        _record_node(result, node, Node.Sync.IN_SYNC if in_sync else Node.Sync.DRIFTED, message, sha=result.sha256_before)
-        _finish(result, status, message, save=False)
-        return status
+        return _checked(result, node, files, key, report.before)
+    result.key_after = key
     changed = report.result == "changed"
     pending = changed and not job.restart
     node.restart_pending = pending or (node.restart_pending and not report.restarted)
     message = _push_message(changed, report, job.restart, node.service) + report.tidy_text(node.service)
-    _record_node(result, node, Node.Sync.IN_SYNC, message, sha=result.sha256_after)
+    _record_node(result, node, Node.Sync.IN_SYNC, message, sha=result.sha256_after, key=key)
     _finish(result, Status.CHANGED if changed else Status.UNCHANGED, message, restarted=report.restarted, save=False)
     return result.status
 
 
-def _record_node(result: PushResult, node: Node, state: str | None, message: str, sha: str = "") -> None:
-    """What the node looked like, saved with the result when the push finishes."""
+def _known_key(node: Node, sha: str) -> str:
+    """What regui knows the node's file to be: the sync key it recorded, while the file is the one it
+    recorded; else (a file regui did not write, or changed since) its sha256, never equal to a key."""
+    return node.last_sync_key or sha if sha and sha == node.last_sha256 else sha
+
+
+def _checked(result: PushResult, node: Node, files: list[RemoteFile], key: str, before: dict[str, str]) -> str:
+    """A drift check's verdict. The node's bytes are compared with what regui last wrote or confirmed
+    there, never with a render holding secret values regui did not give the node: in sync only when the
+    node still holds what regui recorded and that is the current render (by sync key, not bytes)."""
+    main = files[0]
+    ours = bool(node.last_sha256) and result.sha256_before == node.last_sha256
+    result.key_after = result.key_before
+    if ours and node.last_sync_key and node.last_sync_key == key:
+        in_sync = all(before.get(f.path) == f.sha256 for f in files)
+        message = "matches the current render" if in_sync else _drift_message(files, before)
+    elif ours:
+        in_sync = False
+        message = ("holds what regui last wrote there, not the current render: a push sends it"
+                   if node.last_sync_key else "holds a file regui has not written with the current secret values: "
+                   "a push writes the current render")
+    else:
+        in_sync = False
+        message = ((f"differs from what regui last wrote there: {main.path}" if node.last_sha256 else
+                    f"not written by regui yet: {main.path}")
+                   + (f" (missing: {main.path})" if before.get(main.path, "-") == "-" else ""))
+    status = Status.IN_SYNC if in_sync else Status.DRIFTED
+    _record_node(result, node, Node.Sync.IN_SYNC if in_sync else Node.Sync.DRIFTED, message,
+                 sha=result.sha256_before, key=None if ours else "")
+    _finish(result, status, message, save=False)
+    return status
+
+
+def _record_node(result: PushResult, node: Node, state: str | None, message: str, sha: str = "",
+                 key: str | None = None) -> None:
+    """What the node looked like, saved with the result when the push finishes. `key`: the sync key of
+    the file it holds now (None: as recorded; "": unknown)."""
     fields = {"last_checked_at": timezone.now(), "last_message": message[:2000],
               "restart_pending": node.restart_pending}
     if state:
         fields["sync_state"] = state
     if sha:
         fields["last_sha256"] = sha
+    if key is not None:
+        fields["last_sync_key"] = key
     result.node_update = fields
 
 

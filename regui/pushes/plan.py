@@ -24,7 +24,7 @@ _AT_ONCE = re.compile(r"[ \t]*([0-9]{1,5})[ \t]*(%?)[ \t]*")
 
 
 class PlanNode(Protocol):
-    """What the plan reads of a node (a regui Node row has all of it; also last_sha256, restart_pending)."""
+    """What the plan reads of a node (a regui Node row has all of it; also last_sync_key, restart_pending)."""
 
     @property
     def name(self) -> str: ...
@@ -200,10 +200,10 @@ class Plan:
                        if p.ready_gate else f" Health: systemctl is-active {units}.")
 
 def push_plan(cluster: Any, nodes: Iterable[PlanNode], policy: Policy, *, restart: bool = True,
-              kind: str = "push", target_sha: str | None = None, chunk_size: int = 50) -> Plan:
-    """The plan of a push of `cluster` (anything with a `distro`) to `nodes`. `target_sha`: the sha256 of
-    the registries.yaml the push writes, when known: a node whose last known file has it (and owes no
-    restart) is not expected to restart."""
+              kind: str = "push", target_key: str | None = None, chunk_size: int = 50) -> Plan:
+    """The plan of a push of `cluster` (anything with a `distro`) to `nodes`. `target_key`: the sync key
+    (core/fingerprints.py) of the registries.yaml the push writes, when known: a node regui last wrote or
+    confirmed it on (and that owes no restart) is not expected to restart."""
     nodes = list(nodes)
     servers = sorted((n for n in nodes if n.role == SERVER), key=lambda n: n.name)
     agents = sorted((n for n in nodes if n.role != SERVER), key=lambda n: n.name)
@@ -226,11 +226,11 @@ def push_plan(cluster: Any, nodes: Iterable[PlanNode], policy: Policy, *, restar
         for part in _batches(everyone, batch):
             add("", part)
     expected: list[str] = []
-    known = target_sha is not None
+    known = target_key is not None
     if kind == "push" and restart:
         for n in servers + agents:
-            last = getattr(n, "last_sha256", "") or ""
-            if not known or getattr(n, "restart_pending", False) or last != target_sha:
+            last = getattr(n, "last_sync_key", "") or ""
+            if not known or getattr(n, "restart_pending", False) or last != target_key:
                 expected.append(n.name)
     step_of = {name: s.index for s in steps for name in s.nodes}
     chunks = [chunk for s in steps for chunk in s.chunks]

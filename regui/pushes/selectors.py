@@ -7,7 +7,6 @@ jump host by join), and the running jobs of its busy rows. Filters are GET param
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
@@ -22,7 +21,7 @@ from regui.inventory.jumphosts.models import JumpHost
 from regui.inventory.jumphosts.routing import jump_for
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
-from regui.registries.selectors import cluster_render
+from regui.registries.selectors import cluster_sync_key
 
 from .liveness import WorkerWait, WorkerWatch
 from .models import PushJob, PushResult
@@ -60,16 +59,19 @@ class NodeRow:
         return self.wait.poll if self.wait else 1
 
 
-def render_sha(cluster: Cluster) -> str:
-    return hashlib.sha256(cluster_render(cluster, reveal=True).encode()).hexdigest()
+def render_key(cluster: Cluster) -> str:
+    """The sync key of the cluster's render now (core/fingerprints.py): a node is in sync when regui last
+    wrote or confirmed this key there, not when its bytes merely equal the render's (that would answer a
+    guess saved in place of a secret)."""
+    return cluster_sync_key(cluster)
 
 
-def node_badge(node: Node, current_sha: str) -> str:
+def node_badge(node: Node, current_key: str) -> str:
     if node.sync_state == Node.Sync.UNREACHABLE:
         return "unreachable"
     if not node.last_sha256:
         return "never"
-    if node.last_sha256 == current_sha and node.sync_state != Node.Sync.DRIFTED:
+    if node.last_sync_key and node.last_sync_key == current_key and node.sync_state != Node.Sync.DRIFTED:
         return "in_sync"
     return "drifted"
 
@@ -77,11 +79,11 @@ def node_badge(node: Node, current_sha: str) -> str:
 LABELS = {"in_sync": "in sync", "drifted": "drifted", "never": "never pushed", "unreachable": "unreachable"}
 
 
-def badge_filters(current_sha: str) -> dict[str, Q]:
+def badge_filters(current_key: str) -> dict[str, Q]:
     """node_badge as one condition per badge, for the database."""
     unreachable = Q(sync_state=Node.Sync.UNREACHABLE)
     never = Q(last_sha256="")
-    in_sync = Q(last_sha256=current_sha) & ~Q(sync_state=Node.Sync.DRIFTED)
+    in_sync = ~Q(last_sync_key="") & Q(last_sync_key=current_key) & ~Q(sync_state=Node.Sync.DRIFTED)
     return {"in_sync": ~unreachable & ~never & in_sync, "drifted": ~unreachable & ~never & ~in_sync,
             "never": ~unreachable & never, "unreachable": unreachable}
 
@@ -105,10 +107,10 @@ def _with_last_result(nodes: QuerySet[Node]) -> QuerySet[WithAnnotations[Node, _
     )
 
 
-def _rows(nodes: Iterable[WithAnnotations[Node, _LastResult]], current_sha: str) -> list[NodeRow]:
+def _rows(nodes: Iterable[WithAnnotations[Node, _LastResult]], current_key: str) -> list[NodeRow]:
     rows = []
     for n in nodes:
-        badge = node_badge(n, current_sha)
+        badge = node_badge(n, current_key)
         rows.append(NodeRow(n, badge, LABELS[badge], n.last_status, n.last_job, n.last_result_message or "",
                             jump=jump_for(n)))
     _add_worker_waits([r for r in rows if r.busy])
@@ -118,7 +120,7 @@ def _rows(nodes: Iterable[WithAnnotations[Node, _LastResult]], current_sha: str)
 def node_rows(cluster: Cluster, node_id: int | None = None) -> list[NodeRow]:
     """Rows of the cluster's nodes (one node's: the row a busy row polls for)."""
     nodes = cluster.nodes.all() if node_id is None else cluster.nodes.filter(pk=node_id)
-    return _rows(_with_last_result(nodes), render_sha(cluster))
+    return _rows(_with_last_result(nodes), render_key(cluster))
 
 
 def _add_worker_waits(busy: list[NodeRow]) -> None:
@@ -241,7 +243,7 @@ def node_list_page(cluster: Cluster, params: Mapping[str, str]) -> NodeListPage:
     filters = node_filters(params)
     if problem := bad_param_int(params, "page", max_digits=9):
         filters = NodeFilters(filters.role, filters.sync, filters.label, filters.name, (*filters.errors, problem))
-    current = render_sha(cluster)
+    current = render_key(cluster)
     badges = badge_filters(current)
     counts = cluster.nodes.aggregate(total=Count("pk"), **{b: Count("pk", filter=q) for b, q in badges.items()})
     nodes = _with_last_result(filters.apply(cluster.nodes.all(), badges))

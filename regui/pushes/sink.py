@@ -29,7 +29,7 @@ Write = Callable[[], None]
 _STOP = object()
 RETRY_SECONDS = 1.0  # then twice that: a database restarting, SQLite's write lock held by a long commit
 RESULT_FIELDS = ["status", "message", "started_at", "finished_at", "duration_ms", "sha256_before", "sha256_after",
-                 "restarted", "output", "via"]
+                 "key_before", "key_after", "restarted", "output", "via"]
 
 
 @dataclass

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from regui.audit.models import Revision
 from regui.core.htmx import wants_fragment
 from regui.core.roles import OPERATOR, require_role
 from regui.inventory.models import Node
@@ -89,6 +90,15 @@ def _rerun(request: HttpRequest, cluster: Cluster) -> HttpResponse:
     return redirect("job-detail", job.pk)
 
 
+def _job_key(job: PushJob) -> str:
+    """What the job page's fingerprint is made of: the sync key of the revision the job wrote or checked
+    (its render is that revision's), never the file's bytes (core/fingerprints.py)."""
+    if not job.sha256 or job.revision is None:
+        return ""
+    return Revision.objects.filter(cluster=job.cluster, number=job.revision).values_list(
+        "sync_key", flat=True).first() or ""
+
+
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The job page; for htmx, only the results table (polled every second while the job runs)."""
     job = get_object_or_404(PushJob.objects.select_related("cluster", "origin"), pk=pk)
@@ -98,6 +108,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unfinished = [r for r in results if r.status in PushResult.UNFINISHED and r.node_id]
     return render(request, template, {
         "job": job, "cluster": job.cluster, "results": results, "wait": wait, "poll": wait.poll if wait else 1,
+        "job_key": "" if wants_fragment(request) else _job_key(job),
         "outcome": job_outcome(job, results), "plan": job_plan(job, results) if results else None,
         "followups": job.followups.order_by("pk"), "unfinished": len(unfinished) if not job.is_active else 0,
         # A job that ended (interrupted, failed) while a live worker still pushes some of its nodes.

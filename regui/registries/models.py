@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -70,6 +71,11 @@ class SecretQuerySet(models.QuerySet):
         return self.filter(models.Q(cluster_id=cluster.pk) | models.Q(pk__in=shared))
 
 
+def new_value_id() -> str:
+    """A fresh identity for a secret's values (random: derived from nothing, least of all the values)."""
+    return uuid.uuid4().hex
+
+
 class Secret(Audited):
     """A credential or TLS key pair. Its values go to the nodes of every cluster that may use it:
     the owning cluster, and the clusters an admin shared it with (see the README's Security)."""
@@ -102,6 +108,10 @@ class Secret(Audited):
     sealed = models.TextField(blank=True)
     # Which sealed fields hold a value (names only), so redacted previews need no decryption.
     sealed_fields = models.CharField(max_length=100, blank=True)
+    # Which values it holds, as an identity: new whenever a value is written (typed, imported, rotated),
+    # even one equal to the stored value; kept when nothing is written. Sync states follow it, never the
+    # bytes (core/fingerprints.py sync_key): else a guess saved in place of the value is answered.
+    value_id = models.CharField(max_length=32, default=new_value_id, editable=False)
     # Who typed every value it holds now ("" when unknown, or when several people did): they know it, so
     # they may send it to any registry host; below admin, anyone else only where it goes already
     # (secret_hosts.py).

@@ -47,8 +47,9 @@ def registries_restore(*, cluster: Cluster, revision: Revision, user=None, messa
 
 def restore_differences(original: Revision, restored: Revision) -> str:
     """Why a restored file is not byte-for-byte the original: secrets are restored by reference, so
-    a secret changed since then brings its current value. Empty when the bytes are the same."""
-    if restored.sha256 == original.sha256:
+    a secret changed since then brings its current value. Empty when the file is the same: the same bytes
+    with the same secret values (by identity: a value written since, even an equal one, counts)."""
+    if restored.sync_key == original.sync_key:
         return ""
     changed = sorted(Secret.objects.filter(pk__in=snapshot_secret_ids(original.snapshot or {}),
                                            updated_at__gt=original.created_at).values_list("name", flat=True))

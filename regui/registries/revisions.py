@@ -8,7 +8,7 @@ from regui.audit.models import Revision
 from regui.audit.services import audit_object, audit_view, diff_fields
 
 from .models import Cluster, Mirror, RegistryConfig
-from .selectors import cluster_payload
+from .selectors import keyed_payload
 from .snapshots import Snapshot
 
 
@@ -33,16 +33,18 @@ def record_registries_changes(cluster: Cluster, before: Snapshot, after: Snapsho
 
 
 def revision_create(*, cluster: Cluster, number: int, message: str, snapshot: Snapshot, user=None) -> Revision:
-    redacted, real, _ = cluster_payload(cluster)  # both renders from one read of the cluster
+    redacted, real, _, key = keyed_payload(cluster)  # both renders from one read of the cluster
     return Revision.objects.create(
         cluster=cluster, number=number, message=message[:500], snapshot=snapshot,
         author=user if getattr(user, "is_authenticated", False) else None,
         author_name=getattr(user, "username", "") or "",
-        yaml_redacted=redacted, sha256=hashlib.sha256(real.encode()).hexdigest(),
+        yaml_redacted=redacted, sha256=hashlib.sha256(real.encode()).hexdigest(), sync_key=key,
     )
 
 
-def revision_for_sha(cluster: Cluster, sha256: str) -> Revision | None:
-    if not sha256:
+def revision_for_key(cluster: Cluster, key: str) -> Revision | None:
+    """The newest revision whose file is the one with this sync key: by the secret values' identities,
+    never by the bytes alone (a guess saved in place of a secret would be answered)."""
+    if not key:
         return None
-    return cluster.revisions.filter(sha256=sha256).order_by("-number").first()
+    return cluster.revisions.filter(sync_key=key).order_by("-number").first()

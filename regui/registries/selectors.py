@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import Q
+
+from regui.core.fingerprints import sync_key
 
 from .draft import (
     AUTH_CREATE_BASIC,
@@ -157,8 +160,25 @@ def engine_flags(cluster: Cluster) -> dict[str, bool]:
 
 def cluster_payload(cluster: Cluster) -> tuple[str, str, list[TLSFile]]:
     """(redacted render, real render, TLS files it names) from one read of the cluster."""
+    return keyed_payload(cluster)[:3]
+
+
+def keyed_payload(cluster: Cluster) -> tuple[str, str, list[TLSFile], str]:
+    """cluster_payload and the real render's sync key (core/fingerprints.py), from the same read: the key
+    names the secret values this render holds, not others saved a moment later."""
     draft = draft_from_cluster(cluster)
     secrets = secrets_by_id(draft_secret_ids(draft))
     redacted, _ = draft_spec(draft, distro=cluster.distro, secrets=secrets, reveal=False)
     spec, files = draft_spec(draft, distro=cluster.distro, secrets=secrets, reveal=True)
-    return render_yaml(redacted, redact=True), render_yaml(spec, redact=False), files
+    real = render_yaml(spec, redact=False)
+    return render_yaml(redacted, redact=True), real, files, render_key(real, secrets.values())
+
+
+def render_key(real: str, secrets: Iterable[Secret]) -> str:
+    """The sync key of a real render holding these secrets' values."""
+    return sync_key(hashlib.sha256(real.encode()).hexdigest(), (s.value_id for s in secrets))
+
+
+def cluster_sync_key(cluster: Cluster) -> str:
+    """The sync key of the cluster's render now: what a node must hold to be in sync."""
+    return keyed_payload(cluster)[3]

@@ -31,7 +31,7 @@ from .draft import (
     validate_draft,
 )
 from .insight import lint_errors_by_slot
-from .models import Cluster, Mirror, RegistryConfig, Secret
+from .models import Cluster, Mirror, RegistryConfig, Secret, new_value_id
 from .revisions import record_registries_changes, revision_create
 from .secret_hosts import new_host_errors, typed_by_after
 from .secret_names import secret_name_for
@@ -277,11 +277,13 @@ def secret_save(*, data: SecretInput, existing: Secret | None = None, user=None)
         if getattr(data, field):
             values[field] = getattr(data, field)
     values = {k: v for k, v in values.items() if k in Secret.SEALED_FIELDS[Secret.Kind(secret.kind)]}
-    old_values = existing.unseal() if existing else {}
     typed = {f for f in Secret.SEALED_FIELDS[Secret.Kind(secret.kind)] if getattr(data, f)}
     typer = user.get_username() if getattr(user, "is_authenticated", False) else audit_context.current().username
     secret.typed_by = typed_by_after(existing, set(values), typed, typer)
+    old_values = existing.unseal() if existing else {}
     secret.seal(values)
+    if existing is not None and (typed or values != old_values):
+        secret.value_id = new_value_id()  # a value written, even the same one: see core/fingerprints.py
     secret.save()
     if data.shared_with is not None:
         secret.shared_with.set([c for c in data.shared_with if c != secret.cluster])

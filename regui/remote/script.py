@@ -25,6 +25,9 @@ class RemoteFile:
     path: str
     content: bytes
     dir_mode: str = "0700"
+    # Written (and counted as a change) even when the node's file has the same sha256 already: the
+    # caller cannot tell the node holds this content without answering whoever guessed it.
+    force: bool = False
 
     @property
     def sha256(self) -> str:
@@ -275,7 +278,8 @@ def _payload(content: bytes) -> tuple[str, str]:
 def push_program(files: list[RemoteFile], *, mode: str, service: str, restart: bool,
                  force_restart: bool = False, wait_seconds: int = 60, owned_dir: str = "",
                  restart_pending: bool = False, stamp_restart: bool = False) -> str:
-    """mode "push" writes what differs; mode "check" only reports sums (drift check).
+    """mode "push" writes what differs (and every file marked `force`); mode "check" only reports sums
+    (drift check).
     `owned_dir`: regui's own TLS folder, where a push removes the files it wrote earlier and no longer
     names (see _TIDY). `restart_pending`: the service still runs a file older than the node's.
     `stamp_restart`: say when the restart began, by the node's clock (for the Ready gate; a process more)."""
@@ -294,6 +298,8 @@ def push_program(files: list[RemoteFile], *, mode: str, service: str, restart: b
         for i, f in enumerate(files):
             payload, encoding = _payload(f.content)
             lines.append(f"stage {_q(f.path)} {f.sha256} {f.dir_mode} {payload} {encoding} {i}")
+            if f.force:
+                lines.append("changed=1")
         lines.append("if [ $changed = 0 ]; then rm -f $tmps; say 'RESULT unchanged'; else")
         # One fsync call for every staged file, then renames: the main file last, so TLS
         # material is in place before the config that names it.
@@ -309,7 +315,10 @@ def push_program(files: list[RemoteFile], *, mode: str, service: str, restart: b
                 write = f'backup {path}; place {path} "$t{i}" {f.sha256} "$copy"; prune {path}'
             else:
                 write = f'place {_q(f.path)} "$t{i}" {f.sha256}'
-            lines.append(f'  if [ "$c{i}" != {f.sha256} ]; then {write}; else rm -f "$t{i}"; fi')
+            if f.force:
+                lines.append(f"  {write}")
+            else:
+                lines.append(f'  if [ "$c{i}" != {f.sha256} ]; then {write}; else rm -f "$t{i}"; fi')
         lines.append("  say 'RESULT changed'")
         lines.append("fi")
         if restart:

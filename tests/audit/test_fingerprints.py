@@ -44,10 +44,12 @@ def test_a_password_guess_cannot_be_checked_against_any_page(viewer_client, revi
     revision = Revision.objects.get(cluster=revised, number=1)
     assert revision.sha256 == sha
     node = Node.objects.create(cluster=revised, name="n1", address="n1.example.com", last_sha256=sha,
-                               sync_state=Node.Sync.IN_SYNC, last_checked_at=timezone.now())
+                               last_sync_key=revision.sync_key, sync_state=Node.Sync.IN_SYNC,
+                               last_checked_at=timezone.now())
     job = PushJob.objects.create(cluster=revised, status=PushJob.Status.DONE, sha256=sha, revision=1)
     PushResult.objects.create(job=job, node=node, node_name="n1", role="agent", status="changed",
-                              sha256_before="0" * 64, sha256_after=sha)
+                              sha256_before="0" * 64, sha256_after=sha, key_before="0" * 64,
+                              key_after=revision.sync_key)
     pages = [f"/clusters/{revised.name}/revisions/", f"/clusters/{revised.name}/revisions/1/",
              f"/clusters/{revised.name}/nodes/{node.pk}/", f"/clusters/{revised.name}/nodes/{node.pk}/revision/",
              f"/jobs/{job.pk}/", f"/clusters/{revised.name}/history/"]
@@ -58,9 +60,11 @@ def test_a_password_guess_cannot_be_checked_against_any_page(viewer_client, revi
         # Not the hash, nor any run of it long enough to confirm a guess.
         assert not any(run in sha for run in hex_runs(html)), url
         assert WEAK not in html
-    # The same file shows the same fingerprint wherever it is shown.
-    for url in pages[1:3]:
-        assert file_fingerprint(sha) in viewer_client.get(url).content.decode(), url
+    # The same file shows the same fingerprint wherever it is shown: made of its sync key (the bytes and
+    # the identities of the secret values in it), never of the bytes alone.
+    for url in [*pages[1:3], pages[4]]:
+        shown = viewer_client.get(url).content.decode()
+        assert file_fingerprint(revision.sync_key) in shown and file_fingerprint(sha) not in shown, url
 
 
 def test_the_fingerprint_needs_the_server_key(settings):

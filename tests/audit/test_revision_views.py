@@ -36,17 +36,21 @@ def revised(make_user, cluster):
     return cluster
 
 
-def node(cluster: Cluster, name: str, sha: str = "") -> Node:
-    return Node.objects.create(cluster=cluster, name=name, address=f"{name}.example.com", last_sha256=sha)
+def node(cluster: Cluster, name: str, had: Revision | str = "") -> Node:
+    """A node that regui wrote revision `had` to (its sha256 and sync key), or that holds a file of this
+    sha256 regui did not write."""
+    sha, key = (had.sha256, had.sync_key) if isinstance(had, Revision) else (had, "")
+    return Node.objects.create(cluster=cluster, name=name, address=f"{name}.example.com", last_sha256=sha,
+                               last_sync_key=key)
 
 
 def test_the_revision_list_shows_each_revision_and_the_nodes_that_have_it(viewer_client, revised):
     r1, r3 = (Revision.objects.get(cluster=revised, number=n) for n in (1, 3))
-    a, b = node(revised, "a", r1.sha256), node(revised, "b", r3.sha256)
+    a, b = node(revised, "a", r1), node(revised, "b", r3)
     node(revised, "c", "f" * 64)
     html = viewer_client.get("/clusters/prod/revisions/").content.decode()
     rows = {n: html.split(f'id="revision-{n}"')[1].split("</tr>")[0] for n in (1, 2, 3)}
-    assert "ada" in rows[1] and "first import" in rows[1] and file_fingerprint(r1.sha256)[:12] in rows[1]
+    assert "ada" in rows[1] and "first import" in rows[1] and file_fingerprint(r1.sync_key)[:12] in rows[1]
     assert f"/nodes/{a.pk}/" in rows[1] and f"/nodes/{b.pk}/" in rows[3] and "—" in rows[2]
     assert "current" in rows[3] and "current" not in rows[2]
     assert html.index('id="revision-3"') < html.index('id="revision-1"'), "newest first"
@@ -55,7 +59,7 @@ def test_the_revision_list_shows_each_revision_and_the_nodes_that_have_it(viewer
 
 def test_the_revision_list_costs_one_query_for_all_nodes(viewer_client, revised, django_assert_max_num_queries):
     for i in range(5):
-        node(revised, f"n{i}", Revision.objects.get(cluster=revised, number=1 + i % 3).sha256)
+        node(revised, f"n{i}", Revision.objects.get(cluster=revised, number=1 + i % 3))
     with django_assert_max_num_queries(8):
         viewer_client.get("/clusters/prod/revisions/")
 
@@ -144,7 +148,7 @@ def test_restore_is_refused_for_a_revision_using_a_deleted_secret(operator_clien
 
 def test_a_node_page_says_which_revision_the_node_has(viewer_client, revised):
     r2, r3 = (Revision.objects.get(cluster=revised, number=n) for n in (2, 3))
-    old, current, odd, fresh = (node(revised, "old", r2.sha256), node(revised, "cur", r3.sha256),
+    old, current, odd, fresh = (node(revised, "old", r2), node(revised, "cur", r3),
                                 node(revised, "odd", "0" * 64), node(revised, "new"))
     frag = {n.name: viewer_client.get(f"/clusters/prod/nodes/{n.pk}/revision/").content.decode()
             for n in (old, current, odd, fresh)}

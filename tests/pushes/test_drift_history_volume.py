@@ -84,16 +84,21 @@ def test_a_change_adds_one_entry_per_changed_node_and_one_for_the_cluster(watche
 
     last = _entries().last().pk
     watched["a2"].network = "up"
+    # Put back by hand: still drifted, as regui cannot tell which secret values a file it did not write
+    # holds without comparing it with the render (README: Security); a push makes it regui's again.
     watched["a1"].write("/etc/rancher/k3s/registries.yaml", watched["a2"].read("/etc/rancher/k3s/registries.yaml"))
-    clock.tick(2)  # both back in sync
-    assert sorted(_drift_entries(last)) == [("cluster", "prod", ("drifted, unreachable", "in_sync")),
-                                            ("node", "a1", ("drifted", "in_sync")),
+    clock.tick(2)  # a2 back in sync
+    assert sorted(_drift_entries(last)) == [("cluster", "prod", ("drifted, unreachable", "drifted")),
                                             ("node", "a2", ("unreachable", "in_sync"))]
-    assert {c["node"]: c["after"] for c in watched.receiver.bodies[-1]["changes"]} == {"a1": "in_sync",
-                                                                                      "a2": "in_sync"}
+    assert {c["node"]: c["after"] for c in watched.receiver.bodies[-1]["changes"]} == {"a2": "in_sync"}
+    watched.push(nodes=[n for n in watched.nodes if n.name == "a1"])
+    last = _entries().last().pk
+    clock.tick(2)  # a1 too, once pushed
+    assert sorted(_drift_entries(last)) == [("cluster", "prod", ("drifted", "in_sync")),
+                                            ("node", "a1", ("drifted", "in_sync"))]
     last = _entries().last().pk
     clock.tick(3)
-    assert _drift_entries(last) == [] and len(watched.receiver.bodies) == 3
+    assert _drift_entries(last) == [] and len(watched.receiver.bodies) == 4
 
 
 def test_the_first_check_of_a_drifted_cluster_is_recorded(watched):

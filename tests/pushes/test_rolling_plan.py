@@ -19,7 +19,7 @@ K3S, RKE2 = SimpleNamespace(distro="k3s"), SimpleNamespace(distro="rke2")
 class N:
     name: str
     role: str = "agent"
-    last_sha256: str = ""
+    last_sync_key: str = ""
     restart_pending: bool = False
 
 
@@ -76,14 +76,14 @@ def test_a_split_keeps_every_name_in_order_in_parts_no_larger_than_asked(n, size
 
 
 def test_expected_restarts_are_the_nodes_whose_file_changes_or_that_owe_a_restart():
-    nodes = [N("s1", "server", "new"), N("a1", last_sha256="old"), N("a2", last_sha256="new"),
-             N("a3", last_sha256="new", restart_pending=True), N("a4")]
-    plan = push_plan(K3S, nodes, Policy(), target_sha="new")
+    nodes = [N("s1", "server", "new"), N("a1", last_sync_key="old"), N("a2", last_sync_key="new"),
+             N("a3", last_sync_key="new", restart_pending=True), N("a4")]
+    plan = push_plan(K3S, nodes, Policy(), target_key="new")
     assert plan.expected_restarts == ("a1", "a3", "a4") and plan.restarts_known
     assert "Expected restarts: 3 of 5." in plan.summary()
     unknown = push_plan(K3S, nodes, Policy())
     assert len(unknown.expected_restarts) == 5 and "Up to 5 restarts:" in unknown.summary()
-    assert push_plan(K3S, nodes, Policy(), restart=False, target_sha="new").expected_restarts == ()
+    assert push_plan(K3S, nodes, Policy(), restart=False, target_key="new").expected_restarts == ()
 
 
 def test_the_summary_says_the_order_the_batches_and_what_stops_the_push():
