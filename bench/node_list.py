@@ -12,6 +12,7 @@ Run: .venv/bin/python bench/node_list.py [big] [small]
 
 from __future__ import annotations
 
+import hashlib
 import sys
 
 from _django import best, logged_in, setup
@@ -39,9 +40,10 @@ def build(name: str, n: int, user) -> None:
 
     from regui.inventory.models import Node
     from regui.pushes.models import PushJob, PushResult
-    from regui.pushes.selectors import render_sha
+    from regui.pushes.selectors import render_key
     from regui.registries.importing import registries_import
     from regui.registries.models import Cluster, RegistryConfig
+    from regui.registries.selectors import cluster_render
     from regui.registries.services import SecretInput, secret_save
     from tests.certs import key_and_cert
 
@@ -53,10 +55,13 @@ def build(name: str, n: int, user) -> None:
     RegistryConfig.objects.filter(cluster=cluster).update(tls_secret=tls, ca_bundle=cert)
     # Of every 9 nodes: 6 in sync, one drifted, one unreachable, one never pushed.
     states = [Node.Sync.IN_SYNC] * 6 + [Node.Sync.DRIFTED, Node.Sync.UNREACHABLE, Node.Sync.NEVER]
-    current = render_sha(cluster)
+    # In sync: regui wrote the current render's sync key there (its bytes and secret value identities).
+    current = render_key(cluster)
+    sha = hashlib.sha256(cluster_render(cluster, reveal=True).encode()).hexdigest()
     nodes = [Node(cluster=cluster, name=f"node-{i:05d}", address=f"10.{i // 65536}.{i // 256 % 256}.{i % 256}",
                   role="server" if i < 3 else "agent", labels={"zone": "abc"[i % 3], "rack": f"r{i % 40}"},
-                  sync_state=states[i % len(states)], last_sha256="" if i % 9 == 8 else current,
+                  sync_state=states[i % len(states)], last_sha256="" if i % 9 == 8 else sha,
+                  last_sync_key="" if i % 9 == 8 else current,
                   host_key="AAAA", host_key_type="ssh-ed25519", host_key_fingerprint="SHA256:bench",
                   host_key_approved_at=timezone.now())
              for i in range(n)]
