@@ -76,14 +76,16 @@ def start_all(job: PushJob, results: list[PushResult]) -> set[int] | None:
     if not results:
         return set()
     now = timezone.now()
-    ids = [r.node_id for r in results]
+    ids = {r.node_id for r in results} - {None}
     with transaction.atomic():
         # The job row first, as the recovery and a failing chunk take it to end the job (and skip or
         # interrupt its pending nodes): a job that ended after this chunk checked it starts no node.
         if not PushJob.objects.filter(pk=job.pk, status=PushJob.Status.RUNNING).update(status=F("status")):
             return None
-        Node.objects.filter(_lockable(job.pk, now), pk__in=ids).update(lock_job=job.pk, lock_at=now)
-        mine = set(Node.objects.filter(pk__in=ids, lock_job=job.pk).values_list("pk", flat=True))
+        locked = Node.objects.filter(_lockable(job.pk, now), pk__in=ids).update(lock_job=job.pk, lock_at=now)
+        # Every node locked (the common case): they are all this job's, no need to read which.
+        mine = ids if locked == len(ids) else set(
+            Node.objects.filter(pk__in=ids, lock_job=job.pk).values_list("pk", flat=True))
         PushResult.objects.filter(pk__in=[r.pk for r in results], node_id__in=mine).update(
             status=Status.RUNNING, started_at=now)
     started = set()

@@ -171,7 +171,7 @@ def chunk_end(job_id: int, index: int) -> None:
         _lock(job_id)
         if PushChunk.objects.filter(job_id=job_id, index=index, status=PushChunk.Status.RUNNING).update(
                 status=PushChunk.Status.DONE, finished_at=timezone.now()):
-            job_end_check(job_id)
+            job_end_check(job_id, locked=True)
 
 
 def _lock(job_id: int) -> None:
@@ -180,12 +180,13 @@ def _lock(job_id: int) -> None:
     PushJob.objects.filter(pk=job_id).update(status=F("status"))
 
 
-def job_end_check(job_id: int) -> None:
+def job_end_check(job_id: int, *, locked: bool = False) -> None:
     """In the transaction that ended the job or one of its chunks: once the job has ended and none of
     its chunks runs any more (a failed job's other chunks finish their nodes), `job_ended` goes out,
     after the commit. Exactly once: the callers hold the job row's lock in turn, and only the one that
-    leaves nothing running sees nothing running."""
-    _lock(job_id)
+    leaves nothing running sees nothing running. `locked`: this transaction took it already (_lock)."""
+    if not locked:
+        _lock(job_id)
     if PushJob.objects.filter(pk=job_id, status__in=ACTIVE).exists():
         return
     if PushChunk.objects.filter(job_id=job_id, status=PushChunk.Status.RUNNING).exists():

@@ -120,10 +120,16 @@ def _in_thread(fn: Callable[..., Any], *args: Any) -> None:
 
 
 def _claim(job: PushJob, index: int, worker: str) -> bool:
+    def claim() -> bool:
+        return bool(PushChunk.objects.filter(job=job, index=index, status=PushChunk.Status.QUEUED).update(
+            status=PushChunk.Status.RUNNING, worker=worker[:255], started_at=timezone.now()))
+
+    if claim():  # the common case in one statement; a plan's absence is looked for only when nothing was claimed
+        return True
     if index == 0 and not job.chunks.exists():  # a job queued before plans (or made by hand): plan it now
         plan_results(job)
-    return bool(PushChunk.objects.filter(job=job, index=index, status=PushChunk.Status.QUEUED).update(
-        status=PushChunk.Status.RUNNING, worker=worker[:255], started_at=timezone.now()))
+        return claim()
+    return False
 
 
 def _run_chunk(job: PushJob, index: int, send: Send, worker: str) -> None:
@@ -146,7 +152,9 @@ def _run_chunk(job: PushJob, index: int, send: Send, worker: str) -> None:
 def _prepare_and_run(job: PushJob, index: int, send: Send, worker: str, results: list[PushResult],
                      nodes: dict[int, Node], early: Preconnected | None) -> None:
     confirmed = job.revision if job.kind == PushJob.Kind.PUSH else None  # a drift check reads what is now
-    before = _stored_revision(job)
+    # The revision as read with the job (push_job_run), before the render: revisions only grow, so the same
+    # number then and after the render means no save came in between, as a read just before it would.
+    before = job.cluster.revision
     try:
         # Checked again here: the cluster may have changed since the job was queued.
         files = cluster_files(job.cluster, check=job.kind == PushJob.Kind.PUSH, checked=job.checked_render)
