@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,19 @@ def test_the_first_push_writes_0600_files_and_restarts(node):
     assert stat.S_IMODE(Path(fs[1].path).parent.stat().st_mode) == 0o700
     assert report.after[fs[0].path] == fs[0].sha256
     assert "restart k3s" in node.log.read_text()
+
+
+def test_a_file_marked_force_is_written_and_counts_as_a_change_though_the_node_has_it_already(node):
+    # regui forces a node it did not write the secret values to: equal bytes must not say "unchanged".
+    fs = files(node.root)
+    node(push_program(fs, mode="push", service="k3s", restart=True, wait_seconds=2))
+    inode = Path(fs[0].path).stat().st_ino
+    forced = [replace(f, force=True) for f in fs]
+    report = parse_report(node(push_program(forced, mode="push", service="k3s", restart=True, wait_seconds=2)).stdout)
+    assert report.result == "changed" and report.restarted
+    assert set(report.after) == {fs[0].path, fs[1].path} and report.before == report.after
+    assert Path(fs[0].path).read_bytes() == b"mirrors: {}\n" and Path(fs[0].path).stat().st_ino != inode
+    assert node.log.read_text().count("restart k3s") == 2
 
 
 def test_a_second_push_is_unchanged_and_does_not_restart(node):
