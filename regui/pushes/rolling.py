@@ -31,7 +31,7 @@ from regui.registries.models import Cluster
 from regui.remote import keys
 from regui.remote.script import RemoteFile
 
-from .files import RenderRefused, cluster_files
+from .files import RenderRefused, cluster_files, files_key
 from .gate import ready_gate
 from .jobplan import job_policy, plan_results
 from .models import PushChunk, PushJob, PushResult
@@ -62,7 +62,9 @@ def step_send(job_id: int, chunks: list[int]) -> None:
 
 
 def files_digest(files: list[RemoteFile]) -> str:
-    digest = hashlib.sha256()
+    # With the render's sync key: a secret given a value while the job runs (even the same one) changes it,
+    # so the chunks left skip alike whether a guess saved meanwhile was right or not (core/fingerprints.py).
+    digest = hashlib.sha256(f"{files_key(files)}\0".encode())
     for f in files:
         digest.update(f"{f.path}\0{f.sha256}\0".encode())
     return digest.hexdigest()

@@ -110,3 +110,26 @@ def test_a_node_regui_never_pushed_gets_the_file_written_even_when_it_holds_the_
     node.refresh_from_db()
     assert node.last_sync_key and node_rows(fleet.cluster)[0].badge == "in_sync"
     assert Node.objects.get(pk=node.pk).sync_state == Node.Sync.IN_SYNC
+
+
+@pytest.mark.parametrize("guess", [STORED, "a-wrong-guess"])
+def test_a_guess_saved_while_a_drift_check_runs_skips_its_other_chunks_whether_right_or_wrong(
+        pushed, guess, monkeypatch, settings):
+    from regui.celery import app
+    from regui.pushes import rolling, services
+
+    settings.REGUI_PUSH_CHUNK = 1
+    sent: list[int] = []
+    monkeypatch.setattr(services, "celery_send", lambda job_id, chunks: sent.extend(chunks))
+    app.conf.task_always_eager = False
+    try:
+        job = services.push_job_create(cluster=pushed.cluster, user=pushed.user, kind="drift",
+                                       policy=services.effective_policy(pushed.cluster, {"agents_at_once": "2"}))
+        rolling.push_job_run(job.pk, sent[0], send=lambda job_id, chunks: sent.extend(chunks))
+        _save_password(pushed, pushed.operator, password=guess)
+        for chunk in sorted(set(sent) - {sent[0]}):
+            job = rolling.push_job_run(job.pk, chunk, send=lambda job_id, chunks: sent.extend(chunks))
+    finally:
+        app.conf.task_always_eager = True
+    statuses = sorted(r.status for r in pushed.results(job).values())
+    assert statuses == ["in_sync", "skipped"]
