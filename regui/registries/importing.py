@@ -28,6 +28,7 @@ from .draft import (
 )
 from .import_text import ImportRefused, ImportStale, has_userinfo, printable, read_registries, reads_nothing
 from .models import Cluster, Secret
+from .secret_hosts import new_host_errors
 from .secret_names import secret_name_for
 from .selectors import draft_from_cluster, secret_id
 from .services import InvalidDraft, draft_problems, registries_save, secret_create
@@ -174,6 +175,11 @@ def registries_import_plan(*, cluster: Cluster, text: str, replace: bool, messag
         raise ImportRefused(
             "Credentials inside an endpoint URL would be stored and shown in plain text: move them to "
             "configs.<registry host>.auth and import again.", details=leaked)
+    # What the save would refuse `user` whatever secrets the import makes (a node's client key file; a
+    # secret the cluster already has, sent to a new host) is refused here, so the preview offers no Import.
+    if user is not None and (sent := new_host_errors(drop_blank_boxes(draft), user, cluster)):
+        raise ImportRefused("Only an admin can import this file: the registries it would save send secrets "
+                            "where they may not go.", details=_message_for(sent, draft))
     if parsed.ignored_keys:
         plan.warnings.append(f"{program} ignores these keys, so they are not imported: " + ", ".join(parsed.ignored_keys))
     # K3s takes the file as it is, so regui does too; what the form would refuse is listed, shown
