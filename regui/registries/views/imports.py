@@ -52,11 +52,7 @@ def cluster_import(request: HttpRequest, name: str) -> HttpResponse:
             return _preview_page(request, cluster, form.cleaned_data["text"], form.cleaned_data["replace"])
         except ImportRefused as exc:
             ctx["refused"] = exc
-    if request.method != "POST":
-        return render(request, FORM, ctx)
-    response = render(request, FORM, ctx, status=400)
-    response["Cache-Control"] = "no-store"  # the form holds the file again, credentials included, to be fixed
-    return response
+    return render(request, FORM, ctx, status=400 if request.method == "POST" else 200)
 
 
 def _refused(request: HttpRequest, cluster: Cluster, exc: ImportRefused) -> HttpResponse:
