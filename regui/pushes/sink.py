@@ -16,9 +16,10 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from regui.audit.models import AuditEvent
+from regui.core.bulk_sql import insert_objects, update_rows
 from regui.core.dbretry import db_retry
 from regui.inventory.models import Node
 
@@ -42,30 +43,22 @@ class NodeOutcome:
     event: AuditEvent | None  # None: nothing worth a history entry (a drift check that found no change)
 
 
-def _update_many(model, objs: list, fields: list[str]) -> None:
-    """One prepared UPDATE run for every row: Django's bulk_update builds CASE expressions that
-    cost more CPU than separate saves, and this runs while SSH sessions need the CPU."""
-    qn, meta = connection.ops.quote_name, model._meta
-    columns = [meta.get_field(name) for name in fields]
-    sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(c.column)} = %s' for c in columns)} "
-           f"WHERE {qn(meta.pk.column)} = %s")
-    rows = [[c.get_db_prep_save(getattr(o, c.attname), connection) for c in columns] + [o.pk] for o in objs]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
 def outcomes_write(outcomes: list[NodeOutcome]) -> None:
-    """Few statements for many outcomes; the node's push lock is released with them."""
-    _update_many(PushResult, [o.result for o in outcomes], RESULT_FIELDS)
-    by_fields: dict[tuple[str, ...], list[Node]] = defaultdict(list)
+    """Few statements for many outcomes, as many for thirty as for three: the results in one, the
+    nodes in one per set of fields written, the history entries in one; the node's push lock is
+    released with them."""
+    update_rows(PushResult, RESULT_FIELDS, [(o.result.pk, [getattr(o.result, f) for f in RESULT_FIELDS])
+                                            for o in outcomes])
+    by_fields: dict[tuple[str, ...], list[NodeOutcome]] = defaultdict(list)
     for o in outcomes:
         for name, value in o.node_fields.items():
             setattr(o.node, name, value)
         o.node.lock_job = o.node.lock_at = None
-        by_fields[tuple(sorted(o.node_fields))].append(o.node)
-    for fields, nodes in by_fields.items():
-        _update_many(Node, nodes, [*fields, "lock_job", "lock_at"])
-    AuditEvent.objects.bulk_create([o.event for o in outcomes if o.event is not None])
+        by_fields[tuple(sorted(o.node_fields))].append(o)
+    for fields, group in by_fields.items():
+        update_rows(Node, list(fields), [(o.node.pk, [o.node_fields[f] for f in fields]) for o in group],
+                    constants={"lock_job": None, "lock_at": None})
+    insert_objects(AuditEvent, [o.event for o in outcomes if o.event is not None])
 
 
 class ResultSink:
