@@ -6,14 +6,21 @@ instead, so that without the server's key no guess can be checked.
 
 Nor may an online guess be checked: whoever saves a guessed password in place of a secret someone else
 typed must not learn from a fingerprint, a node's "in sync" or a push's "unchanged" that the file's
-bytes came out the same. So what regui compares and shows is the sync key: a keyed hash of the file's
+bytes came out the same. So what regui compares and shows is the sync key: a hash of the file's
 sha256 and the identities of the secret values in it (Secret.value_id, new whenever a value is
 written), never of the values alone. A secret given a value again (even the same one) makes a new key,
 and a new fingerprint; the same save of the same secrets keeps both.
+
+The sync key is stored (on nodes, revisions, push results) and compared, never shown: pages show its
+keyed fingerprint. It is not keyed itself, so it does not change with the server's key: a rotated
+REGUI_SECRET_KEY (or a worker started with another one) must not make every node of every fleet look
+drifted and every next push a restart. Whoever reads it reads the database, which holds the file's
+sha256 beside it anyway.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 from django.utils.crypto import salted_hmac
@@ -28,7 +35,7 @@ def sync_key(sha256_hex: str, value_ids: Iterable[str]) -> str:
     if not sha256_hex:
         return ""
     ids = ",".join(sorted(set(value_ids)))
-    return salted_hmac(_KEY_SALT, f"{sha256_hex}\0{ids}", algorithm="sha256").hexdigest()
+    return hashlib.sha256(f"{_KEY_SALT}\0{sha256_hex}\0{ids}".encode()).hexdigest()
 
 
 def file_fingerprint(key: str | None) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from regui.audit.context import acting
 from regui.audit.models import AuditEvent, Revision
 from regui.audit.services import audit_record
-from regui.core.fingerprints import file_fingerprint
+from regui.core.fingerprints import file_fingerprint, sync_key
 from regui.inventory.models import Node
 from regui.pushes.models import PushJob, PushResult
 from regui.registries.importing import registries_import
@@ -73,6 +73,16 @@ def test_the_fingerprint_needs_the_server_key(settings):
     assert first and sha[:12] not in first and first == file_fingerprint(sha)
     settings.SECRET_KEY = "another-install-" + "k" * 40
     assert file_fingerprint(sha) != first
+
+
+def test_a_sync_key_stays_when_the_server_key_changes(settings):
+    # Stored on nodes and revisions: a rotated REGUI_SECRET_KEY (or a worker started with another) must
+    # not make every node look drifted and every next push a restart.
+    sha = hashlib.sha256(b"mirrors: {}\n").hexdigest()
+    first = sync_key(sha, ["b" * 32, "a" * 32])
+    settings.SECRET_KEY = "another-install-" + "k" * 40
+    assert sync_key(sha, ["a" * 32, "b" * 32]) == first
+    assert sync_key(sha, ["a" * 32]) != first and sync_key(sha, ()) != first and sha not in first
 
 
 def test_history_written_with_a_sha256_shows_and_exports_its_fingerprint(viewer_client, cluster):

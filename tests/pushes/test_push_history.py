@@ -34,10 +34,11 @@ def test_worker_side_entries_carry_the_starters_name_and_request(stack, nodes, c
     assert {e.changes["status"][1] for e in results} == {"changed"}
     stack.cluster.refresh_from_db()
     assert {e.revision for e in results} == {stack.cluster.revision}
+    key = stack.cluster.revisions.get(number=job.revision).sync_key  # the file the nodes got, by identity
     with override_settings(SECRET_KEY=APP_SECRET_KEY):  # the worker's key: fingerprints are keyed
-        expected = file_fingerprint(job.sha256)
+        expected = file_fingerprint(key)
     assert all(e.changes["fingerprint"][1] == expected for e in results)
-    assert not any(job.sha256 in json.dumps(e.changes) for e in results)
+    assert not any(s in json.dumps(e.changes) for e in results for s in (job.sha256, key))
 
 
 def test_restoring_a_revision_makes_a_new_one_that_pushes(stack, nodes):
