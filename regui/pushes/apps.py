@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class PushesConfig(AppConfig):
@@ -6,4 +7,8 @@ class PushesConfig(AppConfig):
     label = "pushes"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (a worker that starts ends the jobs its predecessor left running)
+        # A worker that starts ends the jobs its predecessor left running; upgrading keeps the nodes that
+        # were in sync in sync (upgrade.py), at the end of a migrate.
+        from . import signals
+
+        post_migrate.connect(signals.keep_nodes_in_sync, sender=self, dispatch_uid="regui.pushes.upgrade")

@@ -17,6 +17,9 @@ from regui.core.heartbeat import PROCESS_STARTED, wake_on, worker_name
 
 from .recovery import Here, jobs_recover, recheck_in
 from .rolling import PUSH_TASK
+from .upgrade import keep_nodes_in_sync
+
+__all__ = ["keep_nodes_in_sync", "recover_check", "run_later"]  # keep_nodes_in_sync: connected in apps.py
 
 log = logging.getLogger(__name__)
 # A chunk's task a worker received, then killed before its next heartbeat, ends its job at the next
