@@ -100,13 +100,15 @@ def draft_problems(draft: Draft, *, cluster: Cluster) -> Errors:
 
 @transaction.atomic
 def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool = True,
-                    stand_ins: Mapping[int, int | None] | None = None) -> Cluster:
+                    stand_ins: Mapping[int, int | None] | None = None, skip_unchanged: bool = False) -> Cluster:
     """Replace the cluster's mirrors and configs with the draft's, or raise and save nothing.
 
     `strict=False` saves a draft with problems (an import of a file K3s accepts as it is): the
     page then shows them next to the fields, and a push refuses lint errors. `stand_ins`: a new
     secret (by id) that may go only where, and as safely as, the saved one it replaces goes (None: as
-    the draft has it, a node's own credential regui never held)."""
+    the draft has it, a node's own credential regui never held). `skip_unchanged` (the page's save):
+    registries that come out as they were make no revision and no history entry; the cluster comes
+    back with its revision unchanged (a restore still makes a revision: it says what was restored)."""
     locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
     if draft.revision != locked.revision:
         raise StaleRevision(
@@ -125,6 +127,39 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool =
         raise InvalidDraft(errors)
 
     before = snapshot_of(locked)
+    try:
+        with transaction.atomic():  # a savepoint: undone when the save changes nothing
+            _registries_write(locked, draft)
+            after = snapshot_of(locked)
+            if skip_unchanged and after == before and not _writes_secret_value(draft):
+                raise _Unchanged
+    except _Unchanged:
+        if getattr(user, "is_authenticated", False):
+            unsaved_discard(user=user, cluster=locked)  # as on a save: they are what is saved
+        return locked
+    locked.revision += 1
+    locked.updated_by = user if getattr(user, "is_authenticated", False) else None
+    locked.save(update_fields=["revision", "updated_by", "updated_at"])
+    record_registries_changes(locked, before, after, locked.revision, draft.message)
+    revision_create(cluster=locked, number=locked.revision, message=draft.message, snapshot=after, user=user)
+    if getattr(user, "is_authenticated", False):
+        # The saver's unsaved edits of these registries are saved now, or older than what is.
+        unsaved_discard(user=user, cluster=locked)
+    return locked
+
+
+class _Unchanged(Exception):
+    """The save would store the registries as they are: undo its writes."""
+
+
+def _writes_secret_value(draft: Draft) -> bool:
+    """Whether saving `draft` writes a secret value (a password typed into a box): never "unchanged",
+    even when it equals the stored one, else "nothing changed" would answer a guessed password."""
+    return any(c.auth in (AUTH_CREATE_BASIC, AUTH_CREATE_RKE) for c in draft.configs)
+
+
+def _registries_write(locked: Cluster, draft: Draft) -> None:
+    """Replace the cluster's mirrors and configs with the draft's (inline secrets made as they go)."""
     locked.mirrors.all().delete()
     locked.configs.all().delete()
     Mirror.objects.bulk_create(
@@ -161,16 +196,6 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool =
             empty_tls=c.empty_tls,
         ))
     RegistryConfig.objects.bulk_create(configs)
-    locked.revision += 1
-    locked.updated_by = user if getattr(user, "is_authenticated", False) else None
-    locked.save(update_fields=["revision", "updated_by", "updated_at"])
-    after = snapshot_of(locked)
-    record_registries_changes(locked, before, after, locked.revision, draft.message)
-    revision_create(cluster=locked, number=locked.revision, message=draft.message, snapshot=after, user=user)
-    if getattr(user, "is_authenticated", False):
-        # The saver's unsaved edits of these registries are saved now, or older than what is.
-        unsaved_discard(user=user, cluster=locked)
-    return locked
 
 
 @dataclass

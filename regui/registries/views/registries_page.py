@@ -38,6 +38,7 @@ from .sections import refused_unread, render_sections, with_empty_boxes
 
 PAGE = "registries/registries.html"
 SAVED = "registries/partials/_saved.html"
+UNCHANGED = "Nothing changed: no new revision."
 ADDABLE: dict[str, tuple[str, Callable[[], MirrorBox | EndpointRow | RewriteRow | ConfigBox]]] = {
     "mirror": ("registries/partials/_mirror_box.html", lambda: MirrorBox(
         new_token(), endpoints=[EndpointRow(new_token())])),
@@ -133,23 +134,29 @@ def registries_save_view(request: HttpRequest, name: str) -> HttpResponse:
                             "Nothing was saved: the form is too big.", status=413)
     posted = draft_from_post(request.POST)
     try:
-        registries_save(cluster=cluster, draft=posted, user=request.user)
+        saved = registries_save(cluster=cluster, draft=posted, user=request.user, skip_unchanged=True)
     except StaleRevision as exc:
         return _save_failed(request, cluster, posted, {}, str(exc))
     except InvalidDraft as exc:
         return _save_failed(request, cluster, posted, exc.errors, "Nothing was saved: fix the fields marked below.")
+    unchanged = saved.revision == posted.revision
     if wants_fragment(request):
-        return _saved(request, name)
-    messages.success(request, f"Registries of {cluster.name} saved.")
+        return _saved(request, name, unchanged)
+    if unchanged:
+        messages.info(request, UNCHANGED)
+    else:
+        messages.success(request, f"Registries of {cluster.name} saved.")
     return redirect("cluster-registries", cluster.name)
 
 
-def _saved(request: HttpRequest, name: str) -> HttpResponse:
+def _saved(request: HttpRequest, name: str, unchanged: bool = False) -> HttpResponse:
     """The saved boxes and the new revision, swapped into the page in place of a reload: what the
     page holds outside the form stays as the person left it (the image typed in the Test panel,
-    which reloads itself for the new revision; Explain a pull; the YAML view)."""
+    which reloads itself for the new revision; Explain a pull; the YAML view). `unchanged`: the save
+    stored the registries as they were (no new revision); the form still shows them as saved."""
     cluster = _cluster(name)  # read again: the new revision and who saved it
-    response = render_sections(request, cluster, draft_from_cluster(cluster), SAVED, {"with_message": True})
+    response = render_sections(request, cluster, draft_from_cluster(cluster), SAVED,
+                               {"with_message": True, "unchanged": UNCHANGED if unchanged else ""})
     # The page's scripts take the form as it is now for what is saved (unsaved-edits.js, yaml-view.js).
     response["X-Regui-Saved"] = str(cluster.revision)
     return response
