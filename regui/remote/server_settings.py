@@ -62,6 +62,7 @@ def settings_program(distro: str) -> str:
 SETTING_OF_FLAG = {"embedded-registry": "embedded_registry",
                    "disable-default-registry-endpoint": "disable_default_registry_endpoint"}
 SETTINGS = ("ipv6_primary", *SETTING_OF_FLAG.values())
+SOURCE_MAX = 600  # a finding's "where": a node's shell prints what it likes, whatever the program cuts
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,12 @@ def _flag(config: NodeConfig, flag: str) -> Found:
     return Found(setting, found.value, f"{found.path}: {flag}: {found.raw}")
 
 
+def _bounded(found: Found) -> Found:
+    if len(found.source) <= SOURCE_MAX:
+        return found
+    return Found(found.setting, found.value, found.source[:SOURCE_MAX - 1] + "…")
+
+
 def parse_settings(stdout: str, distro: str) -> ServerSettings:
     """What the program printed, read; an output without its last line (a cut connection, a shell that
     is not one) reads nothing: a missing flag line would otherwise pass for a flag that is not set."""
@@ -146,6 +153,7 @@ def parse_settings(stdout: str, distro: str) -> ServerSettings:
     config = parse_config(lines)
     cluster_ip, network = _service_network(lines, distro)
     report = ServerSettings(config, cluster_ip)
-    report.found = {"ipv6_primary": network, **{SETTING_OF_FLAG[f]: _flag(config, f) for f in FLAGS}}
+    found = {"ipv6_primary": network, **{SETTING_OF_FLAG[f]: _flag(config, f) for f in FLAGS}}
+    report.found = {name: _bounded(f) for name, f in found.items()}
     report.errors = [line.partition(" ")[2] for line in lines if line.startswith("RG-ERROR ")]
     return report

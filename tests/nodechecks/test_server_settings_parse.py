@@ -102,3 +102,16 @@ def test_an_output_that_stops_before_the_program_ends_reads_nothing_at_all():
     assert {f.value for f in garbage.values()} == {None}
     assert garbage["ipv6_primary"].source == ("not read: no line of regui's program came back from the server (its "
                                               "output began 'Welcome to the node!\\nThis is not a shell.')")
+
+
+def test_a_node_that_sends_long_lines_gets_each_finding_cut_to_a_bounded_length_however_the_output_was_made():
+    # A node's shell prints what it likes: the program's own cuts (cut -c, head -n) are no bound on it.
+    long = "x" * 100_000
+    text = (f"RG-CONFIG 1 /etc/rancher/k3s/{long}.yaml\nRG-FLAG 1 embedded-registry: true\n"
+            f"RG-FLAG 1 disable-default-registry-endpoint: {long}\nRG-KUBECTL 1\n"
+            + f"RG-KUBECTL-ERROR {long}\n" * 5 + DONE)
+    found = read(text)
+    assert found["embedded_registry"].value is True
+    assert found["disable_default_registry_endpoint"].value is None
+    assert found["ipv6_primary"].value is None
+    assert all(len(f.source) <= 600 for f in found.values()), {k: len(f.source) for k, f in found.items()}
