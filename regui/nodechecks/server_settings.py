@@ -25,7 +25,7 @@ from regui.registries.models import Cluster
 from regui.remote.server_settings import SETTINGS, parse_settings, settings_program
 
 from .models import SettingsRead
-from .services import CheckRefused, _actor, _enqueue, _NodeFailed, _run_on_node
+from .services import CheckRefused, _actor, _enqueue, _finish, _NodeFailed, _run_on_node
 
 SETTINGS_TASK = "regui.cluster_settings_read"
 LABELS = {"ipv6_primary": "Service network is IPv6 first",
@@ -63,14 +63,6 @@ def settings_read_request(*, cluster: Cluster, user: Any = None) -> SettingsRead
             "requested_by_name": _actor(user), "requested_at": timezone.now(), "finished_at": None,
             "found": {}, "cluster_ip": "", "message": ""})
         _enqueue(SETTINGS_TASK, read.pk)
-    return read
-
-
-def _finish(read: SettingsRead, state: str, message: str, **fields: Any) -> SettingsRead:
-    read.state, read.message, read.finished_at = state, message[:4000], timezone.now()
-    for name, value in fields.items():
-        setattr(read, name, value)
-    read.save()
     return read
 
 

@@ -29,7 +29,7 @@ from regui.remote.probe import pull_program, readback_program
 from regui.remote.probe_parse import NodeConfig, PullReport, Readback, parse_pull, parse_readback
 
 from .compare import DirComparison, compare_hosts, pull_agreement
-from .models import HostsReadback, PullTest
+from .models import HostsReadback, PullTest, SettingsRead
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def _actor(user: Any) -> str:
 # --- read back hosts.toml ------------------------------------------------------------------------
 
 
-_Check = TypeVar("_Check", HostsReadback, PullTest)
+_Check = TypeVar("_Check", HostsReadback, PullTest, SettingsRead)
 
 
 def _gate_then_queue(node: Node, task: str, record: Callable[[], tuple[_Check, int]]) -> _Check:
@@ -165,7 +165,7 @@ def readback_request(*, node: Node, user: Any = None) -> HostsReadback:
 
 
 def _finish(check: _Check, state: str, message: str, **fields: Any) -> _Check:
-    """End a read-back or a pull test: its state, its message (bounded) and when, plus any fields."""
+    """End a read-back, a pull test or a settings read: its state, its message (bounded) and when, plus any fields."""
     check.state, check.message, check.finished_at = state, message[:4000], timezone.now()
     for name, value in fields.items():
         setattr(check, name, value)
