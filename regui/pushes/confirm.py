@@ -54,6 +54,7 @@ class PushPreview:
     without_key: list[str] = field(default_factory=list)
     plan: Plan | None = None  # the rolling plan: batches, what stops the push, expected restarts
     other_plan: Plan | None = None  # the plan with the other "write only" choice (the page may switch)
+    checked: str = ""  # the redacted render check_render passed ("" when refused): push_job_create's `checked`
 
     @property
     def node_ids(self) -> list[int]:
@@ -116,7 +117,8 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: 
             plan = replace(plan, expected_restarts=tuple(expected), restarts_known=True)
         else:
             other = replace(other, expected_restarts=tuple(expected), restarts_known=True)
-    return PushPreview(cluster, restart, plans, steps, list(changes.values()), refused, without_key, plan, other)
+    return PushPreview(cluster, restart, plans, steps, list(changes.values()), refused, without_key, plan, other,
+                       "" if refused else current)
 
 
 def _restart_words(node: Node, same: bool) -> tuple[str, str]:

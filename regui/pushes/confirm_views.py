@@ -51,6 +51,13 @@ def _targets(cluster: Cluster, data) -> tuple[str, list[Node]]:
     return "all", list(cluster.nodes.select_related("cluster").order_by("name"))
 
 
+def _scope(data) -> str:
+    """The scope _targets reads its nodes by, without reading them."""
+    if data.get("node", ""):
+        return "node"
+    return data["scope"] if data.get("scope") in ("rerun", "retry", "failed") else "all"
+
+
 @require_role(OPERATOR)
 def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
@@ -58,7 +65,8 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
         # From the node list's push buttons (a POST form): show the plan at its own address.
         return confirm_redirect(name, request.POST)
     data = request.POST if request.method == "POST" else request.GET
-    scope, nodes = _targets(cluster, data)
+    # A confirming POST pushes the nodes it names: the scope's own nodes are not read for it (issue 13).
+    scope, nodes = (_scope(data), []) if request.method == "POST" else _targets(cluster, data)
     restart = not data.get("write_only")
     choices = PushChoicesForm(data)
     if not choices.is_valid():
@@ -78,7 +86,9 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
         elif not ids or len(nodes) != len(ids):
             messages.error(request, "Some of these nodes no longer exist: look at the plan again.")
         else:
-            job = push_job_create(cluster=cluster, user=request.user, nodes=nodes, restart=restart, policy=policy)
+            # The render the preview just checked is not checked again before the job is queued (issue 13).
+            job = push_job_create(cluster=cluster, user=request.user, nodes=nodes, restart=restart, policy=policy,
+                                  checked=preview.checked)
             if job.status == PushJob.Status.REFUSED:
                 messages.error(request, f"Nothing was pushed: {job.message}")
                 return redirect("node-list", name)

@@ -68,10 +68,12 @@ def push_policy_save(*, cluster: Cluster, values: dict[str, Any]) -> PushPolicy:
 
 def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = None, restart: bool = True,
                     kind: str = PushJob.Kind.PUSH, policy: Policy | None = None,
-                    origin: PushJob | None = None, started_by: str = "") -> PushJob:
+                    origin: PushJob | None = None, started_by: str = "", checked: str = "") -> PushJob:
     """Record a job for the given nodes (all by default) with its plan, and queue its first step;
     refused renders never queue. `started_by` names a starter that is no user (DRIFT_WATCH_ACTOR): a
-    periodic drift check writes no entry of its own (the watch records what changed)."""
+    periodic drift check writes no entry of its own (the watch records what changed). `checked`: the
+    redacted render that check_render passed in this request (the confirmation's), not checked a second
+    time before the click's job is queued; each chunk renders again and checks whatever differs from it."""
     nodes = list(cluster.nodes.all()) if nodes is None else nodes
     policy = policy or effective_policy(cluster)
     actor = audit_context.current()
@@ -85,7 +87,7 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
         if not nodes:
             raise RenderRefused("No nodes to push to: add nodes to the cluster first.")
         if kind == PushJob.Kind.PUSH:
-            job.checked_render = render_digest(check_render(cluster))
+            job.checked_render = render_digest(checked or check_render(cluster))
             _check_policy(cluster, policy, restart)
     except (RenderRefused, ValueError) as exc:
         job.status, job.message, job.finished_at = PushJob.Status.REFUSED, str(exc), timezone.now()
