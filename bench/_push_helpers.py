@@ -55,7 +55,8 @@ def floor(targets: list) -> tuple[float, list[float]]:
 
 def bare_push(targets: list, path: str, content: bytes) -> tuple[float, list[float]]:
     """regui's own remote program over the same one exec, from plain threads: no Celery, no database."""
-    from regui.remote.script import RemoteFile, parse_report, push_program
+    from regui.remote.report import parse_report
+    from regui.remote.script import RemoteFile, push_program
 
     program = push_program([RemoteFile(path, content, dir_mode="0755")], mode="push", service="k3s-agent",
                            restart=False)

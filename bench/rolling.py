@@ -138,7 +138,8 @@ class Rolling:
 
         from regui.pushes.files import cluster_files
         from regui.remote import ssh
-        from regui.remote.script import parse_report, push_program
+        from regui.remote.report import parse_report
+        from regui.remote.script import push_program
 
         self.change_render()
         files = cluster_files(self.cluster)

@@ -20,7 +20,8 @@ from regui.core.fingerprints import file_fingerprint
 from regui.inventory.models import Node
 from regui.inventory.services import NodeError, node_target
 from regui.remote import ssh, transport
-from regui.remote.script import RemoteFile, parse_report, push_program
+from regui.remote.report import parse_report
+from regui.remote.script import RemoteFile, push_program
 
 from .files import files_key, owned_tls_dir
 from .jobplan import job_policy

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from regui.remote.script import BACKUPS_KEPT, RemoteFile, parse_report, push_program
+from regui.remote.report import parse_report
+from regui.remote.script import BACKUPS_KEPT, RemoteFile, push_program
 from tests.pushes.test_remote_program import files, sh_node
 
 TOOLS = ("sha256sum", "sync", "ln", "cp", "mv", "rm", "base64", "mkdir", "chmod", "date")

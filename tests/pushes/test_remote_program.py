@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from regui.remote.script import RemoteFile, parse_report, push_program
+from regui.remote.report import parse_report
+from regui.remote.script import RemoteFile, push_program
 
 
 def sh_node(tmp_path: Path):

@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from regui.remote.script import RemoteFile, parse_report, poll_count, push_program
+from regui.remote.report import parse_report
+from regui.remote.script import RemoteFile, poll_count, push_program
 
 
 @pytest.fixture
