@@ -19,6 +19,8 @@ class PushFiles(list[RemoteFile]):
     holds, by the identities of the secret values in them."""
 
     sync_key: str = ""
+    # A re-read's files that the interrupted push it follows was writing (rolling._run_chunk).
+    origin_wrote: bool = False
 
 
 def files_key(files: list[RemoteFile]) -> str:

@@ -220,7 +220,7 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
         _finish(result, Status.FAILED, message, restarted=report.restarted, save=False)
         return Status.FAILED
     if check:
-        return _checked(result, node, files, key, report.before)
+        return _checked(result, node, files, key, report.before, origin_wrote=getattr(files, "origin_wrote", False))
     result.key_after = key
     changed = report.result == "changed"
     pending = changed and not job.restart
@@ -237,16 +237,25 @@ def _known_key(node: Node, sha: str) -> str:
     return node.last_sync_key or sha if sha and sha == node.last_sha256 else sha
 
 
-def _checked(result: PushResult, node: Node, files: list[RemoteFile], key: str, before: dict[str, str]) -> str:
+def _checked(result: PushResult, node: Node, files: list[RemoteFile], key: str, before: dict[str, str],
+             origin_wrote: bool = False) -> str:
     """A drift check's verdict. The node's bytes are compared with what regui last wrote or confirmed
     there, never with a render holding secret values regui did not give the node: in sync only when the
-    node still holds what regui recorded and that is the current render (by sync key, not bytes)."""
+    node still holds what regui recorded and that is the current render (by sync key, not bytes).
+    `origin_wrote`: this is the re-read of a push of these very files (same render, same sync key) that was
+    interrupted while writing them, each marked force where the node's key differed: a node that holds
+    them holds them by regui's hand, as a push that had ended would have recorded."""
     main = files[0]
     ours = bool(node.last_sha256) and result.sha256_before == node.last_sha256
     result.key_after = result.key_before
+    held: str | None = None if ours else ""
     if ours and node.last_sync_key and node.last_sync_key == key:
         in_sync = all(before.get(f.path) == f.sha256 for f in files)
         message = "matches the current render" if in_sync else _drift_message(files, before)
+    elif origin_wrote and all(before.get(f.path) == f.sha256 for f in files):
+        in_sync, held = True, key
+        result.key_after = key
+        message = "holds the current render, which the interrupted push was writing there"
     elif ours:
         in_sync = False
         message = ("holds what regui last wrote there, not the current render: a push sends it"
@@ -259,7 +268,7 @@ def _checked(result: PushResult, node: Node, files: list[RemoteFile], key: str, 
                    + (f" (missing: {main.path})" if before.get(main.path, "-") == "-" else ""))
     status = Status.IN_SYNC if in_sync else Status.DRIFTED
     _record_node(result, node, Node.Sync.IN_SYNC if in_sync else Node.Sync.DRIFTED, message,
-                 sha=result.sha256_before, key=None if ours else "")
+                 sha=result.sha256_before, key=held)
     _finish(result, status, message, save=False)
     return status
 

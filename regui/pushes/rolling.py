@@ -31,7 +31,7 @@ from regui.registries.models import Cluster
 from regui.remote import keys
 from regui.remote.script import RemoteFile
 
-from .files import RenderRefused, cluster_files, files_key
+from .files import PushFiles, RenderRefused, cluster_files, files_key
 from .gate import ready_gate
 from .jobplan import job_policy, plan_results
 from .models import PushChunk, PushJob, PushResult
@@ -182,6 +182,10 @@ def _prepare_and_run(job: PushJob, index: int, send: Send, worker: str, results:
     if job.status != PushJob.Status.RUNNING:
         _chunk_done(job, index)
         return
+    if job.kind == PushJob.Kind.DRIFT and job.origin_id is not None and isinstance(files, PushFiles):
+        # The re-read of an interrupted push: were these its very files (same render, same sync key)?
+        files.origin_wrote = PushJob.objects.filter(pk=job.origin_id, kind=PushJob.Kind.PUSH,
+                                                    files_digest=digest).exists()
     if job.files_digest != digest:
         results_skip(job, Q(pk__in=[r.pk for r in results]),
               "not pushed: the cluster's registries (or a secret they use) changed after this push started; "

@@ -17,9 +17,12 @@ from regui.celery import app
 from regui.core.models import WorkerBeat
 from regui.inventory.models import Node
 from regui.pushes import services
+from regui.pushes.files import cluster_files
 from regui.pushes.models import PushJob
 from regui.pushes.recovery import Beat, ChunkState, Here, jobs_recover, lost_chunks
+from regui.pushes.rolling import files_digest
 from regui.registries.importing import registries_import
+from regui.registries.selectors import cluster_sync_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TASK = "regui.push_job_run"
@@ -127,6 +130,48 @@ def test_re_run_unfinished_nodes_pushes_exactly_those_and_a_node_already_at_the_
     assert (res["a1"].status, res["a1"].restarted) == ("unchanged", True), "at the target: only the owed restart"
     assert res["a2"].status == res["a3"].status == "changed"
     assert not Node.objects.filter(restart_pending=True).exists()
+
+
+def _killed_mid_write(fleet, monkeypatch) -> PushJob:
+    """A push of a new file killed after writing it on a1 (its result and key not recorded yet) and before
+    a2: the job's chunk had recorded its files' digest, as a started chunk does."""
+    fleet.push()
+    before = Node.objects.values_list("last_sha256", "last_sync_key").get(name="a1")
+    registries_import(cluster=fleet.cluster, replace=True, text=(
+        'mirrors:\n  docker.io:\n    endpoint: ["https://mirror-2.example.com:5000"]\n'))
+    fleet.push(nodes=[fleet.nodes[0]], restart=False)  # a1's file written...
+    Node.objects.filter(name="a1").update(last_sha256=before[0], last_sync_key=before[1])  # ...not recorded
+    job = running_job(fleet, monkeypatch)
+    PushJob.objects.filter(pk=job.pk).update(files_digest=files_digest(cluster_files(fleet.cluster)))
+    beat(GONE, age=45)
+    return job
+
+
+def test_the_re_read_after_a_kill_finds_a_node_the_push_had_written_in_sync_and_its_re_run_unchanged(
+        three, monkeypatch):
+    fleet = three
+    job = _killed_mid_write(fleet, monkeypatch)
+    assert jobs_recover() == [job.pk]
+    (check,) = job.followups.all()
+    res = fleet.results(check)
+    assert res["a1"].status == "in_sync" and "the interrupted push was writing" in res["a1"].message
+    assert res["a2"].status == "drifted", "not written: still the older file"
+    key = cluster_sync_key(fleet.cluster)
+    assert Node.objects.get(name="a1").last_sync_key == key != Node.objects.get(name="a2").last_sync_key
+    rerun = services.push_job_rerun(PushJob.objects.get(pk=job.pk))
+    res = fleet.results(rerun)
+    assert (res["a1"].status, res["a1"].restarted) == ("unchanged", True), "only the owed restart"
+    assert res["a2"].status == "changed"
+
+
+def test_a_re_read_adopts_nothing_when_the_cluster_changed_after_the_interrupted_push(three, monkeypatch):
+    fleet = three
+    job = _killed_mid_write(fleet, monkeypatch)
+    PushJob.objects.filter(pk=job.pk).update(files_digest="0" * 64)  # another render than the re-read's
+    jobs_recover()
+    (check,) = job.followups.all()
+    assert fleet.results(check)["a1"].status == "drifted"
+    assert Node.objects.get(name="a1").last_sync_key != cluster_sync_key(fleet.cluster)
 
 
 def test_re_run_takes_skipped_nodes_too_and_none_that_finished(fleet):
