@@ -157,3 +157,20 @@ def queued(fleet, monkeypatch):
 
     yield sent, run
     app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def checks(monkeypatch) -> list[str]:
+    """Every time the render is checked (lint and K3s's own parse), with its redacted text (the real
+    check runs)."""
+    from regui.pushes import files
+
+    seen: list[str] = []
+    real = files._check
+
+    def check(cluster, text):
+        seen.append(text)
+        return real(cluster, text)
+
+    monkeypatch.setattr(files, "_check", check)
+    return seen

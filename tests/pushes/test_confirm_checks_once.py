@@ -32,20 +32,6 @@ def _confirm(fleet, client) -> tuple[int, PushJob]:
 
 
 @pytest.fixture
-def checks(monkeypatch) -> list[str]:
-    """The redacted renders looked at by the render check (the real one runs)."""
-    seen: list[str] = []
-    real = files._check
-
-    def check(cluster, text):
-        seen.append(text)
-        return real(cluster, text)
-
-    monkeypatch.setattr(files, "_check", check)
-    return seen
-
-
-@pytest.fixture
 def client(fleet):
     registries_import(cluster=fleet.cluster, text=MIRROR, replace=True)
     client = Client()

@@ -26,20 +26,6 @@ from tests.jumphosts.helpers import register_jump_host
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def checks(monkeypatch) -> list[str]:
-    """Every time the render is checked (lint and K3s's own parse), with its redacted text."""
-    seen: list[str] = []
-    real = files._check
-
-    def check(cluster, text):
-        seen.append(text)
-        return real(cluster, text)
-
-    monkeypatch.setattr(files, "_check", check)
-    return seen
-
-
 def test_a_job_is_recorded_planned_in_as_many_statements_for_thirty_nodes_as_for_three(fleet, queued):
     def create() -> PushJob:
         return services.push_job_create(cluster=fleet.cluster, user=fleet.user, restart=False,
