@@ -40,10 +40,9 @@ def build(name: str, n: int, user) -> None:
 
     from regui.inventory.models import Node
     from regui.pushes.models import PushJob, PushResult
-    from regui.pushes.selectors import render_key
     from regui.registries.importing import registries_import
     from regui.registries.models import Cluster, RegistryConfig
-    from regui.registries.selectors import cluster_render
+    from regui.registries.selectors import cluster_render, cluster_sync_key
     from regui.registries.services import SecretInput, secret_save
     from tests.certs import key_and_cert
 
@@ -56,7 +55,7 @@ def build(name: str, n: int, user) -> None:
     # Of every 9 nodes: 6 in sync, one drifted, one unreachable, one never pushed.
     states = [Node.Sync.IN_SYNC] * 6 + [Node.Sync.DRIFTED, Node.Sync.UNREACHABLE, Node.Sync.NEVER]
     # In sync: regui wrote the current render's sync key there (its bytes and secret value identities).
-    current = render_key(cluster)
+    current = cluster_sync_key(cluster)
     sha = hashlib.sha256(cluster_render(cluster, reveal=True).encode()).hexdigest()
     nodes = [Node(cluster=cluster, name=f"node-{i:05d}", address=f"10.{i // 65536}.{i // 256 % 256}.{i % 256}",
                   role="server" if i < 3 else "agent", labels={"zone": "abc"[i % 3], "rack": f"r{i % 40}"},

@@ -23,7 +23,7 @@ from regui.inventory.trust import connect_refusal
 from regui.k3s import explain_pull, generate_hosts
 from regui.k3s.reference import ReferenceError, parse_image
 from regui.pushes.models import PushJob, PushResult
-from regui.registries.selectors import cluster_render, engine_flags, keyed_payload
+from regui.registries.selectors import cluster_render, engine_flags, keyed_render
 from regui.remote import ssh, transport
 from regui.remote.probe import pull_program, readback_program
 from regui.remote.probe_parse import NodeConfig, PullReport, Readback, parse_pull, parse_readback
@@ -193,7 +193,7 @@ def readback_run(node_id: int, *, job: PushJob | None = None) -> HostsReadback |
         return _finish(readback, HostsReadback.State.FAILED, str(exc))
     report = parse_readback(stdout)
     flags = node_flags(node, report.config)
-    _, render, _, key = keyed_payload(cluster)
+    render, key = keyed_render(cluster)
     predicted = generate_hosts(render, program=cluster.distro, **engine_options(node, flags))
     fields = {"flags": _flags_json(flags), "revision": cluster.revision}
     if predicted.parse_error:

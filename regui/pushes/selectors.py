@@ -59,14 +59,10 @@ class NodeRow:
         return self.wait.poll if self.wait else 1
 
 
-def render_key(cluster: Cluster) -> str:
-    """The sync key of the cluster's render now (core/fingerprints.py): a node is in sync when regui last
-    wrote or confirmed this key there, not when its bytes merely equal the render's (that would answer a
-    guess saved in place of a secret)."""
-    return cluster_sync_key(cluster)
-
-
 def node_badge(node: Node, current_key: str) -> str:
+    """`current_key`: cluster_sync_key, the render's now. A node is in sync when regui last wrote or
+    confirmed that key there, not when its bytes merely equal the render's (that would answer a guess
+    saved in place of a secret: core/fingerprints.py)."""
     if node.sync_state == Node.Sync.UNREACHABLE:
         return "unreachable"
     if not node.last_sha256:
@@ -120,7 +116,7 @@ def _rows(nodes: Iterable[WithAnnotations[Node, _LastResult]], current_key: str)
 def node_rows(cluster: Cluster, node_id: int | None = None) -> list[NodeRow]:
     """Rows of the cluster's nodes (one node's: the row a busy row polls for)."""
     nodes = cluster.nodes.all() if node_id is None else cluster.nodes.filter(pk=node_id)
-    return _rows(_with_last_result(nodes), render_key(cluster))
+    return _rows(_with_last_result(nodes), cluster_sync_key(cluster))
 
 
 def _add_worker_waits(busy: list[NodeRow]) -> None:
@@ -243,7 +239,7 @@ def node_list_page(cluster: Cluster, params: Mapping[str, str]) -> NodeListPage:
     filters = node_filters(params)
     if problem := bad_param_int(params, "page", max_digits=9):
         filters = NodeFilters(filters.role, filters.sync, filters.label, filters.name, (*filters.errors, problem))
-    current = render_key(cluster)
+    current = cluster_sync_key(cluster)
     badges = badge_filters(current)
     counts = cluster.nodes.aggregate(total=Count("pk"), **{b: Count("pk", filter=q) for b, q in badges.items()})
     nodes = _with_last_result(filters.apply(cluster.nodes.all(), badges))

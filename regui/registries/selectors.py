@@ -158,20 +158,26 @@ def engine_flags(cluster: Cluster) -> dict[str, bool]:
             "embedded_registry": cluster.embedded_registry, "ipv6_primary": cluster.ipv6_primary}
 
 
-def cluster_payload(cluster: Cluster) -> tuple[str, str, list[TLSFile]]:
-    """(redacted render, real render, TLS files it names) from one read of the cluster."""
-    return keyed_payload(cluster)[:3]
-
-
 def keyed_payload(cluster: Cluster) -> tuple[str, str, list[TLSFile], str]:
-    """cluster_payload and the real render's sync key (core/fingerprints.py), from the same read: the key
-    names the secret values this render holds, not others saved a moment later."""
+    """(redacted render, real render, TLS files it names, the real render's sync key: core/fingerprints.py)
+    from one read of the cluster: the key names the secret values this render holds, not others saved a
+    moment later."""
     draft = draft_from_cluster(cluster)
     secrets = secrets_by_id(draft_secret_ids(draft))
     redacted, _ = draft_spec(draft, distro=cluster.distro, secrets=secrets, reveal=False)
     spec, files = draft_spec(draft, distro=cluster.distro, secrets=secrets, reveal=True)
     real = render_yaml(spec, redact=False)
     return render_yaml(redacted, redact=True), real, files, render_key(real, secrets.values())
+
+
+def keyed_render(cluster: Cluster) -> tuple[str, str]:
+    """The real render and its sync key, from one read of the cluster: keyed_payload without the redacted
+    render and the TLS files, for what only compares (a node list's badges, a read-back)."""
+    draft = draft_from_cluster(cluster)
+    secrets = secrets_by_id(draft_secret_ids(draft))
+    spec, _ = draft_spec(draft, distro=cluster.distro, secrets=secrets, reveal=True)
+    real = render_yaml(spec, redact=False)
+    return real, render_key(real, secrets.values())
 
 
 def render_key(real: str, secrets: Iterable[Secret]) -> str:
@@ -181,4 +187,4 @@ def render_key(real: str, secrets: Iterable[Secret]) -> str:
 
 def cluster_sync_key(cluster: Cluster) -> str:
     """The sync key of the cluster's render now: what a node must hold to be in sync."""
-    return keyed_payload(cluster)[3]
+    return keyed_render(cluster)[1]

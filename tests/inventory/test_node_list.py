@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from regui.inventory.models import Node
 from regui.pushes.models import PushJob, PushResult
-from regui.pushes.selectors import PER_PAGE, render_key
-from regui.registries.selectors import cluster_render
+from regui.pushes.selectors import PER_PAGE
+from regui.registries.selectors import cluster_render, cluster_sync_key
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def test_the_role_filter(viewer_client, cluster):
 
 def test_the_status_filter_matches_each_badge(viewer_client, cluster):
     # In sync: regui wrote the current render's sync key there (not: the bytes are the same).
-    current, sha = render_key(cluster), hashlib.sha256(cluster_render(cluster, reveal=True).encode()).hexdigest()
+    current, sha = cluster_sync_key(cluster), hashlib.sha256(cluster_render(cluster, reveal=True).encode()).hexdigest()
     add_nodes(cluster, 1, start=0, sync_state="in_sync", last_sha256=sha, last_sync_key=current)
     add_nodes(cluster, 1, start=1, sync_state="in_sync", last_sha256="0" * 64, last_sync_key="0" * 64)  # older
     add_nodes(cluster, 1, start=2, sync_state="drifted", last_sha256=sha, last_sync_key=current)
