@@ -219,22 +219,22 @@ def weakened_transport_errors(draft: Draft, cluster: Cluster, user: Any,
         for transport, cause in transports.items():
             if any(transport.no_weaker_than(b) for b in was):
                 continue
-            message = _message(what, host, transport, was)
+            message = _message(what, host, transport, was, client_key=isinstance(held, str))
             slot = _slot(draft, cause, transport, was)
             if message not in errors.get(slot, []):
                 errors.setdefault(slot, []).append(message)
     return errors
 
 
-def _message(what: str, host: str, weak: Transport, before: set[Transport]) -> str:
-    """`what`: secret “name”, or the client key /path (on the nodes: not sent, but presented to the host)."""
-    key = what.startswith("the client key ")
-    gets, harm = ((f"the nodes present it {what}", "have the nodes authenticate to it") if key
+def _message(what: str, host: str, weak: Transport, before: set[Transport], *, client_key: bool) -> str:
+    """`what`: secret “name”, or (`client_key`) the client key /path (on the nodes: not sent, but presented to
+    the host)."""
+    gets, harm = ((f"the nodes present it {what}", "have the nodes authenticate to it") if client_key
                   else (f"it receives {what}", "read it"))
-    ask = " Ask an admin, or " + ("choose a TLS Secret instead." if key else "retype this registry's credentials.")
+    ask = " Ask an admin, or " + ("choose a TLS Secret instead." if client_key else "retype this registry's credentials.")
     if weak.plain:
         head = (f"let the nodes reach {host} over plain HTTP while they present it {what}: anyone on the network "
-                f"path could pose as {host} to them" if key else
+                f"path could pose as {host} to them" if client_key else
                 f"send {what} to {host} over plain HTTP: anyone on the network path would read it")
         return f"Only an admin can {head}. Use an https endpoint.{ask}"
     if weak.skip_verify and not any(b.skip_verify for b in before):
