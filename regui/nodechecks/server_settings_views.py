@@ -37,7 +37,7 @@ def _section(request: HttpRequest, cluster: Cluster, *, error: str = "", applied
 
 
 def _answer(request: HttpRequest, cluster: Cluster, *, error: str = "", applied: str = "") -> HttpResponse:
-    if wants_fragment(request):  # 200 with the message: htmx 2 swaps no 4xx answer into the page
+    if wants_fragment(request):  # the section, with the refusal in it: it says what was read so far too
         return _section(request, cluster, error=error, applied=applied)
     if error:
         messages.error(request, error)
