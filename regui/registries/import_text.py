@@ -40,11 +40,42 @@ def read_registries(text: str, program: str) -> Registries:
         raise ImportRefused(f"regui does not import this file ({exc}).", exc.line) from None
     except RegistriesParseError as exc:
         where = f"line {exc.line}: " if getattr(exc, "line", None) else ""
-        raise ImportRefused(f"{program} would refuse this file ({where}{exc})", getattr(exc, "line", None)) from None
+        raise ImportRefused(f"{program} would refuse this file ({where}{exc})", getattr(exc, "line", None),
+                            details=shell_lines(text)) from None
     if unstorable := _unstorable(parsed, program):
         raise ImportRefused(f"{program} reads this file, but regui cannot keep some of its values as they are: "
                             "fix them and import again.", details=unstorable)
     return parsed
+
+
+# Lines a guide puts around the file: a shell prompt (root@node:~# ...), a command that writes or
+# restarts (cat <<EOF, tee, systemctl ...), a heredoc's closing word. YAML's parser reports the line
+# where it gave up, often the valid one after, so the refusal names these as well.
+_PROMPT = re.compile(r"^\S+@[\w.-]+:\S*[#$](\s|$)")
+_COMMAND = re.compile(r"^(sudo\s+)?(cat|tee|echo|printf|systemctl|service|mkdir|vi|vim|nano|crictl|kubectl|k3s|rke2)"
+                      r"(\s+(?![:#])|$)|<<-?\s*['\"]?\w+['\"]?\s*$")
+_SHOWN = 5
+
+
+def shell_lines(text: str) -> list[str]:
+    """What a refusal adds when the text holds shell lines, not YAML: each (up to a few), then the fix."""
+    found, closing = [], None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if _PROMPT.match(stripped):
+            found.append(f"Line {number} is a shell prompt, not YAML: {stripped[:120]}")
+        elif _COMMAND.search(stripped):
+            found.append(f"Line {number} is a shell command, not YAML: {stripped[:120]}")
+            if heredoc := re.search(r"<<-?\s*['\"]?(\w+)", stripped):
+                closing = heredoc.group(1)
+        elif closing is not None and stripped == closing:
+            found.append(f"Line {number} ends the shell's here-document, not YAML: {stripped}")
+            closing = None
+    if not found:
+        return []
+    more = [f"… and {len(found) - _SHOWN} more."] if len(found) > _SHOWN else []
+    return [*found[:_SHOWN], *more, "It looks copied from a terminal or a guide: import only the lines of "
+            "registries.yaml itself (mirrors: and configs: with what is indented under them)."]
 
 
 def reads_nothing(parsed: Registries, text: str, program: str) -> ImportRefused:
