@@ -74,4 +74,4 @@ def test_a_registries_form_value_int_refuses_is_a_field_error_not_a_500(operator
             "m1-hostname": "docker.io", "e1-url": "https://m.example.com", "c1-hostname": "m.example.com",
             "c1-auth": "none", field: value}
     assert post_registries(operator_client, cluster, data).status_code == 400
-    assert post_registries(operator_client, cluster, data, HTTP_HX_REQUEST="true").status_code == 200
+    assert post_registries(operator_client, cluster, data, HTTP_HX_REQUEST="true").status_code == 400

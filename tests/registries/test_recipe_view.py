@@ -29,7 +29,7 @@ def test_a_recipe_with_mistakes_says_so_in_the_dialog_and_adds_no_box(operator_c
     r = operator_client.post(f"/clusters/{cluster.name}/registries/recipe/",
                              {"recipe": "proxy-cache", "registry": "", "project": "{upstream}"}, **HTMX)
     html = r.content.decode()
-    assert r.status_code == 200 and 'id="recipe-errors"' in html and "hx-swap-oob" not in html
+    assert r.status_code == 400 and 'id="recipe-errors"' in html and "hx-swap-oob" not in html
     assert "Choose at least one upstream" in html
     plain = operator_client.post(f"/clusters/{cluster.name}/registries/recipe/", {"recipe": "?"})
     assert plain.status_code == 400

@@ -117,8 +117,8 @@ def test_discarding_forgets_them_and_the_offer_goes(operator_client, cluster):
     assert not UnsavedEdits.objects.exists()
     offer = operator_client.get(f"/clusters/{cluster.name}/registries/unsaved/", **HX).content.decode()
     assert "unsaved edits" not in offer
-    gone = operator_client.post(f"/clusters/{cluster.name}/registries/unsaved/restore/", **HX).content.decode()
-    assert "Those edits are gone" in gone
+    gone = operator_client.post(f"/clusters/{cluster.name}/registries/unsaved/restore/", **HX)
+    assert gone.status_code == 409 and "Those edits are gone" in gone.content.decode()
 
 
 def test_each_user_has_their_own_edits_of_each_cluster(operator_client, admin_client, cluster):

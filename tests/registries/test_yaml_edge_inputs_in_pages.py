@@ -50,7 +50,7 @@ def test_edit_as_yaml_refuses_what_k3s_refuses_in_k3s_words(operator_client, clu
     text, words = REFUSED[case]
     r = operator_client.post(f"/clusters/{cluster.name}/registries/yaml/apply/", {"yaml_text": text}, **HX)
     page = html.unescape(r.content.decode())
-    assert r.status_code == 200 and "Not applied: K3s would refuse this file" in page and words in page
+    assert r.status_code == 400 and "Not applied: K3s would refuse this file" in page and words in page
 
 
 @pytest.mark.parametrize("case", sorted(READ))

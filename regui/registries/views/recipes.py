@@ -7,8 +7,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
-from regui.core.htmx import wants_fragment
-
 from ..draft import AUTH_CREATE_BASIC, AUTH_NONE
 from ..models import Cluster
 from ..recipes import recipe_build, recipe_input
@@ -26,9 +24,8 @@ def registries_recipe(request: HttpRequest, name: str) -> HttpResponse:
     else:
         recipe = recipe_build(data)
         recipe_errors = recipe.errors
-    # htmx swaps only a 200: errors show in the dialog, which stays open.
-    status = 200 if wants_fragment(request) or not recipe_errors else 400
+    # Errors show in the dialog, which stays open (base.html's htmx-config swaps a 400 into it).
     return render(request, "registries/partials/_recipe_result.html", {
         "cluster": cluster, "recipe": recipe, "recipe_errors": recipe_errors, "errors": {},
         "secret_choices": choices,
-    }, status=status)
+    }, status=400 if recipe_errors else 200)

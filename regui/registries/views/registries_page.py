@@ -97,9 +97,10 @@ def registries_preview(request: HttpRequest, name: str) -> HttpResponse:
     if refused := refused_unread(request):
         return render(request, "registries/partials/_preview.html", {
             "cluster": cluster, "yaml": "", "errors": {"__all__": [refused]},
-        }, status=200 if wants_fragment(request) else 413)
+        }, status=413)
     draft = drop_blank_boxes(draft_from_post(request.POST))
     errors = validate_draft(draft, secret_infos(cluster))
+    # 200 with errors: a preview of the form as typed so far, its problems marked; nothing is refused.
     return render(request, "registries/partials/_preview.html", {
         "cluster": cluster, "yaml": draft_render(draft, distro=cluster.distro), "errors": errors,
     })
@@ -113,9 +114,10 @@ def registries_insight(request: HttpRequest, name: str) -> HttpResponse:
     if refused := refused_unread(request):
         return render(request, "registries/partials/_insight.html", {
             "cluster": cluster, "insight": refusal(refused, cluster.distro),
-        }, status=200 if wants_fragment(request) else 413)
+        }, status=413)
     draft = drop_blank_boxes(draft_from_post(request.POST))
     image = request.POST.get("explain_image", "")[:500]
+    # 200 when the draft cannot be explained yet (refused_insight): the tabs say why, as a preview; nothing is refused.
     insight = refused_insight(draft, cluster.distro) or draft_insight(
         draft_render(draft, distro=cluster.distro), draft, program=cluster.distro, image=image,
         disable_default=bool(request.POST.get("flag_disable_default")),
@@ -136,7 +138,7 @@ def registries_save_view(request: HttpRequest, name: str) -> HttpResponse:
     try:
         saved = registries_save(cluster=cluster, draft=posted, user=request.user, skip_unchanged=True)
     except StaleRevision as exc:
-        return _save_failed(request, cluster, posted, {}, str(exc))
+        return _save_failed(request, cluster, posted, {}, str(exc), status=409)
     except InvalidDraft as exc:
         return _save_failed(request, cluster, posted, exc.errors, "Nothing was saved: fix the fields marked below.")
     unchanged = saved.revision == posted.revision
@@ -164,11 +166,13 @@ def _saved(request: HttpRequest, name: str, unchanged: bool = False) -> HttpResp
 
 def _save_failed(request: HttpRequest, cluster: Cluster, posted: Draft, errors: Errors,
                  summary: str, status: int = 400) -> HttpResponse:
+    """Why nothing was saved, with `status`: 400 fields to fix, 409 a newer revision, 413 too big."""
     if wants_fragment(request):
-        # Swap only the messages: the inputs stay as typed, passwords included.
+        # Swap only the messages: the inputs stay as typed, passwords included. base.html's htmx-config
+        # swaps a 400, 409 or 413 into #save-result as it did a 200.
         return render(request, "registries/partials/_save_result.html", {
             "summary": summary, "errors": errors, "general_errors": errors.get("__all__", []),
-        })
+        }, status=status)
     ctx = _context(request, cluster, posted, errors)
     ctx["summary"] = summary
     ctx["general_errors"] = errors.get("__all__", [])

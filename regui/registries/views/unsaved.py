@@ -45,8 +45,8 @@ def unsaved_restore_view(request: HttpRequest, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
     offer = unsaved_offer(user=request.user, cluster=cluster)
     draft = unsaved_draft(user=request.user, cluster=cluster) if offer else None
-    if offer is None or draft is None:
-        return render(request, OFFER, {"cluster": cluster, "offer": None, "gone": True})
+    if offer is None or draft is None:  # saved or discarded since the offer was shown (another tab)
+        return render(request, OFFER, {"cluster": cluster, "offer": None, "gone": True}, status=409)
     retype = any(c.auth in (AUTH_CREATE_BASIC, AUTH_CREATE_RKE) for c in draft.configs)
     return render_sections(request, cluster, draft, "registries/partials/_unsaved_restored.html",
                            {"offer": offer, "retype": retype, "with_message": True})
