@@ -179,7 +179,7 @@ def test_the_cluster_form_sets_the_defaults_and_history_records_them(fleet):
 def test_the_cluster_form_refuses_an_agents_at_once_that_is_neither_a_number_nor_a_percentage(fleet):
     response = operator(fleet).post("/clusters/prod/edit/", {
         "name": "prod", "distro": "k3s", "policy-agents_at_once": "lots"})
-    assert response.status_code == 200 and "neither a number of agents" in response.content.decode()
+    assert response.status_code == 400 and "neither a number of agents" in response.content.decode()
     assert not PushPolicy.objects.exists()
 
 

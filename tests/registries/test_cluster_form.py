@@ -33,4 +33,5 @@ def test_editing_a_cluster_saves_it_and_says_saved(operator_client, cluster):
 
 def test_a_refused_form_creates_nothing(operator_client):
     r = operator_client.post("/clusters/new/", {"name": "no spaces", "distro": "k3s"})
-    assert r.status_code == 200 and not Cluster.objects.exists() and not PushPolicy.objects.exists()
+    assert r.status_code == 400 and not Cluster.objects.exists() and not PushPolicy.objects.exists()
+    assert "consisting of letters, numbers, underscores or hyphens" in r.content.decode()

@@ -59,7 +59,7 @@ def test_a_confirm_after_someone_saved_shows_the_new_diff_and_asks_again(operato
     registries_import(cluster=cluster, replace=False, text="mirrors:\n  quay.io:\n    endpoint: [https://q.example.com]\n")
     r = confirm_import(operator_client, cluster.name, first)
     html = r.content.decode()
-    assert r.status_code == 200 and 'id="import-notice"' in html and "after this preview was made" in html
+    assert r.status_code == 409 and 'id="import-notice"' in html and "after this preview was made" in html
     assert not Secret.objects.exists(), "nothing of the file was saved"
     r = confirm_import(operator_client, cluster.name, r)
     assert r.status_code == 302

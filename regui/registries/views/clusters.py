@@ -42,7 +42,8 @@ def _cluster_form(request: HttpRequest, cluster: Cluster | None) -> HttpResponse
         messages.success(request, f"Cluster {saved.name} {'created' if cluster is None else 'saved'}.")
         return redirect("cluster-registries", saved.name)
     context = {"form": form, "policy_form": policy, **({"cluster": cluster} if cluster is not None else {})}
-    return render(request, "registries/cluster_form.html", context)
+    return render(request, "registries/cluster_form.html", context,
+                  status=400 if form.errors or policy.errors else 200)
 
 
 @require_role(OPERATOR)

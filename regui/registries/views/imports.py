@@ -31,14 +31,15 @@ def _session_key(cluster: Cluster) -> str:
     return f"registries-import-{cluster.pk}"
 
 
-def _preview_page(request: HttpRequest, cluster: Cluster, text: str, replace: bool, notice: str = "") -> HttpResponse:
+def _preview_page(request: HttpRequest, cluster: Cluster, text: str, replace: bool, notice: str = "",
+                  status: int = 200) -> HttpResponse:
     plan = registries_import_plan(cluster=cluster, text=text, replace=replace, user=request.user)
     # The page's Import names this preview: one from another tab, made later, replaces it in the session.
     ticket = secrets.token_urlsafe(12)
     request.session[_session_key(cluster)] = sealing.seal(
         {"text": text, "replace": replace, "revision": plan.before.revision, "ticket": ticket})
     return render(request, PREVIEW, {"cluster": cluster, "preview": import_preview(plan), "notice": notice,
-                                     "ticket": ticket})
+                                     "ticket": ticket}, status=status)
 
 
 @require_role(OPERATOR)
@@ -78,9 +79,9 @@ def cluster_import_confirm(request: HttpRequest, name: str) -> HttpResponse:
         result = registries_import(cluster=cluster, text=held["text"], replace=held["replace"], user=request.user,
                                    message=posted_note(request), revision=held["revision"])
     except ImportStale as stale:
-        # Someone saved in between: show what the file would change now, and ask again.
+        # Someone saved in between: nothing was imported (409); show what the file would change now, and ask again.
         try:
-            return _preview_page(request, cluster, held["text"], held["replace"], notice=str(stale))
+            return _preview_page(request, cluster, held["text"], held["replace"], notice=str(stale), status=409)
         except ImportRefused as exc:
             return _refused(request, cluster, exc)
     except ImportRefused as exc:
