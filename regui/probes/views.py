@@ -46,7 +46,7 @@ def registry_test_start(request: HttpRequest, name: str) -> HttpResponse:
     problem = registry_test_problem(cluster=cluster, registry=registry, image=image, endpoint=endpoint)
     if problem:
         if wants_fragment(request):
-            return render(request, RESULT, {"cluster": cluster, "problem": problem})
+            return render(request, RESULT, {"cluster": cluster, "problem": problem}, status=400)
         messages.error(request, f"Not tested: {problem}")
         return redirect("cluster-registries", cluster.name)
     test = registry_test_create(cluster=cluster, registry=registry, image=image, endpoint=endpoint,
