@@ -112,7 +112,8 @@ def drift_watch_edit(request: HttpRequest, name: str) -> HttpResponse:
         return redirect("cluster-list")
     return render(request, "pushes/drift_watch.html", {
         "form": form, "cluster": cluster, "may_route": may_route, "status": _status(watch),
-        "webhook": watch.webhook_shown if watch.sealed else "", "recipients": len(watch.recipients)})
+        "webhook": watch.webhook_shown if watch.sealed else "", "recipients": len(watch.recipients)},
+        status=400 if form.errors else 200)
 
 
 def _hook_change(old: str | None, new: str | None) -> list[str | None]:

@@ -30,7 +30,7 @@ def test_bad_recipients_and_a_viewer_are_refused(fleet, client, make_user):
 
     client.force_login(make_user("alice", "admin"))
     r = client.post("/clusters/prod/drift-watch/", {"interval_minutes": "5", "email_recipients": "not an address"})
-    assert r.status_code == 200 and not DriftWatch.objects.exists()
+    assert r.status_code == 400 and not DriftWatch.objects.exists()
     client.force_login(make_user("vera", "viewer"))
     assert client.get("/clusters/prod/drift-watch/").status_code == 403
 

@@ -75,7 +75,7 @@ def test_an_admin_cannot_save_a_webhook_that_is_not_http_or_https(routed, make_u
     if url.startswith("//"):  # Django reads it as https: still http(s), still a real host
         assert routed.unseal_webhook() == "https:" + url
         return
-    assert r.status_code == 200 and "Enter a valid URL" in r.content.decode()
+    assert r.status_code == 400 and "Enter a valid URL" in r.content.decode()
     assert routed.unseal_webhook().startswith("https://hooks.example.com/") and routed.interval_minutes == 0
 
 
@@ -85,7 +85,7 @@ def test_an_admin_cannot_save_a_webhook_whose_port_does_not_exist(routed, make_u
     admin = _client(make_user, "alice", "admin")
     r = admin.post(URL, {"interval_minutes": "5", "webhook_url": f"http://127.0.0.1:{port}/hook",
                          "email_recipients": ""})
-    assert r.status_code == 200 and "Enter a valid URL" in r.content.decode()
+    assert r.status_code == 400 and "Enter a valid URL" in r.content.decode()
     routed.refresh_from_db()
     assert routed.unseal_webhook().startswith("https://hooks.example.com/")
 

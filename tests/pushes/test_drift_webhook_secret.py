@@ -71,14 +71,14 @@ def test_a_typed_url_is_sealed_at_rest_and_pages_history_and_logs_name_only_its_
 @pytest.mark.parametrize("other", [{"email_recipients": "not an address"}, {"interval_minutes": "99999"}])
 def test_the_form_does_not_echo_a_typed_url_when_it_is_shown_again_with_an_error(admin, other):
     r = admin.post(PAGE, {"interval_minutes": "5", "webhook_url": HOOK, "email_recipients": "", **other})
-    assert r.status_code == 200 and 'class="field-error"' in r.content.decode()
+    assert r.status_code == 400 and 'class="field-error"' in r.content.decode()
     assert _no_secret_in(r.content.decode()) and "hooks.example.com" not in r.content.decode()
 
 
 def test_an_invalid_url_is_refused_as_before_and_not_echoed(admin):
     r = admin.post(PAGE, {"interval_minutes": "5", "email_recipients": "",
                           "webhook_url": "http://robot:Pass-Secret-1@127.0.0.1:99999/Path-Secret-2"})
-    assert r.status_code == 200 and "Enter a valid URL: its port is 1 to 65535." in r.content.decode()
+    assert r.status_code == 400 and "Enter a valid URL: its port is 1 to 65535." in r.content.decode()
     assert _no_secret_in(r.content.decode())
 
 
@@ -128,7 +128,7 @@ def test_typing_a_url_and_removing_it_at_once_is_refused(admin):
     admin.post(PAGE, {"interval_minutes": "5", "webhook_url": HOOK, "email_recipients": ""})
     r = admin.post(PAGE, {"interval_minutes": "5", "webhook_url": "https://other.example.com/x",
                           "remove_webhook": "on", "email_recipients": ""})
-    assert r.status_code == 200 and "Type a new URL or remove it, not both." in r.content.decode()
+    assert r.status_code == 400 and "Type a new URL or remove it, not both." in r.content.decode()
     assert _watch().unseal_webhook() == HOOK
 
 
