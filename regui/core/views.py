@@ -25,8 +25,9 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_invalid(form)
-        if any(e.code == THROTTLED for e in form.non_field_errors().as_data()):
-            response.status_code = 429
+        # A refused login is a 400 as any form's errors (Django answers 200), so logs count it as refused.
+        throttled = any(e.code == THROTTLED for e in form.non_field_errors().as_data())
+        response.status_code = 429 if throttled else 400
         return response
 
 
@@ -41,6 +42,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         response = super().form_valid(form)
         audit_object(form.user, "update", {"password": sealed_change(True)})
         messages.success(self.request, "Password changed. Your other sessions have ended.")
+        return response
+
+    def form_invalid(self, form: PasswordChangeForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        response.status_code = 400  # the fields to fix, as every form of regui answers them (Django: 200)
         return response
 
 
@@ -64,18 +70,22 @@ def user_list(request: HttpRequest) -> HttpResponse:
         return redirect("user-list")
     users = [(u, role_of(u)) for u in User.objects.prefetch_related("groups").order_by("username")]
     return render(request, "core/user_list.html", {"users": users, "form": form,
-                                                   "role_summaries": [(r.capitalize(), ROLE_SUMMARIES[r]) for r in ROLES]})
+                                                   "role_summaries": [(r.capitalize(), ROLE_SUMMARIES[r]) for r in ROLES]},
+                  status=400 if form.errors else 200)
 
 
 @require_role(ADMIN)
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     form = UserRoleForm(request.POST or None, initial={"role": role_of(user) or "", "is_active": user.is_active})
+    refused = False
     if request.method == "POST" and form.is_valid():
         if user == request.user and (form.cleaned_data["role"] != ADMIN or not form.cleaned_data["is_active"]):
             messages.error(request, "You cannot remove your own admin role or deactivate yourself.")
+            refused = True
         else:
             user_set_role(user=user, role=form.cleaned_data["role"], active=form.cleaned_data["is_active"])
             messages.success(request, f"User {user.username} saved.")
             return redirect("user-list")
-    return render(request, "core/user_edit.html", {"form": form, "subject": user})
+    return render(request, "core/user_edit.html", {"form": form, "subject": user},
+                  status=400 if refused or form.errors else 200)

@@ -46,5 +46,5 @@ def test_a_failed_login_hashes_once_too(make_user, hashes, username, django_asse
     make_user("lena", "viewer")
     hashes.clear()
     with django_assert_max_num_queries(15):
-        assert _post(username, "wrong-password").status_code == 200
+        assert _post(username, "wrong-password").status_code == 400
     assert len(hashes) == 1
