@@ -72,7 +72,7 @@ def _history(request: HttpRequest, template: str, full: Callable[[], dict[str, A
     _add_links(page.entries, request.path, f)
     ctx: dict[str, Any] = {"page": page, "filters": f, "export_query": f.query(with_fixed=True), "system": SYSTEM}
     if wants_fragment(request):
-        # 200 even with errors: htmx swaps only successful answers, and the messages are the point.
+        # 200 even with errors: a GET asked as the filters are typed, whose results say what was ignored; no refusal.
         response = render(request, RESULTS, ctx)
         # Only the non-empty filters go to the address bar, so the URL is short and shareable.
         where = page.newest_query() if page.is_newest else f.query(before=cursors["before"], after=cursors["after"])

@@ -57,4 +57,5 @@ def host_keys_approve(request: HttpRequest, name: str) -> HttpResponse:
         messages.error(request, "Paste known_hosts or ssh-keyscan lines first.")
         return render(request, "inventory/host_keys.html", _context(request, cluster), status=400)
     report = approve_from_known_hosts(cluster=cluster, text=text, user=request.user)
+    # 200: a report of what each pasted line did, node by node (some approved, some refused), not one refusal.
     return render(request, "inventory/host_keys.html", _context(request, cluster, approval=report))
