@@ -183,6 +183,16 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnly("audit entries cannot be deleted")
 
+    @property
+    def action_text(self) -> str:
+        """The action as History shows it. A push's bad end (failed, interrupted) is recorded as a push
+        entry with the status it ended in, often by the system: it says so, not "started a push"."""
+        if self.action == self.Action.PUSH:
+            status = (self.changes or {}).get("status")
+            if isinstance(status, list) and status and status[-1] in ("failed", "interrupted"):
+                return f"push {status[-1]}"
+        return self.get_action_display()
+
 
 class Revision(Audited):
     """A numbered save of a cluster's registries: what was saved, by whom, and the file's hash."""
