@@ -184,6 +184,10 @@ REGUI_MAX_REQUEST_BYTES = env.int("REGUI_MAX_REQUEST_BYTES", default=4 * 1024 * 
 REGUI_MAX_ANONYMOUS_REQUEST_BYTES = 16 * 1024
 # Uploads up to that size stay in memory: none is ever spooled to a temporary file.
 FILE_UPLOAD_MAX_MEMORY_SIZE = REGUI_MAX_REQUEST_BYTES
+# And Django reads any form body that limit lets through: its CSRF check reads the form before the
+# view, and at its default (2.5 MB) a bigger paste got a bare 400 naming this setting, not the
+# view's own refusal (an import too large to read, the form's size).
+DATA_UPLOAD_MAX_MEMORY_SIZE = REGUI_MAX_REQUEST_BYTES
 
 # Logins: REGUI_LOGIN_FAILURES failures within REGUI_LOGIN_LOCK_MINUTES, for one username or from one
 # address, refuse that username or address for REGUI_LOGIN_LOCK_MINUTES (regui/audit/logins.py).
