@@ -78,6 +78,16 @@ def shell_lines(text: str) -> list[str]:
             "registries.yaml itself (mirrors: and configs: with what is indented under them)."]
 
 
+# Keys that belong under a registry name: at the top level, the text lost its indentation.
+_REGISTRY_FIELDS = {"endpoint", "rewrite", "auth", "tls", "username", "password", "identity_token", "ca_file",
+                    "cert_file", "key_file", "insecure_skip_verify"}
+
+
+def lost_indentation(parsed: Registries) -> bool:
+    """Whether keys that belong under a registry name sit at the top level, where K3s ignores them."""
+    return any(len(p) == 1 and p[0] in _REGISTRY_FIELDS for p in parsed.ignored_paths)
+
+
 def reads_nothing(parsed: Registries, text: str, program: str) -> ImportRefused:
     """Why a file yields no registry at all, e.g. a guide copied from a web page that lost its
     indentation: still valid YAML, read as a flat mapping of keys K3s and RKE2 ignore."""

@@ -34,7 +34,14 @@ from .draft import (
     drop_blank_boxes,
     new_token,
 )
-from .import_text import ImportRefused, has_userinfo, printable, read_registries
+from .import_text import (
+    ImportRefused,
+    has_userinfo,
+    lost_indentation,
+    printable,
+    read_registries,
+    reads_nothing,
+)
 from .models import Cluster, Secret
 from .render import tls_dir
 from .services import draft_problems
@@ -222,6 +229,8 @@ def draft_from_yaml(text: str, *, cluster: Cluster, form: Draft) -> YamlApplied:
     ImportRefused (reasons with line numbers) when the text cannot become the form."""
     program = cluster.get_distro_display()
     parsed = read_registries(text, program)
+    if not parsed.mirrors and not parsed.configs and lost_indentation(parsed):
+        raise reads_nothing(parsed, text, program)  # applied, it would empty the form
     usable = {s.name: s for s in Secret.objects.usable_by(cluster).only("id", "name", "kind", "username")}
     boxes = _Boxes(parsed, form, usable, cluster.distro)
     if boxes.refusals:
