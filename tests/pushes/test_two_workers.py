@@ -133,7 +133,9 @@ def test_a_worker_killed_beside_another_interrupts_only_its_own_chunk_and_the_re
     workers = dict(zip(("one", "two"), two_workers(), strict=True))
     h = nodes(4)
     for hn in h.nodes:
-        hn.set_systemctl(restart_seconds=6)
+        # Long enough that a third worker starts, and ends the job, while the live chunk still restarts (6 s
+        # was not, on a loaded machine); short of the workers' command timeout (8 + 5 s: conftest.FAST).
+        hn.set_systemctl(restart_seconds=11)
     cluster = cluster_with("pair", h, ["agent"] * 4)
     user = make_user("olivia", "operator")
     job = push_job_create(cluster=cluster, user=user, policy=effective_policy(cluster, {"agents_at_once": "4"}))
@@ -152,7 +154,7 @@ def test_a_worker_killed_beside_another_interrupts_only_its_own_chunk_and_the_re
     client = Client()
     client.force_login(user)
     assert "Re-run unfinished nodes (2)" in client.get(f"/jobs/{job.pk}/").content.decode()
-    wait_for("the live worker's chunk", lambda: not live.exclude(status="changed").exists(), timeout=30)
+    wait_for("the live worker's chunk", lambda: not live.exclude(status="changed").exists(), timeout=45)
     assert set(job.results.filter(chunk=0).values_list("status", flat=True)) == {"interrupted"}
     assert not Node.objects.filter(lock_job=job.pk).exists()
     for hn in h.nodes:
