@@ -38,7 +38,7 @@ def host_keys_scan(request: HttpRequest, name: str) -> HttpResponse:
     cluster = get_object_or_404(Cluster, name=name)
     if request.method != "POST":
         return redirect("host-keys", name)
-    report = scan_unscanned(cluster=cluster)
+    report = scan_unscanned(cluster=cluster, after=request.POST.get("after", "")[:63])
     if not report.scanned and not report.failed:
         messages.info(request, "Every node has a scanned or approved host key already.")
     return render(request, "inventory/host_keys.html", _context(request, cluster, scan=report))

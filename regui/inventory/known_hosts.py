@@ -159,6 +159,7 @@ class ScanReport:
     scanned: list[tuple[Node, ssh.HostKey]] = field(default_factory=list)
     failed: list[tuple[Node, str]] = field(default_factory=list)
     left: int = 0  # unscanned nodes beyond this batch: scan again
+    last: str = ""  # the batch's last node: the next press goes on after it
 
 
 def unscanned_nodes(cluster: Cluster) -> list[Node]:
@@ -166,13 +167,17 @@ def unscanned_nodes(cluster: Cluster) -> list[Node]:
     return list(cluster.nodes.filter(scanned_key="", host_key="").order_by("name"))
 
 
-def scan_unscanned(*, cluster: Cluster, batch: int = SCAN_BATCH) -> ScanReport:
+def scan_unscanned(*, cluster: Cluster, batch: int | None = None, after: str = "") -> ScanReport:
     """Scan the unscanned nodes (up to `batch` of them, at the same time) through the scan path of the
     trust gate (`node_target(scan=True)`: no credential is sent). The gate and the records run here;
-    only the network part runs in threads, which touch no database. Unreachable nodes are listed."""
+    only the network part runs in threads, which touch no database. Unreachable nodes are listed.
+    `after`: the name the batch before ended on; unreachable nodes stay unscanned, and each batch
+    starting from the first name would try them again and never reach the others."""
+    batch = batch or SCAN_BATCH
     report = ScanReport()
-    todo = unscanned_nodes(cluster)
+    todo = [n for n in unscanned_nodes(cluster) if n.name > after]
     report.left = max(0, len(todo) - batch)
+    report.last = todo[:batch][-1].name if todo else ""
     targets: list[tuple[Node, ssh.Target]] = []
     for node in todo[:batch]:
         try:

@@ -1,0 +1,51 @@
+"""'Scan all unscanned' in a big cluster: each press goes on after the nodes the press before tried, so
+nodes that cannot be reached (they stay unscanned) no longer fill every batch and keep the rest from
+ever being scanned; and the host keys page names a few nodes of a long list and counts the rest."""
+
+from __future__ import annotations
+
+import pytest
+
+from regui.inventory.known_hosts import scan_unscanned
+from regui.inventory.models import Node
+from tests.fakes.fleet import register
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_down_two_up(fake_ssh, cluster):
+    for name in ("a1", "a2"):
+        register(cluster, fake_ssh.node(name, network="refused"), approve=False)
+    return [register(cluster, fake_ssh.node(name), approve=False) for name in ("a3", "a4")]
+
+
+def test_a_batch_says_which_node_it_ended_on(two_down_two_up, cluster):
+    report = scan_unscanned(cluster=cluster, batch=2)
+    assert [n.name for n, _ in report.failed] == ["a1", "a2"] and report.last == "a2" and report.left == 2
+
+
+def test_the_next_press_goes_on_after_the_nodes_that_could_not_be_reached(two_down_two_up, cluster):
+    report = scan_unscanned(cluster=cluster, batch=2, after="a2")
+    assert [n.name for n, _ in report.scanned] == ["a3", "a4"] and not report.failed and report.left == 0
+
+
+def test_the_page_carries_where_the_batch_ended_to_the_next_press(two_down_two_up, cluster, operator_client,
+                                                                   monkeypatch):
+    from regui.inventory import known_hosts
+
+    monkeypatch.setattr(known_hosts, "SCAN_BATCH", 2)
+    page = operator_client.post(f"/clusters/{cluster.name}/nodes/host-keys/scan/").content.decode()
+    assert "Scan of a1 failed" in page and '<input type="hidden" name="after" value="a2">' in page
+    page = operator_client.post(f"/clusters/{cluster.name}/nodes/host-keys/scan/", {"after": "a2"}).content.decode()
+    assert "a3 presents" in page and "a4 presents" in page and "Scan of a1" not in page
+
+
+def test_a_long_list_of_unscanned_or_waiting_nodes_is_named_in_part(cluster, operator_client):
+    Node.objects.bulk_create(Node(cluster=cluster, name=f"n{i:03}", address=f"10.0.0.{i + 1}") for i in range(30))
+    Node.objects.bulk_create(Node(cluster=cluster, name=f"w{i:03}", address=f"10.0.1.{i + 1}", scanned_key="AAAA",
+                                  scanned_key_type="ssh-ed25519") for i in range(30))
+    page = operator_client.get(f"/clusters/{cluster.name}/nodes/host-keys/").content.decode()
+    assert "30 nodes without a scanned or approved key" in page
+    assert ">n019</a>" in page and ">n020</a>" not in page and "and 10 more" in page
+    assert "w019" in page and "w020" not in page
