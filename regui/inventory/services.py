@@ -50,6 +50,13 @@ def node_save(*, form) -> Node:
     return node
 
 
+def nodes_file_moved(*, cluster: Cluster) -> int:
+    """The cluster's file is at another path now (its distro changed): no node is known to hold it there,
+    so each is "never pushed" until a push or a drift check reads it (they kept the old path's state:
+    in sync, and a push planned no change)."""
+    return cluster.nodes.update(sync_state=Node.Sync.NEVER, last_sha256="", last_sync_key="")
+
+
 def node_delete(*, node: Node) -> None:
     audit_delete(node)
     node.delete()

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from regui.core.roles import OPERATOR, require_role
+from regui.inventory.services import nodes_file_moved
 from regui.pushes.forms import PushPolicyForm
 from regui.pushes.services import cluster_policy, push_policy_save
 
@@ -32,6 +33,7 @@ def cluster_edit(request: HttpRequest, name: str) -> HttpResponse:
 
 def _cluster_form(request: HttpRequest, cluster: Cluster | None) -> HttpResponse:
     """A cluster's form with its default rolling policy, saved together: a new cluster when None."""
+    distro = cluster.distro if cluster is not None else None  # before the form sets the new one
     form = ClusterForm(request.POST or None, instance=cluster)
     policy = PushPolicyForm(request.POST or None, prefix="policy",
                             instance=cluster_policy(cluster) if cluster is not None else None)
@@ -39,6 +41,8 @@ def _cluster_form(request: HttpRequest, cluster: Cluster | None) -> HttpResponse
         with transaction.atomic():
             saved = cluster_save(form=form, user=request.user)
             push_policy_save(cluster=saved, values=policy.cleaned_data)
+            if distro is not None and saved.distro != distro:
+                nodes_file_moved(cluster=saved)
         messages.success(request, f"Cluster {saved.name} {'created' if cluster is None else 'saved'}.")
         return redirect("cluster-registries", saved.name)
     context = {"form": form, "policy_form": policy, **({"cluster": cluster} if cluster is not None else {})}
