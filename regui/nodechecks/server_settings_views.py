@@ -25,7 +25,8 @@ SECTION = "nodechecks/partials/_server_settings.html"
 CHANGED = json.dumps({"regui:changed": {"target": "body"}})
 
 
-def _section(request: HttpRequest, cluster: Cluster, *, error: str = "", applied: str = "") -> HttpResponse:
+def _section(request: HttpRequest, cluster: Cluster, *, error: str = "", applied: str = "",
+             status: int = 200) -> HttpResponse:
     read = SettingsRead.objects.filter(cluster=cluster).first()
     waits = _waits([read.requested_at]) if read and read.state == SettingsRead.State.QUEUED and read.requested_at \
         else []
@@ -33,12 +34,15 @@ def _section(request: HttpRequest, cluster: Cluster, *, error: str = "", applied
     context = {"cluster": cluster, "read": read, "rows": rows, "differing": [r for r in rows if r.differs],
                "version": read_version(read) if read else "", "waits": waits, "poll": 5 if waits else 1,
                "settings_error": error, "settings_applied": applied}
-    return render(request, SECTION, context)
+    return render(request, SECTION, context, status=status)
 
 
-def _answer(request: HttpRequest, cluster: Cluster, *, error: str = "", applied: str = "") -> HttpResponse:
-    if wants_fragment(request):  # the section, with the refusal in it: it says what was read so far too
-        return _section(request, cluster, error=error, applied=applied)
+def _answer(request: HttpRequest, cluster: Cluster, *, error: str = "", applied: str = "",
+            refused: int = 400) -> HttpResponse:
+    if wants_fragment(request):
+        # The section, with the refusal in it (it says what was read so far too), answering with the
+        # refusal's status as the node checks' section does: base.html's htmx-config swaps it in alike.
+        return _section(request, cluster, error=error, applied=applied, status=refused if error else 200)
     if error:
         messages.error(request, error)
     elif applied:
@@ -72,7 +76,8 @@ def server_settings_apply(request: HttpRequest, name: str) -> HttpResponse:
     try:
         applied = settings_apply(cluster=cluster, version=request.POST.get("version", ""))
     except CheckRefused as exc:
-        return _answer(request, cluster, error=f"Nothing was applied: {exc}")
+        # A conflict with what was read since the page showed it, or with the cluster's settings now.
+        return _answer(request, cluster, error=f"Nothing was applied: {exc}", refused=409)
     cluster.refresh_from_db()
     words = ", ".join(f"{LABELS[r.setting]} {'on' if r.found else 'off'}" for r in applied)
     response = _answer(request, cluster, applied=f"Applied: {words}. The hosts.toml and Explain tabs start from them.")

@@ -33,3 +33,15 @@ def test_an_operator_reads_the_settings_applies_the_differences_and_the_preview_
     expect(page.locator("#preview-flags input[name=flag_embedded]")).to_be_checked()
     expect(page.locator("#preview-hosts")).to_contain_text("https://[::1]:6443/v2")
     expect(page.locator('#server-settings-table tr[data-differs="1"]')).to_have_count(0)
+
+
+def test_a_refused_read_answers_400_and_its_reason_shows_in_the_section(checks, logged_in, live_server):
+    checks.add("agent")  # no server: nothing may be read
+    page = logged_in("otto", "operator")
+    page.goto(f"{live_server.url}/clusters/{checks.cluster.name}/")
+    with page.expect_response(lambda r: r.url.endswith("/server-settings/read/")) as answer:
+        page.get_by_role("button", name="Read settings from a server").click()
+    assert answer.value.status == 400
+    expect(page.locator("#server-settings-error")).to_contain_text(
+        "Nothing was read: the cluster has no server node")
+    expect(page.locator("#request-alert")).to_be_hidden()
