@@ -175,7 +175,10 @@ def scan_unscanned(*, cluster: Cluster, batch: int | None = None, after: str = "
     starting from the first name would try them again and never reach the others."""
     batch = batch or SCAN_BATCH
     report = ScanReport()
-    todo = [n for n in unscanned_nodes(cluster) if n.name > after]
+    # Compared by the database, in the collation that orders the names (en_US, ICU: 'a1' < 'B2', not so
+    # in Python), so a press goes on where the one before ended. A NUL no name holds, PostgreSQL refuses.
+    todo = list(cluster.nodes.filter(scanned_key="", host_key="", name__gt=after.replace("\x00", ""))
+                .order_by("name"))
     report.left = max(0, len(todo) - batch)
     report.last = todo[:batch][-1].name if todo else ""
     targets: list[tuple[Node, ssh.Target]] = []

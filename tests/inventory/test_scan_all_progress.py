@@ -49,3 +49,26 @@ def test_a_long_list_of_unscanned_or_waiting_nodes_is_named_in_part(cluster, ope
     assert "30 nodes without a scanned or approved key" in page
     assert ">n019</a>" in page and ">n020</a>" not in page and "and 10 more" in page
     assert "w019" in page and "w020" not in page
+
+
+def test_the_next_press_goes_on_in_the_databases_order_of_names_not_pythons(fake_ssh, cluster):
+    """PostgreSQL's usual collations (en_US, ICU) order 'a1' before 'B2', Python's < the other way round: a
+    press after 'B2' must not try 'a1' again and leave 'D4' for a press that starts over at 'a1'."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a collation other than the code points' needs PostgreSQL (bin/test's PostgreSQL run)")
+    with connection.cursor() as cursor:  # rolled back with the test, as its rows are
+        cursor.execute(f'ALTER TABLE {Node._meta.db_table} ALTER COLUMN name TYPE varchar(63) COLLATE "en-x-icu"')
+    for name in ("a1", "B2"):
+        register(cluster, fake_ssh.node(name, network="refused"), approve=False)
+    for name in ("c3", "D4"):
+        register(cluster, fake_ssh.node(name), approve=False)
+    assert scan_unscanned(cluster=cluster, batch=2).last == "B2"
+    report = scan_unscanned(cluster=cluster, batch=2, after="B2")
+    assert [n.name for n, _ in report.scanned] == ["c3", "D4"] and not report.failed and report.left == 0
+
+
+def test_a_forged_after_with_a_nul_in_it_is_not_an_error(two_down_two_up, cluster, operator_client):
+    response = operator_client.post(f"/clusters/{cluster.name}/nodes/host-keys/scan/", {"after": "a2\x00"})
+    assert response.status_code == 200 and "a3 presents" in response.content.decode()
