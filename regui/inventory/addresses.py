@@ -26,6 +26,9 @@ def address_problem(address: str) -> str:
     if "://" in address or "/" in address:
         return "Enter the host name or IP address alone, not a URL (e.g. 10.0.0.5 or node-1.example.com)."
     if ":" in address:
+        host, _, port = address.rpartition(":")
+        if ":" not in host and port.isascii() and port.isdigit():
+            return f"{address} ends with a port: enter {host} here and {port} in the Port field."
         try:
             ipaddress.IPv6Address(address.strip("[]"))
         except ValueError:
