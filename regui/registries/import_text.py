@@ -31,9 +31,10 @@ class ImportStale(ImportRefused):
     would happen any more."""
 
 
-def read_registries(text: str, program: str) -> Registries:
+def read_registries(text: str, program: str, typed: bool = True) -> Registries:
     """The file as `program` (K3s or RKE2) reads it; ImportRefused when it refuses the file, or when
-    regui cannot keep some value as it is. (The Registries page's Edit as YAML reads text with it too.)"""
+    regui cannot keep some value as it is. (The Registries page's Edit as YAML reads text with it too.)
+    `typed=False`: a file no one who reads the refusal wrote (a node's): no line of it is quoted."""
     try:
         parsed = parse_registries(text)
     except RegistriesTooLarge as exc:
@@ -41,7 +42,7 @@ def read_registries(text: str, program: str) -> Registries:
     except RegistriesParseError as exc:
         where = f"line {exc.line}: " if getattr(exc, "line", None) else ""
         raise ImportRefused(f"{program} would refuse this file ({where}{exc})", getattr(exc, "line", None),
-                            details=shell_lines(text)) from None
+                            details=shell_lines(text, quote=typed)) from None
     if unstorable := _unstorable(parsed, program):
         raise ImportRefused(f"{program} reads this file, but regui cannot keep some of its values as they are: "
                             "fix them and import again.", details=unstorable)
@@ -57,19 +58,21 @@ _COMMAND = re.compile(r"^(sudo\s+)?(cat|tee|echo|printf|systemctl|service|mkdir|
 _SHOWN = 5
 
 
-def shell_lines(text: str) -> list[str]:
-    """What a refusal adds when the text holds shell lines, not YAML: each (up to a few), then the fix."""
+def shell_lines(text: str, quote: bool = True) -> list[str]:
+    """What a refusal adds when the text holds shell lines, not YAML: each (up to a few), then the fix.
+    `quote=False`: by number only (a node's file holds credentials in clear: a password folded onto a
+    line of its own reads like a command)."""
     found, closing = [], None
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if _PROMPT.match(stripped):
-            found.append(f"Line {number} is a shell prompt, not YAML: {stripped[:120]}")
+            found.append(f"Line {number} is a shell prompt, not YAML" + (f": {stripped[:120]}" if quote else "."))
         elif _COMMAND.search(stripped):
-            found.append(f"Line {number} is a shell command, not YAML: {stripped[:120]}")
+            found.append(f"Line {number} is a shell command, not YAML" + (f": {stripped[:120]}" if quote else "."))
             if heredoc := re.search(r"<<-?\s*['\"]?(\w+)", stripped):
                 closing = heredoc.group(1)
         elif closing is not None and stripped == closing:
-            found.append(f"Line {number} ends the shell's here-document, not YAML: {stripped}")
+            found.append(f"Line {number} ends the shell's here-document, not YAML" + (f": {stripped}" if quote else "."))
             closing = None
     if not found:
         return []

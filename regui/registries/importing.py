@@ -121,11 +121,12 @@ def _message_for(errors: Errors, draft: Draft) -> list[str]:
 
 
 def registries_import_plan(*, cluster: Cluster, text: str, replace: bool, message: str = "",
-                           user: Any = None) -> ImportPlan:
+                           user: Any = None, typed: bool = True) -> ImportPlan:
     """What importing `text` would make of the cluster's registries, as `user` imports it (None: the
-    system); ImportRefused (with the reason) when it must not be imported. Writes nothing."""
+    system); ImportRefused (with the reason) when it must not be imported. Writes nothing. `typed=False`:
+    a node's file, whose lines a refusal does not quote (see read_registries)."""
     program = cluster.get_distro_display()
-    parsed = read_registries(text, program)
+    parsed = read_registries(text, program, typed)
     if not parsed.mirrors and not parsed.configs:
         raise reads_nothing(parsed, text, program)
     before = draft_from_cluster(cluster)
@@ -242,7 +243,7 @@ def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, 
     if revision is not None and locked.revision != revision:
         raise ImportStale(f"The registries of {cluster.name} were saved (revision {locked.revision}) after this "
                           f"preview was made (revision {revision}): look at the changes again.")
-    plan = registries_import_plan(cluster=locked, text=text, replace=replace, message=message, user=user)
+    plan = registries_import_plan(cluster=locked, text=text, replace=replace, message=message, user=user, typed=typed)
     result = ImportResult(mirrors=plan.mirrors, configs=plan.configs, warnings=plan.warnings)
     if not plan.changes:
         result.saved = False  # a revision that changes nothing would only hide the real ones
