@@ -9,10 +9,13 @@ from typing import Any
 class RegistriesParseError(ValueError):
     """The file K3s would refuse to load (the agent then loops, never starting containerd)."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, unquoted: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        # The message without the values K3s quotes (`pw-9sec`): for a file whose reader did not write it,
+        # where such a value may be a credential.
+        self.unquoted = unquoted or message
 
 
 @dataclass

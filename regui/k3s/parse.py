@@ -90,7 +90,7 @@ class _Decoder:
     def __init__(self, reg: Registries, budget: Budget) -> None:
         self.reg = reg
         self.budget = budget
-        self.terrors: list[tuple[int, str]] = []
+        self.terrors: list[tuple[int, str, str]] = []  # line, K3s's message, the same without the value
         self.active: set[int] = set()
         self.steps = 0
 
@@ -107,7 +107,8 @@ class _Decoder:
             b = raw.encode("utf-8", "surrogatepass")
             value = raw if len(b) <= 10 else b[:7].decode("utf-8", "replace") + "..."
             value = f" `{value}`"
-        self.terrors.append((_line(n), f"line {_line(n)}: cannot unmarshal {tag}{value} into {gotype}"))
+        self.terrors.append((_line(n), f"line {_line(n)}: cannot unmarshal {tag}{value} into {gotype}",
+                             f"line {_line(n)}: cannot unmarshal {tag} into {gotype}"))
 
     def ignore(self, path: tuple[str, ...], key: Node | None) -> None:
         self.reg.ignored_keys.append(".".join(path))
@@ -379,9 +380,9 @@ def parse_registries(text: Any) -> Registries:
             decoder = _Decoder(reg, Budget(loader.uses))
             decoder.registry(root)
             if decoder.terrors:
-                msgs = [m for _, m in decoder.terrors]
-                raise RegistriesParseError("yaml: unmarshal errors:\n  " + "\n  ".join(msgs),
-                                           decoder.terrors[0][0])
+                raise RegistriesParseError("yaml: unmarshal errors:\n  " + "\n  ".join(m for _, m, _ in decoder.terrors),
+                                           decoder.terrors[0][0],
+                                           "yaml: unmarshal errors:\n  " + "\n  ".join(u for _, _, u in decoder.terrors))
             check_counts(reg)
     except RegistriesParseError:
         raise

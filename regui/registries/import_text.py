@@ -41,7 +41,8 @@ def read_registries(text: str, program: str, typed: bool = True) -> Registries:
         raise ImportRefused(f"regui does not import this file ({exc}).", exc.line) from None
     except RegistriesParseError as exc:
         where = f"line {exc.line}: " if getattr(exc, "line", None) else ""
-        raise ImportRefused(f"{program} would refuse this file ({where}{exc})", getattr(exc, "line", None),
+        raise ImportRefused(f"{program} would refuse this file ({where}{exc if typed else exc.unquoted})",
+                            getattr(exc, "line", None),
                             details=shell_lines(text, quote=typed)) from None
     if unstorable := _unstorable(parsed, program):
         raise ImportRefused(f"{program} reads this file, but regui cannot keep some of its values as they are: "
@@ -163,7 +164,7 @@ def registries_redacted(text: str, source: str, program: str = "K3s") -> str:
     except RegistriesTooLarge as exc:
         return f"# regui does not read this file: {exc}\n"
     except RegistriesParseError as exc:
-        return f"# {program} would refuse this file: {exc}\n"
+        return f"# {program} would refuse this file: {exc.unquoted}\n"  # someone else's file: no value quoted
     spec = RegistriesSpec(
         mirrors=tuple(MirrorSpec(h, tuple(m.endpoints), tuple(m.rewrites.items())) for h, m in parsed.mirrors.items()),
         configs=tuple(
