@@ -17,6 +17,8 @@ from .models import PushJob, PushResult
 Status = PushResult.Status
 # A node that did not get (or, for a drift check, could not be checked for) the file.
 BAD = (Status.FAILED, Status.UNREACHABLE, Status.SKIPPED, Status.INTERRUPTED)
+# Of those, nodes never finished rather than failed: skipped by a stop-after-N policy, or interrupted.
+UNFINISHED = (Status.SKIPPED, Status.INTERRUPTED)
 BUSY = (Status.PENDING, Status.RUNNING)
 # The order counts are written in.
 ORDER = [Status.CHANGED, Status.UNCHANGED, Status.IN_SYNC, Status.DRIFTED, Status.FAILED, Status.UNREACHABLE,
@@ -32,6 +34,7 @@ class Outcome:
     total: int
     done: int
     bad: int
+    unfinished: int = 0  # of `bad`, skipped or interrupted: not failed
 
     @property
     def label(self) -> str:
@@ -54,7 +57,10 @@ class Outcome:
         elif self.key == "failed":
             head = f"failed on {'all ' if self.total > 1 else ''}{self.total} node{'s' if self.total != 1 else ''}"
         else:
-            head = f"partly failed: {self.bad} of {self.total} nodes failed"
+            failed = self.bad - self.unfinished
+            head = (f"partly failed: {failed} of {self.total} nodes failed, {self.unfinished} unfinished"
+                    if failed and self.unfinished else
+                    f"partly failed: {self.bad} of {self.total} nodes {'failed' if failed else 'unfinished'}")
         return f"{head} ({self.counts_text})" if self.counts else head
 
 
@@ -76,7 +82,7 @@ def outcome_from_counts(job_status: str, counts: Mapping[str, int]) -> Outcome:
         key = "partly_failed"
     else:
         key = "succeeded"
-    return Outcome(key, ordered, total, total - busy, bad)
+    return Outcome(key, ordered, total, total - busy, bad, sum(counts.get(s, 0) for s in UNFINISHED))
 
 
 def job_outcome(job: PushJob, results: Iterable[PushResult] | None = None) -> Outcome:

@@ -29,7 +29,7 @@ def test_a_job_where_every_node_failed_is_failed_not_done():
 def test_a_job_where_some_nodes_failed_is_partly_failed_with_counts():
     o = outcome_from_counts("done", {"changed": 3, "unchanged": 1, "skipped": 1, "failed": 1})
     assert o.key == "partly_failed"
-    assert o.text == "partly failed: 2 of 6 nodes failed (3 changed, 1 unchanged, 1 failed, 1 skipped)"
+    assert o.text == "partly failed: 1 of 6 nodes failed, 1 unfinished (3 changed, 1 unchanged, 1 failed, 1 skipped)"
 
 
 def test_a_job_where_no_node_failed_succeeded():
