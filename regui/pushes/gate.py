@@ -91,6 +91,8 @@ def _poll(server: Node, since: dict[str, int | None]) -> dict[str, str]:
                     reasons[name] = not_ready(nodes.get(name), since[name])
             else:  # a server's API restarts with it: not an answer yet
                 err = (out.stderr.strip().splitlines() or [f"exit status {out.status}"])[-1]
+                if out.status in (126, 127):  # the shell cannot run kubectl: no wait makes it appear
+                    raise NodeError(err[:300])
                 for name in [n for n, r in reasons.items() if r]:
                     reasons[name] = f"kubectl on {server.name} failed: {err[:300]}"
             if not any(reasons.values()) or time.monotonic() >= deadline:
