@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from regui.audit.models import JobRecord, ObjectType
 from regui.inventory.models import Node
@@ -62,6 +63,12 @@ class PushJob(JobRecord):
 
     def audit_scope(self) -> dict[str, Any]:
         return {"cluster": self.cluster}
+
+    @property
+    def pausing(self) -> bool:
+        """Pausing before its next step, the pause still ahead: a worker killed in a pause leaves
+        `paused_until` behind, and a page must not go on saying it pauses until a time gone by."""
+        return bool(self.is_active and self.paused_until and self.paused_until > timezone.now())
 
     @property
     def periodic(self) -> bool:
