@@ -259,8 +259,10 @@ def _checked(result: PushResult, node: Node, files: list[RemoteFile], key: str, 
     elif ours:
         in_sync = False
         message = ("holds what regui last wrote there, not the current render: a push sends it"
-                   if node.last_sync_key else "holds a file regui has not written with the current secret values: "
-                   "a push writes the current render")
+                   if node.last_sync_key else
+                   # No key: regui read this file (a drift check that found it changed by hand, a
+                   # legacy record) and never knew it to be a render; nothing says secret values differ.
+                   "still not the current render (unchanged since regui last read it): a push writes the current render")
     else:
         in_sync = False
         message = ((f"differs from what regui last wrote there: {main.path}" if node.last_sha256 else
