@@ -16,6 +16,7 @@ from regui.registries.models import Cluster
 
 from .forms import _clean_credential, _credential_field, checked_user, shared_credential_field
 from .inventory_files import FORMATS
+from .jumphosts.models import ClusterJumpHost
 from .models import Node
 from .node_import import nodes_import, nodes_parse
 
@@ -61,6 +62,13 @@ def _cluster(name: str) -> Cluster:
     return get_object_or_404(Cluster, name=name)
 
 
+def _cluster_jump(cluster: Cluster) -> str:
+    """The name of the jump host the cluster's nodes go through ("" for none): the preview's Jump host
+    column says it for the nodes that name none of their own."""
+    link = ClusterJumpHost.objects.filter(cluster=cluster).select_related("jump_host").first()
+    return link.jump_host.name if link else ""
+
+
 @require_role(OPERATOR)
 def nodes_import_page(request: HttpRequest, name: str) -> HttpResponse:
     """The paste form; posting it shows what would be added (nothing is saved)."""
@@ -72,7 +80,8 @@ def nodes_import_page(request: HttpRequest, name: str) -> HttpResponse:
         parsed = nodes_parse(cluster=cluster, text=d["text"], format=d["format"])
         confirm = ConfirmImportForm(initial={**d, "format": parsed.format})
         return render(request, "inventory/node_import_preview.html",
-                      {"cluster": cluster, "parsed": parsed, "form": confirm, "ssh_user": d["ssh_user"], "back": d})
+                      {"cluster": cluster, "parsed": parsed, "form": confirm, "ssh_user": d["ssh_user"], "back": d,
+                       "cluster_jump": _cluster_jump(cluster)})
     return render(request, "inventory/node_import_inventory.html", {"cluster": cluster, "form": form},
                   status=400 if form.errors else 200)
 
@@ -94,7 +103,7 @@ def nodes_import_confirm(request: HttpRequest, name: str) -> HttpResponse:
     back["use_sudo"] = form.fields["use_sudo"].to_python(form.data.get("use_sudo"))  # hidden: "True"/"False"
     return render(request, "inventory/node_import_preview.html",
                   {"cluster": cluster, "parsed": parsed, "form": form, "ssh_user": form.data.get("ssh_user"),
-                   "back": back}, status=400)
+                   "back": back, "cluster_jump": _cluster_jump(cluster)}, status=400)
 
 
 urlpatterns = [
