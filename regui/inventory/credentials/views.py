@@ -21,6 +21,8 @@ from .services import (
     node_use_credential,
 )
 
+ROTATE_NAMED = 10  # nodes named on the rotate page; the rest are counted
+
 
 @require_role(ADMIN)
 def credential_list(request: HttpRequest) -> HttpResponse:
@@ -57,9 +59,13 @@ def credential_rotate_view(request: HttpRequest, credential: str) -> HttpRespons
         messages.success(request, f"Rotated {shared.name}: {' and '.join(parts)} {verb} the new value from the "
                                   "next connection.")
         return redirect("ssh-credentials")
+    # Who must have the new value first: a key of thousands of nodes names the first few and counts the rest.
     users = Node.objects.filter(shared_credential__credential=shared).select_related("cluster")
-    return render(request, "credentials/credential_rotate.html", {"credential": shared, "form": form,
-                                                                  "nodes": users},
+    count = users.count()
+    named = list(users.order_by("cluster__name", "name")[:ROTATE_NAMED])
+    return render(request, "credentials/credential_rotate.html",
+                  {"credential": shared, "form": form, "nodes": named, "node_count": count,
+                   "more": count - len(named), "jumps": jump_host_names(shared)},
                   status=400 if form.errors else 200)
 
 
