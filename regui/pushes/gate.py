@@ -42,6 +42,7 @@ def ready_gate(job: PushJob, outcomes: list[NodeOutcome]) -> None:
     if not outcomes:
         return
     waiting = {o.result.node_name: o for o in outcomes}
+    _waiting_since([o.result for o in outcomes])
     reasons: dict[str, str] = {}
     servers = gate_servers(job, outcomes)
     if not servers:
@@ -72,6 +73,15 @@ def ready_gate(job: PushJob, outcomes: list[NodeOutcome]) -> None:
         if outcome.event is not None:
             outcome.event.changes["status"] = [None, result.status]
             outcome.event.message = result.message[:500]
+
+
+def _waiting_since(results: list[PushResult]) -> None:
+    """Record now that these nodes wait for Ready: the job page says so while they do (their status
+    alone says only "running", for up to REGUI_READY_WAIT). One statement for the chunk's nodes."""
+    now = timezone.now()
+    for result in results:  # kept when their outcome is written (it writes other fields only)
+        result.ready_since = now
+    PushResult.objects.filter(pk__in=[r.pk for r in results]).update(ready_since=now)
 
 
 def _poll(server: Node, since: dict[str, int | None]) -> dict[str, str]:

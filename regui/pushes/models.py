@@ -171,6 +171,8 @@ class PushResult(models.Model):
     key_before = models.CharField(max_length=64, blank=True)
     key_after = models.CharField(max_length=64, blank=True)
     restarted = models.BooleanField(default=False)
+    # When the Ready gate began waiting for this node to report Ready (the job page names those waiting).
+    ready_since = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True)
     output = models.TextField(blank=True)
     # The jump host the push connected through ("" directly), as it was then: the node's may change since.

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Count
 
 from .models import PushJob, PushResult
@@ -105,3 +107,25 @@ def jobs_outcomes(jobs: Iterable[PushJob]) -> dict[int, Outcome]:
     for job_id, status, n in rows:
         counts[job_id][status] = n
     return {j.pk: outcome_from_counts(j.status, counts[j.pk]) for j in jobs}
+
+
+@dataclass(frozen=True)
+class ReadyWait:
+    """Nodes of a running job that wait for Ready in Kubernetes (the Ready gate), since the first began."""
+    since: datetime
+    nodes: str  # "a1, a2, a3 and 4 more"
+    seconds: int  # the most it waits (REGUI_READY_WAIT)
+
+
+def ready_wait(job: PushJob, results: Iterable[PushResult], named: int = 3) -> ReadyWait | None:
+    """What the job page says while restarted nodes wait for Ready; None when none does (pure)."""
+    if not job.is_active:
+        return None
+    waiting = sorted((r for r in results if r.status == Status.RUNNING and r.ready_since),
+                     key=lambda r: r.node_name)
+    if not waiting:
+        return None
+    names = ", ".join(r.node_name for r in waiting[:named])
+    if len(waiting) > named:
+        names += f" and {len(waiting) - named} more"
+    return ReadyWait(min(r.ready_since for r in waiting if r.ready_since), names, int(settings.REGUI_READY_WAIT))

@@ -18,7 +18,7 @@ from .forms import PushChoicesForm
 from .jobplan import job_plan, job_policy
 from .liveness import WorkerWatch
 from .models import PushJob, PushResult
-from .outcome import job_outcome, jobs_outcomes
+from .outcome import job_outcome, jobs_outcomes, ready_wait
 from .services import (
     RevisionChanged,
     effective_policy,
@@ -110,6 +110,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job, "cluster": job.cluster, "results": results, "wait": wait, "poll": wait.poll if wait else 1,
         "job_key": "" if wants_fragment(request) else _job_key(job),
         "outcome": job_outcome(job, results), "plan": job_plan(job, results) if results else None,
+        "ready_wait": ready_wait(job, results),
         "followups": job.followups.order_by("pk"), "unfinished": len(unfinished) if not job.is_active else 0,
         # A job that ended (interrupted, failed) while a live worker still pushes some of its nodes.
         "polled": job.is_active or any(r.status == PushResult.Status.RUNNING for r in results),
