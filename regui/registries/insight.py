@@ -12,6 +12,7 @@ from regui.k3s.hosts import GenerateResult, generate_from_registries
 from regui.k3s.linter import Finding, lint_registries
 
 from .draft import AUTH_NONE, ConfigBox, Draft, MirrorBox, RewriteRow, draft_limits
+from .validation import ca_bundle_without_ca
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -122,7 +123,7 @@ def draft_insight(
         hosts = generate_from_registries(reg, program, disable_default, embedded, ipv6)
         findings = lint_registries(reg, program)
     slots = _Slots(draft)
-    linked = [LinkedFinding(f, slots.slot(f.path)) for f in findings]
+    linked = [LinkedFinding(f, slots.slot(f.path)) for f in [*findings, *ca_bundle_findings(draft)]]
     linked.sort(key=lambda lf: SEVERITY_ORDER.get(lf.finding.severity, 3))
     pull = None
     if image.strip():
@@ -132,6 +133,26 @@ def draft_insight(
             pull = PullExplanation(error=f"internal error while explaining the pull: {e!r}")
     counts = {s: sum(1 for lf in linked if lf.finding.severity == s) for s in SEVERITY_ORDER}
     return Insight(hosts=hosts, findings=linked, pull=pull, counts=counts)
+
+
+def ca_bundle_findings(draft: Draft) -> list[Finding]:
+    """A CA Cert Bundle holding no CA certificate: the engine sees only the file's path, regui its text.
+    containerd then refuses the registry's certificate at pull time, in words that do not say why."""
+    out = []
+    for box in draft.configs:
+        found = ca_bundle_without_ca(box.ca_bundle)
+        if found is None:
+            continue
+        subject, why, issuer = found
+        out.append(Finding(
+            "ca-bundle-not-ca", "warning", ("configs", box.hostname, "tls", "ca_file"),
+            f"The CA Cert Bundle of {box.hostname} holds no CA certificate: {subject} is not a CA certificate "
+            f"({why}), most likely the registry's own certificate. containerd trusts only certificates signed by "
+            "a CA in the bundle, so pulls fail with \"x509: certificate signed by unknown authority\" (unless "
+            "it is the very self-signed certificate the registry serves).",
+            f"Give the certificate of the CA that signed the registry's certificate (its issuer: {issuer}), "
+            "or the chain up to that CA; `openssl s_client -showcerts -connect HOST:PORT` shows who signed it."))
+    return out
 
 
 def lint_errors_by_slot(yaml_text: str, draft: Draft, *, program: str) -> dict[str, list[str]]:

@@ -158,6 +158,29 @@ def check_ca_bundle(pem: str) -> str | None:
     return _unreadable_certificates(text, "The CA Cert Bundle")
 
 
+def ca_bundle_without_ca(pem: str) -> tuple[str, str, str] | None:
+    """(subject, why, issuer) of a CA bundle's first certificate when none of them is a CA certificate
+    (the registry's own certificate given instead of its CA's); None for a CA among them, or unreadable
+    text (check_ca_bundle says that)."""
+    try:
+        certs = x509.load_pem_x509_certificates(pem.strip().encode()) if pem.strip() else []
+    except ValueError:
+        return None
+    whys = []
+    for cert in certs:
+        try:
+            if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+                return None
+            whys.append("CA:FALSE")
+        except x509.ExtensionNotFound:
+            whys.append("no CA basic constraint")
+        except ValueError:  # an extension cryptography cannot parse: not ours to judge
+            return None
+    if not certs:
+        return None
+    return certs[0].subject.rfc4514_string(), whys[0], certs[0].issuer.rfc4514_string()
+
+
 def check_certificate(pem: str) -> str | None:
     if not pem.strip():
         return "Certificate is required."
