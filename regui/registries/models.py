@@ -120,6 +120,8 @@ class Secret(Audited):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SecretQuerySet.as_manager()
+    # Whether the last secret_save of it changed anything (its page says "nothing changed" else); never stored.
+    changed: bool
 
     class Meta:
         ordering = ["name"]

@@ -283,7 +283,7 @@ def _secret_access_errors(data: SecretInput, existing: Secret | None, user) -> E
 @transaction.atomic
 def secret_save(*, data: SecretInput, existing: Secret | None = None, user=None) -> Secret:
     """Create or update a secret, as `user` may (None: the system). Blank value fields on update keep
-    the stored values."""
+    the stored values. Its `changed` says whether anything was: a save that changes nothing writes nothing."""
     # PEM is stored with LF line endings (a browser sends a pasted certificate or key with CRLF).
     data = replace(data, certificate=pem_text(data.certificate), private_key=pem_text(data.private_key))
     errors = {**secret_validate(data, existing), **_secret_access_errors(data, existing, user)}
@@ -309,16 +309,22 @@ def secret_save(*, data: SecretInput, existing: Secret | None = None, user=None)
     secret.seal(values)
     if existing is not None and (typed or values != old_values):
         secret.value_id = new_value_id()  # a value written, even the same one: see core/fingerprints.py
-    secret.save()
-    if data.shared_with is not None:
-        secret.shared_with.set([c for c in data.shared_with if c != secret.cluster])
     # A typed value counts as changed even when it equals the stored one: else the history entry and
     # the clusters' new revision would tell whoever typed a guess whether it was right.
     changed_values = typed | {k for k in set(values) | set(old_values) if values.get(k) != old_values.get(k)}
     changes = _secret_view_diff(before, secret, changed_values)
-    shared_after = sorted(secret.shared_with.values_list("name", flat=True))
+    shared = None if data.shared_with is None else [c for c in data.shared_with if c != secret.cluster]
+    shared_after = shared_before if shared is None else sorted({c.name for c in shared})
     if shared_after != shared_before:
         changes["shared_with"] = [shared_before, shared_after]
+    secret.changed = before is None or bool(changes)
+    if existing is not None and not secret.changed:
+        existing.refresh_from_db()  # nothing written: not even a new ciphertext of the same values
+        existing.changed = False
+        return existing
+    secret.save()
+    if shared is not None:
+        secret.shared_with.set(shared)
     if before is None or changes:
         audit_object(secret, "update" if before else "create", changes)
     if before is not None and (changed_values or before.get("certificate") != audit_snapshot(secret)["certificate"]):

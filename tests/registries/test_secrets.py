@@ -114,3 +114,28 @@ def test_retyping_a_secret_says_it_changed_whether_or_not_the_value_was_the_stor
     assert seen["admins-pw"] == seen["wrong-guess"]
     revision, entries = seen["admins-pw"]
     assert revision == 1 and "password" in entries[-1]
+
+
+def test_saving_a_secret_with_nothing_typed_or_changed_says_so_and_writes_nothing(operator_client, cluster):
+    # Like the Registries page's save: no history entry, no new revision, the same value_id (a new one
+    # would make every node using it look out of sync: core/fingerprints.py).
+    secret = secret_save(data=SecretInput(name="corp", kind="basic", username="robot", password="pw-kept-1",
+                                          description="CI robot", cluster=cluster))
+    RegistryConfig.objects.create(cluster=cluster, hostname="registry.corp.example.com", auth_secret=secret)
+    entries = AuditEvent.objects.filter(object_type=ObjectType.SECRET).count()
+    r = operator_client.post("/secrets/corp/", {"name": "corp", "username": "robot", "password": "",
+                                                "description": "CI robot"}, follow=True)
+    page = r.content.decode()
+    assert "Nothing changed in secret corp: nothing was saved." in page and "Secret corp saved." not in page
+    after = Secret.objects.get(pk=secret.pk)
+    assert (after.value_id, after.sealed, after.updated_at) == (secret.value_id, secret.sealed, secret.updated_at)
+    assert AuditEvent.objects.filter(object_type=ObjectType.SECRET).count() == entries
+    assert Cluster.objects.get(pk=cluster.pk).revision == cluster.revision
+
+
+def test_saving_a_secret_with_a_new_description_says_saved(operator_client, cluster):
+    secret_save(data=SecretInput(name="corp", kind="basic", username="robot", password="pw-kept-1", cluster=cluster))
+    r = operator_client.post("/secrets/corp/", {"name": "corp", "username": "robot", "password": "",
+                                                "description": "CI robot"}, follow=True)
+    assert "Secret corp saved." in r.content.decode()
+    assert Secret.objects.get().description == "CI robot"

@@ -38,7 +38,10 @@ def _form_page(request: HttpRequest, form: SecretForm, secret: Secret | None) ->
                 for problem in problems:
                     form.add_error(field if field in form.fields else None, problem)
         else:
-            messages.success(request, f"Secret {saved.name} saved.")
+            if saved.changed:
+                messages.success(request, f"Secret {saved.name} saved.")
+            else:
+                messages.info(request, f"Nothing changed in secret {saved.name}: nothing was saved.")
             return redirect("secret-list")
     return render(request, "registries/secret_form.html", {
         "form": form, "secret": secret, "kind_label": Secret.Kind(form.kind).label,
