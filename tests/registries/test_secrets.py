@@ -139,3 +139,11 @@ def test_saving_a_secret_with_a_new_description_says_saved(operator_client, clus
                                                 "description": "CI robot"}, follow=True)
     assert "Secret corp saved." in r.content.decode()
     assert Secret.objects.get().description == "CI robot"
+
+
+def test_revealed_values_are_named_with_the_forms_labels(admin_client, cluster):
+    secret_save(data=SecretInput(name="corp", kind="rke_auth", username="robot", password="pw-shown-1",
+                                 identity_token="tok-shown-1", cluster=cluster))
+    page = admin_client.post("/secrets/corp/reveal/").content.decode()
+    assert "<dt>Password</dt><dd>pw-shown-1</dd>" in page and "<dt>Identity Token</dt><dd>tok-shown-1</dd>" in page
+    assert "<dt>password</dt>" not in page and "identity_token" not in page

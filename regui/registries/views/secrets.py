@@ -86,6 +86,9 @@ def secret_reveal(request: HttpRequest, name: str) -> HttpResponse:
         return render(request, "registries/secret_reveal.html", {"secret": get_object_or_404(Secret, name=name)})
     secret = get_object_or_404(Secret, name=name)
     audit_object(secret, "reveal")
-    response = render(request, "registries/secret_reveal.html", {"secret": secret, "values": secret.unseal()})
+    # Each value named as the secret's form names its field (Rancher's words), not by its stored key.
+    fields = SecretForm.base_fields
+    values = [(fields[k].label if k in fields else k, v) for k, v in secret.unseal().items()]
+    response = render(request, "registries/secret_reveal.html", {"secret": secret, "values": values})
     response["Cache-Control"] = "no-store"
     return response
