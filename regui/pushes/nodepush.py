@@ -296,7 +296,10 @@ def _failure_message(out: ssh.ExecResult, report, sudo: bool) -> str:
         return f"sudo refused to run as root without a password: {err.splitlines()[-1] if err else ''}".strip()
     if report.error:
         detail = f" ({err.splitlines()[-1]})" if err else ""
-        return f"{report.error}{detail}. The previous file was left in place." if not report.after else report.error
+        if not report.after:
+            return f"{report.error}{detail}. The previous file was left in place."
+        # Written, then the restart or the health check failed: the node holds the new file.
+        return f"wrote {', '.join(sorted(report.after))}; {report.error}{detail}"
     return f"the remote program exited with status {out.status}: {err[-500:] or 'no output'}"
 
 

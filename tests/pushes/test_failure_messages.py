@@ -122,7 +122,8 @@ def test_a_write_that_fails_says_the_previous_file_was_left_in_place(fleet):
 
 def test_a_failed_restart_fails_the_node_after_the_write(fleet):
     r, node = push_with_one_bad_node(fleet, lambda n: n.set_systemctl(restart_fails=True))
-    assert (r.status, r.message) == ("failed", "systemctl restart k3s-agent failed")
+    assert (r.status, r.message) == ("failed", "wrote /etc/rancher/k3s/registries.yaml; systemctl restart k3s-agent "
+                                               "failed (Job for k3s-agent.service failed.)")
     assert r.restarted and r.sha256_after
     assert fleet["a1"].read("/etc/rancher/k3s/registries.yaml") is not None
     assert node.sync_state == Node.Sync.DRIFTED, "the file changed but the service did not take it"
@@ -131,7 +132,8 @@ def test_a_failed_restart_fails_the_node_after_the_write(fleet):
 def test_a_service_that_stays_inactive_fails_the_node(fleet, settings):
     settings.REGUI_RESTART_WAIT = 0
     r, _ = push_with_one_bad_node(fleet, lambda n: n.set_systemctl(is_active="failed"))
-    assert (r.status, r.message) == ("failed", "k3s-agent is failed, not active, 0 s after the restart")
+    assert (r.status, r.message) == ("failed", "wrote /etc/rancher/k3s/registries.yaml; k3s-agent is failed, not "
+                                               "active, 0 s after the restart")
 
 
 def test_an_unexpected_error_fails_only_that_node_and_releases_its_lock(fleet):

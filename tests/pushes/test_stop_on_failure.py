@@ -14,7 +14,8 @@ def test_a_failed_server_restart_skips_the_later_servers_but_not_the_agents(flee
     fleet.add("server", "server", "server", "agent")
     fleet["s1"].set_systemctl(restart_fails=True)
     res = fleet.results(fleet.push())
-    assert (res["s1"].status, res["s1"].message) == ("failed", "systemctl restart k3s failed")
+    assert (res["s1"].status, res["s1"].message) == ("failed", "wrote /etc/rancher/k3s/registries.yaml; "
+                                                     "systemctl restart k3s failed (Job for k3s.service failed.)")
     for later in ("s2", "s3"):
         assert res[later].status == "skipped"
         assert res[later].message == f"skipped: server s1 failed, and {QUORUM}"
