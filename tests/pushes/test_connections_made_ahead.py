@@ -1,7 +1,8 @@
 """A chunk's nodes are connected to (TCP only) while the chunk renders, and their handshakes, once the render
 is checked, go over those connections (issue 13, the push-vs-floor target): the nodes' sshd start their
 sessions on the CPU the render leaves idle. Nothing is sent over them before the handshake; a render that
-is refused closes them unused; a node behind a jump host, or without an approved key, is not connected to."""
+is refused closes them unused (test_push_prelude.py); a node behind a jump host, or without an approved key,
+is not connected to."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ import pytest
 
 from regui.inventory.jumphosts.models import NodeJumpHost
 from regui.inventory.models import Node
-from regui.pushes import files, rolling, services
-from regui.pushes.models import PushJob
+from regui.pushes import rolling, services
 from tests.jumphosts.helpers import register_jump_host
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,27 +42,6 @@ def test_a_chunks_nodes_are_connected_to_while_it_renders_and_their_handshakes_u
     for name in ("a1", "a2", "a3"):
         (dialed,) = fleet[name].dials
         assert dialed.used and not dialed.closed and len(fleet[name].handshakes) == 1
-
-
-def test_a_refused_render_closes_the_connections_made_ahead_with_nothing_sent(fleet, fake_ssh, queued, monkeypatch):
-    _, run = queued
-    fleet.add("agent", "agent")
-    job = services.push_job_create(cluster=fleet.cluster, user=fleet.user, restart=False)
-    PushJob.objects.filter(pk=job.pk).update(checked_render="")
-
-    def refuse(cluster, text):
-        raise files.RenderRefused("Lint errors must be fixed before a push: broken on purpose")
-
-    monkeypatch.setattr(files, "_check", refuse)
-    assert run(job, 0).status == "refused"
-    deadline = time.monotonic() + 2
-    while not all(d.closed for n in ("a1", "a2") for d in fleet[n].dials) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    for name in ("a1", "a2"):
-        (dialed,) = fleet[name].dials
-        assert dialed.closed and not dialed.used
-        assert fleet[name].handshakes == [] and fleet[name].connects == []
-    assert fake_ssh.execs() == []
 
 
 def test_a_node_behind_a_jump_host_or_without_an_approved_key_is_not_connected_to_ahead(fleet):

@@ -129,7 +129,9 @@ def test_a_refused_render_starts_no_ssh_session_on_the_nodes(fleet, fake_ssh, qu
     assert run(job, 0).status == "refused"
     time.sleep(0.1)  # a handshake started and left behind would show by now
     for name in ("a1", "a2"):
-        assert fleet[name].handshakes == [] and fleet[name].connects == [], "no connection, so no credential"
+        assert fleet[name].handshakes == [] and fleet[name].connects == [], "no session, so no credential"
+        (dialed,) = fleet[name].dials  # the TCP connection made while it rendered: closed, nothing sent
+        assert dialed.closed and not dialed.used
     assert fake_ssh.execs() == []
 
 
