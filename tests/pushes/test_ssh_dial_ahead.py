@@ -71,15 +71,6 @@ def test_a_connection_made_ahead_to_where_the_node_was_is_closed_and_not_used():
             t.close()
 
 
-def test_a_handshake_refused_for_its_host_key_sends_nothing_over_the_connection_made_ahead():
-    with sshd() as node:
-        other = replace(node.target(), host_key=ssh.HostKey(
-            node.pinned.type, "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBA=="))
-        with pytest.raises(ssh.HostKeyRefused):
-            ssh.handshake(other, timeout=5, retries=1, dialed=ssh.Dialed("127.0.0.1", node.port, timeout=5))
-        assert node.server.logins == []
-
-
 def test_the_transport_closes_a_connection_made_ahead_for_a_node_behind_a_jump_host(monkeypatch):
     closed: list[bool] = []
 
