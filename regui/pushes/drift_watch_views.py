@@ -19,7 +19,7 @@ from regui.registries.models import Cluster
 
 from .drift_watch import DriftWatch
 from .drift_webhook import SCHEMES
-from .models import PushJob
+from .models import DRIFT_WATCH_ACTOR, PushJob
 
 ROUTING = ("webhook_url", "remove_webhook", "email_recipients")
 SHOWN = 20  # node names listed per state on the status part
@@ -131,10 +131,12 @@ def _status(watch: DriftWatch) -> dict[str, Any]:
     for name, state in sorted(watch.node_states.items()):
         if state != "in_sync":
             off.setdefault(state, []).append(name)
-    # What the last collected check found and could not send (its job's message): the check named as
-    # the last one has often just started in the same tick, with nothing to say yet.
-    collected = (PushJob.objects.filter(pk=watch.collected_job_id).exclude(message="").first()
-                 if watch.pk and watch.collected_job_id else None)
+    # The last notice: what the newest collected check with something to say found and could not send
+    # (its job's message). The check named as the last one has often just started, with nothing to say
+    # yet, and later checks that find nothing new say nothing either.
+    collected = (PushJob.objects.filter(cluster=watch.cluster, kind=PushJob.Kind.DRIFT, created_by__isnull=True,
+                                        created_by_name=DRIFT_WATCH_ACTOR, pk__lte=watch.collected_job_id)
+                 .exclude(message="").order_by("-pk").first() if watch.pk and watch.collected_job_id else None)
     return {"job": watch.last_job if watch.pk else None, "started": watch.last_started_at, "collected": collected,
             "off": [(state, names[:SHOWN], len(names), len(names) - SHOWN) for state, names in sorted(off.items())],
             "known": len(watch.node_states)}
