@@ -62,9 +62,9 @@ class Preconnected:
         configured retries: a handshake that fails is the node's failure, not tried again by its push.
         Else one try, and a push whose connection failed connects again. `deferred`: the handshakes start
         only at `start` (or a node's push: see target, take); the TCP connections to the nodes reached
-        directly with an approved key are made now (Transport.dial), so that their sshd starts each
-        session while the chunk renders: 30 nodes' sshd took ~0.1 s of CPU to do it, which, started at
-        the handshake, came after the render (~25 ms on one core, the other one idle) instead of beside it."""
+        directly with an approved key are made now (Transport.dial): each node's TCP round trip, and its
+        sshd's start of the session (fork, re-exec, host keys), then happen while the chunk renders, not
+        after it."""
         self._opened: dict[int, tuple[ssh.Target, transport.Opening]] = {}
         self._failed: dict[int, tuple[ssh.Target, ssh.SSHError]] = {}
         self._gated: dict[int, ssh.Target | NodeError] = {}  # final mode: what the trust gate said, per node
