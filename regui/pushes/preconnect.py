@@ -1,6 +1,6 @@
 """Connections opened ahead of a node's turn: all of a chunk's at once, once its render is checked (the
-handshake only; their TCP connections are made while it renders), or while the step before it restarts
-(the handshake, and a key's login). rolling.py makes them; node_push uses them.
+handshake only), or while the step before it restarts (the handshake, and a key's login). rolling.py
+makes them; node_push uses them.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import threading
 from django.conf import settings
 from django.db import connection
 
-from regui.inventory.jumphosts.routing import jump_for
 from regui.inventory.models import Node
 from regui.inventory.services import NodeError, node_target
 from regui.remote import ssh, transport
@@ -60,11 +59,8 @@ class Preconnected:
         they slowed by ~40 ms per step of 10 nodes on 2 cores, when they started at the logins).
         `final`: these are the nodes' connections (opened at once for the whole chunk), tried with the
         configured retries: a handshake that fails is the node's failure, not tried again by its push.
-        Else one try, and a push whose connection failed connects again. `deferred`: the handshakes start
-        only at `start` (or a node's push: see target, take); the TCP connections to the nodes reached
-        directly with an approved key are made now (Transport.dial): each node's TCP round trip, and its
-        sshd's start of the session (fork, re-exec, host keys), then happen while the chunk renders, not
-        after it."""
+        Else one try, and a push whose connection failed connects again. `deferred`: opens only at
+        `start` (or a node's push: see target, take)."""
         self._opened: dict[int, tuple[ssh.Target, transport.Opening]] = {}
         self._failed: dict[int, tuple[ssh.Target, ssh.SSHError]] = {}
         self._gated: dict[int, ssh.Target | NodeError] = {}  # final mode: what the trust gate said, per node
@@ -74,15 +70,9 @@ class Preconnected:
         self._edge = transport.current()
         self._closed = False
         self._lock = threading.Lock()
-        self._go = threading.Event()  # the handshakes may start
-        self._threads = {n.pk: threading.Thread(target=self._run, args=(n, self._dial_to(n) if deferred else None),
-                                                daemon=True) for n in nodes}
+        self._threads = {n.pk: threading.Thread(target=self._open, args=(n,), daemon=True) for n in nodes}
         self._waiting_for, self._sent, self._started = after, set[int](), False
-        self._running = deferred
-        if deferred:
-            for t in self._threads.values():
-                t.start()
-        elif not after:
+        if not after and not deferred:
             self._start()
 
     def start(self) -> None:
@@ -102,31 +92,10 @@ class Preconnected:
             if self._started:
                 return
             self._started = True
-            running, self._running = self._running, True
-        self._go.set()
-        if not running:
-            for t in self._threads.values():
-                t.start()
+        for t in self._threads.values():
+            t.start()
 
-    @staticmethod
-    def _dial_to(node: Node) -> tuple[str, int] | None:
-        """Where to connect ahead: a node reached directly (not through a jump host), with an approved key.
-        The trust gate still runs before the handshake, and a refusal closes the connection unused."""
-        return (node.address, node.port) if node.has_approved_key and jump_for(node) is None else None
-
-    def _run(self, node: Node, dial_to: tuple[str, int] | None) -> None:
-        dialed = self._edge.dial(*dial_to, settings.REGUI_SSH_CONNECT_TIMEOUT) if dial_to else None
-        try:
-            self._go.wait()
-            with self._lock:
-                closed = self._closed
-            if not closed:
-                self._open(node, dialed)
-        finally:
-            if dialed is not None:  # unused (a handshake took it, or none came): closed, nothing sent
-                dialed.close()
-
-    def _open(self, node: Node, dialed: transport.Dialed | None = None) -> None:
+    def _open(self, node: Node) -> None:
         retries, backoff = (settings.REGUI_SSH_RETRIES, settings.REGUI_SSH_BACKOFF) if self._final else (1, 0)
         try:
             target = node_target(node)
@@ -134,7 +103,7 @@ class Preconnected:
                 with self._lock:
                     self._gated[node.pk] = target
             opening = self._edge.handshake(target, timeout=settings.REGUI_SSH_CONNECT_TIMEOUT,
-                                           retries=retries, backoff=backoff, dialed=dialed)
+                                           retries=retries, backoff=backoff)
             if not self._final and signs_in_early(target):
                 # While this step's nodes restart, not at this node's turn. Not in final mode: each node's
                 # push follows its handshake at once, and logs in then.
@@ -203,7 +172,6 @@ class Preconnected:
         with self._lock:
             self._closed = True
             started, self._started = self._started, True
-        self._go.set()  # threads waiting to start end, closing what they connected ahead
         if wait and started:
             for t in self._threads.values():
                 t.join()

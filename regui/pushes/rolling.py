@@ -139,9 +139,8 @@ def _run_chunk(job: PushJob, index: int, send: Send, worker: str) -> None:
         return  # run already, elsewhere, or the job ended: a repeated delivery does nothing
     # The handshakes start once the render is made and found to be the confirmed revision's (see
     # _prepare_and_run), not while it is made: 30-100 handshakes held the worker's CPUs then, the render
-    # took 0.2-1 s instead of ~10 ms, and every node's push waited for it. Only their TCP connections are
-    # made meanwhile (Preconnected, deferred): a refused render or revision starts no SSH session, and
-    # closes those unused.
+    # took 0.2-1 s instead of ~10 ms, and every node's push waited for it. A refused render or revision
+    # opens no connection at all.
     results = list(job.results.filter(chunk=index, status=Status.PENDING))
     nodes = _nodes_with_routes(job, [r.node_id or 0 for r in results])
     early = Preconnected(list(nodes.values()), final=True, deferred=True) if nodes else None

@@ -161,37 +161,6 @@ def _socket(address: str, port: int, timeout: float) -> socket.socket:
     return sock
 
 
-class Dialed:
-    """A TCP connection to a node made ahead of its SSH handshake, or why none could be made. Nothing is
-    sent over it until `handshake` takes it: the node's sshd accepts it and starts its session process
-    meanwhile (fork, re-exec, its keys: most of what a handshake costs the node), while regui still
-    renders what it will push. Its failure is the handshake's first attempt, so the retries and the
-    time an unreachable node takes are as without it."""
-
-    def __init__(self, address: str, port: int, timeout: float) -> None:
-        self.address, self.port = address, port
-        self._sock: socket.socket | None = None
-        self._error: Unreachable | None = None
-        try:
-            self._sock = _socket(address, port, timeout)
-        except Unreachable as exc:
-            self._error = exc
-
-    def take(self) -> socket.socket:
-        """The connection, once (then the handshake owns it); or the dial's error."""
-        if self._error is not None:
-            raise self._error
-        sock, self._sock = self._sock, None
-        if sock is None:
-            raise cannot_connect(self.address, self.port, "the connection made ahead was already used")
-        return sock
-
-    def close(self) -> None:
-        sock, self._sock = self._sock, None
-        if sock is not None:
-            sock.close()
-
-
 def _start(address: str, port: int, timeout: float, key_types: list[str] | None,
            sock: socket.socket | paramiko.Channel | None = None,
            cls: type[paramiko.Transport] = paramiko.Transport) -> paramiko.Transport:
@@ -253,28 +222,19 @@ def login(transport: paramiko.Transport, target: Target) -> paramiko.Transport:
     return transport
 
 
-def handshake(target: Target, *, timeout: float = 10, retries: int = 3, backoff: float = 1.0,
-              dialed: Dialed | None = None) -> paramiko.Transport:
+def handshake(target: Target, *, timeout: float = 10, retries: int = 3, backoff: float = 1.0) -> paramiko.Transport:
     """A transport to the node presenting the pinned host key, not logged in: nothing of the credential
-    has been sent. Network errors are retried, a key that differs is not. `dialed`: the target's TCP
-    connection made ahead (see Dialed), its first attempt."""
+    has been sent. Network errors are retried, a key that differs is not."""
     if target.host_key is None:
         raise no_approved_key()
     if target.jump is not None:  # never straight to a node that is to be reached through a jump host
         raise ValueError("a target behind a jump host connects through regui.remote.jump")
-    if dialed is not None and (dialed.address, dialed.port) != (target.address, target.port):
-        dialed.close()  # made to where the node was then: not where it is now
-        dialed = None
     pinned = target.host_key
-    types = _ALGORITHMS.get(pinned.type, [pinned.type])
     attempt = 0
     while True:
         attempt += 1
         try:
-            if attempt == 1 and dialed is not None:
-                transport = _start(target.address, target.port, timeout, types, sock=dialed.take())
-            else:
-                transport = _start(target.address, target.port, timeout, types)
+            transport = _start(target.address, target.port, timeout, _ALGORITHMS.get(pinned.type, [pinned.type]))
             break
         except Unreachable:
             if attempt >= retries:

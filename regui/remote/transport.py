@@ -39,26 +39,12 @@ class Opening(Protocol):
     def close(self) -> None: ...
 
 
-class Dialed(Protocol):
-    """A connection made ahead of its handshake (see Transport.dial)."""
-
-    def close(self) -> None: ...
-
-
 class Transport(Protocol):
     """Raises ssh.SSHError subclasses, with ssh's messages, for everything an operator must read."""
 
     def connect(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> Session: ...
 
-    def dial(self, address: str, port: int, timeout: float) -> Dialed:
-        """A TCP connection to a node made ahead of its handshake; nothing is sent over it (see ssh.Dialed).
-        Never fails: a failure is the handshake's first attempt."""
-        ...
-
-    def handshake(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float,
-                  dialed: Dialed | None = None) -> Opening:
-        """`dialed`: from `dial`, for this target; closed unused when the target goes through a jump host."""
-        ...
+    def handshake(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> Opening: ...
 
     def scan_host_key(self, address: str, port: int, timeout: float, jump: ssh.Jump | None = None) -> ssh.HostKey:
         """`jump`: read through that jump host (logged in to it; nothing is sent to the node)."""
@@ -103,19 +89,9 @@ class SSHTransport:
         connect = jumphost.connect if target.jump else ssh.connect
         return _ParamikoSession(connect(target, timeout=timeout, retries=retries, backoff=backoff))
 
-    def dial(self, address: str, port: int, timeout: float) -> ssh.Dialed:
-        return ssh.Dialed(address, port, timeout)
-
-    def handshake(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float,
-                  dialed: Dialed | None = None) -> Opening:
-        if target.jump:
-            if dialed is not None:
-                dialed.close()
-            return _ParamikoOpening(jumphost.handshake(target, timeout=timeout, retries=retries, backoff=backoff),
-                                    target)
-        ahead = dialed if isinstance(dialed, ssh.Dialed) else None
-        return _ParamikoOpening(ssh.handshake(target, timeout=timeout, retries=retries, backoff=backoff,
-                                              dialed=ahead), target)
+    def handshake(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> Opening:
+        handshake = jumphost.handshake if target.jump else ssh.handshake
+        return _ParamikoOpening(handshake(target, timeout=timeout, retries=retries, backoff=backoff), target)
 
     def scan_host_key(self, address: str, port: int, timeout: float, jump: ssh.Jump | None = None) -> ssh.HostKey:
         if jump is not None:

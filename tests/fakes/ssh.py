@@ -108,7 +108,6 @@ class FakeNode:
     only_via: str = ""  # reachable only through this fake jump host (tests/fakes/jump.py)
     connects: list[Connect] = field(default_factory=list)  # logins (credential sent), and attempts
     handshakes: list[float] = field(default_factory=list)  # connections opened ahead, not logged in yet
-    dials: list[FakeDialed] = field(default_factory=list)  # TCP connections made ahead of a handshake
     execs: list[Exec] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -208,21 +207,6 @@ class FakeSession:
 
 
 @dataclass
-class FakeDialed:
-    """A TCP connection made ahead (Transport.dial): `used` by a handshake, or `closed` unused."""
-
-    address: str
-    port: int
-    at: float
-    used: bool = False
-    closed: bool = False
-
-    def close(self) -> None:
-        if not self.used:
-            self.closed = True
-
-
-@dataclass
 class FakeOpening:
     fake: FakeSSH
     node: FakeNode
@@ -308,25 +292,10 @@ class FakeSSH:
             raise ssh.credentials_refused(target.username, target.address)
         return FakeSession(node, target)
 
-    def dial(self, address: str, port: int, timeout: float) -> FakeDialed:
-        """Recorded in the node's `dials` (whatever its network: a failed dial is the handshake's first try)."""
-        dialed = FakeDialed(address, port, time.time())
-        with self._lock:
-            if (node := self.nodes.get((address, port))) is not None:
-                node.dials.append(dialed)
-        return dialed
-
-    def handshake(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float,
-                  dialed: Any = None) -> FakeOpening:
-        """Host key checked, not logged in: recorded in `handshakes`; `login()` counts as a connect. A
-        `dialed` connection to this very address is used (as SSHTransport does), else closed."""
+    def handshake(self, target: ssh.Target, *, timeout: float, retries: int, backoff: float) -> FakeOpening:
+        """Host key checked, not logged in: recorded in `handshakes`; `login()` counts as a connect."""
         if target.host_key is None:
             raise ssh.no_approved_key()
-        if isinstance(dialed, FakeDialed):
-            if target.jump is None and (dialed.address, dialed.port) == (target.address, target.port):
-                dialed.used = True
-            else:
-                dialed.close()
         if target.jump is not None and not jumps.passing():
             return jumps.through(self, target, timeout,
                                  lambda: self.handshake(target, timeout=timeout, retries=retries, backoff=backoff))

@@ -4,8 +4,7 @@ not grow with the nodes; a chunk rendering the very file checked when the job wa
 check it again (a render it was not told about is checked); the chunk's nodes come with their logins
 and routes, their shared cluster read once; their handshakes start once the chunk's render is known
 good (a render made while 30-100 handshakes held the worker's CPUs took 0.2-1 s, and every node's push
-waited for it), so a chunk that writes nothing starts no SSH session (only the TCP connections made while
-it renders, closed unused: test_connections_made_ahead.py)."""
+waited for it), so a chunk that writes nothing opens no connection at all."""
 
 from __future__ import annotations
 
@@ -116,7 +115,7 @@ def test_a_chunks_handshakes_start_once_its_render_is_made_and_checked(fleet, qu
         assert len(fleet[name].handshakes) == 1 and len(fleet[name].connects) == 1, "the opened one is used"
 
 
-def test_a_refused_render_starts_no_ssh_session_on_the_nodes(fleet, fake_ssh, queued, monkeypatch):
+def test_a_refused_render_opens_no_connection_to_the_nodes(fleet, fake_ssh, queued, monkeypatch):
     _, run = queued
     fleet.add("agent", "agent")
     job = services.push_job_create(cluster=fleet.cluster, user=fleet.user, restart=False)
@@ -129,13 +128,11 @@ def test_a_refused_render_starts_no_ssh_session_on_the_nodes(fleet, fake_ssh, qu
     assert run(job, 0).status == "refused"
     time.sleep(0.1)  # a handshake started and left behind would show by now
     for name in ("a1", "a2"):
-        assert fleet[name].handshakes == [] and fleet[name].connects == [], "no session, so no credential"
-        (dialed,) = fleet[name].dials  # the TCP connection made while it rendered: closed, nothing sent
-        assert dialed.closed and not dialed.used
+        assert fleet[name].handshakes == [] and fleet[name].connects == [], "no connection, so no credential"
     assert fake_ssh.execs() == []
 
 
-def test_a_save_since_the_confirmation_starts_no_ssh_session_on_the_nodes(fleet, fake_ssh, queued):
+def test_a_save_since_the_confirmation_opens_no_connection_to_the_nodes(fleet, fake_ssh, queued):
     _, run = queued
     fleet.add("agent")
     job = services.push_job_create(cluster=fleet.cluster, user=fleet.user, restart=False)
