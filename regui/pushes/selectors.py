@@ -41,6 +41,7 @@ class NodeRow:
     last_status: str | None
     last_job_id: int | None
     last_message: str
+    note: str = ""  # beside the badge: why a node nothing changed on is drifted (see badge_note)
     wait: WorkerWait | None = None  # set on busy rows whose job no worker is taking or finishing
     jump: JumpHost | None = None  # reached through it (the node's own choice, else its cluster's)
 
@@ -73,6 +74,16 @@ def node_badge(node: Node, current_key: str) -> str:
 
 
 LABELS = {"in_sync": "in sync", "drifted": "drifted", "never": "never pushed", "unreachable": "unreachable"}
+
+
+def badge_note(node: Node, badge: str, current_key: str) -> str:
+    """A drifted node that still holds what regui last wrote there: the registries (or a secret they use)
+    were saved since. Said beside the badge, so that it is not read as a change made on the node, nor
+    contradicted by the last push's "matches the current render", true when it was written."""
+    if badge == "drifted" and node.sync_state == Node.Sync.IN_SYNC and node.last_sync_key \
+            and node.last_sync_key != current_key:
+        return "saved since regui wrote it: a push sends the new file"
+    return ""
 
 
 def badge_filters(current_key: str) -> dict[str, Q]:
@@ -108,7 +119,7 @@ def _rows(nodes: Iterable[WithAnnotations[Node, _LastResult]], current_key: str)
     for n in nodes:
         badge = node_badge(n, current_key)
         rows.append(NodeRow(n, badge, LABELS[badge], n.last_status, n.last_job, n.last_result_message or "",
-                            jump=jump_for(n)))
+                            note=badge_note(n, badge, current_key), jump=jump_for(n)))
     _add_worker_waits([r for r in rows if r.busy])
     return rows
 

@@ -182,3 +182,18 @@ def test_push_buttons_act_on_every_node_of_the_cluster_not_the_page(operator_cli
     assert "node-0003" in failed and "node-0057" in failed and "node-0004" not in failed
     everything = operator_client.get("/clusters/prod/push/confirm/?scope=all").content.decode()
     assert all(f"node-{i:04d}" in everything for i in range(60))
+
+
+def test_a_node_regui_wrote_before_a_save_says_beside_its_badge_that_the_registries_were_saved_since(
+        viewer_client, cluster):
+    current, sha = cluster_sync_key(cluster), hashlib.sha256(cluster_render(cluster, reveal=True).encode()).hexdigest()
+    add_nodes(cluster, 1, start=0, sync_state="in_sync", last_sha256="0" * 64, last_sync_key="0" * 64)  # older
+    add_nodes(cluster, 1, start=1, sync_state="drifted", last_sha256="1" * 64, last_sync_key="0" * 64)  # edited
+    add_nodes(cluster, 1, start=2, sync_state="in_sync", last_sha256=sha, last_sync_key=current)
+    page = viewer_client.get(URL).content.decode()
+    rows = {name: page[page.index(f">{name}</a>"):] for name in ("node-0000", "node-0001", "node-0002")}
+    note = "saved since regui wrote it: a push sends the new file"
+    assert note in rows["node-0000"].split("</tr>")[0], "its badge says drifted: the note says why"
+    assert note not in rows["node-0001"].split("</tr>")[0], "changed on the node: drifted, no note"
+    assert note not in rows["node-0002"].split("</tr>")[0]
+    assert page.count(note) == 1
