@@ -28,6 +28,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if any(item.get_closest_marker(name) for name in IMPLIES_SLOW):
             item.add_marker(pytest.mark.slow)
     selection.mark(items)
+    _deselect_postgresql_only(config, items)
+
+
+def _deselect_postgresql_only(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A `postgresql` test is left out (deselected, as -m does: not a skip) of a run on another database;
+    bin/test's PostgreSQL run has it."""
+    from django.conf import settings as django_settings
+
+    if "postgresql" in django_settings.DATABASES["default"]["ENGINE"]:
+        return
+    left_out = [item for item in items if item.get_closest_marker("postgresql")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
 
 
 # bin/test's fast-tier run on PostgreSQL + Redis keeps only the tests that use the database or the
@@ -40,6 +54,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "broker: reaches the broker though nothing in its module or fixtures "
                                        "names it; bin/test's PostgreSQL + Redis run keeps it")
+    config.addinivalue_line("markers", "postgresql: needs PostgreSQL itself (a collation, say); deselected on "
+                                       "another database, run by bin/test's PostgreSQL + Redis run")
     selection.guard_the_broker()
     if config.getoption(selection.OPTION):
         config.pluginmanager.register(selection.DbOrBrokerOnly(), "regui-db-or-broker-only")

@@ -51,13 +51,12 @@ def test_a_long_list_of_unscanned_or_waiting_nodes_is_named_in_part(cluster, ope
     assert "w019" in page and "w020" not in page
 
 
+@pytest.mark.postgresql  # a collation other than the code points' (deselected on SQLite)
 def test_the_next_press_goes_on_in_the_databases_order_of_names_not_pythons(fake_ssh, cluster):
     """PostgreSQL's usual collations (en_US, ICU) order 'a1' before 'B2', Python's < the other way round: a
     press after 'B2' must not try 'a1' again and leave 'D4' for a press that starts over at 'a1'."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("a collation other than the code points' needs PostgreSQL (bin/test's PostgreSQL run)")
     with connection.cursor() as cursor:  # rolled back with the test, as its rows are
         cursor.execute(f'ALTER TABLE {Node._meta.db_table} ALTER COLUMN name TYPE varchar(63) COLLATE "en-x-icu"')
     for name in ("a1", "B2"):
