@@ -13,6 +13,20 @@ def post_registries(client: Any, cluster: Any, data: dict[str, Any], **extra: An
     return client.post(f"/clusters/{cluster.name}/registries/{action}/", data, **extra)
 
 
+TYPED_PASSWORD = "S3cret-pass-xyz"
+
+
+def mirror_form(revision: int = 0, **extra: Any) -> dict[str, Any]:
+    """The page's fields for a save of one Docker Hub mirror with one endpoint and, for that endpoint,
+    basic auth typed into the box (TYPED_PASSWORD); `extra` replaces or adds fields."""
+    return {
+        "revision": str(revision), "message": "a mirror for Docker Hub",
+        "mirror": ["m1"], "m1-hostname": "docker.io", "m1-endpoint": ["e1"], "e1-url": "https://mirror.example.com:5000",
+        "config": ["c1"], "c1-hostname": "mirror.example.com:5000", "c1-auth": "create-basic",
+        "c1-username": "robot", "c1-password": TYPED_PASSWORD, **extra,
+    }
+
+
 def saved_or_explained(response: Any) -> str:
     """What a save answered: "saved" (htmx gets the saved form, in place), or "refused" with the reason
     on the page. Anything else (a server error, an empty answer) fails the test."""

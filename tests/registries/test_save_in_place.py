@@ -11,6 +11,7 @@ import re
 import pytest
 
 from regui.registries.models import Secret
+from tests.pages import mirror_form as form
 from tests.pages import post_registries
 
 pytestmark = pytest.mark.django_db
@@ -18,16 +19,6 @@ pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
 IMAGE = "library/nginx:1.27"
 
-
-def form(revision=0, **extra):
-    data = {
-        "revision": str(revision), "message": "a mirror for Docker Hub",
-        "mirror": ["m1"], "m1-hostname": "docker.io", "m1-endpoint": ["e1"], "e1-url": "https://mirror.example.com:5000",
-        "config": ["c1"], "c1-hostname": "mirror.example.com:5000", "c1-auth": "create-basic",
-        "c1-username": "robot", "c1-password": "S3cret-pass-xyz",
-    }
-    data.update(extra)
-    return data
 
 
 def test_a_save_keeps_the_image_typed_in_the_test_panel(operator_client, cluster):

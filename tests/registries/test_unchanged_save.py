@@ -9,24 +9,15 @@ import pytest
 
 from regui.audit.models import AuditEvent, Revision
 from regui.registries.models import Cluster, Secret, UnsavedEdits
-from tests.pages import post_registries
+from tests.pages import TYPED_PASSWORD, post_registries
+from tests.pages import mirror_form as form
 
 pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
-PASSWORD = "S3cret-pass-xyz"
+PASSWORD = TYPED_PASSWORD
 NOTHING = "Nothing changed: no new revision."
 
-
-def form(revision=0, **extra):
-    data = {
-        "revision": str(revision), "message": "a mirror for Docker Hub",
-        "mirror": ["m1"], "m1-hostname": "docker.io", "m1-endpoint": ["e1"], "e1-url": "https://mirror.example.com:5000",
-        "config": ["c1"], "c1-hostname": "mirror.example.com:5000", "c1-auth": "create-basic",
-        "c1-username": "robot", "c1-password": PASSWORD,
-    }
-    data.update(extra)
-    return data
 
 
 def as_saved(revision=1, **extra):
