@@ -32,30 +32,30 @@ def confirm_redirect(name: str, data) -> HttpResponse:
     return redirect(f"{reverse('push-confirm', args=[name])}?{urlencode(query)}")
 
 
-def _targets(cluster: Cluster, data) -> tuple[str, list[Node]]:
-    """(scope, nodes) from GET or POST: a node's id, "failed", a job's unfinished ("rerun") or failed
-    ("retry") nodes, or every node."""
-    node_id = data.get("node", "")
-    if node_id:
-        node = get_object_or_404(cluster.nodes.select_related("cluster"), pk=int(node_id) if node_id.isascii()
-                                 and node_id.isdigit() and len(node_id) < 18 else 0)
-        return "node", [node]
-    if data.get("scope") in ("rerun", "retry"):  # rerun: of a job whose revision is no longer current
-        raw = data.get("job", "")
-        job = get_object_or_404(PushJob, cluster=cluster, pk=int(raw) if raw.isascii() and raw.isdigit()
-                                and len(raw) < 18 else 0)
-        return (("rerun", unfinished_nodes(job)) if data["scope"] == "rerun"
-                else ("retry", failed_nodes_of(job)))
-    if data.get("scope") == "failed":
-        return "failed", list(failed_nodes(cluster))
-    return "all", list(cluster.nodes.select_related("cluster").order_by("name"))
-
-
 def _scope(data) -> str:
-    """The scope _targets reads its nodes by, without reading them."""
+    """What `data` (GET or POST) pushes to: "node" (a node's id), "failed", a job's unfinished ("rerun")
+    or failed ("retry") nodes, or "all"."""
     if data.get("node", ""):
         return "node"
     return data["scope"] if data.get("scope") in ("rerun", "retry", "failed") else "all"
+
+
+def _targets(cluster: Cluster, data) -> tuple[str, list[Node]]:
+    """(scope, nodes): the scope `data` names (_scope) and its nodes."""
+    scope = _scope(data)
+    if scope == "node":
+        node_id = data["node"]
+        node = get_object_or_404(cluster.nodes.select_related("cluster"), pk=int(node_id) if node_id.isascii()
+                                 and node_id.isdigit() and len(node_id) < 18 else 0)
+        return scope, [node]
+    if scope in ("rerun", "retry"):  # rerun: of a job whose revision is no longer current
+        raw = data.get("job", "")
+        job = get_object_or_404(PushJob, cluster=cluster, pk=int(raw) if raw.isascii() and raw.isdigit()
+                                and len(raw) < 18 else 0)
+        return scope, unfinished_nodes(job) if scope == "rerun" else failed_nodes_of(job)
+    if scope == "failed":
+        return scope, list(failed_nodes(cluster))
+    return scope, list(cluster.nodes.select_related("cluster").order_by("name"))
 
 
 @require_role(OPERATOR)
