@@ -162,22 +162,31 @@ def keyed_payload(cluster: Cluster) -> tuple[str, str, list[TLSFile], str]:
     """(redacted render, real render, TLS files it names, the real render's sync key: core/fingerprints.py)
     from one read of the cluster: the key names the secret values this render holds, not others saved a
     moment later."""
-    draft = draft_from_cluster(cluster)
-    secrets = secrets_by_id(draft_secret_ids(draft))
+    draft, secrets = _read(cluster)
     redacted, _ = draft_spec(draft, distro=cluster.distro, secrets=secrets, reveal=False)
-    spec, files = draft_spec(draft, distro=cluster.distro, secrets=secrets, reveal=True)
-    real = render_yaml(spec, redact=False)
-    return render_yaml(redacted, redact=True), real, files, render_key(real, secrets.values())
+    real, files, key = _keyed(draft, cluster.distro, secrets)
+    return render_yaml(redacted, redact=True), real, files, key
 
 
 def keyed_render(cluster: Cluster) -> tuple[str, str]:
     """The real render and its sync key, from one read of the cluster: keyed_payload without the redacted
     render and the TLS files, for what only compares (a node list's badges, a read-back)."""
+    draft, secrets = _read(cluster)
+    real, _, key = _keyed(draft, cluster.distro, secrets)
+    return real, key
+
+
+def _read(cluster: Cluster) -> tuple[Draft, dict[int, Secret]]:
+    """The cluster's registries as a draft, with the secrets it uses: one read for a render and its key."""
     draft = draft_from_cluster(cluster)
-    secrets = secrets_by_id(draft_secret_ids(draft))
-    spec, _ = draft_spec(draft, distro=cluster.distro, secrets=secrets, reveal=True)
+    return draft, secrets_by_id(draft_secret_ids(draft))
+
+
+def _keyed(draft: Draft, distro: str, secrets: dict[int, Secret]) -> tuple[str, list[TLSFile], str]:
+    """The real render, its TLS files and its sync key: made one way for a push, a badge and a read-back."""
+    spec, files = draft_spec(draft, distro=distro, secrets=secrets, reveal=True)
     real = render_yaml(spec, redact=False)
-    return real, render_key(real, secrets.values())
+    return real, files, render_key(real, secrets.values())
 
 
 def render_key(real: str, secrets: Iterable[Secret]) -> str:
