@@ -172,13 +172,17 @@ def scan_unscanned(*, cluster: Cluster, batch: int | None = None, after: str = "
     trust gate (`node_target(scan=True)`: no credential is sent). The gate and the records run here;
     only the network part runs in threads, which touch no database. Unreachable nodes are listed.
     `after`: the name the batch before ended on; unreachable nodes stay unscanned, and each batch
-    starting from the first name would try them again and never reach the others."""
+    starting from the first name would try them again and never reach the others. Past the last
+    unscanned node (the others were scanned meanwhile, or the field was forged) it starts over at the
+    first: no press may end with nothing tried while some node has no key."""
     batch = batch or SCAN_BATCH
     report = ScanReport()
+    unscanned = cluster.nodes.filter(scanned_key="", host_key="").order_by("name")
     # Compared by the database, in the collation that orders the names (en_US, ICU: 'a1' < 'B2', not so
     # in Python), so a press goes on where the one before ended. A NUL no name holds, PostgreSQL refuses.
-    todo = list(cluster.nodes.filter(scanned_key="", host_key="", name__gt=after.replace("\x00", ""))
-                .order_by("name"))
+    todo = list(unscanned.filter(name__gt=after.replace("\x00", ""))) if after else []
+    if not todo:
+        todo = list(unscanned)
     report.left = max(0, len(todo) - batch)
     report.last = todo[:batch][-1].name if todo else ""
     targets: list[tuple[Node, ssh.Target]] = []

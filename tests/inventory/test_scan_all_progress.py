@@ -71,3 +71,25 @@ def test_the_next_press_goes_on_in_the_databases_order_of_names_not_pythons(fake
 def test_a_forged_after_with_a_nul_in_it_is_not_an_error(two_down_two_up, cluster, operator_client):
     response = operator_client.post(f"/clusters/{cluster.name}/nodes/host-keys/scan/", {"after": "a2\x00"})
     assert response.status_code == 200 and "a3 presents" in response.content.decode()
+
+
+@pytest.mark.parametrize("after", ["zzzz", "a4", "\uffff" * 63])
+def test_a_forged_after_past_the_last_node_does_not_say_every_node_has_a_key(two_down_two_up, cluster,
+                                                                             operator_client, after):
+    """The hidden field is only where the press before ended: past every unscanned node, the press starts
+    over at the first, and never says each node has a key while some have none."""
+    response = operator_client.post(f"/clusters/{cluster.name}/nodes/host-keys/scan/", {"after": after})
+    page = response.content.decode()
+    assert response.status_code == 200 and "has a scanned or approved host key" not in page
+    assert "Scan of a1 failed" in page and "a3 presents" in page
+
+
+def test_a_press_that_finds_every_node_scanned_says_so(two_down_two_up, cluster, operator_client):
+    Node.objects.filter(cluster=cluster).update(scanned_key="AAAA", scanned_key_type="ssh-ed25519")
+    page = operator_client.post(f"/clusters/{cluster.name}/nodes/host-keys/scan/", {"after": "zzzz"}).content.decode()
+    assert "Every node has a scanned or approved host key" in page
+
+
+def test_a_batch_after_the_last_unscanned_node_starts_over_at_the_first(two_down_two_up, cluster):
+    report = scan_unscanned(cluster=cluster, batch=2, after="a4")
+    assert [n.name for n, _ in report.failed] == ["a1", "a2"] and report.last == "a2" and report.left == 2
