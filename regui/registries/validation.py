@@ -11,6 +11,8 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
+from regui.k3s.limits import size_text
+
 from .pem_words import certificate_problem, passphrase_problem, private_key_error, private_key_problem
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -20,6 +22,14 @@ _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
 # Go regexp.Expand: `$name` takes the longest run of letters, digits and `_`.
 _EXPAND_REF = re.compile(r"\$(?:\{(?P<braced>[^}]*)\}|(?P<bare>[A-Za-z0-9_]+)|(?P<dollar>\$))")
+
+# TLS material regui keeps, writes into every revision and to each node on every push. A CA bundle
+# needs only the CAs a registry's chain ends in; Debian's whole system bundle (ca-certificates.crt,
+# 144 CAs) is 215 KiB, and this is twice that with room to spare: a paste beyond it is not a CA bundle
+# nor a chain, and would make each revision and push megabytes.
+MAX_CERTIFICATES_BYTES = 512 * 1024
+# The largest RSA key OpenSSL works with (16384 bits) is about 12.6 KB of PEM.
+MAX_PRIVATE_KEY_BYTES = 16 * 1024
 
 
 def _check_host(host: str) -> str | None:
@@ -149,10 +159,22 @@ def pem_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _too_big(text: str, limit: int, what: str, hint: str) -> str | None:
+    # Before any parsing: PEM past the limit is refused at the cost of its length.
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= limit:
+        return None
+    return f"{what} is {size // 1024} KiB; regui keeps at most {size_text(limit)} here. {hint}"
+
+
 def check_ca_bundle(pem: str) -> str | None:
     text = pem.strip()
     if not text:
         return None
+    if problem := _too_big(text, MAX_CERTIFICATES_BYTES, "This CA Cert Bundle",
+                           "Give the CAs the registry's certificate is signed by (Debian's whole system "
+                           "bundle is 215 KiB)."):
+        return problem
     if problem := certificate_problem(text, ca=True, field_name="CA Cert Bundle"):
         return problem
     return _unreadable_certificates(text, "The CA Cert Bundle")
@@ -184,6 +206,9 @@ def ca_bundle_without_ca(pem: str) -> tuple[str, str, str] | None:
 def check_certificate(pem: str) -> str | None:
     if not pem.strip():
         return "Certificate is required."
+    if problem := _too_big(pem.strip(), MAX_CERTIFICATES_BYTES, "This certificate chain",
+                           "Give the client certificate and the intermediate CAs it needs."):
+        return problem
     if problem := certificate_problem(pem.strip()):
         return problem
     return _unreadable_certificates(pem.strip(), "The certificate")
@@ -199,6 +224,9 @@ def _unreadable_certificates(text: str, what: str) -> str | None:
 
 
 def check_private_key(pem: str) -> str | None:
+    if problem := _too_big(pem.strip(), MAX_PRIVATE_KEY_BYTES, "This private key",
+                           "An RSA key of 16384 bits, the largest OpenSSL uses, is about 13 KB."):
+        return problem
     if problem := private_key_problem(pem.strip()):
         return problem
     try:
