@@ -25,6 +25,10 @@ class Node(PinnedHost):
         NEVER = "never", "never pushed"
         IN_SYNC = "in_sync", "in sync"
         DRIFTED = "drifted", "drifted"
+        # Holds what regui last wrote or confirmed there (last_sync_key), which a drift check found no
+        # longer the current render: the registries were saved since. Not drift: a push sends the new file.
+        # A badge compares the key itself (a save since that check, or one undone, changes the answer).
+        OUT_OF_DATE = "out_of_date", "out of date"
         UNREACHABLE = "unreachable", "unreachable"
 
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="nodes")
@@ -50,6 +54,9 @@ class Node(PinnedHost):
     last_message = models.TextField(blank=True)
     # A write-only push changed the file but K3s has not read it yet.
     restart_pending = models.BooleanField(default=False)
+    # Of those, one whose last restart by regui failed (systemctl restart failed, or the unit did not
+    # become active): said beside the badge and by the drift watch until a push restarts it.
+    restart_failed = models.BooleanField(default=False)
 
     # The agent flags that change what K3s generates from registries.yaml, when this node's differ
     # from its cluster's (None: the cluster's). What the node's own K3s config says wins over both.

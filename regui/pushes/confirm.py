@@ -127,9 +127,11 @@ def _restart_words(node: Node, same: bool) -> tuple[str, str]:
         nothing = "no restart: nothing is sent (no approved host key)"
         return nothing, nothing
     write_only = "no restart (write only)" + (
-        f"; {node.service} still waits for an earlier restart" if node.restart_pending else "")
+        (f"; {node.service} still waits for a restart (its last one failed)" if node.restart_failed else
+         f"; {node.service} still waits for an earlier restart") if node.restart_pending else "")
     if same and node.restart_pending:
-        return f"restarts {node.service} to apply an earlier write-only push", write_only
+        return (f"restarts {node.service}: its last restart failed" if node.restart_failed else
+                f"restarts {node.service} to apply an earlier write-only push"), write_only
     if same:
         return "no restart: its file is already this one", write_only
     return f"restarts {node.service} if its file changes", write_only

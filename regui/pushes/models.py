@@ -138,10 +138,12 @@ class PushResult(models.Model):
         SKIPPED = "skipped", "skipped"
         IN_SYNC = "in_sync", "in sync"
         DRIFTED = "drifted", "drifted"
+        # A drift check's: the node holds what regui last wrote there, but the registries were saved since.
+        OUT_OF_DATE = "out_of_date", "out of date"
         INTERRUPTED = "interrupted", "interrupted"
 
     FINAL = {Status.UNCHANGED, Status.CHANGED, Status.FAILED, Status.UNREACHABLE, Status.SKIPPED,
-             Status.IN_SYNC, Status.DRIFTED, Status.INTERRUPTED}
+             Status.IN_SYNC, Status.DRIFTED, Status.OUT_OF_DATE, Status.INTERRUPTED}
     # Not pushed to the end: what "Re-run unfinished nodes" takes again. Not "running": in a job that
     # has ended, such a node is still being pushed by a live worker (its chunk outlives the job).
     UNFINISHED = (Status.PENDING, Status.SKIPPED, Status.INTERRUPTED)

@@ -167,7 +167,10 @@ def drift_worth_recording(job: PushJob, node: Node, result: PushResult) -> bool:
     if job.periodic:
         return False
     after = result.node_update.get("sync_state")
-    return result.status == Status.FAILED or (after is not None and after != node.sync_state)
+    # In sync and out of date both hold what regui wrote there: between them only a save (in history) moved.
+    kept = {Node.Sync.IN_SYNC, Node.Sync.OUT_OF_DATE}
+    return result.status == Status.FAILED or (
+        after is not None and after != node.sync_state and not {after, node.sync_state} <= kept)
 
 
 def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[RemoteFile],
@@ -214,21 +217,35 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
     if out.status != 0 or report.error or not report.result:
         message = _failure_message(out, report, target.use_sudo)
         changed = bool(report.after)
-        result.key_after = key if result.sha256_after == files[0].sha256 else result.sha256_after
-        _record_node(result, node, Node.Sync.DRIFTED if changed else None, message, sha=result.sha256_after,
-                     key=(key if result.sha256_after == files[0].sha256 else "") if changed else None)
+        # The main file is placed last: written as sent, the node holds the render regui wrote, all of it.
+        written = main in report.after and result.sha256_after == files[0].sha256
+        result.key_after = key if written else result.sha256_after
+        _restart_owed(node, report, changed=changed)
+        state = Node.Sync.IN_SYNC if written else Node.Sync.DRIFTED if changed else None
+        _record_node(result, node, state, message, sha=result.sha256_after,
+                     key=(key if written else "") if changed else None)
         _finish(result, Status.FAILED, message, restarted=report.restarted, save=False)
         return Status.FAILED
     if check:
         return _checked(result, node, files, key, report.before, origin_wrote=getattr(files, "origin_wrote", False))
     result.key_after = key
     changed = report.result == "changed"
-    pending = changed and not job.restart
-    node.restart_pending = pending or (node.restart_pending and not report.restarted)
+    _restart_owed(node, report, changed=changed and not job.restart)
     message = _push_message(changed, report, job.restart, node.service) + report.tidy_text(node.service)
     _record_node(result, node, Node.Sync.IN_SYNC, message, sha=result.sha256_after, key=key)
     _finish(result, Status.CHANGED if changed else Status.UNCHANGED, message, restarted=report.restarted, save=False)
     return result.status
+
+
+def _restart_owed(node: Node, report, *, changed: bool) -> None:
+    """Whether the service still runs an older file than the node's: it does after a write it did not
+    restart for (`changed`), and after a restart that failed (systemctl restart failed, or the unit did
+    not become active): K3s has not read the new file, and the next push restarts it even when its file is
+    already the one it sends. A file regui wrote and a drift check then confirmed must not hide that."""
+    restarted = report.restarted and report.active == "active"
+    failed = report.restarted and not restarted
+    node.restart_pending = changed or failed or (node.restart_pending and not restarted)
+    node.restart_failed = node.restart_pending and (failed or (node.restart_failed and not restarted))
 
 
 def _known_key(node: Node, sha: str) -> str:
@@ -249,28 +266,32 @@ def _checked(result: PushResult, node: Node, files: list[RemoteFile], key: str, 
     ours = bool(node.last_sha256) and result.sha256_before == node.last_sha256
     result.key_after = result.key_before
     held: str | None = None if ours else ""
+    state = Node.Sync.DRIFTED
     if ours and node.last_sync_key and node.last_sync_key == key:
         in_sync = all(before.get(f.path) == f.sha256 for f in files)
+        state = Node.Sync.IN_SYNC if in_sync else Node.Sync.DRIFTED
         message = "matches the current render" if in_sync else _drift_message(files, before)
     elif origin_wrote and all(before.get(f.path) == f.sha256 for f in files):
-        in_sync, held = True, key
+        state, held = Node.Sync.IN_SYNC, key
         result.key_after = key
         message = "holds the current render, which the interrupted push was writing there"
+    elif ours and node.last_sync_key:
+        # Nothing changed on the node: the registries (or a secret they use) were saved since. Not drift.
+        state = Node.Sync.OUT_OF_DATE
+        message = "holds what regui last wrote there, not the current render: a push sends it"
     elif ours:
-        in_sync = False
-        message = ("holds what regui last wrote there, not the current render: a push sends it"
-                   if node.last_sync_key else
-                   # No key: regui read this file (a drift check that found it changed by hand, a
-                   # legacy record) and never knew it to be a render; nothing says secret values differ.
-                   "still not the current render (unchanged since regui last read it): a push writes the current render")
+        # No key: regui read this file (a drift check that found it changed by hand, a legacy record)
+        # and never knew it to be a render; nothing says secret values differ.
+        message = "still not the current render (unchanged since regui last read it): a push writes the current render"
     else:
-        in_sync = False
         message = ((f"differs from what regui last wrote there: {main.path}" if node.last_sha256 else
                     f"not written by regui yet: {main.path}")
                    + (f" (missing: {main.path})" if before.get(main.path, "-") == "-" else ""))
-    status = Status.IN_SYNC if in_sync else Status.DRIFTED
-    _record_node(result, node, Node.Sync.IN_SYNC if in_sync else Node.Sync.DRIFTED, message,
-                 sha=result.sha256_before, key=held)
+    if node.restart_pending and state != Node.Sync.DRIFTED:
+        message += (f"; restart pending: the last restart of {node.service} failed, the next push restarts it"
+                    if node.restart_failed else f"; restart pending: {node.service} has not read it yet")
+    status = {Node.Sync.IN_SYNC: Status.IN_SYNC, Node.Sync.OUT_OF_DATE: Status.OUT_OF_DATE}.get(state, Status.DRIFTED)
+    _record_node(result, node, state, message, sha=result.sha256_before, key=held)
     _finish(result, status, message, save=False)
     return status
 
@@ -280,7 +301,7 @@ def _record_node(result: PushResult, node: Node, state: str | None, message: str
     """What the node looked like, saved with the result when the push finishes. `key`: the sync key of
     the file it holds now (None: as recorded; "": unknown)."""
     fields = {"last_checked_at": timezone.now(), "last_message": message[:2000],
-              "restart_pending": node.restart_pending}
+              "restart_pending": node.restart_pending, "restart_failed": node.restart_failed}
     if state:
         fields["sync_state"] = state
     if sha:

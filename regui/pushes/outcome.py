@@ -23,7 +23,7 @@ BAD = (Status.FAILED, Status.UNREACHABLE, Status.SKIPPED, Status.INTERRUPTED)
 UNFINISHED = (Status.SKIPPED, Status.INTERRUPTED)
 BUSY = (Status.PENDING, Status.RUNNING)
 # The order counts are written in.
-ORDER = [Status.CHANGED, Status.UNCHANGED, Status.IN_SYNC, Status.DRIFTED, Status.FAILED, Status.UNREACHABLE,
+ORDER = [Status.CHANGED, Status.UNCHANGED, Status.IN_SYNC, Status.OUT_OF_DATE, Status.DRIFTED, Status.FAILED, Status.UNREACHABLE,
          Status.SKIPPED, Status.INTERRUPTED, Status.RUNNING, Status.PENDING]
 LABELS = {"succeeded": "succeeded", "partly_failed": "partly failed", "failed": "failed",
           "refused": "refused", "queued": "queued", "running": "running"}

@@ -36,12 +36,12 @@ PER_PAGE = 50
 @dataclass
 class NodeRow:
     node: Node
-    badge: str  # in_sync | drifted | never | unreachable
+    badge: str  # in_sync | out_of_date | drifted | never | unreachable
     badge_label: str
     last_status: str | None
     last_job_id: int | None
     last_message: str
-    note: str = ""  # beside the badge: why a node nothing changed on is drifted (see badge_note)
+    note: str = ""  # beside the badge: why a node is out of date, a restart it owes (see badge_note)
     wait: WorkerWait | None = None  # set on busy rows whose job no worker is taking or finishing
     jump: JumpHost | None = None  # reached through it (the node's own choice, else its cluster's)
 
@@ -55,6 +55,10 @@ class NodeRow:
         return PushResult.Status(self.last_status).label if self.last_status else ""
 
     @property
+    def restart(self) -> str:
+        return restart_words(self.node)
+
+    @property
     def poll(self) -> int:
         """Seconds between the row's polls while busy; 0 when nothing can change on its own."""
         return self.wait.poll if self.wait else 1
@@ -63,36 +67,43 @@ class NodeRow:
 def node_badge(node: Node, current_key: str) -> str:
     """`current_key`: cluster_sync_key, the render's now. A node is in sync when regui last wrote or
     confirmed that key there, not when its bytes merely equal the render's (that would answer a guess
-    saved in place of a secret: core/fingerprints.py)."""
+    saved in place of a secret: core/fingerprints.py); out of date when it still holds what regui wrote
+    or confirmed there, another key (saved since: a push sends the new file); drifted when it was changed
+    on the node, or holds a file regui never knew to be a render."""
     if node.sync_state == Node.Sync.UNREACHABLE:
         return "unreachable"
     if not node.last_sha256:
         return "never"
-    if node.last_sync_key and node.last_sync_key == current_key and node.sync_state != Node.Sync.DRIFTED:
-        return "in_sync"
-    return "drifted"
+    if node.sync_state == Node.Sync.DRIFTED or not node.last_sync_key:
+        return "drifted"
+    return "in_sync" if node.last_sync_key == current_key else "out_of_date"
 
 
-LABELS = {"in_sync": "in sync", "drifted": "drifted", "never": "never pushed", "unreachable": "unreachable"}
+LABELS = {"in_sync": "in sync", "out_of_date": "out of date", "drifted": "drifted", "never": "never pushed",
+          "unreachable": "unreachable"}
 
 
-def badge_note(node: Node, badge: str, current_key: str) -> str:
-    """A drifted node that still holds what regui last wrote there: the registries (or a secret they use)
-    were saved since. Said beside the badge, so that it is not read as a change made on the node, nor
+def badge_note(badge: str) -> str:
+    """Said beneath an out-of-date badge: why, so that it is not read as a change made on the node, nor
     contradicted by the last push's "matches the current render", true when it was written."""
-    if badge == "drifted" and node.sync_state == Node.Sync.IN_SYNC and node.last_sync_key \
-            and node.last_sync_key != current_key:
-        return "saved since regui wrote it: a push sends the new file"
-    return ""
+    return "saved since regui wrote it: a push sends the new file" if badge == "out_of_date" else ""
+
+
+def restart_words(node: Node) -> str:
+    """Said beside the badge of a node whose service has not read its file: "" when none."""
+    if not node.restart_pending:
+        return ""
+    return "restart pending (the last restart failed)" if node.restart_failed else "restart pending"
 
 
 def badge_filters(current_key: str) -> dict[str, Q]:
     """node_badge as one condition per badge, for the database."""
     unreachable = Q(sync_state=Node.Sync.UNREACHABLE)
     never = Q(last_sha256="")
-    in_sync = ~Q(last_sync_key="") & Q(last_sync_key=current_key) & ~Q(sync_state=Node.Sync.DRIFTED)
-    return {"in_sync": ~unreachable & ~never & in_sync, "drifted": ~unreachable & ~never & ~in_sync,
-            "never": ~unreachable & never, "unreachable": unreachable}
+    drifted = Q(sync_state=Node.Sync.DRIFTED) | Q(last_sync_key="")
+    known = ~unreachable & ~never & ~drifted
+    return {"in_sync": known & Q(last_sync_key=current_key), "out_of_date": known & ~Q(last_sync_key=current_key),
+            "drifted": ~unreachable & ~never & drifted, "never": ~unreachable & never, "unreachable": unreachable}
 
 
 class _LastResult(TypedDict):
@@ -119,7 +130,7 @@ def _rows(nodes: Iterable[WithAnnotations[Node, _LastResult]], current_key: str)
     for n in nodes:
         badge = node_badge(n, current_key)
         rows.append(NodeRow(n, badge, LABELS[badge], n.last_status, n.last_job, n.last_result_message or "",
-                            note=badge_note(n, badge, current_key), jump=jump_for(n)))
+                            note=badge_note(badge), jump=jump_for(n)))
     _add_worker_waits([r for r in rows if r.busy])
     return rows
 

@@ -71,14 +71,18 @@ def test_the_status_filter_matches_each_badge(viewer_client, cluster):
     add_nodes(cluster, 1, start=3)
     add_nodes(cluster, 1, start=4, sync_state="unreachable", last_sha256=sha, last_sync_key=current)
     add_nodes(cluster, 1, start=5, sync_state="in_sync", last_sha256=sha)  # the same bytes, not written by regui
-    expected = {"in_sync": ["node-0000"], "drifted": ["node-0001", "node-0002", "node-0005"], "never": ["node-0003"],
-                "unreachable": ["node-0004"]}
+    # A check found it out of date; the save was undone since (the key is the current one again).
+    add_nodes(cluster, 1, start=6, sync_state="out_of_date", last_sha256=sha, last_sync_key=current)
+    add_nodes(cluster, 1, start=7, sync_state="out_of_date", last_sha256="7" * 64, last_sync_key="7" * 64)
+    expected = {"in_sync": ["node-0000", "node-0006"], "out_of_date": ["node-0001", "node-0007"],
+                "drifted": ["node-0002", "node-0005"], "never": ["node-0003"], "unreachable": ["node-0004"]}
     for badge, wanted in expected.items():
         r = viewer_client.get(f"{URL}?sync={badge}")
         assert names(r) == wanted, badge
         assert r.content.decode().count(f'data-badge="{badge}"') == len(wanted)
     options = viewer_client.get(URL).content.decode()
-    assert ">in sync (1)</option>" in options and ">drifted (3)</option>" in options
+    assert ">in sync (2)</option>" in options and ">out of date (2)</option>" in options
+    assert ">drifted (2)</option>" in options
 
 
 def test_the_label_filter_takes_a_name_or_name_equals_value(viewer_client, cluster):
@@ -118,7 +122,7 @@ def test_nothing_matching_says_so(viewer_client, cluster):
 
 @pytest.mark.parametrize(("query", "message"), [
     ("role=boss", "Unknown role &#x27;boss&#x27;: server or agent; ignored."),
-    ("sync=happy", "Unknown status &#x27;happy&#x27;: in_sync, drifted, never, unreachable; ignored."),
+    ("sync=happy", "Unknown status &#x27;happy&#x27;: in_sync, out_of_date, drifted, never, unreachable; ignored."),
     ("label=%3Da", "Label &#x27;=a&#x27; names no label: write name or name=value; ignored."),
     ("label=" + "x" * 300, "Label has 253 characters at most; ignored."),
     ("name=a%00b", "Name contains a control character; ignored."),
@@ -156,7 +160,7 @@ def test_a_page_costs_the_same_queries_for_10_or_300_nodes(viewer_client, cluste
         for node in nodes[2:]:
             PushResult.objects.create(job=PushJob.objects.create(cluster=c, status=PushJob.Status.DONE), node=node,
                                       node_name=node.name, role=node.role, status=PushResult.Status.FAILED)
-    for query in ("", "?role=agent&sync=never&label=x&name=node"):
+    for query in ("", "?role=agent&sync=never&label=x&name=node", "?sync=out_of_date"):
         assert _queries(viewer_client, URL + query) == _queries(viewer_client, "/clusters/big/nodes/" + query)
 
 
@@ -184,7 +188,7 @@ def test_push_buttons_act_on_every_node_of_the_cluster_not_the_page(operator_cli
     assert all(f"node-{i:04d}" in everything for i in range(60))
 
 
-def test_a_node_regui_wrote_before_a_save_says_beside_its_badge_that_the_registries_were_saved_since(
+def test_a_node_regui_wrote_before_a_save_is_out_of_date_and_says_the_registries_were_saved_since(
         viewer_client, cluster):
     current, sha = cluster_sync_key(cluster), hashlib.sha256(cluster_render(cluster, reveal=True).encode()).hexdigest()
     add_nodes(cluster, 1, start=0, sync_state="in_sync", last_sha256="0" * 64, last_sync_key="0" * 64)  # older
@@ -193,7 +197,9 @@ def test_a_node_regui_wrote_before_a_save_says_beside_its_badge_that_the_registr
     page = viewer_client.get(URL).content.decode()
     rows = {name: page[page.index(f">{name}</a>"):] for name in ("node-0000", "node-0001", "node-0002")}
     note = "saved since regui wrote it: a push sends the new file"
-    assert note in rows["node-0000"].split("</tr>")[0], "its badge says drifted: the note says why"
+    assert 'data-badge="out_of_date">out of date</span>' in rows["node-0000"].split("</tr>")[0]
+    assert note in rows["node-0000"].split("</tr>")[0], "out of date, and why"
+    assert 'data-badge="drifted">drifted</span>' in rows["node-0001"].split("</tr>")[0]
     assert note not in rows["node-0001"].split("</tr>")[0], "changed on the node: drifted, no note"
     assert note not in rows["node-0002"].split("</tr>")[0]
     assert page.count(note) == 1

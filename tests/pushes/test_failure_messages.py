@@ -126,7 +126,9 @@ def test_a_failed_restart_fails_the_node_after_the_write(fleet):
                                                "failed (Job for k3s-agent.service failed.)")
     assert r.restarted and r.sha256_after
     assert fleet["a1"].read("/etc/rancher/k3s/registries.yaml") is not None
-    assert node.sync_state == Node.Sync.DRIFTED, "the file changed but the service did not take it"
+    # The file is what regui wrote: in sync, but the service did not take it, and the next push restarts it.
+    assert node.sync_state == Node.Sync.IN_SYNC and node.last_sync_key
+    assert node.restart_pending and node.restart_failed
 
 
 def test_a_service_that_stays_inactive_fails_the_node(fleet, settings):

@@ -57,10 +57,10 @@ def test_an_operators_guess_saved_in_place_of_a_secret_shows_the_same_whether_ri
     _save_password(pushed, pushed.operator, password=guess)
     assert (cluster_render(pushed.cluster, reveal=True) == before_bytes) == (guess == STORED)
     assert _fingerprint(pushed.cluster) != before
-    assert set(_badges(pushed.cluster).values()) == {"drifted"}
+    assert set(_badges(pushed.cluster).values()) == {"out_of_date"}
     check = pushed.results(pushed.push(kind="drift"))
     assert {(r.status, r.message) for r in check.values()} == {
-        ("drifted", "holds what regui last wrote there, not the current render: a push sends it")}
+        ("out_of_date", "holds what regui last wrote there, not the current render: a push sends it")}
     assert len({file_fingerprint(r.key_after) for r in check.values()} | {_fingerprint(pushed.cluster)}) == 2
     results = pushed.results(pushed.push())
     assert {(r.status, r.restarted) for r in results.values()} == {("changed", True)}
@@ -75,7 +75,7 @@ def test_an_admins_guess_gets_the_same_answers_as_anyone_elses(pushed, make_user
     admin = make_user("ada", "admin")
     before = _fingerprint(pushed.cluster)
     _save_password(pushed, admin, password=STORED)
-    assert _fingerprint(pushed.cluster) != before and set(_badges(pushed.cluster).values()) == {"drifted"}
+    assert _fingerprint(pushed.cluster) != before and set(_badges(pushed.cluster).values()) == {"out_of_date"}
     assert {r.status for r in pushed.results(pushed.push()).values()} == {"changed"}
 
 

@@ -155,7 +155,7 @@ def test_the_re_read_after_a_kill_finds_a_node_the_push_had_written_in_sync_and_
     (check,) = job.followups.all()
     res = fleet.results(check)
     assert res["a1"].status == "in_sync" and "the interrupted push was writing" in res["a1"].message
-    assert res["a2"].status == "drifted", "not written: still the older file"
+    assert res["a2"].status == "out_of_date", "not written: still the older file regui wrote"
     key = cluster_sync_key(fleet.cluster)
     assert Node.objects.get(name="a1").last_sync_key == key != Node.objects.get(name="a2").last_sync_key
     rerun = services.push_job_rerun(PushJob.objects.get(pk=job.pk))

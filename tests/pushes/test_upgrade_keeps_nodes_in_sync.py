@@ -68,7 +68,7 @@ def test_before_the_upgrade_every_node_shows_drifted_or_never(before):
 def test_the_upgrade_keeps_the_nodes_in_sync_with_the_render_in_sync_and_their_push_restarts_nothing(before):
     restarts = len(before.fake.restarts())
     _upgrade()
-    assert _badges(before.cluster) == {"s1": "in_sync", "a1": "in_sync", "a2": "drifted", "a3": "never"}
+    assert _badges(before.cluster) == {"s1": "in_sync", "a1": "in_sync", "a2": "out_of_date", "a3": "never"}
     cluster = before.cluster
     cluster.refresh_from_db()
     nodes = {n.name: n for n in Node.objects.filter(cluster=cluster)}
@@ -103,7 +103,7 @@ def test_a_guess_saved_after_the_upgrade_is_never_answered_by_a_later_migrate(be
     _save_password(before, before.operator, password=guess)
     assert (cluster_render(before.cluster, reveal=True).encode() == before["a1"].read(MAIN)) == (guess == STORED)
     _upgrade()
-    assert _badges(before.cluster) == {"s1": "drifted", "a1": "drifted", "a2": "drifted", "a3": "never"}
+    assert _badges(before.cluster) == {"s1": "out_of_date", "a1": "out_of_date", "a2": "out_of_date", "a3": "never"}
 
 
 @pytest.mark.parametrize("guess", [STORED, "a-wrong-guess"])
@@ -111,7 +111,7 @@ def test_a_cluster_changed_since_the_upgrade_adopts_no_node_whether_the_guess_wa
     # As when its render failed at the first migrate and the nodes kept no key until a later one.
     _save_password(before, before.operator, password=guess)
     _upgrade()
-    assert _badges(before.cluster) == {"s1": "drifted", "a1": "drifted", "a2": "drifted", "a3": "never"}
+    assert _badges(before.cluster) == {"s1": "out_of_date", "a1": "out_of_date", "a2": "out_of_date", "a3": "never"}
     assert not Node.objects.filter(sync_state=Node.Sync.IN_SYNC, last_sync_key="").exclude(last_sha256="").exists()
     assert {r.status for n, r in before.results(before.push()).items() if n != "a3"} == {"changed"}
 
@@ -127,7 +127,7 @@ def test_a_secret_the_key_ring_cannot_open_skips_its_cluster_with_a_log_line_unt
     assert set(Node.objects.values_list("last_sync_key", flat=True)) == {""}
     settings.REGUI_ENCRYPTION_KEYS = keys
     _upgrade()  # nothing written since the upgrade: the nodes still hold the render's values
-    assert _badges(before.cluster) == {"s1": "in_sync", "a1": "in_sync", "a2": "drifted", "a3": "never"}
+    assert _badges(before.cluster) == {"s1": "in_sync", "a1": "in_sync", "a2": "out_of_date", "a3": "never"}
 
 
 def test_a_cluster_with_no_node_in_sync_gets_its_revision_keyed_so_that_a_pushed_node_shows_holding_it(fleet):
