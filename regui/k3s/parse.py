@@ -20,7 +20,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .limits import MAX_FILE_BYTES, MAX_NODES, Budget, RegistriesTooLarge, check_counts, size_text
 from .model import TLS, Auth, Mirror, Registries, RegistriesParseError, RegistryConfig
-from .yamlscan import LibyamlTabs, libyaml_problem
+from .yamlscan import LibyamlTabs, yaml_error
 from .yamltags import BOOLS, NON_SPECIFIC, TagMismatch, is_merge_key, node_tag, prepare_null, resolve_scalar
 
 _MAX_STEPS = 2_000_000  # yaml.v2 also refuses documents that explode through aliases
@@ -345,17 +345,6 @@ class _Decoder:
         return t
 
 
-def _yaml_error_message(e: yaml.YAMLError) -> tuple[str, int | None]:
-    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-    line = mark.line + 1 if mark is not None else None
-    problem = getattr(e, "problem", None) or str(e)
-    if isinstance(e, yaml.composer.ComposerError) and "undefined alias" in problem:
-        problem = "unknown anchor " + problem.split("alias", 1)[1].strip() + " referenced"
-    problem = libyaml_problem(getattr(e, "context", None), problem)
-    where = f"line {line}: " if line else ""
-    return f"yaml: {where}{problem}", line
-
-
 def parse_registries(text: Any) -> Registries:
     """Decode registries.yaml text; raise RegistriesParseError where K3s refuses the file."""
     if isinstance(text, bytes | bytearray):
@@ -389,7 +378,7 @@ def parse_registries(text: Any) -> Registries:
     except _Fatal as e:
         raise RegistriesParseError(e.message, e.line) from None
     except yaml.YAMLError as e:
-        raise RegistriesParseError(*_yaml_error_message(e)) from None
+        raise RegistriesParseError(*yaml_error(e, text)) from None
     except RecursionError:
         raise RegistriesParseError("yaml: exceeded max depth") from None
     except Exception as e:  # PyYAML oddities must surface as "refused", never as a crash

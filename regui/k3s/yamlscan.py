@@ -5,7 +5,19 @@ inside brackets. libyaml skips a tab wherever no simple key can start (in flow c
 an anchor or a closing bracket) and reads a plain scalar's inner blanks, tabs included, as part of it.
 A tab where block indentation is read (line start, after "- ", "? " or ": ") stays an error. After a
 block scalar's "|" or ">" and its indicators, blanks (tabs too) and a comment ("#" with no space before
-it) may end the line. A BOM that starts a line is skipped, and indents that line by one column.
+it) may end the line.
+
+A BOM: readerc.go drops the stream's first one. scannerc.go ``yaml_parser_scan_to_next_token`` means to skip
+one that starts a line ("Allow the BOM mark to start a line"), but yaml.v2's ``is_bom`` (yamlprivateh.go)
+reads the first bytes of its decoding buffer, not those at the position it is given. So a BOM that starts a
+later line is an ordinary character (``\ufeffconfigs:`` is an unknown key, ignored). The buffer starts with
+a BOM only when the file starts with two: then, until the reader decodes its next 512 bytes, yaml.v2 skips
+the first character of every line, whatever it is, and counts it as a column.
+
+yaml.v2 is also stricter than PyYAML about directives and escapes: only ``%YAML 1.1`` and ``%TAG`` directives
+(parserc.go ``yaml_parser_process_directives``, scannerc.go ``yaml_parser_scan_directive``), and no escape of a
+surrogate or of a code point beyond U+10FFFF, nor ``\\/`` (``yaml_parser_scan_flow_scalar``, which allows ``\\'``).
+Its error messages number lines its own way (decode.go ``parser.fail``): see ``yaml_error``.
 """
 
 from __future__ import annotations
@@ -16,18 +28,34 @@ from typing import Any
 import yaml
 
 _BLANKZ = "\0 \t\r\n\x85\u2028\u2029"
+_BREAKZ = "\0\r\n\x85\u2028\u2029"
+_HEX = "0123456789ABCDEFabcdef"
+# scannerc.go yaml_parser_scan_flow_scalar: PyYAML's escapes with "\'" and without "\/" (JSON's, not YAML 1.1's).
+_ESCAPES = {**{k: v for k, v in yaml.scanner.Scanner.ESCAPE_REPLACEMENTS.items() if k != "/"}, "'": "'"}
+
+
+# readerc.go yaml_parser_update_raw_buffer reads the input 512 bytes at a time (input_raw_buffer_size).
+_RAW_CHUNK = 512
 
 
 class LibyamlTabs(yaml.SafeLoader):
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        # Characters (the first BOM included) in which a line's first character is skipped (see the docstring).
+        self.skip_line_starts = 0
+        if stream.startswith("\ufeff\ufeff"):
+            first = stream.encode("utf-8", "surrogatepass")[:_RAW_CHUNK]
+            self.skip_line_starts = len(first.decode("utf-8", "ignore"))
+
     def scan_to_next_token(self) -> None:
         if self.index == 0 and self.peek() == "\ufeff":
             self.forward()  # libyaml's reader drops the stream's BOM before any column is counted
         while True:
-            if self.column == 0 and self.peek() == "\ufeff":
-                # yaml_parser_scan_to_next_token skips a BOM that starts a line, and its skip()
-                # counts it as a column (PyYAML's forward() does not): the line is one deeper.
+            if self.column == 0 and self.index < self.skip_line_starts and self.peek() != "\0":
+                # yaml.v2's skip() counts any character as a column (PyYAML's forward() counts no BOM, and
+                # starts a line after a line break): the line is one deeper.
                 self.forward()
-                self.column += 1
+                self.column = 1
             while self.peek() == " " or (self.peek() == "\t" and (self.flow_level or not self.allow_simple_key)):
                 self.forward()
             if self.peek() == "#":
@@ -80,6 +108,81 @@ class LibyamlTabs(yaml.SafeLoader):
         self.forward(length)  # trailing blanks before a line break are dropped, as PyYAML drops spaces
         return super().scan_plain_spaces(indent, start_mark)
 
+    def scan_directive_name(self, start_mark: Any) -> Any:
+        name = super().scan_directive_name(start_mark)  # type: ignore[no-untyped-call]
+        if name not in ("YAML", "TAG"):  # PyYAML skips the line of any other directive
+            raise yaml.scanner.ScannerError("while scanning a directive", start_mark, "found unknown directive name",
+                                            self.get_mark())
+        return name
+
+    def process_directives(self) -> Any:
+        """PyYAML's, with yaml.v2's rules: %YAML must say 1.1 (PyYAML accepts any 1.x), and its words."""
+        self.yaml_version = None
+        self.tag_handles: dict[str, str] = {}
+        while self.check_token(yaml.tokens.DirectiveToken):
+            token = self.get_token()  # type: ignore[no-untyped-call]
+            if token.name == "YAML":
+                if self.yaml_version is not None:
+                    raise yaml.parser.ParserError(None, None, "found duplicate %YAML directive", token.start_mark)
+                if tuple(token.value) != (1, 1):
+                    raise yaml.parser.ParserError(None, None, "found incompatible YAML document", token.start_mark)
+                self.yaml_version = token.value
+            elif token.name == "TAG":
+                handle, prefix = token.value
+                if handle in self.tag_handles:
+                    raise yaml.parser.ParserError(None, None, "found duplicate %TAG directive", token.start_mark)
+                self.tag_handles[handle] = prefix
+        value = self.yaml_version, (self.tag_handles.copy() if self.tag_handles else None)
+        for key, prefix in self.DEFAULT_TAGS.items():
+            self.tag_handles.setdefault(key, prefix)
+        return value
+
+    def scan_flow_scalar_non_spaces(self, double: bool, start_mark: Any) -> list[str]:
+        """PyYAML's, with libyaml's escapes and errors (see the module docstring)."""
+        chunks: list[str] = []
+        while True:
+            length = 0
+            while self.peek(length) not in "'\"\\\0 \t\r\n\x85\u2028\u2029":
+                length += 1
+            if length:
+                chunks.append(self.prefix(length))
+                self.forward(length)
+            ch = self.peek()
+            if not double and ch == "'" and self.peek(1) == "'":
+                chunks.append("'")
+                self.forward(2)
+            elif (double and ch == "'") or (not double and ch in '"\\'):
+                chunks.append(ch)
+                self.forward()
+            elif double and ch == "\\":
+                self.forward()
+                chunks.extend(self._escape(start_mark))
+            else:
+                return chunks
+
+    def _escape(self, start_mark: Any) -> list[str]:
+        ch = self.peek()
+        if ch in _ESCAPES:
+            self.forward()
+            return [_ESCAPES[ch]]
+        if ch in self.ESCAPE_CODES:
+            length = self.ESCAPE_CODES[ch]
+            self.forward()
+            if any(self.peek(k) not in _HEX for k in range(length)):
+                raise yaml.scanner.ScannerError("while parsing a quoted scalar", start_mark,
+                                                "did not find expected hexdecimal number", self.get_mark())
+            code = int(self.prefix(length), 16)
+            if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+                raise yaml.scanner.ScannerError("while parsing a quoted scalar", start_mark,
+                                                "found invalid Unicode character escape code", self.get_mark())
+            self.forward(length)
+            return [chr(code)]
+        if ch in _BREAKZ[1:]:
+            self.scan_line_break()  # type: ignore[no-untyped-call]
+            return list(self.scan_flow_scalar_breaks(True, start_mark))
+        raise yaml.scanner.ScannerError("while parsing a quoted scalar", start_mark, "found unknown escape character",
+                                        self.get_mark())
+
     def scan_block_scalar_indicators(self, start_mark: Any) -> tuple[bool | None, int | None]:
         chomping: bool | None = None
         increment: int | None = None
@@ -122,6 +225,8 @@ _PROBLEMS = (
     (re.compile(r"mapping (keys|values) are not allowed here"), r"mapping \1 are not allowed in this context"),
     # PyYAML names the offending character; libyaml does not.
     (re.compile(r"found character .*? that cannot start any token"), "found character that cannot start any token"),
+    (re.compile(r"expected alphabetic or numeric character, but found .*"),
+     "did not find expected alphabetic or numeric character"),
 )
 
 
@@ -131,3 +236,30 @@ def libyaml_problem(context: str | None, problem: str) -> str:
             said = words.get(context or "", problem) if isinstance(words, dict) else words
             return pattern.sub(said, problem)
     return problem
+
+
+def yaml_error(e: yaml.YAMLError, text: str) -> tuple[str, int | None]:
+    """yaml.v2's message for a file PyYAML refused, and the line the problem is on (for the editor).
+
+    decode.go ``parser.fail`` numbers lines from libyaml's 0-based marks: a parser error says the problem's
+    0-based line (one less than the line it is on), a scanner error that line plus one, and either falls back
+    to the context's 0-based line when the problem is on the first line, or says no line at all. The reader's
+    refusal of a character and an unknown anchor (decode.go ``failf``) say none either.
+    """
+    problem_mark = getattr(e, "problem_mark", None)
+    context_mark = getattr(e, "context_mark", None)
+    mark = problem_mark or context_mark
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(e, "problem", None) or str(e)
+    said = 0
+    if isinstance(e, yaml.reader.ReaderError):
+        problem = "control characters are not allowed"
+        line = text.count("\n", 0, e.position) + 1
+    elif isinstance(e, yaml.composer.ComposerError) and "undefined alias" in problem:
+        problem = "unknown anchor " + problem.split("alias", 1)[1].strip() + " referenced"
+    elif problem_mark is not None and problem_mark.line:
+        said = problem_mark.line + (1 if isinstance(e, yaml.scanner.ScannerError) else 0)
+    elif context_mark is not None:
+        said = context_mark.line
+    problem = libyaml_problem(getattr(e, "context", None), problem)
+    return f"yaml: {f'line {said}: ' if said else ''}{problem}", line

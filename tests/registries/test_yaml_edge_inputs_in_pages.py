@@ -20,7 +20,9 @@ REFUSED = {
     "explicit null on text": ("mirrors:\n  a.io: !!null oops\n", "cannot decode !!str `oops` as a !!null"),
     "bool tag on a word": ('configs:\n  a.io:\n    tls:\n      insecure_skip_verify: !!bool maybe\n',
                            "cannot decode !!str `maybe` as a !!bool"),
-    "BOM before a top-level key": ("mirrors:\n  a.io: {}\n\ufeffconfigs:\n  b.io: {}\n", "did not find expected key"),
+    "YAML 1.2 directive": ("%YAML 1.2\n---\nmirrors:\n  a.io: {}\n", "found incompatible YAML document"),
+    "JSON's escaped slash": ('mirrors:\n  a.io:\n    endpoint: ["https:\\/\\/x.example.com"]\n',
+                             "found unknown escape character"),
     "question mark in a flow value": ("mirrors:\n  a.io:\n    endpoint: [x?y]\n", "did not find expected ',' or ']'"),
     "tab after a dash": ("mirrors:\n  a.io:\n    endpoint:\n    -\tx.io\n", "found character that cannot start any token"),
     "block sequence after a tab": ("mirrors:\n  a.io:\n    endpoint:\t- x.io\n",
@@ -30,7 +32,8 @@ REFUSED = {
 READ = {
     "bool tag on a quoted yes": 'mirrors:\n  a.io: {}\nconfigs:\n  a.io:\n    tls: {insecure_skip_verify: !!bool "yes"}\n',
     "null tag on a mapping": "mirrors:\n  a.io: !!null\n    endpoint: [https://x.example.com]\n",
-    "BOM that indents a line": "mirrors:\n  a.io:\n\ufeff   endpoint: [https://x.example.com]\n",
+    "BOM that starts a line": "mirrors:\n  a.io:\n\ufeff   endpoint: [https://x.example.com]\n",
+    "BOM before a top-level key": "mirrors:\n  a.io: {}\n\ufeffconfigs:\n  b.io: {}\n",
     "tab after a key": "mirrors:\n  a.io:\t{endpoint: [https://x.example.com]}\n",
     "explicit key in a flow mapping": 'mirrors:\n  a.io: {? endpoint: [https://x.example.com]}\n',
 }
