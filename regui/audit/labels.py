@@ -21,8 +21,9 @@ from .models import AUDITED, ObjectType
 # Values recorded as scripts read them (the CSV export and the drift watch's webhook keep them), shown
 # in words: the drift watch's node and cluster states (pushes/drift_watch.py records them).
 VALUE_WORDS: dict[str, dict[str, str]] = {
-    "drift_watch": {"in_sync": "in sync"},
-    "drift_state": {"in_sync": "in sync"},
+    "drift_watch": {"in_sync": "in sync", "out_of_date": "out of date",
+                    "restart_failed": "restart pending (the last restart failed)"},
+    "drift_state": {"in_sync": "in sync", "restart_failed": "restart pending (the last restart failed)"},
 }
 
 

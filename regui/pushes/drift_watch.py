@@ -9,6 +9,12 @@ is said on the job. Jobs start through `push_job_create(kind=drift)`, the same p
 
 Notifications name the cluster, the nodes, their states and the file's fingerprint
 (core/fingerprints.py): never a file's sha256 (derived from the secret values), never a secret.
+
+"Out of date" is no drift: the node holds what regui last wrote there and the registries were saved
+since (a push sends the new file). A node going between in sync and out of date is no change: no history
+entry, no notification; out-of-date nodes are only counted, apart, in the next notice. A node whose last
+restart failed (in sync or out of date, restart pending) is a state of its own, "restart_failed": K3s
+has not read its file, and that is news.
 """
 
 from __future__ import annotations
@@ -44,13 +50,27 @@ TICK_SLACK = timedelta(seconds=30)
 # What a drift check's result says of its node, as the watch tracks it: machine words, kept as such in
 # its states, history entries' changes and the webhook's JSON; people read them through `words`.
 WATCHED: dict[str, str] = {PushResult.Status.IN_SYNC.value: "in_sync", PushResult.Status.DRIFTED.value: "drifted",
+                           PushResult.Status.OUT_OF_DATE.value: "out_of_date",
                            PushResult.Status.UNREACHABLE.value: "unreachable",
                            PushResult.Status.FAILED.value: "failed"}
+# Nodes holding what regui wrote there: between these only a save moved (history has it), nothing to tell.
+QUIET = frozenset({"in_sync", "out_of_date"})
+RESTART_FAILED = "restart_failed"
+WORDS = {RESTART_FAILED: "restart pending (the last restart failed)"}
 
 
 def words(state: str) -> str:
     """A state as a person reads it: "in sync", "drifted, unreachable"."""
-    return state.replace("_", " ")
+    return ", ".join(WORDS.get(part, part.replace("_", " ")) for part in state.split(", "))
+
+
+def watched_state(result: PushResult, restart_failed: set[int]) -> str | None:
+    """What the watch tracks of a check's node: its result's state, or restart_failed for a node that
+    holds regui's file but whose last restart failed (`restart_failed`: such nodes' ids)."""
+    state = WATCHED.get(result.status)
+    if state in QUIET and result.node_id in restart_failed:
+        return RESTART_FAILED
+    return state
 
 
 def is_due(watch: DriftWatch, now: datetime) -> bool:
@@ -82,15 +102,17 @@ class Notice:
     body: dict[str, Any]
 
 
-def changes_between(before: dict[str, str], results: list[PushResult]) -> list[Change]:
-    """Nodes whose state changed. A node seen for the first time counts only when it is not in sync."""
+def changes_between(before: dict[str, str], results: list[PushResult],
+                    restart_failed: set[int] | None = None) -> list[Change]:
+    """Nodes whose state changed. A node seen for the first time counts only when it is not in sync (nor
+    merely out of date); in sync to out of date and back is no change (QUIET)."""
     out = []
     for r in results:
-        after = WATCHED.get(r.status)
+        after = watched_state(r, restart_failed or set())
         if after is None:
             continue
         old = before.get(r.node_name)
-        if old == after or (old is None and after == "in_sync"):
+        if old == after or (after in QUIET and (old is None or old in QUIET)):
             continue
         out.append(Change(r.node_name, old, after, file_fingerprint(r.key_before or r.key_after), r.node_id))
     return out
@@ -101,12 +123,13 @@ def cluster_state(states: dict[str, str]) -> str | None:
     ("drifted", "drifted, unreachable"); None before any check."""
     if not states:
         return None
-    off = sorted({s for s in states.values() if s != "in_sync"})
+    off = sorted({s for s in states.values() if s not in QUIET})
     return ", ".join(off) if off else "in_sync"
 
 
 def notification(cluster: Cluster, job: PushJob, changes: list[Change], states: dict[str, str]) -> dict[str, Any]:
-    """The JSON body a webhook receives (and the email's text): no sha256, no secret value."""
+    """The JSON body a webhook receives (and the email's text): no sha256, no secret value. `counts` has
+    every state, out_of_date among them (counted, never a change: see QUIET)."""
     return {
         "event": "drift_watch", "cluster": cluster.name, "job": job.pk,
         "time": timezone.now().isoformat(), "counts": _counts(states),
@@ -128,6 +151,9 @@ def email_text(body: dict[str, Any]) -> tuple[str, str]:
     lines += [f"  {c['node']}: {words(c['before'])} -> {words(c['after'])}"
               + (f" (file fingerprint {c['fingerprint']})" if c["fingerprint"] else "") for c in body["changes"]]
     lines += ["", "Nodes: " + ", ".join(f"{n} {words(k)}" for k, n in sorted(body["counts"].items()))]
+    if out_of_date := body["counts"].get("out_of_date"):
+        lines += [f"{out_of_date} out of date: not drift; they hold what regui last wrote there, and the "
+                  "registries were saved since. A push sends the new file."]
     return subject, "\n".join(lines) + "\n"
 
 
@@ -191,13 +217,16 @@ def record(watch: DriftWatch) -> Notice | None:
         recorded = DriftWatch.objects.values_list("node_states", flat=True).get(pk=watch.pk)
         # Nodes removed from the cluster (or renamed) since leave the watch's states; one that was not in
         # sync is a change ("removed"): what was told of it (drifted, unreachable) gets its end.
-        present = dict(Node.objects.filter(cluster=watch.cluster).values_list("pk", "name"))
+        rows = Node.objects.filter(cluster=watch.cluster).values_list("pk", "name", "restart_pending", "restart_failed")
+        present = {pk: name for pk, name, _, _ in rows}
+        restart_failed = {pk for pk, _, pending, failed in rows if pending and failed}
         known = {name: state for name, state in recorded.items() if name in present.values()}
         results = [r for r in results if present.get(r.node_id or 0) == r.node_name]
         gone = [Change(name, state, "removed", "", None) for name, state in sorted(recorded.items())
-                if name not in known and state != "in_sync"]
-        changes = gone + changes_between(known, results)
-        states = {**known, **{r.node_name: WATCHED[r.status] for r in results if r.status in WATCHED}}
+                if name not in known and state not in QUIET]
+        changes = gone + changes_between(known, results, restart_failed)
+        states = {**known, **{r.node_name: state for r in results
+                              if (state := watched_state(r, restart_failed)) is not None}}
         nodes = Node.objects.select_related("cluster").in_bulk([c.node_id for c in changes if c.node_id])
         for c in changes:
             node = nodes.get(c.node_id or 0)

@@ -24,7 +24,8 @@ class DriftWatch(models.Model):
     last_started_at = models.DateTimeField(null=True, blank=True)
     last_job = models.ForeignKey("pushes.PushJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     collected_job_id = models.BigIntegerField(null=True, blank=True)
-    # {node name: "in_sync" | "drifted" | "unreachable" | "failed"} as of the last collected job.
+    # {node name: "in_sync" | "out_of_date" | "restart_failed" | "drifted" | "unreachable" | "failed"} as of the
+    # last collected job (drift_watch.WATCHED).
     node_states = models.JSONField(default=dict, blank=True)
 
     sealed_label = "drift watch webhook URL"

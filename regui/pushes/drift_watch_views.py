@@ -17,7 +17,7 @@ from regui.core.forms import WriteOnlyURLInput
 from regui.core.roles import ADMIN, OPERATOR, has_role, require_role
 from regui.registries.models import Cluster
 
-from .drift_watch import DriftWatch
+from .drift_watch import DriftWatch, words
 from .drift_webhook import SCHEMES
 from .models import DRIFT_WATCH_ACTOR, PushJob
 
@@ -138,5 +138,6 @@ def _status(watch: DriftWatch) -> dict[str, Any]:
                                         created_by_name=DRIFT_WATCH_ACTOR, pk__lte=watch.collected_job_id)
                  .exclude(message="").order_by("-pk").first() if watch.pk and watch.collected_job_id else None)
     return {"job": watch.last_job if watch.pk else None, "started": watch.last_started_at, "collected": collected,
-            "off": [(state, names[:SHOWN], len(names), len(names) - SHOWN) for state, names in sorted(off.items())],
+            "off": [(state, words(state), names[:SHOWN], len(names), len(names) - SHOWN)
+                    for state, names in sorted(off.items())],
             "known": len(watch.node_states)}
