@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -37,6 +38,10 @@ class _Loader(LibyamlTabs):
         super().__init__(stream)
         self.uses: dict[str, tuple[int, int]] = {}  # anchor -> (line defined, times used)
         self.nodes = 0
+        # id of a collection an alias stands for -> the anchor's name. yaml.v2 (decode.go ``alias``) refuses an
+        # alias only while that same alias is being decoded, so each use gets its own (shallow) copy of the
+        # node to be told apart by: a cycle passes through one use twice, a node reached twice does not.
+        self.aliases: dict[int, str] = {}
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:  # noqa: ARG002
         return ""
@@ -56,7 +61,11 @@ class _Loader(LibyamlTabs):
         elif anchor is not None and anchor in self.uses:  # said in an expansion error
             defined, uses = self.uses[anchor]
             self.uses[anchor] = (defined, uses + 1)
-        return super().compose_node(parent, index)
+        node = super().compose_node(parent, index)
+        if isinstance(event, yaml.AliasEvent) and isinstance(node, MappingNode | SequenceNode):
+            node = copy.copy(node)
+            self.aliases[id(node)] = str(anchor)
+        return node
 
     def compose_scalar_node(self, anchor: Any) -> ScalarNode:
         # PyYAML resolves a bare "!" like no tag; libyaml keeps it, and yaml.v2 then decodes the text
@@ -87,9 +96,10 @@ _FIELDS = {
 
 
 class _Decoder:
-    def __init__(self, reg: Registries, budget: Budget) -> None:
+    def __init__(self, reg: Registries, budget: Budget, aliases: dict[int, str]) -> None:
         self.reg = reg
         self.budget = budget
+        self.aliases = aliases
         self.terrors: list[tuple[int, str, str]] = []  # line, K3s's message, the same without the value
         self.active: set[int] = set()
         self.steps = 0
@@ -98,6 +108,8 @@ class _Decoder:
         self.steps += 1
         if self.steps > _MAX_STEPS:
             raise _Fatal("yaml: document contains excessive aliasing", _line(n))
+        if id(n) in self.active and id(n) in self.aliases:  # before its value's type is looked at
+            raise _Fatal(f"yaml: anchor '{self.aliases[id(n)]}' value contains itself", _line(n))
 
     def terror(self, n: Node, gotype: str) -> None:
         tag = node_tag(n)
@@ -193,7 +205,7 @@ class _Decoder:
 
     def guarded(self, n: Node, fn: Callable[[], _T]) -> _T:
         if id(n) in self.active:
-            raise _Fatal("yaml: anchor value contains itself", _line(n))
+            raise _Fatal(f"yaml: anchor '{self.aliases.get(id(n), '')}' value contains itself", _line(n))
         self.active.add(id(n))
         try:
             return fn()
@@ -366,7 +378,7 @@ def parse_registries(text: Any) -> Registries:
         finally:
             loader.dispose()
         if root is not None:
-            decoder = _Decoder(reg, Budget(loader.uses))
+            decoder = _Decoder(reg, Budget(loader.uses), loader.aliases)
             decoder.registry(root)
             if decoder.terrors:
                 raise RegistriesParseError("yaml: unmarshal errors:\n  " + "\n  ".join(m for _, m, _ in decoder.terrors),

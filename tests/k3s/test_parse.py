@@ -88,7 +88,7 @@ def test_a_merge_of_a_scalar_is_a_hard_error():
 
 
 def test_a_self_referencing_anchor_is_an_error_not_a_hang():
-    assert _err("mirrors: &a\n  x:\n    <<: *a\n").message
+    assert _err("mirrors:\n  x: &a\n    <<: *a\n").message == "yaml: anchor 'a' value contains itself"
 
 
 def test_auth_null_means_no_auth_but_an_empty_mapping_means_auth():
