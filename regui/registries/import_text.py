@@ -5,6 +5,7 @@ The Registries page's Edit as YAML and a node's page read text with it too."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from regui.k3s import Registries, RegistriesParseError, parse_registries
 from regui.k3s.limits import RegistriesTooLarge
@@ -92,14 +93,52 @@ def lost_indentation(parsed: Registries) -> bool:
     return any(len(p) == 1 and p[0] in _REGISTRY_FIELDS for p in parsed.ignored_paths)
 
 
-def reads_nothing(parsed: Registries, text: str, program: str) -> ImportRefused:
+# The keys K3s reads somewhere in a file: the only keys of a node's file a page names.
+_K3S_KEYS = {"mirrors", "configs", "auths", *_REGISTRY_FIELDS}
+MAX_KEY_SHOWN = 40  # characters of one key a page shows
+_KEYS_SHOWN = 12
+
+
+def key_text(key: str) -> str:
+    """A key as a page shows it: cut short, each character that does not print (a control, a line
+    break, a bidi override, a lone surrogate) as its escape, so that no key rewrites the message."""
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                    for c in key[:MAX_KEY_SHOWN])
+    return shown + "…" if len(key) > MAX_KEY_SHOWN else shown
+
+
+def keys_named(paths: Sequence[tuple[str, ...]], typed: bool = True) -> str:
+    """The dotted paths of ignored keys, for a refusal or a warning. From a node's file (`typed=False`)
+    a key K3s reads nowhere is counted, not named: no one who reads the page typed the file, and a key
+    can be a value (an alias of a password, a !!binary one, a credential written where a name goes)."""
+    named: list[str] = []
+    unnamed: dict[str, int] = {}  # where (the parent's path), how many
+    for path in dict.fromkeys(paths):
+        parent = ".".join(key_text(p) for p in path[:-1])
+        if typed or path[-1] in _K3S_KEYS:
+            named.append(".".join(filter(None, (parent, key_text(path[-1])))))
+        else:
+            unnamed[parent] = unnamed.get(parent, 0) + 1
+    parts = []
+    if named:
+        more = len(named) - _KEYS_SHOWN
+        parts.append(", ".join(named[:_KEYS_SHOWN]) + (f" and {more} more" if more > 0 else ""))
+    if unnamed:
+        count = sum(unnamed.values())
+        where = ", ".join(p or "the top level" for p in list(unnamed)[:_KEYS_SHOWN])
+        parts.append(f"{count} other key{'s' if count != 1 else ''} at {where}{' …' if len(unnamed) > _KEYS_SHOWN else ''} "
+                     "(of a node's file regui names only the keys K3s reads; any other may be a value)")
+    return " and ".join(parts)
+
+
+def reads_nothing(parsed: Registries, text: str, program: str, typed: bool = True) -> ImportRefused:
     """Why a file yields no registry at all, e.g. a guide copied from a web page that lost its
     indentation: still valid YAML, read as a flat mapping of keys K3s and RKE2 ignore."""
-    found = list(dict.fromkeys(p[0] for p in parsed.ignored_paths if len(p) == 1))
+    found = [p for p in parsed.ignored_paths if len(p) == 1]
     empty = [k for k in ("mirrors", "configs") if re.search(rf"^[\"']?{k}[\"']?\s*:", text, re.M)]
     details = []
     if found:
-        details.append(f"Its top level holds {', '.join(found[:12])}{' …' if len(found) > 12 else ''}: "
+        details.append(f"Its top level holds {keys_named(found, typed)}: "
                        f"{program} ignores every top-level key but mirrors and configs.")
     if empty:
         one = len(empty) == 1

@@ -26,7 +26,15 @@ from .draft import (
     drop_blank_boxes,
     new_token,
 )
-from .import_text import ImportRefused, ImportStale, has_userinfo, printable, read_registries, reads_nothing
+from .import_text import (
+    ImportRefused,
+    ImportStale,
+    has_userinfo,
+    keys_named,
+    printable,
+    read_registries,
+    reads_nothing,
+)
 from .models import Cluster, Secret
 from .secret_hosts import new_host_errors
 from .secret_names import secret_name_for
@@ -128,7 +136,7 @@ def registries_import_plan(*, cluster: Cluster, text: str, replace: bool, messag
     program = cluster.get_distro_display()
     parsed = read_registries(text, program, typed)
     if not parsed.mirrors and not parsed.configs:
-        raise reads_nothing(parsed, text, program)
+        raise reads_nothing(parsed, text, program, typed)
     before = draft_from_cluster(cluster)
     draft = Draft() if replace else draft_from_cluster(cluster)
     # An import is not based on a page someone looked at: it applies to whatever is current.
@@ -181,8 +189,9 @@ def registries_import_plan(*, cluster: Cluster, text: str, replace: bool, messag
     if user is not None and (sent := new_host_errors(drop_blank_boxes(draft), user, cluster)):
         raise ImportRefused("Only an admin can import this file: the registries it would save send secrets "
                             "where they may not go.", details=_message_for(sent, draft))
-    if parsed.ignored_keys:
-        plan.warnings.append(f"{program} ignores these keys, so they are not imported: " + ", ".join(parsed.ignored_keys))
+    if parsed.ignored_paths:
+        plan.warnings.append(f"{program} ignores these keys, so they are not imported: "
+                             + keys_named(parsed.ignored_paths, typed))
     # K3s takes the file as it is, so regui does too; what the form would refuse is listed, shown
     # next to the fields on the Registries page, and lint errors still keep it from being pushed.
     if problems := draft_problems(drop_blank_boxes(draft), cluster=cluster):

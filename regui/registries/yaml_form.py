@@ -37,6 +37,7 @@ from .draft import (
 from .import_text import (
     ImportRefused,
     has_userinfo,
+    keys_named,
     lost_indentation,
     printable,
     read_registries,
@@ -238,7 +239,7 @@ def draft_from_yaml(text: str, *, cluster: Cluster, form: Draft) -> YamlApplied:
     result = boxes.result
     # The form's own checks and K3s's lint errors, as an import lists them: the form marks each field.
     result.problems = boxes.problems(draft_problems(drop_blank_boxes(result.draft), cluster=cluster))
-    if parsed.ignored_keys:
+    if parsed.ignored_paths:
         result.warnings.append(printable(f"{program} ignores these keys, so they are not in the form: "
-                                         + ", ".join(parsed.ignored_keys)))
+                                         + keys_named(parsed.ignored_paths)))
     return result
