@@ -120,3 +120,12 @@ def test_an_operator_cannot_restore_a_revision_that_gave_a_client_key_to_a_host_
     assert r.status_code == 200
     assert f"Revision 1 cannot be restored by you: {refusal('key', EVIL, KEY)}" in r.content.decode()
     assert saved(cluster) == [(GOOD, "", KEY)] and Cluster.objects.get(pk=cluster.pk).revision == 2
+
+
+def test_an_operator_cannot_give_a_client_key_on_the_nodes_to_every_registry_through_the_wildcard(
+        operator_client, cluster, good):
+    # A `*` config's TLS goes to every registry without a directory of its own: every host is a new one.
+    r = post_registries(operator_client, cluster, form(cluster, {"hostname": GOOD, "cert_file": CERT, "key_file": KEY},
+                                                       {"hostname": "*", "cert_file": CERT, "key_file": KEY}))
+    assert r.status_code == 400 and refusal("key", "*", KEY) in r.content.decode()
+    assert saved(cluster) == [(GOOD, CERT, KEY)]

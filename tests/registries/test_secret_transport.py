@@ -276,3 +276,15 @@ def test_a_client_key_read_from_another_of_the_hosts_saved_files_keeps_the_hosts
     # Without key_file containerd reads the key from the certificate's file: still CORP's pair, CORP's CA.
     saved(post_registries(operator_client, cluster, page(cluster, [pair_box(key_file="")])))
     assert corp_config().key_file == ""
+
+
+@pytest.mark.parametrize("ca_file", ["/var/lib/rancher/k3s/etc/tls/registries/evil.example/ca.crt",
+                                     f"/var/lib/rancher/k3s/etc/tls/registries/{CORP}/../evil.example/ca.crt"],
+                         ids=["another-box-s-ca", "respelled"])
+def test_an_operator_cannot_make_a_registry_trust_the_ca_regui_writes_for_another(operator_client, cluster, corp,
+                                                                                  ca_file):
+    # The other box's CA Cert Bundle is the operator's to choose: naming its file is trusting their CA.
+    r = post_registries(operator_client, cluster, page(cluster, [corp_box(corp, ca_bundle="", ca_file=ca_file),
+                                                                 {"hostname": "evil.example", "ca_bundle": CA_EVIL}]))
+    refused(r, f"Only an admin can make {CORP} trust another CA while it receives secret “corp-robot”")
+    assert corp_config().ca_file == ""
