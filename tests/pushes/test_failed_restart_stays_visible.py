@@ -110,3 +110,26 @@ def test_the_cluster_list_counts_nodes_whose_restart_failed(failed, client):
     client.force_login(failed.user)
     page = client.get("/").content.decode()
     assert 'data-restart-failed="1"' in page and '<span class="badge" data-badge="restart_failed">1 restart failed' in page
+
+
+@pytest.mark.e2e
+def test_on_a_real_node_a_failed_restart_survives_a_drift_check_and_the_next_push_restarts_it(stack, nodes):
+    """Through the worker and a real sshd node with the harness's systemctl."""
+    h = nodes(1)
+    (n,) = stack.add(h)
+    h.nodes[0].set_systemctl(restart_fails=True)
+    (result,) = stack.push().results.all()
+    assert result.status == "failed" and "systemctl restart k3s-agent failed" in result.message
+    check = stack.push(kind="drift").results.get()
+    assert check.status == "in_sync" and "the last restart of k3s-agent failed" in check.message
+    n.refresh_from_db()
+    assert (n.sync_state, n.restart_pending, n.restart_failed) == ("in_sync", True, True)
+    assert row(stack.cluster, n.name).restart == "restart pending (the last restart failed)"
+
+    h.nodes[0].set_systemctl(restart_fails=False)
+    restarts = len(h.nodes[0].restarts())
+    (again,) = stack.push().results.all()
+    assert (again.status, again.restarted) == ("unchanged", True)
+    assert len(h.nodes[0].restarts()) == restarts + 1
+    n.refresh_from_db()
+    assert (n.restart_pending, n.restart_failed) == (False, False)
