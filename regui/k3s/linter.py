@@ -120,6 +120,13 @@ def _unknown_keys(reg: Registries, out: list[Finding]) -> None:
                                "silently dropped and the registry is accessed without this token.",
                                "Use identity_token (with underscore) for a refresh/identity token, or "
                                "username/password.", line))
+        elif "\ufeff" in key:
+            # yaml.v2 keeps a BOM that starts a line (see yamlscan.py): `cat` of two files that start with one.
+            shown = key.replace("\ufeff", "")
+            out.append(Finding("unknown-key", "warning", path, f"K3s ignores the key `{shown}` with an invisible "
+                               "byte order mark (U+FEFF) before it: to K3s that is another, unknown key, so this "
+                               "section has no effect.", f"Delete the byte order mark before `{shown}` (an editor "
+                               "that shows invisible characters, or re-save the file as UTF-8 without BOM).", line))
         else:
             guess = _SUGGEST.get(key) or next((f for f in ("mirrors", "configs", "endpoint", "rewrite", "auth",
                                                           "tls", "username", "password", "identity_token",

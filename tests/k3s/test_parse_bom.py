@@ -61,3 +61,10 @@ def test_a_bom_after_the_indentation_is_part_of_the_key():
 def test_a_bom_inside_a_value_is_kept():
     auth = parse_registries("configs:\n  a.io:\n    auth: {password: pa\ufeffss}\n").configs["a.io"].auth
     assert auth is not None and auth.password == "pa\ufeffss"
+
+
+def test_lint_names_the_invisible_bom_at_the_start_of_an_ignored_key():
+    text = "mirrors:\n  a.io: {}\n\ufeffconfigs:\n  b.io:\n    auth: {username: u}\n"
+    [f] = [f for f in lint(text) if f.code == "unknown-key"]
+    assert "`configs` with an invisible byte order mark (U+FEFF) before it" in f.message
+    assert f.hint.startswith("Delete the byte order mark before `configs`") and f.line == 3
