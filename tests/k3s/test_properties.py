@@ -6,7 +6,7 @@ import tomllib
 from urllib.parse import urlsplit
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from regui.k3s import explain_pull, generate_hosts, lint
@@ -116,3 +116,11 @@ def test_explain_pull_tries_the_hosts_of_the_directory_it_picked(doc, fl, image)
     assert [a.host_url for a in p.attempts] == expected
     assert [a.role for a in p.attempts] == [h["role"].replace("root-tls-only", "server")
                                            for h in result.hosts_in_order[p.hosts_dir]]
+
+
+@SETTINGS
+@given(st.text(alphabet="\\\"'/uUxeN_LP0123456789abcdefABCDEF \t", max_size=14))
+@example("\\ud800")  # an escaped surrogate was an internal error
+def test_any_escape_in_a_double_quoted_value_is_read_or_refused_in_yaml_v2_words(inner):
+    result = generate_hosts(f'mirrors:\n  a.io:\n    endpoint: ["https://{inner}"]\n')
+    assert result.parse_error is None or result.parse_error.startswith("yaml: "), result.parse_error
