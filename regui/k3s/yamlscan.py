@@ -30,6 +30,8 @@ import yaml
 _BLANKZ = "\0 \t\r\n\x85\u2028\u2029"
 _BREAKZ = "\0\r\n\x85\u2028\u2029"
 _HEX = "0123456789ABCDEFabcdef"
+_WORD = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-")  # yamlprivateh.go is_alpha
+_URI = _WORD | frozenset(";/?:@&=+$,.!~*'()[]%")
 # scannerc.go yaml_parser_scan_flow_scalar: PyYAML's escapes with "\'" and without "\/" (JSON's, not YAML 1.1's).
 _ESCAPES = {**{k: v for k, v in yaml.scanner.Scanner.ESCAPE_REPLACEMENTS.items() if k != "/"}, "'": "'"}
 
@@ -182,6 +184,51 @@ class LibyamlTabs(yaml.SafeLoader):
             return list(self.scan_flow_scalar_breaks(True, start_mark))
         raise yaml.scanner.ScannerError("while parsing a quoted scalar", start_mark, "found unknown escape character",
                                         self.get_mark())
+
+    def scan_tag(self) -> Any:
+        """scannerc.go yaml_parser_scan_tag: a handle is "!", word characters and a closing "!" (PyYAML took the
+        first "!" before a space, so "!a.b!c" broke); anything else is a local tag. A tab ends a tag too."""
+        start_mark = self.get_mark()
+        handle: str | None
+        if self.peek(1) == "<":
+            self.forward(2)
+            handle, suffix = None, self._tag_uri("", start_mark)
+            if self.peek() != ">":
+                raise yaml.scanner.ScannerError("while scanning a tag", start_mark, "did not find the expected '>'",
+                                                self.get_mark())
+            self.forward()
+        else:
+            length = 1
+            while self.peek(length) in _WORD:
+                length += 1
+            if self.peek(length) == "!":
+                handle = self.prefix(length + 1)
+                self.forward(length + 1)
+                suffix = self._tag_uri("", start_mark)
+            else:
+                head = self.prefix(length)
+                self.forward(length)
+                suffix = self._tag_uri(head, start_mark)
+                handle = "!" if suffix else None
+                suffix = suffix or "!"
+        if self.peek() not in _BLANKZ:
+            raise yaml.scanner.ScannerError("while scanning a tag", start_mark,
+                                            "did not find expected whitespace or line break", self.get_mark())
+        return yaml.tokens.TagToken((handle, suffix), start_mark, self.get_mark())
+
+    def _tag_uri(self, head: str, start_mark: Any) -> str:
+        """scannerc.go yaml_parser_scan_tag_uri: ``head`` without its "!", then URI characters."""
+        chunks = [head[1:]]
+        while self.peek() in _URI:
+            if self.peek() == "%":
+                chunks.append(self.scan_uri_escapes("tag", start_mark))  # type: ignore[no-untyped-call]
+            else:
+                chunks.append(self.peek())
+                self.forward()
+        if not head and len(chunks) == 1:
+            raise yaml.scanner.ScannerError("while parsing a tag", start_mark, "did not find expected tag URI",
+                                            self.get_mark())
+        return "".join(chunks)
 
     def scan_block_scalar_indicators(self, start_mark: Any) -> tuple[bool | None, int | None]:
         chomping: bool | None = None
