@@ -221,7 +221,7 @@ class LibyamlTabs(yaml.SafeLoader):
         chunks = [head[1:]]
         while self.peek() in _URI:
             if self.peek() == "%":
-                chunks.append(self.scan_uri_escapes("tag", start_mark))  # type: ignore[no-untyped-call]
+                chunks.append(self.scan_uri_escapes("tag", start_mark))
             else:
                 chunks.append(self.peek())
                 self.forward()
