@@ -108,7 +108,29 @@ class LibyamlTabs(yaml.SafeLoader):
             self.forward(length)
             return [whitespaces]
         self.forward(length)  # trailing blanks before a line break are dropped, as PyYAML drops spaces
-        return super().scan_plain_spaces(indent, start_mark)
+        if self.peek() not in _BREAKZ[1:]:
+            return []
+        line_break = self.scan_line_break()  # type: ignore[no-untyped-call]
+        self.allow_simple_key = True
+        breaks: list[str] = []
+        while True:
+            if self._document_marker():
+                return None
+            # After a line break a tab is a blank once the line is indented past the scalar's indentation.
+            while self.peek() == " " or (self.peek() == "\t" and self.column >= indent):
+                self.forward()
+            if self.peek() == "\t":
+                raise yaml.scanner.ScannerError("while scanning a plain scalar", start_mark,
+                                                "found a tab character that violates indentation", self.get_mark())
+            if self.peek() not in _BREAKZ[1:]:
+                break
+            breaks.append(self.scan_line_break())  # type: ignore[no-untyped-call]
+        if line_break != "\n":
+            return [line_break, *breaks]
+        return breaks or [" "]
+
+    def _document_marker(self) -> bool:
+        return self.column == 0 and self.prefix(3) in ("---", "...") and self.peek(3) in _BLANKZ
 
     def scan_directive_name(self, start_mark: Any) -> Any:
         name = super().scan_directive_name(start_mark)  # type: ignore[no-untyped-call]
@@ -246,6 +268,24 @@ class LibyamlTabs(yaml.SafeLoader):
                 break
             self.forward()
         return chomping, increment
+
+    def scan_block_scalar_indentation(self) -> Any:
+        chunks, max_indent, end_mark = super().scan_block_scalar_indentation()
+        self._no_tab_in_indentation(None)
+        return chunks, max_indent, end_mark
+
+    def scan_block_scalar_breaks(self, indent: int) -> Any:
+        chunks, end_mark = super().scan_block_scalar_breaks(indent)
+        self._no_tab_in_indentation(indent)
+        return chunks, end_mark
+
+    def _no_tab_in_indentation(self, indent: int | None) -> None:
+        """scannerc.go yaml_parser_scan_block_scalar_breaks: PyYAML ended the scalar at such a tab (and then
+        refused it as a token); yaml.v2 refuses it here, in its own words."""
+        if self.peek() == "\t" and (indent is None or self.column < indent):
+            raise yaml.scanner.ScannerError("while scanning a block scalar", None,
+                                            "found a tab character where an indentation space is expected",
+                                            self.get_mark())
 
     def scan_block_scalar_ignored_line(self, start_mark: Any) -> None:
         while self.peek() in " \t":
