@@ -14,8 +14,7 @@ later line is an ordinary character (``\ufeffconfigs:`` is an unknown key, ignor
 a BOM only when the file starts with two: then, until the reader decodes its next 512 bytes, yaml.v2 skips
 the first character of every line, whatever it is, and counts it as a column.
 
-yaml.v2 is also stricter than PyYAML about directives and escapes: only ``%YAML 1.1`` and ``%TAG`` directives
-(parserc.go ``yaml_parser_process_directives``, scannerc.go ``yaml_parser_scan_directive``), and no escape of a
+yaml.v2 is also stricter than PyYAML about directives (yamldirectives.py) and escapes: no escape of a
 surrogate or of a code point beyond U+10FFFF, nor ``\\/`` (``yaml_parser_scan_flow_scalar``, which allows ``\\'``).
 Its error messages number lines its own way (decode.go ``parser.fail``): see ``yaml_error``.
 """
@@ -26,6 +25,8 @@ import re
 from typing import Any
 
 import yaml
+
+from .yamldirectives import LibyamlDirectives
 
 _BLANKZ = "\0 \t\r\n\x85\u2028\u2029"
 _BREAKZ = "\0\r\n\x85\u2028\u2029"
@@ -40,7 +41,7 @@ _ESCAPES = {**{k: v for k, v in yaml.scanner.Scanner.ESCAPE_REPLACEMENTS.items()
 _RAW_CHUNK = 512
 
 
-class LibyamlTabs(yaml.SafeLoader):
+class LibyamlTabs(LibyamlDirectives, yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         # Characters (the first BOM included) in which a line's first character is skipped (see the docstring).
@@ -131,35 +132,6 @@ class LibyamlTabs(yaml.SafeLoader):
 
     def _document_marker(self) -> bool:
         return self.column == 0 and self.prefix(3) in ("---", "...") and self.peek(3) in _BLANKZ
-
-    def scan_directive_name(self, start_mark: Any) -> Any:
-        name = super().scan_directive_name(start_mark)  # type: ignore[no-untyped-call]
-        if name not in ("YAML", "TAG"):  # PyYAML skips the line of any other directive
-            raise yaml.scanner.ScannerError("while scanning a directive", start_mark, "found unknown directive name",
-                                            self.get_mark())
-        return name
-
-    def process_directives(self) -> Any:
-        """PyYAML's, with yaml.v2's rules: %YAML must say 1.1 (PyYAML accepts any 1.x), and its words."""
-        self.yaml_version = None
-        self.tag_handles: dict[str, str] = {}
-        while self.check_token(yaml.tokens.DirectiveToken):
-            token = self.get_token()  # type: ignore[no-untyped-call]
-            if token.name == "YAML":
-                if self.yaml_version is not None:
-                    raise yaml.parser.ParserError(None, None, "found duplicate %YAML directive", token.start_mark)
-                if tuple(token.value) != (1, 1):
-                    raise yaml.parser.ParserError(None, None, "found incompatible YAML document", token.start_mark)
-                self.yaml_version = token.value
-            elif token.name == "TAG":
-                handle, prefix = token.value
-                if handle in self.tag_handles:
-                    raise yaml.parser.ParserError(None, None, "found duplicate %TAG directive", token.start_mark)
-                self.tag_handles[handle] = prefix
-        value = self.yaml_version, (self.tag_handles.copy() if self.tag_handles else None)
-        for key, prefix in self.DEFAULT_TAGS.items():
-            self.tag_handles.setdefault(key, prefix)
-        return value
 
     def scan_flow_scalar_non_spaces(self, double: bool, start_mark: Any) -> list[str]:
         """PyYAML's, with libyaml's escapes and errors (see the module docstring)."""

@@ -78,3 +78,23 @@ def test_an_escaped_slash_as_json_writes_it_is_refused():
 def test_an_escaped_single_quote_in_a_double_quoted_string_is_a_quote():
     auth = parse_registries('configs:\n  a.io:\n    auth: {password: "x\\\'y"}\n').configs["a.io"].auth
     assert auth is not None and auth.password == "x'y"
+
+
+def test_tabs_separate_a_directive_from_its_value_and_its_comment():
+    reg = parse_registries(f"%YAML\t1.1\t# v\n%TAG\t!e!\ttag:example.com,2000:\n---\n{_BODY}")
+    assert reg.mirrors["docker.io"].endpoints == ["https://mirror.example.com"]
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ("%", "could not find expected directive name"),
+    ("%YA.ML 1.1", "found unexpected non-alphabetical character"),
+    ("%YAML x", "did not find expected version number"),
+    ("%YAML 1", "did not find expected digit or '.' character"),
+    ("%YAML 1.1.1", "did not find expected comment or line break"),
+    ("%YAML 1234567890.1", "found extremely long version number"),
+    ("%TAG x tag:a", "did not find expected '!'"),
+    ("%TAG !x tag:a", "did not find expected '!'"),
+    ("%TAG !x!tag:a", "did not find expected whitespace"),
+])
+def test_a_malformed_directive_is_refused_in_yaml_v2_words(line, problem):
+    assert generate_hosts(f"# registries\n{line}\n---\n{_BODY}").parse_error == f"yaml: line 2: {problem}"
