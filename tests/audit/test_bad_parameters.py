@@ -50,19 +50,14 @@ def test_comparing_revisions_by_a_number_int_refuses_answers_400(viewer_client, 
 @pytest.mark.parametrize("text", [
     'mirrors:\n  "a\\ud800b":\n    endpoint: ["https://m.example.com"]\n',
     'configs:\n  "\\udfffa.example.com":\n    tls: {insecure_skip_verify: true}\n',
+    'mirrors:\n  docker.io:\n    endpoint: ["https://m.example.com"]\n    "x\\ud800": 1\n',
 ])
-def test_an_import_with_a_lone_surrogate_in_a_key_answers_400_with_the_key_escaped(operator_client, cluster, text):
+def test_an_import_with_an_escaped_lone_surrogate_answers_400_as_k3s_refuses_it(operator_client, cluster, text):
+    # yaml.v2 refuses a \u escape of a surrogate (tests/k3s/test_parse_directives.py), so none reaches a key.
     r = operator_client.post("/clusters/prod/import/", {"text": text})
     assert r.status_code == 400
     html = r.content.decode()
-    assert "holds bytes that are not UTF-8" in html and ("\\ud800" in html or "\\udfff" in html)
-
-
-def test_an_imported_key_k3s_ignores_with_a_lone_surrogate_is_listed_escaped(operator_client, cluster):
-    text = 'mirrors:\n  docker.io:\n    endpoint: ["https://m.example.com"]\n    "x\\ud800": 1\n'
-    r = operator_client.post("/clusters/prod/import/", {"text": text}, follow=True)
-    assert r.status_code == 200
-    assert "K3s ignores these keys" in r.content.decode() and "x\\ud800" in r.content.decode()
+    assert "K3s would refuse this file" in html and "found invalid Unicode character escape code" in html
 
 
 @pytest.mark.parametrize("field, value", [("c1-auth", "²"), ("c1-auth", "9" * 30), ("c1-tls_secret", "²"),
