@@ -96,8 +96,13 @@ _SUGGEST = {"endpoints": "endpoint", "rewrites": "rewrite", "mirror": "mirrors",
 
 
 def _parse_error_hint(msg: str) -> str:
-    if "cannot start any token" in msg:
+    if "cannot start any token" in msg or "tab character" in msg:
         return "Indent with spaces only; YAML forbids tabs for indentation."
+    if "directive" in msg or "incompatible YAML document" in msg:
+        return "K3s's YAML reader (yaml.v2) takes only %YAML 1.1 and %TAG directives: delete the directive line."
+    if "escape" in msg or "hexdecimal" in msg:
+        return ("Inside double quotes K3s's YAML reader knows only YAML 1.1 escapes (no \\/, no escaped surrogates): "
+                "write the character itself, or use single quotes.")
     if "alphabetic or numeric character" in msg:
         return 'Quote the wildcard key: write "*": instead of *:.'
     if "into bool" in msg:
