@@ -54,7 +54,9 @@ def values_in_words(changes: Any) -> Any:
     if not isinstance(changes, dict):
         return changes
     return {
-        name: [VALUE_WORDS[name].get(v, v) if isinstance(v, str) else v for v in pair]
+        # A cluster's drift state may name several ("drifted, restart_failed"): each in words.
+        name: [", ".join(VALUE_WORDS[name].get(p, p) for p in v.split(", ")) if isinstance(v, str) else v
+               for v in pair]
         if name in VALUE_WORDS and isinstance(pair, list)
         else pair
         for name, pair in changes.items()

@@ -230,8 +230,9 @@ def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[
         return _checked(result, node, files, key, report.before, origin_wrote=getattr(files, "origin_wrote", False))
     result.key_after = key
     changed = report.result == "changed"
+    owed = "failed" if node.restart_failed else "write-only" if node.restart_pending else ""
     _restart_owed(node, report, changed=changed and not job.restart)
-    message = _push_message(changed, report, job.restart, node.service) + report.tidy_text(node.service)
+    message = _push_message(changed, report, job.restart, node.service, owed) + report.tidy_text(node.service)
     _record_node(result, node, Node.Sync.IN_SYNC, message, sha=result.sha256_after, key=key)
     _finish(result, Status.CHANGED if changed else Status.UNCHANGED, message, restarted=report.restarted, save=False)
     return result.status
@@ -331,10 +332,13 @@ def _drift_message(files: list[RemoteFile], before: dict[str, str]) -> str:
     return text + (f" (missing: {', '.join(missing)})" if missing else "")
 
 
-def _push_message(changed: bool, report, restart: bool, service: str) -> str:
+def _push_message(changed: bool, report, restart: bool, service: str, owed: str = "") -> str:
+    """`owed`: why the node owed a restart before this push ("failed": its last restart failed)."""
     if not changed:
-        return f"already up to date; restarted {service} to apply an earlier write-only push" if report.restarted \
-            else "already up to date: nothing written, no restart"
+        if not report.restarted:
+            return "already up to date: nothing written, no restart"
+        return (f"already up to date; restarted {service}, whose last restart failed" if owed == "failed" else
+                f"already up to date; restarted {service} to apply an earlier write-only push")
     written = ", ".join(sorted(report.after)) or "files"
     if report.restarted:
         return f"wrote {written}; restarted {service}, now {report.active}"

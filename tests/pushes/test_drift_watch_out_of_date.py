@@ -106,7 +106,7 @@ def test_a_node_that_is_out_of_date_and_leaves_the_cluster_is_no_change(watched,
     assert receiver.bodies == [] and not watch_entries().exists()
 
 
-def test_a_failed_restart_is_notified_and_its_repair_too(watched, receiver):
+def test_a_failed_restart_is_notified_and_its_repair_too(watched, receiver, client):
     from django.core import mail
 
     save(watched)
@@ -118,13 +118,24 @@ def test_a_failed_restart_is_notified_and_its_repair_too(watched, receiver):
     assert [(c["node"], c["before"], c["after"]) for c in body["changes"]] == [("a1", "in_sync", "restart_failed")]
     assert body["counts"] == {"in_sync": 2, "restart_failed": 1}
     assert "a1: in sync -> restart pending (the last restart failed)" in mail.outbox[0].body
+    watched["a2"].write(MAIN, b"# edited by hand\n")
+    tick(watched)
+    tick(watched)
+    cluster = AuditEvent.objects.filter(changes__has_key="drift_state").latest("pk")
+    assert cluster.changes["drift_state"] == ["restart_failed", "drifted, restart_failed"]
+    client.force_login(watched.user)
+    page = client.get(f"/history/{cluster.pk}/").content.decode()
+    assert "drifted, restart pending (the last restart failed)" in page and "restart_failed" not in page
+    watched.push()
 
     watched["a1"].set_systemctl()
-    watched.push()
+    (repaired,) = [r for r in watched.push().results.all() if r.node_name == "a1"]
+    assert repaired.message == "already up to date; restarted k3s-agent, whose last restart failed"
     tick(watched)
     tick(watched)
-    assert [(c["node"], c["after"]) for c in receiver.bodies[-1]["changes"]] == [("a1", "in_sync")]
-    assert [tuple(e.changes["drift_watch"]) for e in watch_entries().order_by("pk")] == [
+    told = [(c["node"], c["before"], c["after"]) for b in receiver.bodies for c in b["changes"]]
+    assert ("a1", "restart_failed", "in_sync") in told and ("a2", "drifted", "in_sync") in told
+    assert [tuple(e.changes["drift_watch"]) for e in watch_entries().filter(object_repr="a1").order_by("pk")] == [
         ("in_sync", "restart_failed"), ("restart_failed", "in_sync")]
 
 

@@ -82,6 +82,7 @@ def test_the_next_push_restarts_it_and_clears_it(failed):
     restarts = len(failed["a1"].restarts())
     result = failed.results(failed.push())["a1"]
     assert (result.status, result.restarted) == ("unchanged", True)
+    assert result.message == "already up to date; restarted k3s-agent, whose last restart failed"
     assert len(failed["a1"].restarts()) == restarts + 1
     a1 = node("a1")
     assert (a1.sync_state, a1.restart_pending, a1.restart_failed) == ("in_sync", False, False)
