@@ -18,6 +18,14 @@ def _task(eager: bool = False) -> SimpleNamespace:
     return SimpleNamespace(request=SimpleNamespace(is_eager=eager))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_connection():
+    """Each test starts from a new, usable connection: an earlier test on the same process (a database
+    outage, a killed backend) may have left this one broken, and a broken one is rightly closed."""
+    connection.close()
+    connection.ensure_connection()
+
+
 def test_celerys_django_fixup_leaves_the_connection_open_around_tasks():
     connection.ensure_connection()
     before = connection.connection
