@@ -41,14 +41,24 @@ def read_registries(text: str, program: str, typed: bool = True) -> Registries:
     except RegistriesTooLarge as exc:
         raise ImportRefused(f"regui does not import this file ({exc}).", exc.line) from None
     except RegistriesParseError as exc:
-        where = f"line {exc.line}: " if getattr(exc, "line", None) else ""
-        raise ImportRefused(f"{program} would refuse this file ({where}{exc if typed else exc.unquoted})",
+        raise ImportRefused(_refusal(program, getattr(exc, "line", None), str(exc if typed else exc.unquoted)),
                             getattr(exc, "line", None),
                             details=shell_lines(text, quote=typed)) from None
     if unstorable := _unstorable(parsed, program):
         raise ImportRefused(f"{program} reads this file, but regui cannot keep some of its values as they are: "
                             "fix them and import again.", details=unstorable)
     return parsed
+
+
+def _refusal(program: str, line: int | None, message: str) -> str:
+    """K3s's own words, as its log gives them, and the real line: yaml.v2 numbers most syntax errors from
+    0, so "line 4: yaml: line 3: ..." read as two contradicting places."""
+    said = re.search(r"\bline (\d+)\b", message)
+    if not line or (said and int(said.group(1)) == line):
+        return f"{program} would refuse this file ({message})"
+    if said:
+        return f"{program} would refuse this file at line {line} (its log would say: {message})"
+    return f"{program} would refuse this file (line {line}: {message})"
 
 
 # Lines a guide puts around the file: a shell prompt (root@node:~# ...), a command that writes or

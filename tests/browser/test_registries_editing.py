@@ -215,7 +215,8 @@ def test_an_operator_edits_the_registries_as_yaml(logged_in, live_server):
     # K3s would refuse this: said with its line, and the form stays as it was.
     text.fill(text.input_value().replace("mirrors:", "mirrors: [", 1))
     page.get_by_role("button", name="Apply to the form").click()
-    expect(page.locator("#yaml-refused")).to_contain_text("Not applied: K3s would refuse this file (line 4: yaml: line 4: ")
+    expect(page.locator("#yaml-refused")).to_contain_text(
+        "Not applied: K3s would refuse this file at line 4 (its log would say: yaml: line 3: ")
     # Save while the text holds edits not applied: refused, with why; leaving asks first.
     page.get_by_role("tab", name="Form").click()
     page.get_by_role("button", name="Save").click()
