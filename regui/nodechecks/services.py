@@ -212,6 +212,18 @@ def _dir_json(d: DirComparison) -> dict[str, Any]:
             "lines": [[line.kind, line.text, line.old_no, line.new_no] for line in d.lines]}
 
 
+def _why_not_current(node: Node, sha: str) -> str:
+    """In the node list's words: out of date (regui's file, saved since) is not drifted (changed there)."""
+    if not node.last_sha256:
+        return "regui has not written it yet"
+    if sha != node.last_sha256:
+        return "drifted: changed on the node since regui last wrote or read it"
+    if node.last_sync_key:
+        return "out of date: it holds what regui last wrote there, and the registries were saved since; a push " \
+               "sends the new file"
+    return "regui read it there and has not pushed the current render"
+
+
 def _readback_notes(node: Node, report: Readback, key: str, dirs: list[DirComparison]) -> list[str]:
     cluster, distro = node.cluster, node.cluster.distro
     notes = list(report.errors)
@@ -227,8 +239,9 @@ def _readback_notes(node: Node, report: Readback, key: str, dirs: list[DirCompar
     if not report.registries_sha256:
         notes.append(f"The node has no {cluster.registries_path}.")
     elif drifted:
-        notes.append(f"The node's {cluster.registries_path} is not the cluster's current render (not pushed yet, or "
-                     "changed on the node): differences may come from that file, not from K3s.")
+        notes.append(f"The node's {cluster.registries_path} is not the cluster's current render "
+                     f"({_why_not_current(node, report.registries_sha256)}): differences may come from that file, "
+                     "not from K3s.")
     stale = bool(report.files) and report.registries_mtime > max(f.mtime for f in report.files)
     if stale:
         notes.append(f"{cluster.registries_path} changed after {distro} last wrote certs.d: it reads the file only "

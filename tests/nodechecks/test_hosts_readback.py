@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from regui.nodechecks.models import HostsReadback
 from regui.nodechecks.services import CheckRefused, readback_request, readback_run
+from regui.registries.importing import registries_import
 from regui.registries.selectors import cluster_render
 from regui.remote import ssh, transport
 from regui.remote.probe import readback_program
@@ -209,3 +210,22 @@ def test_an_rke2_node_is_read_where_rke2_writes_and_configures(checks):
     assert readback.state == "agrees", readback.dirs
     assert "127.0.0.1:9345" in {d["name"] for d in readback.dirs}, "the embedded registry's own dir, on RKE2's port"
     assert readback.flags["embedded-registry"]["source"] == "the node's /etc/rancher/rke2/config.yaml"
+
+
+def test_a_node_edited_by_hand_is_told_its_file_drifted(checks):
+    (node,) = checks.add("agent")
+    checks.push()
+    checks["a1"].write("/etc/rancher/k3s/registries.yaml", b"mirrors: {}\n")
+    readback = readback_run(node.pk)
+    assert "(drifted: changed on the node since regui last wrote or read it)" in readback.message
+
+
+def test_a_node_regui_wrote_before_a_save_is_told_its_file_is_out_of_date_not_drifted(checks):
+    (node,) = checks.add("agent")
+    checks.push()
+    write_hosts(checks["a1"], render(checks))
+    registries_import(cluster=checks.cluster, text='mirrors:\n  docker.io:\n    endpoint: ["https://other.example.com"]\n',
+                      replace=True)
+    readback = readback_run(node.pk)
+    assert "(out of date: it holds what regui last wrote there" in readback.message
+    assert "drifted" not in readback.message
