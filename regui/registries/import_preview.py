@@ -68,7 +68,7 @@ def preview_text(preview: ImportPreview) -> str:
     """The preview as plain text, for `import_registries --dry-run`."""
     plan = preview.plan
     out = [f"Would import into {plan.cluster.name} ({plan.program}): {plan.mirrors} mirror(s) and "
-           f"{plan.configs} registry authentication entries in the file."]
+           f"{plan.configs} registry authentication {'entry' if plan.configs == 1 else 'entries'} in the file."]
     if not preview.has_changes:
         out.append("Nothing would change: the registries already hold everything the file has.")
     for change in preview.changes:

@@ -89,7 +89,8 @@ class ImportResult:
         if not self.saved:
             return "Nothing to import: the registries already hold everything the file has. Nothing was saved."
         made = f"; created secret(s) {', '.join(self.secrets)}" if self.secrets else ""
-        return f"Imported {self.mirrors} mirror(s) and {self.configs} registry authentication entries{made}."
+        entries = "entry" if self.configs == 1 else "entries"
+        return f"Imported {self.mirrors} mirror(s) and {self.configs} registry authentication {entries}{made}."
 
 
 def _file_auth(auth) -> tuple[str, dict[str, str]] | None:
