@@ -45,7 +45,7 @@ def test_a_save_keeps_the_image_typed_in_the_test_panel(operator_client, cluster
 def test_a_save_answers_with_the_saved_form_under_the_new_revision(operator_client, cluster):
     body = post_registries(operator_client, cluster, form(), **HX).content.decode()
     secret = Secret.objects.get()
-    assert '<div class="msg success" id="save-done" role="status">Registries of prod saved as revision 1.</div>' in body
+    assert '<div class="msg success" id="save-done" role="status">Registries of prod saved as revision 1.\n' in body
     assert '<input type="hidden" name="revision" id="registries-revision" value="1" hx-swap-oob="true">' in body
     assert re.search(r'<p class="muted" id="page-revision" hx-swap-oob="true">.*revision 1 by olivia</p>', body)
     # The boxes as saved: the password became a secret, chosen by the box; the message is for the next save.

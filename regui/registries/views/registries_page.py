@@ -39,6 +39,8 @@ from .sections import refused_unread, render_sections, with_empty_boxes
 PAGE = "registries/registries.html"
 SAVED = "registries/partials/_saved.html"
 UNCHANGED = "Nothing changed: no new revision."
+# Rancher's Save rolls the file out; regui's changes no node until a push (whose plan comes first).
+NOT_PUSHED = "No node has it yet: nothing is sent until you push."
 ADDABLE: dict[str, tuple[str, Callable[[], MirrorBox | EndpointRow | RewriteRow | ConfigBox]]] = {
     "mirror": ("registries/partials/_mirror_box.html", lambda: MirrorBox(
         new_token(), endpoints=[EndpointRow(new_token())])),
@@ -147,7 +149,7 @@ def registries_save_view(request: HttpRequest, name: str) -> HttpResponse:
     if unchanged:
         messages.info(request, UNCHANGED)
     else:
-        messages.success(request, f"Registries of {cluster.name} saved.")
+        messages.success(request, f"Registries of {cluster.name} saved. {NOT_PUSHED}")
     return redirect("cluster-registries", cluster.name)
 
 
@@ -158,7 +160,8 @@ def _saved(request: HttpRequest, name: str, unchanged: bool = False) -> HttpResp
     stored the registries as they were (no new revision); the form still shows them as saved."""
     cluster = _cluster(name)  # read again: the new revision and who saved it
     response = render_sections(request, cluster, draft_from_cluster(cluster), SAVED,
-                               {"with_message": True, "unchanged": UNCHANGED if unchanged else ""})
+                               {"with_message": True, "unchanged": UNCHANGED if unchanged else "",
+                                "node_count": cluster.nodes.count()})
     # The page's scripts take the form as it is now for what is saved (unsaved-edits.js, yaml-view.js).
     response["X-Regui-Saved"] = str(cluster.revision)
     return response
