@@ -1,4 +1,5 @@
-"""The Authentication select of a Registry Authentication box lists its choices in Rancher's order:
+"""Rancher's flow on the Registries page: the help banner links to the distro's guide, and the
+Authentication select of a Registry Authentication box lists its choices in Rancher's order:
 the two "Create …" choices (RKE Auth Config first), then None, then the existing secrets."""
 
 from __future__ import annotations
@@ -31,3 +32,15 @@ def test_a_new_box_still_starts_at_none(operator_client, cluster):
     box = operator_client.get(f"/clusters/{cluster.name}/registries/add/config/", HTTP_HX_REQUEST="true")
     selected = re.findall(r'<option value="([^"]*)" selected>', box.content.decode())
     assert selected == ["none"]
+
+
+@pytest.mark.parametrize(("distro", "href", "words"), [
+    ("k3s", "https://docs.k3s.io/installation/private-registry", "K3s documentation"),
+    ("rke2", "https://docs.rke2.io/install/private_registry", "RKE2 documentation"),
+])
+def test_the_help_banner_links_to_the_distros_private_registry_guide(operator_client, cluster, distro, href, words):
+    cluster.distro = distro
+    cluster.save(update_fields=["distro"])
+    html = operator_client.get(f"/clusters/{cluster.name}/").content.decode()
+    link = re.search(r'see the\s*<a href="([^"]+)"[^>]*>([^<]+)</a>', html)
+    assert link and link[1] == href and link[2] == words
