@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from regui.audit.services import audit_object
 from regui.core.roles import ADMIN, OPERATOR, has_role, require_role
@@ -29,6 +30,13 @@ def _changeable(request: HttpRequest, name: str) -> Secret:
     return secret
 
 
+def _back(request: HttpRequest) -> str | None:
+    """Where `next` says to go after the form (the Registries page that linked here), if it is this site's."""
+    target = request.GET.get("next", "")
+    ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return target if ok and target.startswith("/") else None
+
+
 def _form_page(request: HttpRequest, form: SecretForm, secret: Secret | None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
@@ -42,9 +50,9 @@ def _form_page(request: HttpRequest, form: SecretForm, secret: Secret | None) ->
                 messages.success(request, f"Secret {saved.name} saved.")
             else:
                 messages.info(request, f"Nothing changed in secret {saved.name}: nothing was saved.")
-            return redirect("secret-list")
+            return redirect(_back(request) or "secret-list")
     return render(request, "registries/secret_form.html", {
-        "form": form, "secret": secret, "kind_label": Secret.Kind(form.kind).label,
+        "form": form, "secret": secret, "kind_label": Secret.Kind(form.kind).label, "back": _back(request),
     }, status=400 if form.errors else 200)
 
 
