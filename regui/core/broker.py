@@ -30,6 +30,8 @@ from kombu.exceptions import ChannelError
 from kombu.transport import filesystem, virtual
 from kombu.utils.json import dumps, loads
 
+from .broker_wake import FolderWake
+
 log = logging.getLogger(__name__)
 
 # A file that cannot be read yet may be a sender of the stock transport still writing it.
@@ -341,6 +343,8 @@ class Transport(filesystem.Transport):
         self.state = _states.setdefault(folder, virtual.BrokerState())
         self._claims: Claims | None = None
         self._claims_mutex = threading.Lock()
+        self._wake: FolderWake | None = None
+        self._queue_folder = Path((client.transport_options or {}).get("data_folder_in", "data_in"))
 
     def claims_for(self, queue_dir: Path, root: Path) -> Claims:
         # One per connection: a message may be fetched by one of its channels and acked through another.
@@ -354,3 +358,27 @@ class Transport(filesystem.Transport):
             if self._claims is not None and not any(c for c in self.channels or () if not c.closed):
                 self._claims.close()
                 self._claims = None
+
+    def drain_events(self, connection: Any, timeout: float | None = None) -> None:  # type: ignore[override]  # kombu-stubs' two bases disagree
+        """kombu's loop, waiting for the queue folder to change (broker_wake) where it slept the poll
+        interval."""
+        started = time.monotonic()
+        cycle = self.cycle
+        assert cycle is not None  # made by kombu's Transport.__init__
+        if self._wake is None:
+            self._wake = FolderWake(self._queue_folder, self.polling_interval or 0.0)
+        while True:
+            try:
+                cycle.get(self._deliver, timeout=timeout)
+                return
+            except Empty:
+                left = None if timeout is None else timeout - (time.monotonic() - started)
+                if left is not None and left <= 0:
+                    raise TimeoutError() from None
+                self._wake.wait(left)
+
+    def close_connection(self, connection: Any) -> None:
+        super().close_connection(connection)
+        if self._wake is not None:
+            self._wake.close()
+            self._wake = None
