@@ -197,3 +197,8 @@ def render_key(real: str, secrets: Iterable[Secret]) -> str:
 def cluster_sync_key(cluster: Cluster) -> str:
     """The sync key of the cluster's render now: what a node must hold to be in sync."""
     return keyed_render(cluster)[1]
+
+
+def secret_node_state(secret: Secret) -> tuple[str, str, str]:
+    """What of a secret reaches the nodes: its values' identity, its username and its certificate."""
+    return (secret.value_id, secret.username, secret.certificate)

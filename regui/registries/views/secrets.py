@@ -11,6 +11,7 @@ from regui.core.roles import ADMIN, OPERATOR, has_role, require_role
 
 from ..forms import SecretForm
 from ..models import Secret
+from ..selectors import secret_node_state
 from ..services import InvalidDraft, SecretInUse, secret_delete, secret_save, secret_users
 from ..sharing import secret_change_refusal
 
@@ -39,6 +40,7 @@ def _back(request: HttpRequest) -> str | None:
 
 def _form_page(request: HttpRequest, form: SecretForm, secret: Secret | None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
+        before = secret_node_state(secret) if secret else None
         try:
             saved = secret_save(data=form.to_input(), existing=secret, user=request.user)
         except InvalidDraft as exc:
@@ -46,7 +48,12 @@ def _form_page(request: HttpRequest, form: SecretForm, secret: Secret | None) ->
                 for problem in problems:
                     form.add_error(field if field in form.fields else None, problem)
         else:
-            if saved.changed:
+            # Rancher rolls a changed secret out to every node; regui changes none until a push.
+            users = secret_users(saved) if before and secret_node_state(saved) != before else []
+            if users:
+                messages.success(request, f"Secret {saved.name} saved. No node has its new values until you "
+                                          f"push: it is used by {', '.join(users)}.")
+            elif saved.changed:
                 messages.success(request, f"Secret {saved.name} saved.")
             else:
                 messages.info(request, f"Nothing changed in secret {saved.name}: nothing was saved.")
