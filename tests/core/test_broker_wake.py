@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -25,11 +26,9 @@ def connect(root: Path, poll: float) -> kombu.Connection:
 
 def consume_in_background(conn: kombu.Connection, got: list) -> threading.Thread:
     def run() -> None:
-        with kombu.Consumer(conn.default_channel, [QUEUE], callbacks=[lambda body, m: (got.append(body), m.ack())]):
-            try:
-                conn.drain_events(timeout=20)
-            except TimeoutError:
-                pass
+        with (kombu.Consumer(conn.default_channel, [QUEUE], callbacks=[lambda body, m: (got.append(body), m.ack())]),
+              contextlib.suppress(TimeoutError)):
+            conn.drain_events(timeout=20)
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
