@@ -46,6 +46,8 @@ rewrite-invalid-regex             error     9      pattern RE2/Go cannot compile
 rewrite-breaks-hosts-toml         error     9      ``\\``, ``"`` or control char in a rewrite
 rewrite-ambiguous-group           error     9      ``$1x`` in a replacement (group named "1x")
 rewrite-overlap                   warning   9      two patterns can both change the same name
+rewrite-names-registry            warning   9      an anchored pattern starts with the mirror's
+                                                   registry (``^docker.io/``): it sees the path only
 rewrites-lost                     warning   6, 9   rewrites that no mirror endpoint receives
 tls-client-pair-incomplete        warning   —      cert_file without key_file or vice versa
 tls-path-breaks-hosts-toml        error     —      a TLS path Go's %q escapes in a way TOML cannot

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,23 @@ def never_matches(key: str) -> bool:
     if "/" in key:
         return True
     return "." not in key and ":" not in key and key != "localhost" and key.lower() == key
+
+
+DOCKER_HUB = ("docker.io", "index.docker.io", "registry-1.docker.io")
+
+
+def _names_registry(key: str, pattern: str) -> str:
+    """The part of an anchored pattern before its first slash, when it matches the mirror's registry
+    name: written as if containerd matched the whole image reference. "" when it does not (or for "*",
+    whose registry varies)."""
+    head, slash, _ = pattern.removeprefix("^").partition("/")
+    if key == "*" or not pattern.startswith("^") or not slash or any(c in head for c in "()|*+?{}$^"):
+        return ""
+    names = DOCKER_HUB if key.lower() in DOCKER_HUB else (key.lower(),)
+    try:
+        return head if any(re.fullmatch(head, name) for name in names) else ""
+    except re.error:
+        return ""
 
 
 def _rewrites(reg: Registries, key: str, mirror: Mirror) -> Iterator[Raw]:
@@ -50,6 +68,13 @@ def _rewrites(reg: Registries, key: str, mirror: Mirror) -> Iterator[Raw]:
                    f"{refs[0][1:]!r}, which does not exist, so it expands to nothing.",
                    f"Write ${{{refs[0][1:].rstrip('_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ')}}} "
                    "with braces before the text that follows.", line)
+    for pattern in valid:
+        if named := _names_registry(key, pattern):
+            yield ("rewrite-names-registry", "warning", (*base, pattern), f"containerd rewrites only the repository "
+                   f"path, without the registry (library/nginx, not docker.io/library/nginx): this pattern starts "
+                   f"with {named}/ and never changes a pull of {key}.",
+                   f"Drop {named}/ from the pattern: ^{pattern.removeprefix('^')[len(named) + 1:]}",
+                   reg.lines.get((*base, pattern)))
     for o in overlaps(mirror.rewrites, valid):
         yield ("rewrite-overlap", "warning", (*base, o.second), f"Patterns {o.first!r} and {o.second!r} both "
                f"change {o.sample!r}; containerd tries them in random order (Go map), so the result differs "

@@ -65,6 +65,10 @@ CASES = {
     "wildcard-config-dropped": ('mirrors:\n  "*":\n    endpoint: [https://m]\nconfigs:\n  "*":\n    tls: {ca_file: /c}\n',
                                 'mirrors:\n  "*":\n    endpoint: [https://m]\nconfigs:\n  m:\n    tls: {ca_file: /c}\n',
                                 ("configs", "*")),
+    "rewrite-names-registry": ('mirrors:\n  docker.io:\n    endpoint: [https://m.io]\n    rewrite:\n'
+                               '      "^docker.io/(.*)": "hub/$1"\n',
+                               'mirrors:\n  docker.io:\n    endpoint: [https://m.io]\n    rewrite:\n'
+                               '      "^(.*)": "hub/$1"\n', ("mirrors", "docker.io", "rewrite", "^docker.io/(.*)")),
     "default-dir-collision": ('configs:\n  "*":\n    tls: {ca_file: /c}\n  _default:\n    tls: {ca_file: /d}\n',
                               'configs:\n  "*":\n    tls: {ca_file: /c}\n', ("configs", "_default")),
     "disable-default-ineffective": ("mirrors:\n  q.io:\n    endpoint: [https://m.io]\nconfigs:\n  q.io:\n"
