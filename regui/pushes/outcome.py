@@ -47,6 +47,13 @@ class Outcome:
         return ", ".join(f"{n} {label}" for label, n in self.counts)
 
     @property
+    def detail(self) -> str:
+        """The text without its leading label, for beside the label's badge: "on all 3 nodes (3 changed)"
+        where the whole line read "succeeded succeeded on all 3 nodes (3 changed)"."""
+        text = self.text
+        return text[len(self.label):].lstrip(": ") if text.startswith(self.label) else text
+
+    @property
     def text(self) -> str:
         """One line: "partly failed: 2 of 5 nodes failed (3 changed, 2 failed)"; "running: 1 of 4 nodes done"."""
         if self.key == "refused":

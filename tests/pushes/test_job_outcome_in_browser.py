@@ -30,7 +30,7 @@ def test_a_push_where_every_node_failed_says_failed_on_the_job_list_and_page(fle
     expect(page.locator(f"#job-{failed.pk} [data-outcome]")).to_have_text("failed")
     expect(page.locator(f"#job-{failed.pk}")).to_contain_text("failed on all 2 nodes (2 failed)")
     expect(page.locator(f"#job-{partly.pk} [data-outcome]")).to_have_text("partly failed")
-    expect(page.locator(f"#job-{partly.pk}")).to_contain_text("partly failed: 2 of 3 nodes failed (1 changed, 2 failed)")
+    expect(page.locator(f"#job-{partly.pk}")).to_contain_text("partly failed 2 of 3 nodes failed (1 changed, 2 failed)")
 
     page.locator(f"#job-{failed.pk} a").click()
     expect(page.locator(".job-outcome [data-outcome]")).to_have_text("failed")
