@@ -169,7 +169,30 @@ def logged_in(page, live_server, make_user):
         page.wait_for_url(f"{live_server.url}/")
         return page
 
-    return login
+    yield login
+    _let_the_server_finish(page)
+
+
+def _let_the_server_finish(page) -> None:
+    """The page stops (no poll, no debounced request starts again), then the live server's requests end
+    before the test's database is flushed: on PostgreSQL a request still running (a preview, a poll)
+    held a lock the flush's TRUNCATE waited on while the request waited on it (a deadlock, and the next
+    test found the last one's rows)."""
+    import time
+
+    from django.db import connection
+
+    page.goto("about:blank")
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')")
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
 
 
 @pytest.fixture
