@@ -12,42 +12,51 @@ from tests.pushes.test_drift_watch import Receiver, webhook
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_file_changed_by_hand_is_marked_drifted_and_the_webhook_gets_the_json(stack, nodes):
-    from regui.audit.models import AuditEvent
-    from regui.inventory.models import Node
-    from regui.pushes.drift_watch import DriftWatch, drift_watch_tick
+@pytest.fixture
+def watched(stack, nodes):
+    """Two real nodes regui pushed to, and a drift watch of their cluster that posts to a local receiver."""
+    from regui.pushes.drift_watch import DriftWatch
 
     h = nodes(2)
     stack.add(h)
     stack.push()
     receiver = Receiver()
     try:
-        watch = DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=1, **webhook(receiver.url))
-        (job,) = drift_watch_tick()
-        stack.wait(job)
-        assert drift_watch_tick() == []  # collects: all in sync, nothing to say; not due yet
-        assert receiver.bodies == []
-
-        h.nodes[1].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n", 0o644, 0, 0)
-        DriftWatch.objects.filter(pk=watch.pk).update(last_started_at=timezone.now() - timedelta(minutes=1))
-        (job,) = drift_watch_tick()
-        stack.wait(job)
-        drift_watch_tick()
-        (body,) = receiver.bodies
-        name = stack.nodes[1].name
-        assert body["cluster"] == "prod"
-        assert [(c["node"], c["before"], c["after"]) for c in body["changes"]] == [(name, "in_sync", "drifted")]
-        assert body["counts"] == {"in_sync": 1, "drifted": 1}
-        assert "push-secret-7Q" not in receiver.raw[0].decode()
-        shas = {job.sha256, *(r.sha256_before for r in job.results.all())} - {""}
-        assert len(shas) == 2 and not any(s in receiver.raw[0].decode() for s in shas)
-        assert Node.objects.get(name=name).sync_state == "drifted"
-        assert AuditEvent.objects.filter(changes__has_key="drift_watch", object_repr=name).count() == 1
+        yield h, receiver, DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=1,
+                                                     **webhook(receiver.url))
     finally:
         receiver.close()
 
 
-def test_after_a_save_real_nodes_are_out_of_date_without_a_notice_and_a_hand_edit_is_drift(stack, nodes):
+def test_a_file_changed_by_hand_is_marked_drifted_and_the_webhook_gets_the_json(stack, watched):
+    from regui.audit.models import AuditEvent
+    from regui.inventory.models import Node
+    from regui.pushes.drift_watch import DriftWatch, drift_watch_tick
+
+    h, receiver, watch = watched
+    (job,) = drift_watch_tick()
+    stack.wait(job)
+    assert drift_watch_tick() == []  # collects: all in sync, nothing to say; not due yet
+    assert receiver.bodies == []
+
+    h.nodes[1].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n", 0o644, 0, 0)
+    DriftWatch.objects.filter(pk=watch.pk).update(last_started_at=timezone.now() - timedelta(minutes=1))
+    (job,) = drift_watch_tick()
+    stack.wait(job)
+    drift_watch_tick()
+    (body,) = receiver.bodies
+    name = stack.nodes[1].name
+    assert body["cluster"] == "prod"
+    assert [(c["node"], c["before"], c["after"]) for c in body["changes"]] == [(name, "in_sync", "drifted")]
+    assert body["counts"] == {"in_sync": 1, "drifted": 1}
+    assert "push-secret-7Q" not in receiver.raw[0].decode()
+    shas = {job.sha256, *(r.sha256_before for r in job.results.all())} - {""}
+    assert len(shas) == 2 and not any(s in receiver.raw[0].decode() for s in shas)
+    assert Node.objects.get(name=name).sync_state == "drifted"
+    assert AuditEvent.objects.filter(changes__has_key="drift_watch", object_repr=name).count() == 1
+
+
+def test_after_a_save_real_nodes_are_out_of_date_without_a_notice_and_a_hand_edit_is_drift(stack, watched):
     """Through the worker and real sshd nodes: a save since the push makes a drift check say "out of
     date" (nothing changed on the nodes), which the watch neither records nor sends; a hand edit then
     reads "drifted" and is sent, the out-of-date node counted apart."""
@@ -58,39 +67,32 @@ def test_after_a_save_real_nodes_are_out_of_date_without_a_notice_and_a_hand_edi
     from regui.registries.importing import registries_import
     from tests.pushes.conftest import YAML
 
-    h = nodes(2)
-    stack.add(h)
-    stack.push()
-    receiver = Receiver()
-    try:
-        watch = DriftWatch.objects.create(cluster=stack.cluster, interval_minutes=1, **webhook(receiver.url))
-        stack.wait(drift_watch_tick()[0])
-        drift_watch_tick()  # collects: all in sync
-        registries_import(cluster=stack.cluster, text=YAML.replace(":5000\"]", ":5001\"]"), replace=True)
+    h, receiver, watch = watched
+    stack.wait(drift_watch_tick()[0])
+    drift_watch_tick()  # collects: all in sync
+    registries_import(cluster=stack.cluster, text=YAML.replace(":5000\"]", ":5001\"]"), replace=True)
 
-        def check():
-            DriftWatch.objects.filter(pk=watch.pk).update(last_started_at=timezone.now() - timedelta(minutes=1))
-            (job,) = drift_watch_tick()
-            stack.wait(job)
-            drift_watch_tick()
-            return job
+    def check():
+        DriftWatch.objects.filter(pk=watch.pk).update(last_started_at=timezone.now() - timedelta(minutes=1))
+        (job,) = drift_watch_tick()
+        stack.wait(job)
+        drift_watch_tick()
+        return job
 
-        job = check()
-        assert {r.status for r in job.results.all()} == {"out_of_date"}
-        assert {r.badge for r in node_rows(stack.cluster)} == {"out_of_date"}
-        assert receiver.bodies == [] and not AuditEvent.objects.filter(changes__has_key="drift_watch").exists()
+    job = check()
+    assert {r.status for r in job.results.all()} == {"out_of_date"}
+    assert {r.badge for r in node_rows(stack.cluster)} == {"out_of_date"}
+    assert receiver.bodies == [] and not AuditEvent.objects.filter(changes__has_key="drift_watch").exists()
 
-        h.nodes[1].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n", 0o644, 0, 0)
-        job = check()
-        edited = stack.nodes[1].name
-        assert {r.node_name: r.status for r in job.results.all()} == {stack.nodes[0].name: "out_of_date",
-                                                                      edited: "drifted"}
-        (body,) = receiver.bodies
-        assert [(c["node"], c["before"], c["after"]) for c in body["changes"]] == [(edited, "out_of_date", "drifted")]
-        assert body["counts"] == {"out_of_date": 1, "drifted": 1}
-        assert Node.objects.get(name=edited).sync_state == "drifted"
-    finally:
-        receiver.close()
+    h.nodes[1].write("/etc/rancher/k3s/registries.yaml", b"# edited by hand\n", 0o644, 0, 0)
+    job = check()
+    edited = stack.nodes[1].name
+    assert {r.node_name: r.status for r in job.results.all()} == {stack.nodes[0].name: "out_of_date",
+                                                                  edited: "drifted"}
+    (body,) = receiver.bodies
+    assert [(c["node"], c["before"], c["after"]) for c in body["changes"]] == [(edited, "out_of_date", "drifted")]
+    assert body["counts"] == {"out_of_date": 1, "drifted": 1}
+    assert Node.objects.get(name=edited).sync_state == "drifted"
 
 
 def test_the_beat_task_in_a_real_worker_marks_records_and_notifies_on_change_only(stack, nodes, client, make_user):
