@@ -32,6 +32,8 @@ def test_drifted_nodes_with_a_key_become_out_of_date_or_a_failed_restart_and_the
                                            sync_state="drifted", last_sha256="1" * 64, last_sync_key=key, **fields)
 
         node("edited", "")
+        # The current render's key, a TLS file of it changed on the node (what the drift check said then).
+        node("tlsedited", "k" * 64, last_message="differs from the current render: /etc/rancher/k3s/tls/r/ca.crt")
         saved, restart = node("saved", "k" * 64), node("restartfailed", "k" * 64)
         node_in_sync = old_node.objects.create(cluster_id=cluster.pk, name="fine", address="10.0.0.9",
                                                sync_state="in_sync", last_sha256="1" * 64, last_sync_key="k" * 64)
@@ -45,12 +47,14 @@ def test_drifted_nodes_with_a_key_become_out_of_date_or_a_failed_restart_and_the
         MigrationExecutor(connection).migrate(AFTER)
         rows = {n.name: (n.sync_state, n.restart_pending, n.restart_failed) for n in Node.objects.all()}
         assert rows == {"saved": ("out_of_date", False, False), "edited": ("drifted", False, False),
+                        "tlsedited": ("drifted", False, False),
                         "restartfailed": ("in_sync", True, True), "fine": ("in_sync", False, False)}
 
         MigrationExecutor(connection).migrate(BEFORE)
         apps = MigrationExecutor(connection).loader.project_state(BEFORE).apps
         states = dict(apps.get_model("inventory", "Node").objects.values_list("name", "sync_state"))
-        assert states == {"saved": "drifted", "edited": "drifted", "restartfailed": "in_sync", "fine": "in_sync"}
+        assert states == {"saved": "drifted", "edited": "drifted", "tlsedited": "drifted", "restartfailed": "in_sync",
+                          "fine": "in_sync"}
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())

@@ -8,10 +8,12 @@ def split_drifted(apps, schema_editor):
     on the node: a drift check found them out of date (saved since), or a push wrote the file and then
     failed to restart the service. The latter owe a restart (their last push failed after restarting);
     the others are out of date. A drifted node with no key (changed on the node, never written by
-    regui) stays drifted."""
+    regui) stays drifted, and so does one whose drift check found the current render's key with a file of
+    it changed on the node (a TLS file: its key was kept, and its message says which file differs)."""
     Node = apps.get_model("inventory", "Node")
     PushResult = apps.get_model("pushes", "PushResult")
-    for node in Node.objects.filter(sync_state="drifted").exclude(last_sync_key="").iterator():
+    drifted = Node.objects.filter(sync_state="drifted").exclude(last_sync_key="")
+    for node in drifted.exclude(last_message__startswith="differs from the current render").iterator():
         last = PushResult.objects.filter(node_id=node.pk, job__kind="push").order_by("-id").first()
         if last is not None and last.status == "failed" and last.restarted:
             Node.objects.filter(pk=node.pk).update(sync_state="in_sync", restart_pending=True, restart_failed=True)
