@@ -124,3 +124,30 @@ def test_the_cluster_list_says_out_of_date_apart_from_drift_without_alarm(pushed
     assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", cell)).strip() == \
         "no drift 3 out of date · watched every 5 min"
     assert '<span class="muted" data-badge="out_of_date">3 out of date</span>' in cell
+
+
+def drift_cell(client) -> dict[str, str]:
+    page = client.get("/").content.decode()
+    (cell,) = re.findall(r'<span class="drift-badge"([^>]*)>', page)
+    return dict(re.findall(r'data-([\w-]+)="(\d+)"', cell))
+
+
+def test_the_cluster_list_counts_nodes_out_of_date_after_a_save_before_any_check_as_the_node_list_does(pushed, client):
+    save(pushed)
+    client.force_login(pushed.user)
+    assert set(badges(pushed.cluster).values()) == {"out_of_date"}
+    assert drift_cell(client)["out-of-date"] == "3"
+
+
+def test_the_cluster_list_counts_no_node_out_of_date_once_the_save_is_undone(pushed, client):
+    Node.objects.update(sync_state=Node.Sync.OUT_OF_DATE)  # as a check found after a save since undone
+    client.force_login(pushed.user)
+    assert set(badges(pushed.cluster).values()) == {"in_sync"}
+    assert drift_cell(client)["out-of-date"] == "0"
+
+
+def test_the_cluster_list_counts_a_file_regui_never_wrote_as_drifted_as_the_node_list_does(pushed, client):
+    Node.objects.filter(name="a1").update(last_sync_key="")  # read by regui, never known to be a render
+    client.force_login(pushed.user)
+    assert badges(pushed.cluster)["a1"] == "drifted"
+    assert drift_cell(client)["drifted"] == "1"
