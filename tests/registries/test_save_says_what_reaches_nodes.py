@@ -35,3 +35,40 @@ def test_a_save_that_changes_nothing_says_nothing_about_pushing(operator_client,
     post_registries(operator_client, cluster, {"revision": "0", **mirror_only}, **HX)
     html = post_registries(operator_client, cluster, {"revision": "1", **mirror_only}, **HX).content.decode()
     assert "Nothing changed" in html and "No node has it yet" not in html
+
+
+def test_a_save_back_to_what_the_nodes_hold_says_they_have_it_and_offers_no_push(operator_client, cluster):
+    def mirror(revision: int, url: str) -> dict:
+        return {"revision": str(revision), "mirror": ["m1"], "m1-hostname": "docker.io", "m1-endpoint": ["e1"],
+                "e1-url": url}
+
+    post_registries(operator_client, cluster, mirror(0, "https://mirror.example.com:5000"), **HX)
+    held = cluster.revisions.get(number=1)
+    for i in (1, 2):  # as a push of revision 1 left them
+        Node.objects.create(cluster=cluster, name=f"n{i}", address=f"10.0.0.{i}", sync_state=Node.Sync.IN_SYNC,
+                            last_sha256=held.sha256, last_sync_key=held.sync_key)
+    Node.objects.create(cluster=cluster, name="n3", address="10.0.0.3")  # never pushed
+    html = post_registries(operator_client, cluster, mirror(1, "https://other.example.com"), **HX).content.decode()
+    assert "No node has it yet" in html
+    html = post_registries(operator_client, cluster, mirror(2, "https://mirror.example.com:5000"), **HX).content.decode()
+    assert "saved as revision 3." in html and "No node has it yet" not in html
+    assert "2 of 3 nodes have it already (the file they last got from regui); a push sends it to the others." in html
+    assert "Push to all 3 nodes…" in html
+    Node.objects.filter(name="n3").delete()
+    post_registries(operator_client, cluster, mirror(3, "https://other.example.com"), **HX)
+    html = post_registries(operator_client, cluster, mirror(4, "https://mirror.example.com:5000"), **HX).content.decode()
+    assert "Both nodes have it already (the file they last got from regui): nothing to push." in html
+    assert "push/confirm/" not in html
+
+
+def test_a_save_without_htmx_says_the_same_in_its_message(operator_client, cluster):
+    data = {"revision": "0", "mirror": ["m1"], "m1-hostname": "docker.io", "m1-endpoint": ["e1"],
+            "e1-url": "https://mirror.example.com:5000"}
+    Node.objects.create(cluster=cluster, name="n1", address="10.0.0.1")
+    page = post_registries(operator_client, cluster, data, follow=True).content.decode()
+    assert "No node has it yet: nothing is sent until you push." in page
+    held = cluster.revisions.get(number=1)
+    Node.objects.update(sync_state=Node.Sync.IN_SYNC, last_sha256=held.sha256, last_sync_key=held.sync_key)
+    post_registries(operator_client, cluster, {**data, "revision": "1", "e1-url": "https://other.example.com"})
+    page = post_registries(operator_client, cluster, {**data, "revision": "2"}, follow=True).content.decode()
+    assert "Every node has it already (the file it last got from regui): nothing to push." in page

@@ -41,6 +41,7 @@ SAVED = "registries/partials/_saved.html"
 UNCHANGED = "Nothing changed: no new revision."
 # Rancher's Save rolls the file out; regui's changes no node until a push (whose plan comes first).
 NOT_PUSHED = "No node has it yet: nothing is sent until you push."
+HELD = "Every node has it already (the file it last got from regui): nothing to push."
 ADDABLE: dict[str, tuple[str, Callable[[], MirrorBox | EndpointRow | RewriteRow | ConfigBox]]] = {
     "mirror": ("registries/partials/_mirror_box.html", lambda: MirrorBox(
         new_token(), endpoints=[EndpointRow(new_token())])),
@@ -149,7 +150,11 @@ def registries_save_view(request: HttpRequest, name: str) -> HttpResponse:
     if unchanged:
         messages.info(request, UNCHANGED)
     else:
-        messages.success(request, f"Registries of {cluster.name} saved. {NOT_PUSHED}")
+        nodes = cluster.nodes.count()
+        held = _nodes_holding(cluster) if nodes else 0
+        messages.success(request, f"Registries of {cluster.name} saved. " + (
+            HELD if held == nodes else f"{held} of {nodes} nodes have it already; a push sends it to the others."
+            if held else NOT_PUSHED))
     return redirect("cluster-registries", cluster.name)
 
 
@@ -161,10 +166,19 @@ def _saved(request: HttpRequest, name: str, unchanged: bool = False) -> HttpResp
     cluster = _cluster(name)  # read again: the new revision and who saved it
     response = render_sections(request, cluster, draft_from_cluster(cluster), SAVED,
                                {"with_message": True, "unchanged": UNCHANGED if unchanged else "",
-                                "node_count": cluster.nodes.count()})
+                                "node_count": cluster.nodes.count(), "held": _nodes_holding(cluster)})
     # The page's scripts take the form as it is now for what is saved (unsaved-edits.js, yaml-view.js).
     response["X-Regui-Saved"] = str(cluster.revision)
     return response
+
+
+def _nodes_holding(cluster: Cluster) -> int:
+    """Nodes the node list calls in sync with the revision just saved: a save back to what they were last
+    pushed (a change undone) reaches them with no push, and "no node has it yet" would say otherwise. The
+    states are the inventory's Node.Sync values (a layer above this one)."""
+    key = cluster.revisions.order_by("-number").values_list("sync_key", flat=True).first()
+    return cluster.nodes.filter(last_sync_key=key).exclude(sync_state__in=["drifted", "unreachable"]).count() \
+        if key else 0
 
 
 def _save_failed(request: HttpRequest, cluster: Cluster, posted: Draft, errors: Errors,
