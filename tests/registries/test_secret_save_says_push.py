@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from regui.registries.services import SecretInput, secret_save
-from tests.registries.conftest import CORP
+from tests.registries.conftest import CORP, PW
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +39,12 @@ def test_a_secret_no_registry_uses_says_nothing_of_pushing(operator_client, clus
                                  cluster=cluster))
     page = save(operator_client, "spare", username="u", password="Spare-Password-13")
     assert "Secret spare saved." in page and NOTE not in page
+
+
+def test_a_guess_of_the_stored_password_is_answered_as_any_other_password(operator_client, corp):
+    """The message follows the value's identity, new on every typed value: it says nothing of the guess."""
+    right = save(operator_client, "corp-robot", username="robot", password=PW)
+    wrong = save(operator_client, "corp-robot", username="robot", password=PW + "x")
+    assert f"{NOTE}: it is used by prod: {CORP}." in right
+    assert right.count(NOTE) == wrong.count(NOTE) == 1
+    assert PW not in right and PW not in wrong

@@ -4,6 +4,8 @@ back to the Registries page after the save (the page's draft keeps the edits typ
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from regui.registries.models import Secret
@@ -35,9 +37,23 @@ def test_the_new_secret_for_the_cluster_goes_back_to_its_registries_page(operato
     assert Secret.objects.get(name="client").cluster == cluster
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
+# Spellings a browser reads as another site (or a script) that a check of the first characters may miss:
+# a backslash is a slash, a tab or line break inside the URL is dropped, a leading blank is trimmed.
+ELSEWHERE = ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "JaVaScRiPt:alert(1)",
+             "/\\evil.example/", "\\\\evil.example/", "/\t/evil.example/", "/\n/evil.example/", "///evil.example/",
+             " //evil.example/", "\x01//evil.example/", "https:/evil.example/", "http://testserver@evil.example/",
+             "data:text/html,x"]
+
+
+@pytest.mark.parametrize("target", ELSEWHERE)
 def test_it_goes_back_only_to_a_page_of_this_site(operator_client, cluster, target):
     key, cert = key_and_cert("client.test")
     r = operator_client.post("/secrets/new/", {"cluster": "prod", "name": "client", "certificate": cert,
-                                               "private_key": key}, QUERY_STRING=f"kind=tls&next={target}")
+                                               "private_key": key}, QUERY_STRING="kind=tls&" + urlencode({"next": target}))
     assert r.status_code == 302 and r["Location"] == "/secrets/"
+
+
+@pytest.mark.parametrize("target", ELSEWHERE)
+def test_its_cancel_link_leads_to_no_other_site(operator_client, cluster, target):
+    form = operator_client.get("/secrets/new/?kind=tls&" + urlencode({"next": target})).content.decode()
+    assert 'href="/secrets/">Cancel' in form
