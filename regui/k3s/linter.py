@@ -36,9 +36,10 @@ config-keyed-by-mirror-name       warning   2      creds/TLS keyed by the mirror
 dockerhub-auth-key                warning   3      credentials under ``docker.io``
 wildcard-auth-unused              warning   3, 7   auth under ``"*"``: containerd never uses it
 wildcard-config-dropped           warning   7      ``"*"`` config discarded by a ``"*"`` mirror
-default-dir-collision             warning   —      ``"*"`` and ``_default`` keys in one section: both
-                                                   write certs.d/_default, and which K3s keeps
-                                                   changes from one start to the next
+default-dir-collision             warning   —      ``"*"`` and ``_default`` configs: both write
+                                                   certs.d/_default, and which K3s keeps changes
+                                                   from one start to the next (mirrors: see
+                                                   mirror-key-never-matches)
 disable-default-ineffective       warning   8      mirror name also a configs key: with
                                                    --disable-default-registry-endpoint the
                                                    upstream server line is kept anyway
@@ -70,7 +71,6 @@ scheme-less endpoint gets ``endpoint-no-scheme``, which only says what K3s picks
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,17 +230,15 @@ def _default_dir_collisions(reg: Registries, out: list[Finding]) -> None:
     """K3s stores "*" under the directory _default, where a key spelled _default goes too, and walks its
     maps in Go's random order (getHostConfigs): of two such keys in one section, the last one stored
     wins, a different one from one start of the agent to the next. A "*" mirror stores its own entry
-    after every config, so the configs' pair only matters without one."""
-    sections: list[tuple[str, Collection[str]]] = [("mirrors", reg.mirrors.keys())]
-    if "*" not in reg.mirrors:
-        sections.append(("configs", reg.configs.keys()))
-    for section, keys in sections:
-        if "*" in keys and "_default" in keys:
-            path = (section, "_default")
-            out.append(Finding("default-dir-collision", "warning", path, f"{section} has both \"*\" and "
-                               "`_default`: K3s writes both to certs.d/_default/hosts.toml, and which one it "
-                               "keeps is chosen at random each time the agent starts.",
-                               "Keep one of the two keys (\"*\" is the documented one).", reg.lines.get(path)))
+    after every config, so the configs' pair only matters without one. The mirrors' pair is
+    mirror-key-never-matches's (linter_mirrors.py), which says what each order writes: a second finding
+    on that key said it otherwise."""
+    if "*" not in reg.mirrors and "*" in reg.configs and "_default" in reg.configs:
+        path = ("configs", "_default")
+        out.append(Finding("default-dir-collision", "warning", path, "configs has both \"*\" and "
+                           "`_default`: K3s writes both to certs.d/_default/hosts.toml, and which one it "
+                           "keeps is chosen at random each time the agent starts.",
+                           "Keep one of the two keys (\"*\" is the documented one).", reg.lines.get(path)))
 
 
 def _config_users(reg: Registries) -> set[str]:
