@@ -37,6 +37,8 @@ _URI = _WORD | frozenset(";/?:@&=+$,.!~*'()[]%")
 _ESCAPES = {**{k: v for k, v in yaml.scanner.Scanner.ESCAPE_REPLACEMENTS.items() if k != "/"}, "'": "'"}
 
 
+# A UTF-8 leading octet's (mask, bits), for 1 to 4 octets (yamlprivateh.go width).
+_UTF8_LEADS = ((0x80, 0x00), (0xE0, 0xC0), (0xF0, 0xE0), (0xF8, 0xF0))
 # readerc.go yaml_parser_update_raw_buffer reads the input 512 bytes at a time (input_raw_buffer_size).
 _RAW_CHUNK = 512
 
@@ -223,6 +225,32 @@ class LibyamlTabs(LibyamlDirectives, yaml.SafeLoader):
             raise yaml.scanner.ScannerError("while parsing a tag", start_mark, "did not find expected tag URI",
                                             self.get_mark())
         return "".join(chunks)
+
+    def scan_uri_escapes(self, name: str, start_mark: Any) -> str:
+        """scannerc.go yaml_parser_scan_uri_escapes: the octets of one character, as many as its leading
+        octet's high bits say, each trailing one 10xxxxxx, in libyaml's words (PyYAML said Python's codec
+        error). Only those bits are checked (an overlong or a surrogate's octets pass): what they do not
+        decode to shows as U+FFFD, never a lone surrogate a page could not encode."""
+        octets = bytearray()
+        width = 0
+        while True:
+            if not (self.peek() == "%" and self.peek(1) in _HEX and self.peek(2) in _HEX):
+                raise self._uri_error(start_mark, "did not find URI escaped octet")
+            octet = int(self.prefix(3)[1:], 16)
+            if not width:
+                width = next((w for w, (mask, bits) in enumerate(_UTF8_LEADS, 1) if octet & mask == bits), 0)
+                if not width:
+                    raise self._uri_error(start_mark, "found an incorrect leading UTF-8 octet")
+            elif octet & 0xC0 != 0x80:
+                raise self._uri_error(start_mark, "found an incorrect trailing UTF-8 octet")
+            octets.append(octet)
+            self.forward(3)
+            width -= 1
+            if not width:
+                return octets.decode("utf-8", "replace")
+
+    def _uri_error(self, start_mark: Any, problem: str) -> yaml.scanner.ScannerError:
+        return yaml.scanner.ScannerError("while parsing a tag", start_mark, problem, self.get_mark())
 
     def scan_block_scalar_indicators(self, start_mark: Any) -> tuple[bool | None, int | None]:
         chomping: bool | None = None

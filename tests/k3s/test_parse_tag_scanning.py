@@ -31,3 +31,25 @@ def test_a_tag_followed_by_a_quote_is_refused_in_yaml_v2_words():
 def test_a_handle_without_a_suffix_is_refused_in_yaml_v2_words():
     assert generate_hosts("mirrors:\n  a.io:\n    endpoint: [!! x]\n").parse_error == (
         "yaml: line 3: did not find expected tag URI")
+
+
+def endpoint_tagged(tag: str) -> str:
+    return f"mirrors:\n  a.io:\n    endpoint: [{tag} https://m.example.com]\n"
+
+
+def test_a_tags_escaped_octets_are_refused_in_yaml_v2_words_never_pythons():
+    """scannerc.go yaml_parser_scan_uri_escapes: one UTF-8 character's octets, its leading octet saying how many."""
+    said = {tag: generate_hosts(endpoint_tagged(tag)).parse_error for tag in ("!<%ff>", "!<%e3%41>", "!<%e3%80>", "!e%ff")}
+    assert said == {"!<%ff>": "yaml: line 3: found an incorrect leading UTF-8 octet",
+                    "!<%e3%41>": "yaml: line 3: found an incorrect trailing UTF-8 octet",
+                    "!<%e3%80>": "yaml: line 3: did not find URI escaped octet",
+                    "!e%ff": "yaml: line 3: found an incorrect leading UTF-8 octet"}
+    assert generate_hosts("%TAG !e! tag:%ff\n---\nmirrors: {}\n").parse_error == (
+        "yaml: found an incorrect leading UTF-8 octet")
+
+
+def test_octets_of_the_right_shape_that_are_no_character_are_taken_as_yaml_v2_takes_them():
+    # libyaml checks only the octets' high bits (an overlong NUL, a surrogate pass); the tag is unknown to it,
+    # so the item decodes as the string it is.
+    for tag in ("!<%C0%80>", "!<%ED%A0%80>", "!<tag:%E2%9C%93>"):
+        assert parse_registries(endpoint_tagged(tag)).mirrors["a.io"].endpoints == ["https://m.example.com"]
