@@ -40,6 +40,15 @@ class ClusterDeleteForm(forms.Form):
         return typed
 
 
+class SealedTextarea(forms.Textarea):
+    """A textarea for a secret value: empty on every render, as PasswordInput(render_value=False) is. A form
+    refused for another field (a key that does not match its certificate, a name taken) sent the typed
+    private key back in the page."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
 class SecretForm(forms.Form):
     """One form for every kind; the template shows the fields of the chosen kind. Operators make a
     secret for one cluster; an admin also shares it with others (see sharing.py)."""
@@ -70,7 +79,7 @@ class SecretForm(forms.Form):
     )
     private_key = forms.CharField(
         required=False, label="Private Key", strip=False,
-        widget=forms.Textarea(attrs={
+        widget=SealedTextarea(attrs={
             "rows": 6, "spellcheck": "false",
             "placeholder": "Paste in the private key, typically starting with -----BEGIN RSA PRIVATE KEY-----",
         }),

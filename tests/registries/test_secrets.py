@@ -52,6 +52,18 @@ def test_it_creates_a_tls_certificate_secret_and_checks_the_key_matches(operator
     assert "Read from File" in page
 
 
+def test_a_refused_tls_form_never_sends_the_typed_private_key_back(operator_client, cluster):
+    key, cert = key_and_cert("a.test")
+    other_key, _ = key_and_cert("b.test")
+    bad = operator_client.post("/secrets/new/?kind=tls", {"cluster": "prod", "name": "client", "certificate": cert,
+                                                           "private_key": other_key})
+    page = bad.content.decode()
+    assert bad.status_code == 400 and "does not belong" in page
+    body = other_key.strip().splitlines()[1]
+    assert body not in page and "PRIVATE KEY-----\n" not in page.replace("\r", "")
+    assert cert.strip().splitlines()[1] in page  # the certificate is no secret: kept as typed
+
+
 def test_an_rke_auth_config_accepts_an_auth_value_or_identity_token(operator_client, cluster):
     r = operator_client.post("/secrets/new/?kind=rke_auth", {"cluster": "prod", "name": "rke", "auth": "not-base64"})
     assert r.status_code == 400 and "base64" in r.content.decode()
