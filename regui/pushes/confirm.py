@@ -26,10 +26,12 @@ class Change:
     title: str
     lines: list[UnifiedLine]
     nodes: list[str] = field(default_factory=list)
+    # False when there was no render to compare with (a refused plan): no diff then says nothing changes.
+    compared: bool = True
 
     @property
     def unchanged(self) -> bool:
-        return self.key != "unknown" and not self.lines
+        return self.key != "unknown" and self.compared and not self.lines
 
 
 @dataclass
@@ -95,7 +97,7 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: 
             key = f"r{content.revision.number}"
             if key not in changes:
                 lines = unified(content.revision.yaml_redacted, current) if current else []
-                changes[key] = Change(key, f"from revision {content.revision.number}", lines)
+                changes[key] = Change(key, f"from revision {content.revision.number}", lines, compared=bool(current))
             has = f"revision {content.revision.number}" + (" (current)" if content.current else "")
         else:
             key = "unknown"
@@ -106,7 +108,7 @@ def push_preview(cluster: Cluster, nodes: list[Node], *, restart: bool, policy: 
         changes[key].nodes.append(node.name)
         # The same file only when it is the current revision's: an older one that redacts the same
         # differs in a secret.
-        same = changes[key].unchanged and content.current
+        same = content.current and changes[key].key != "unknown" and not changes[key].lines
         with_restart, write_only = _restart_words(node, same)
         plans.append(NodePlan(node, node.has_approved_key, has, key, with_restart if restart else write_only,
                               with_restart, write_only))

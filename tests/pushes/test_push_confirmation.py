@@ -173,3 +173,18 @@ def test_the_plan_costs_the_same_queries_for_many_nodes_as_for_a_few(fleet, djan
     with django_assert_max_num_queries(12):
         preview = push_preview(fleet.cluster, nodes, restart=True)
     assert len(preview.nodes) == 22 and [(c.key, len(c.nodes)) for c in preview.changes] == [("r1", 21), ("unknown", 1)]
+
+
+def test_a_plan_refused_for_lint_errors_never_says_a_node_on_an_older_revision_has_no_change(fleet, client_for):
+    # Nothing is rendered to compare with: "no change (already this file)" for a node on revision 1 of 2 was wrong.
+    fleet.push(fleet.add("agent"))
+    first = fleet.cluster.revision
+    registries_import(cluster=fleet.cluster, text='mirrors:\n  "*":\n    endpoint: [https://a.example.com]\n'
+                      '  _default:\n    endpoint: [https://b.example.com]\n', replace=False)
+    fleet.cluster.refresh_from_db()
+    preview = push_preview(fleet.cluster, list(Node.objects.select_related("cluster")), restart=True)
+    assert preview.refused.startswith("Lint errors must be fixed before a push")
+    (change,) = preview.changes
+    assert change.key == f"r{first}" and not change.unchanged
+    text = client_for.get("/clusters/prod/push/confirm/?scope=all").content.decode()
+    assert "no change (already this file)" not in text and f"a1: from revision {first}" in text
