@@ -153,10 +153,12 @@ def _add_worker_waits(busy: list[NodeRow]) -> None:
 
 def failed_nodes(cluster: Cluster) -> list[Node]:
     """Every node of the cluster (not a page of them) whose last push failed, was unreachable, skipped or
-    interrupted."""
+    interrupted, and every node whose last restart failed: a drift check since leaves its own result last
+    ("in sync"), and the node still owes the restart its page and row say."""
     bad = {PushResult.Status.FAILED, PushResult.Status.UNREACHABLE, PushResult.Status.SKIPPED,
            PushResult.Status.INTERRUPTED}
-    return list(_with_last_result(cluster.nodes.all()).filter(Q(last_status__in=bad)))
+    return list(_with_last_result(cluster.nodes.all()).filter(
+        Q(last_status__in=bad) | Q(restart_pending=True, restart_failed=True)))
 
 
 # The list's filters.

@@ -76,6 +76,14 @@ def test_the_confirmation_says_the_next_push_restarts_it(failed, client):
     assert "restarts k3s-agent: its last restart failed" in page
 
 
+def test_push_to_failed_nodes_still_takes_it_after_a_drift_check(failed, client):
+    # The check's "in sync" is its last result: "No node failed in its last push" while it said the restart failed.
+    failed.push(kind="drift")
+    client.force_login(failed.user)
+    page = client.get("/clusters/prod/push/confirm/?scope=failed").content.decode()
+    assert "restarts k3s-agent: its last restart failed" in page and ">a2<" not in page
+
+
 def test_the_next_push_restarts_it_and_clears_it(failed):
     failed.push(kind="drift")
     failed["a1"].set_systemctl()
