@@ -20,11 +20,15 @@ from .models import AUDITED, ObjectType
 
 # Values recorded as scripts read them (the CSV export and the drift watch's webhook keep them), shown
 # in words: the drift watch's node and cluster states (pushes/drift_watch.py records them).
-VALUE_WORDS: dict[str, dict[str, str]] = {
-    "drift_watch": {"in_sync": "in sync", "out_of_date": "out of date",
-                    "restart_failed": "restart pending (the last restart failed)"},
-    "drift_state": {"in_sync": "in sync", "restart_failed": "restart pending (the last restart failed)"},
-}
+# The drift watch's words for its states; others read as their name ("drifted", "unreachable").
+DRIFT_WORDS = {"in_sync": "in sync", "out_of_date": "out of date",
+               "restart_failed": "restart pending (the last restart failed)"}
+VALUE_WORDS: dict[str, dict[str, str]] = {"drift_watch": DRIFT_WORDS, "drift_state": DRIFT_WORDS}
+
+
+def state_words(state: str, words: dict[str, str] = DRIFT_WORDS) -> str:
+    """A recorded state as a person reads it, each of several ("drifted, restart_failed") in words."""
+    return ", ".join(words.get(part, part.replace("_", " ")) for part in state.split(", "))
 
 
 def _model(object_type: str) -> type[models.Model] | None:
@@ -55,8 +59,7 @@ def values_in_words(changes: Any) -> Any:
         return changes
     return {
         # A cluster's drift state may name several ("drifted, restart_failed"): each in words.
-        name: [", ".join(VALUE_WORDS[name].get(p, p) for p in v.split(", ")) if isinstance(v, str) else v
-               for v in pair]
+        name: [state_words(v, VALUE_WORDS[name]) if isinstance(v, str) else v for v in pair]
         if name in VALUE_WORDS and isinstance(pair, list)
         else pair
         for name, pair in changes.items()

@@ -29,6 +29,7 @@ from django.core.mail import send_mail
 from django.db import models, transaction
 from django.utils import timezone
 
+from regui.audit.labels import state_words
 from regui.audit.models import AuditEvent, ObjectType
 from regui.audit.services import audit_event
 from regui.core.crypto import KeyringError
@@ -48,7 +49,7 @@ TICK_TASK = "regui.drift_watch_tick"
 TICK_SLACK = timedelta(seconds=30)
 
 # What a drift check's result says of its node, as the watch tracks it: machine words, kept as such in
-# its states, history entries' changes and the webhook's JSON; people read them through `words`.
+# its states, history entries' changes and the webhook's JSON; people read them through audit.labels.state_words.
 WATCHED: dict[str, str] = {PushResult.Status.IN_SYNC.value: "in_sync", PushResult.Status.DRIFTED.value: "drifted",
                            PushResult.Status.OUT_OF_DATE.value: "out_of_date",
                            PushResult.Status.UNREACHABLE.value: "unreachable",
@@ -56,12 +57,6 @@ WATCHED: dict[str, str] = {PushResult.Status.IN_SYNC.value: "in_sync", PushResul
 # Nodes holding what regui wrote there: between these only a save moved (history has it), nothing to tell.
 QUIET = frozenset({"in_sync", "out_of_date"})
 RESTART_FAILED = "restart_failed"
-WORDS = {RESTART_FAILED: "restart pending (the last restart failed)"}
-
-
-def words(state: str) -> str:
-    """A state as a person reads it: "in sync", "drifted, unreachable"."""
-    return ", ".join(WORDS.get(part, part.replace("_", " ")) for part in state.split(", "))
 
 
 def watched_state(result: PushResult, restart_failed: set[int]) -> str | None:
@@ -148,9 +143,9 @@ def _counts(states: dict[str, str]) -> dict[str, int]:
 def email_text(body: dict[str, Any]) -> tuple[str, str]:
     subject = f"[regui] drift on cluster {body['cluster']}"
     lines = [f"Drift check #{body['job']} of cluster {body['cluster']}:", ""]
-    lines += [f"  {c['node']}: {words(c['before'])} -> {words(c['after'])}"
+    lines += [f"  {c['node']}: {state_words(c['before'])} -> {state_words(c['after'])}"
               + (f" (file fingerprint {c['fingerprint']})" if c["fingerprint"] else "") for c in body["changes"]]
-    lines += ["", "Nodes: " + ", ".join(f"{n} {words(k)}" for k, n in sorted(body["counts"].items()))]
+    lines += ["", "Nodes: " + ", ".join(f"{n} {state_words(k)}" for k, n in sorted(body["counts"].items()))]
     if out_of_date := body["counts"].get("out_of_date"):
         lines += [f"{out_of_date} out of date: not drift; they hold what regui last wrote there, and the "
                   "registries were saved since. A push sends the new file."]
@@ -233,19 +228,19 @@ def record(watch: DriftWatch) -> Notice | None:
             audit_event(action=AuditEvent.Action.UPDATE, object_type=ObjectType.NODE, object_id=c.node_id or "",
                         object_repr=c.node, cluster=watch.cluster, node=node, revision=job.revision,
                         changes={"drift_watch": [c.before, c.after]},
-                        message=f"drift watch: {c.node} is {words(c.after)}").save()
+                        message=f"drift watch: {c.node} is {state_words(c.after)}").save()
         before, after = cluster_state(recorded), cluster_state(states)
         if after is not None and after != before and (before is not None or after != "in_sync"):
-            counts = ", ".join(f"{n} {words(k)}" for k, n in sorted(_counts(states).items()))
+            counts = ", ".join(f"{n} {state_words(k)}" for k, n in sorted(_counts(states).items()))
             audit_event(action=AuditEvent.Action.UPDATE, object_type=ObjectType.CLUSTER, object_id=watch.cluster.pk,
                         object_repr=watch.cluster.name, cluster=watch.cluster, revision=job.revision,
                         changes={"drift_state": [before, after]},
-                        message=f"drift watch: cluster {watch.cluster.name} is {words(after)} ({counts})"
+                        message=f"drift watch: cluster {watch.cluster.name} is {state_words(after)} ({counts})"
                         ).save()
         DriftWatch.objects.filter(pk=watch.pk).update(node_states=states)
         watch.node_states, watch.collected_job_id = states, job.pk
         if changes:  # the job page and list say what this check found; it is kept (see quiet_checks_prune)
-            job.message = ("drift watch: " + ", ".join(f"{c.node} {words(c.after)}" for c in changes))[:2000]
+            job.message = ("drift watch: " + ", ".join(f"{c.node} {state_words(c.after)}" for c in changes))[:2000]
             job.save(update_fields=["message"])
         quiet_checks_prune(watch)
     return Notice(watch, job, changes, notification(watch.cluster, job, changes, states)) if changes else None

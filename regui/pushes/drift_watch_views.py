@@ -12,12 +12,13 @@ from django.core.validators import URLValidator, validate_email
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from regui.audit.labels import state_words
 from regui.audit.services import audit_object
 from regui.core.forms import WriteOnlyURLInput
 from regui.core.roles import ADMIN, OPERATOR, has_role, require_role
 from regui.registries.models import Cluster
 
-from .drift_watch import DriftWatch, words
+from .drift_watch import DriftWatch
 from .drift_webhook import SCHEMES
 from .models import DRIFT_WATCH_ACTOR, PushJob
 
@@ -138,6 +139,6 @@ def _status(watch: DriftWatch) -> dict[str, Any]:
                                         created_by_name=DRIFT_WATCH_ACTOR, pk__lte=watch.collected_job_id)
                  .exclude(message="").order_by("-pk").first() if watch.pk and watch.collected_job_id else None)
     return {"job": watch.last_job if watch.pk else None, "started": watch.last_started_at, "collected": collected,
-            "off": [(state, words(state), names[:SHOWN], len(names), len(names) - SHOWN)
+            "off": [(state, state_words(state), names[:SHOWN], len(names), len(names) - SHOWN)
                     for state, names in sorted(off.items())],
             "known": len(watch.node_states)}

@@ -16,6 +16,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTransform
 
+from regui.audit.labels import DRIFT_WORDS
 from regui.audit.selectors import bad_param_int, param_int
 from regui.inventory.jumphosts.models import JumpHost
 from regui.inventory.jumphosts.routing import jump_for
@@ -93,7 +94,7 @@ def restart_words(node: Node) -> str:
     """Said beside the badge of a node whose service has not read its file: "" when none."""
     if not node.restart_pending:
         return ""
-    return "restart pending (the last restart failed)" if node.restart_failed else "restart pending"
+    return DRIFT_WORDS["restart_failed"] if node.restart_failed else "restart pending"
 
 
 def badge_filters(current_key: str) -> dict[str, Q]:
