@@ -17,6 +17,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTransform
 
 from regui.audit.labels import DRIFT_WORDS
+from regui.audit.models import Revision
 from regui.audit.selectors import bad_param_int, param_int
 from regui.inventory.jumphosts.models import JumpHost
 from regui.inventory.jumphosts.routing import jump_for
@@ -105,6 +106,14 @@ def badge_filters(current_key: str) -> dict[str, Q]:
     known = ~unreachable & ~never & ~drifted
     return {"in_sync": known & Q(last_sync_key=current_key), "out_of_date": known & ~Q(last_sync_key=current_key),
             "drifted": ~unreachable & ~never & drifted, "never": ~unreachable & never, "unreachable": unreachable}
+
+
+def saved_badge_filters(cluster: Cluster) -> dict[str, Q]:
+    """badge_filters against the sync key of the cluster's newest revision: every save, restore or change
+    of a secret it uses makes one from the render it saves, so that key is the render's without rendering
+    it, secrets opened (the cluster list does this for every cluster it lists)."""
+    key = Revision.objects.filter(cluster=cluster).order_by("-number").values_list("sync_key", flat=True).first()
+    return badge_filters(key or "")
 
 
 class _LastResult(TypedDict):

@@ -1,10 +1,9 @@
 """{% drift_badge cluster %}: the cluster list's counts of drifted, out-of-date and unreachable nodes and
 of nodes whose last restart failed (one query), of the nodes the watch's last check could not check, and
-whether the cluster's drift watch is on. The badges are the node list's (badge_filters), against the sync key
-of the cluster's newest revision: every save, restore or change of a secret it uses makes one from the render
-it saves, so that key is the render's without rendering it, secrets opened, for every cluster listed. By the
-nodes' stored state, a save read "no drift" and nothing out of date here while its node list said all were,
-and a save undone kept "out of date" until the next check."""
+whether the cluster's drift watch is on. The badges are the node list's, against the sync key of the
+cluster's newest revision (saved_badge_filters). By the nodes' stored state, a save read "no drift" and
+nothing out of date here while its node list said all were, and a save undone kept "out of date" until the
+next check."""
 
 from __future__ import annotations
 
@@ -13,10 +12,9 @@ from typing import Any
 from django import template
 from django.db.models import Count, Q
 
-from regui.audit.models import Revision
 from regui.inventory.models import Node
 from regui.pushes.drift_watch import DriftWatch
-from regui.pushes.selectors import badge_filters
+from regui.pushes.selectors import saved_badge_filters
 from regui.registries.models import Cluster
 
 register = template.Library()
@@ -24,8 +22,7 @@ register = template.Library()
 
 @register.inclusion_tag("pushes/partials/_drift_badge.html", takes_context=True)
 def drift_badge(context: dict[str, Any], cluster: Cluster) -> dict[str, Any]:
-    key = Revision.objects.filter(cluster=cluster).order_by("-number").values_list("sync_key", flat=True).first()
-    badges = badge_filters(key or "")
+    badges = saved_badge_filters(cluster)
     counts = Node.objects.filter(cluster=cluster).aggregate(
         **{badge: Count("pk", filter=badges[badge]) for badge in ("drifted", "out_of_date", "unreachable")},
         restart_failed=Count("pk", filter=Q(restart_pending=True, restart_failed=True)))

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 from regui.audit.services import audit_object
 from regui.core.htmx import wants_fragment
 from regui.core.roles import ADMIN, OPERATOR, has_role, require_role
+from regui.pushes.selectors import saved_badge_filters
 
 from ..draft import (
     TOKEN,
@@ -174,11 +175,8 @@ def _saved(request: HttpRequest, name: str, unchanged: bool = False) -> HttpResp
 
 def _nodes_holding(cluster: Cluster) -> int:
     """Nodes the node list calls in sync with the revision just saved: a save back to what they were last
-    pushed (a change undone) reaches them with no push, and "no node has it yet" would say otherwise. The
-    states are the inventory's Node.Sync values (a layer above this one)."""
-    key = cluster.revisions.order_by("-number").values_list("sync_key", flat=True).first()
-    return cluster.nodes.filter(last_sync_key=key).exclude(sync_state__in=["drifted", "unreachable"]).count() \
-        if key else 0
+    pushed (a change undone) reaches them with no push, and "no node has it yet" would say otherwise."""
+    return cluster.nodes.filter(saved_badge_filters(cluster)["in_sync"]).count()
 
 
 def _save_failed(request: HttpRequest, cluster: Cluster, posted: Draft, errors: Errors,
