@@ -49,9 +49,13 @@ class PushJob(JobRecord):
     revision = models.PositiveIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
+    # The confirmation page's token (joining.py): that page's POST sent again lands on this job.
+    confirm_token = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["cluster", "confirm_token"], name="unique_push_confirm_token",
+                                               condition=~models.Q(confirm_token=""))]
 
     audit_type = ObjectType.PUSH_JOB
 
