@@ -50,10 +50,14 @@ class Mirror:
 class Registries:
     mirrors: dict[str, Mirror] = field(default_factory=dict)
     configs: dict[str, RegistryConfig] = field(default_factory=dict)
+    auths: dict[str, Auth] = field(default_factory=dict)  # K3s decodes and ignores them
     ignored_keys: list[str] = field(default_factory=list)
     ignored_paths: list[tuple[str, ...]] = field(default_factory=list)
     # 1-based line of each decoded value, keyed like lint paths ("mirrors", name, "endpoint", 0)
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    # A mirrors/configs name not written as text (an alias, a tag, a block scalar): its line and how
+    # (yamltags.written_as). It may stand for any value of the file, a credential too.
+    name_forms: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     # Endpoint normalisations already made for this file (urls.normalized): lint and the hosts.toml
     # generations ask for the same ones several times.
     memo: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,62 +18,17 @@ from typing import Any, TypeVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .limits import MAX_FILE_BYTES, MAX_NODES, Budget, RegistriesTooLarge, check_counts, size_text
+from .limits import MAX_FILE_BYTES, Budget, RegistriesTooLarge, check_counts, size_text
 from .model import TLS, Auth, Mirror, Registries, RegistriesParseError, RegistryConfig
-from .yamlscan import LibyamlTabs, yaml_error
-from .yamltags import BOOLS, NON_SPECIFIC, TagMismatch, is_merge_key, node_tag, prepare_null, resolve_scalar
+from .yamlcompose import Loader
+from .yamlscan import yaml_error
+from .yamltags import BOOLS, TagMismatch, is_merge_key, node_tag, prepare_null, resolve_scalar, written_as
 
 _MAX_STEPS = 2_000_000  # yaml.v2 also refuses documents that explode through aliases
 
 _T = TypeVar("_T")
 # A known struct field's name and value node (see _Decoder.struct and named_map).
 _FieldSetter = Callable[[str, Node], object]
-
-
-class _Loader(LibyamlTabs):
-    """Composer only: tags stay empty unless written explicitly, duplicate anchors allowed."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.uses: dict[str, tuple[int, int]] = {}  # anchor -> (line defined, times used)
-        self.nodes = 0
-        # id of a collection an alias stands for -> the anchor's name. yaml.v2 (decode.go ``alias``) refuses an
-        # alias only while that same alias is being decoded, so each use gets its own (shallow) copy of the
-        # node to be told apart by: a cycle passes through one use twice, a node reached twice does not.
-        self.aliases: dict[int, str] = {}
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:  # noqa: ARG002
-        return ""
-
-    def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        event = self.peek_event()  # type: ignore[no-untyped-call]  # types-PyYAML leaves it unannotated
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            line = event.start_mark.line + 1
-            raise RegistriesTooLarge(f"line {line}: more than {MAX_NODES} keys, values and items; regui reads "
-                                     "files of at most that many", line)
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None and not isinstance(event, yaml.AliasEvent):
-            # libyaml lets a later anchor of the same name shadow the earlier one.
-            self.anchors.pop(anchor, None)
-            self.uses[anchor] = (event.start_mark.line + 1, 0)
-        elif anchor is not None and anchor in self.uses:  # said in an expansion error
-            defined, uses = self.uses[anchor]
-            self.uses[anchor] = (defined, uses + 1)
-        node = super().compose_node(parent, index)
-        if isinstance(event, yaml.AliasEvent) and isinstance(node, MappingNode | SequenceNode):
-            node = copy.copy(node)
-            self.aliases[id(node)] = str(anchor)
-        return node
-
-    def compose_scalar_node(self, anchor: Any) -> ScalarNode:
-        # PyYAML resolves a bare "!" like no tag; libyaml keeps it, and yaml.v2 then decodes the text
-        # as a string (`! yes` is "yes", `! ~` is "~").
-        bare = self.peek_event().tag == NON_SPECIFIC  # type: ignore[no-untyped-call]
-        node = super().compose_scalar_node(anchor)
-        if bare:
-            node.tag = NON_SPECIFIC
-        return node
 
 
 def _line(n: Node) -> int:
@@ -96,10 +50,10 @@ _FIELDS = {
 
 
 class _Decoder:
-    def __init__(self, reg: Registries, budget: Budget, aliases: dict[int, str]) -> None:
+    def __init__(self, reg: Registries, budget: Budget, loader: Loader) -> None:
         self.reg = reg
         self.budget = budget
-        self.aliases = aliases
+        self.aliases, self.alias_lines = loader.aliases, loader.alias_lines
         self.terrors: list[tuple[int, str, str]] = []  # line, K3s's message, the same without the value
         self.active: set[int] = set()
         self.steps = 0
@@ -110,6 +64,10 @@ class _Decoder:
             raise _Fatal("yaml: document contains excessive aliasing", _line(n))
         if id(n) in self.active and id(n) in self.aliases:  # before its value's type is looked at
             raise _Fatal(f"yaml: anchor '{self.aliases[id(n)]}' value contains itself", _line(n))
+
+    def at(self, n: Node) -> int:
+        """The line a value is used on, for lint and the import: an alias's own, not its anchor's."""
+        return self.alias_lines.get(id(n), _line(n))
 
     def terror(self, n: Node, gotype: str) -> None:
         tag = node_tag(n)
@@ -126,7 +84,7 @@ class _Decoder:
         self.reg.ignored_keys.append(".".join(path))
         self.reg.ignored_paths.append(path)
         if key is not None:
-            self.reg.lines[path] = _line(key)
+            self.reg.lines[path] = self.at(key)
 
     # -- scalars -------------------------------------------------------------------------
     def string(self, n: Node) -> str | None:
@@ -248,7 +206,7 @@ class _Decoder:
                 val = self.string(v) if key is not None else None
                 if key is not None and val is not None:
                     target[key] = val
-                    self.reg.lines[(*path, key)] = _line(k)
+                    self.reg.lines[(*path, key)] = self.at(k)
             return target
 
         return self.guarded(n, run)
@@ -266,7 +224,7 @@ class _Decoder:
             for item in n.value:
                 s = self.string(item)
                 if s is not None:
-                    self.reg.lines[(*path, len(out))] = _line(item)
+                    self.reg.lines[(*path, len(out))] = self.at(item)
                     out.append(s)
             return out
 
@@ -287,7 +245,9 @@ class _Decoder:
             for k, v in self.pairs(n, f"map[string]{gotype}"):
                 key = self.string(k)
                 if key is not None:
-                    self.reg.lines[(*path, key)] = _line(k)
+                    self.reg.lines[(*path, key)] = self.at(k)
+                    if form := written_as(k, id(k) in self.alias_lines):
+                        self.reg.name_forms[(*path, key)] = (self.at(k), form)
                     decode_value(key, v)
 
         self.guarded(n, run)
@@ -300,9 +260,9 @@ class _Decoder:
             elif name == "configs":
                 self.named_map(v, "registries.RegistryConfig", ("configs",), self.config, self.reg.configs)
             else:  # `auths` is decoded by wharfie but never used by K3s
-                self.ignore(("auths",), None)
-                self.named_map(v, "registries.AuthConfig", ("auths",), lambda k, node: self.auth(
-                    node, ("auths", k), Auth()))
+                self.ignore(("auths",), None)  # kept only so that regui withholds its credentials where they show
+                self.named_map(v, "registries.AuthConfig", ("auths",), lambda k, node: self.reg.auths.__setitem__(
+                    k, self.auth(node, ("auths", k), Auth())))
 
         self.struct(n, "registries.Registry", (), field_)
 
@@ -322,7 +282,7 @@ class _Decoder:
         c, path = RegistryConfig(), ("configs", key)
 
         def field_(name: str, v: Node) -> None:
-            self.reg.lines[(*path, name)] = _line(v)
+            self.reg.lines[(*path, name)] = self.at(v)
             if prepare_null(v):  # decoded into the pointer itself: nil, or a type error naming it
                 if self.null(v):
                     setattr(c, name, None)
@@ -340,7 +300,7 @@ class _Decoder:
         def field_(name: str, v: Node) -> None:
             s = self.string(v)
             if s is not None:
-                self.reg.lines[(*path, name)] = _line(v)
+                self.reg.lines[(*path, name)] = self.at(v)
                 setattr(a, name, s)
 
         self.struct(n, "registries.AuthConfig", path, field_)
@@ -348,7 +308,7 @@ class _Decoder:
 
     def tls(self, n: Node, path: tuple[Any, ...], t: TLS) -> TLS:
         def field_(name: str, v: Node) -> None:
-            self.reg.lines[(*path, name)] = _line(v)
+            self.reg.lines[(*path, name)] = self.at(v)
             value = self.boolean(v) if name == "insecure_skip_verify" else self.string(v)
             if value is not None:
                 setattr(t, name, value)
@@ -371,14 +331,14 @@ def parse_registries(text: Any) -> Registries:
                                  f"{size_text(MAX_FILE_BYTES)}")
     reg = Registries()
     try:
-        loader = _Loader(text)
+        loader = Loader(text)
         try:
             # yaml.v2 Unmarshal decodes only the first document of a stream.
             root = loader.get_node() if loader.check_node() else None
         finally:
             loader.dispose()
         if root is not None:
-            decoder = _Decoder(reg, Budget(loader.uses), loader.aliases)
+            decoder = _Decoder(reg, Budget(loader.uses), loader)
             decoder.registry(root)
             if decoder.terrors:
                 raise RegistriesParseError("yaml: unmarshal errors:\n  " + "\n  ".join(m for _, m, _ in decoder.terrors),

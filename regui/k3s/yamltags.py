@@ -112,3 +112,13 @@ def prepare_null(n: Node) -> bool:
     ``Null`` allocates one. Quoted "null" and "~" count too (prepare does not look at the style)."""
     return isinstance(n, ScalarNode) and (n.tag == NULL or (n.tag == "" and (
         n.value in ("null", "~") or (n.value == "" and n.style is None))))
+
+
+def written_as(n: Node, aliased: bool) -> str:
+    """How a key was written when not as text of its own: "an alias", "a tag" (!!binary, !!str, a bare
+    "!"...), "a block scalar"; "" for a plain or quoted one (a mapping key is refused before it matters)."""
+    if aliased:
+        return "an alias"
+    if n.tag:
+        return "a tag"
+    return "a block scalar" if isinstance(n, ScalarNode) and n.style in ("|", ">") else ""

@@ -11,6 +11,7 @@ from regui.k3s import Registries, RegistriesParseError, parse_registries
 from regui.k3s.limits import RegistriesTooLarge
 
 from .draft import HOST_MAX, PATH_MAX, USERNAME_MAX
+from .node_names import withheld
 from .render import AuthSpec, ConfigSpec, MirrorSpec, RegistriesSpec, TLSSpec, render_yaml
 
 
@@ -35,7 +36,8 @@ class ImportStale(ImportRefused):
 def read_registries(text: str, program: str, typed: bool = True) -> Registries:
     """The file as `program` (K3s or RKE2) reads it; ImportRefused when it refuses the file, or when
     regui cannot keep some value as it is. (The Registries page's Edit as YAML reads text with it too.)
-    `typed=False`: a file no one who reads the refusal wrote (a node's): no line of it is quoted."""
+    `typed=False`: a file no one who reads the refusal wrote (a node's): no line of it is quoted, and
+    one whose names or values may be a credential of it is refused (node_names.py)."""
     try:
         parsed = parse_registries(text)
     except RegistriesTooLarge as exc:
@@ -44,6 +46,11 @@ def read_registries(text: str, program: str, typed: bool = True) -> Registries:
         raise ImportRefused(_refusal(program, getattr(exc, "line", None), str(exc if typed else exc.unquoted)),
                             getattr(exc, "line", None),
                             details=shell_lines(text, quote=typed)) from None
+    # Before anything that names a registry (the checks below, the plan, its warnings, the save).
+    if not typed and (reasons := withheld(parsed)):
+        raise ImportRefused(f"{program} reads this file, but regui does not import it: some text it would show "
+                            "is a credential of the file, or written so that it can stand for one. Fix these "
+                            "lines on the node and import again.", details=reasons)
     if unstorable := _unstorable(parsed, program):
         raise ImportRefused(f"{program} reads this file, but regui cannot keep some of its values as they are: "
                             "fix them and import again.", details=unstorable)
@@ -214,6 +221,10 @@ def registries_redacted(text: str, source: str, program: str = "K3s") -> str:
         return f"# regui does not read this file: {exc}\n"
     except RegistriesParseError as exc:
         return f"# {program} would refuse this file: {exc.unquoted}\n"  # someone else's file: no value quoted
+    if reasons := withheld(parsed):
+        return "".join(f"# {line}\n" for line in [
+            "regui does not show this file: some text it would show is a credential of the file, or is "
+            "written so that it can stand for one.", *reasons])
     spec = RegistriesSpec(
         mirrors=tuple(MirrorSpec(h, tuple(m.endpoints), tuple(m.rewrites.items())) for h, m in parsed.mirrors.items()),
         configs=tuple(

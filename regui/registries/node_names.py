@@ -1,0 +1,79 @@
+"""What regui may show of a node's registries.yaml: none of its credentials, even where it shows text.
+
+A node's file is no one's typing, and its root can write a credential where regui shows text: a
+registry name that is an alias of the password, a !!binary name that decodes to it, the password
+itself as a name, an endpoint, a rewrite, a username or a TLS path. Shown, it would reach the import's
+preview and refusals, the saved registries and their pages, lint, hosts.toml and history. So of a node's
+file regui reads registry names only as written text (an alias or a tag can stand for anything, and
+judging which are harmless would mean showing them), and withholds the file when any text it shows
+holds a credential of that same file. Each reason names a line, never its text.
+
+Only the file's own credentials are compared: comparing with the secrets regui keeps would answer
+whoever can put a file on a node whether a guess is one of them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+
+from regui.k3s import Auth, Registries
+
+# A credential this short is withheld only where it is the whole text: `io` would withhold docker.io.
+_CONTAINED_FROM = 4
+
+
+def _credentials(auths: Iterator[Auth]) -> set[str]:
+    """Each credential of the file, casefolded, as written and as a name could carry it (base64, and an
+    `auth` value's password decoded)."""
+    found: set[str] = set()
+    for auth in auths:
+        found.update(v for v in (auth.password, auth.identity_token, auth.auth) if v)
+        try:
+            decoded = base64.b64decode(auth.auth, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            decoded = ""
+        found.update(v for v in (decoded, decoded.partition(":")[2]) if v)
+    encoded: set[str] = set()
+    for value in found:
+        raw = value.encode("utf-8", "surrogatepass")
+        encoded.update(e.decode().rstrip("=") for e in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)))
+    return {v.casefold() for v in found | encoded}
+
+
+def _shown(parsed: Registries) -> Iterator[tuple[tuple[object, ...], str, str]]:
+    """Each text regui shows of the file: (where its line is kept, what it is, the text)."""
+    for host, mirror in parsed.mirrors.items():
+        yield ("mirrors", host), "a mirror's name", host
+        for i, endpoint in enumerate(mirror.endpoints):
+            yield ("mirrors", host, "endpoint", i), "an endpoint", endpoint
+        for pattern, replacement in mirror.rewrites.items():
+            yield ("mirrors", host, "rewrite", pattern), "a rewrite", pattern
+            yield ("mirrors", host, "rewrite", pattern), "a rewrite", replacement
+    for host, config in parsed.configs.items():
+        yield ("configs", host), "a registry authentication's name", host
+        if config.auth is not None:
+            yield ("configs", host, "auth", "username"), "a username", config.auth.username
+        if config.tls is not None:
+            for f in ("ca_file", "cert_file", "key_file"):
+                yield ("configs", host, "tls", f), "a TLS path", getattr(config.tls, f)
+
+
+def _holds(text: str, credentials: set[str]) -> bool:
+    text = text.casefold()
+    return any(c == text or (len(c) >= _CONTAINED_FROM and c in text) for c in credentials)
+
+
+def withheld(parsed: Registries) -> list[str]:
+    """Why regui may not show (nor import) this node's file, one reason a line; [] when it may."""
+    reasons = {line: f"line {line}: a registry name under {path[0]} is written as {form}; of a node's file "
+                     "regui reads names only as plain or quoted text"
+               for path, (line, form) in parsed.name_forms.items() if path[0] in ("mirrors", "configs")}
+    auths = [c.auth for c in parsed.configs.values() if c.auth is not None] + list(parsed.auths.values())
+    if credentials := _credentials(iter(auths)):
+        for where, what, text in _shown(parsed):
+            line = parsed.lines.get(where, 0)
+            if text and line not in reasons and _holds(text, credentials):
+                reasons[line] = (f"line {line}: {what} holds a credential of this file (a password, auth or "
+                                 "identity_token value, or its base64)")
+    return [reasons[line] for line in sorted(reasons)]
