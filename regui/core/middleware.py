@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 
+from .crypto import KeyringError
 from .roles import role_of
+
+log = logging.getLogger(__name__)
 
 
 class RoleRequiredMiddleware:
@@ -48,3 +54,20 @@ class BodyLimitMiddleware:
                 return HttpResponse(f"The request is larger than {limit} bytes.\n", status=413,
                                     content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class KeyringErrorMiddleware:
+    """A stored value that no key of REGUI_ENCRYPTION_KEYS opens (a key dropped before rotate_secret_keys
+    re-encrypted it) is no bug: any page that needed it says which value and what to do, as a 409."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, KeyringError):
+            return None
+        log.warning("%s %s: %s", request.method, request.path, exception)
+        return render(request, "core/keyring_error.html", {"reason": str(exception)}, status=409)

@@ -18,9 +18,20 @@ def seal(value: Any) -> str:
     return crypto.encrypt(settings.REGUI_ENCRYPTION_KEYS, json.dumps(value, sort_keys=True))
 
 
-def unseal(token: str) -> Any:
-    """The sealed value, or None for an empty token; raises crypto.KeyringError when no key opens it."""
-    return json.loads(crypto.decrypt(settings.REGUI_ENCRYPTION_KEYS, token)) if token else None
+def unseal(token: str, what: str = "") -> Any:
+    """The sealed value, or None for an empty token; raises crypto.KeyringError when no key opens it,
+    naming `what` ("the secret x") and the way out: pages and pushes show that message as it is."""
+    if not token:
+        return None
+    try:
+        return json.loads(crypto.decrypt(settings.REGUI_ENCRYPTION_KEYS, token))
+    except crypto.KeyringError:
+        if not what:
+            raise
+        raise crypto.KeyringError(
+            f"{what} cannot be opened: the key that encrypted it is not in REGUI_ENCRYPTION_KEYS (removed before "
+            "`manage.py rotate_secret_keys` re-encrypted it?). Put that key back at the end of the list and run "
+            "rotate_secret_keys, or enter the value again.") from None
 
 
 def sealed_models() -> list[type[models.Model]]:

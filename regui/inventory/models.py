@@ -122,4 +122,4 @@ class Node(PinnedHost):
         self._credential_entered = True  # typed for the current target: a move keeps it
 
     def unseal_credential(self) -> str:
-        return str((sealing.unseal(self.sealed) or {"v": ""})["v"])
+        return str((sealing.unseal(self.sealed, f"the SSH credential of node {self.name}") or {"v": ""})["v"])

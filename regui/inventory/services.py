@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from regui.audit import context as audit_context
 from regui.audit.services import audit_change, audit_delete, audit_snapshot, sealed_change
+from regui.core.crypto import KeyringError
 from regui.inventory.credentials.models import NodeCredential, SharedCredential
 from regui.inventory.credentials.services import login_for
 from regui.inventory.jumphosts.routing import jump_for, jump_ssh
@@ -73,14 +74,17 @@ def node_target(node: Node, *, scan: bool = False) -> ssh.Target:
     if refusal := connect_refusal(node, scan=scan):
         raise NodeError(refusal)
     jump = jump_for(node)
-    via = jump_ssh(jump) if jump is not None and jump.has_approved_key else None
+    try:
+        via = jump_ssh(jump) if jump is not None and jump.has_approved_key else None
+        # The node's shared credential (shared_refusal above) or its own: read now, so a rotation reaches
+        # every node at its next connection.
+        login = None if scan else login_for(node)
+    except KeyringError as exc:  # a key dropped from the ring: this node's failure, said as it is
+        raise NodeError(f"{exc} Nothing was sent.") from None
     if scan:
         return ssh.Target(address=node.address, port=node.port, username=node.ssh_user, host_key=None, jump=via,
                           name=node.name)
     key = ssh.HostKey(node.host_key_type, node.host_key)
-    # The node's shared credential (shared_refusal above) or its own: read now, so a rotation reaches
-    # every node at its next connection.
-    login = login_for(node)
     if login is None:  # removed since the check
         raise NodeError("no stored credential: edit the node and enter it again. Nothing was sent.")
     return ssh.Target(

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from regui.audit import context as audit_context
+from regui.core.crypto import KeyringError
 from regui.inventory.credentials.services import WITH_LOGIN
 from regui.inventory.jumphosts.routing import JUMP
 from regui.inventory.models import Node
@@ -80,6 +81,9 @@ def push_job_run(job_id: int, chunk: int = 0, send: Send | None = None, worker: 
                                   username=job.created_by_name), keys.keys_parsed_once():
             try:
                 _run_chunk(job, chunk, send or step_send, worker)
+            except KeyringError as exc:  # a key dropped from the ring: no bug, said as it is
+                log.warning("push job %s (chunk %s) stopped: %s", job_id, chunk, exc)
+                job_stop(job, chunk, f"The push stopped: {exc}", f"not pushed: {exc}")
             except Exception as exc:
                 log.exception("push job %s (chunk %s) failed", job_id, chunk)
                 job_fail(job.pk, chunk, exc)

@@ -150,7 +150,7 @@ class Secret(Audited):
         return f"{self.name} ({self.get_kind_display()}{user})"
 
     def unseal(self) -> dict[str, str]:
-        return sealing.unseal(self.sealed) or {}
+        return sealing.unseal(self.sealed, f"the secret {self.name}") or {}
 
     def seal(self, values: dict[str, str]) -> None:
         clean = {k: v for k, v in values.items() if v}

@@ -122,7 +122,7 @@ def test_a_secret_the_key_ring_cannot_open_skips_its_cluster_with_a_log_line_unt
     with caplog.at_level(logging.WARNING, logger="regui.pushes.upgrade"):
         call_command("migrate", verbosity=0)
     lines = [r.getMessage() for r in caplog.records if r.name == "regui.pushes.upgrade"]
-    assert len(lines) == 1 and "cluster prod" in lines[0] and "cannot be decrypted" in lines[0]
+    assert len(lines) == 1 and "cluster prod" in lines[0] and "cannot be opened" in lines[0]
     assert STORED not in caplog.text
     assert set(Node.objects.values_list("last_sync_key", flat=True)) == {""}
     settings.REGUI_ENCRYPTION_KEYS = keys

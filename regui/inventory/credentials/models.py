@@ -41,7 +41,7 @@ class SharedCredential(Audited):
         self.sealed = sealing.seal({"v": value, "passphrase": passphrase})
 
     def unseal_value(self) -> tuple[str, str]:
-        data: dict[str, Any] = sealing.unseal(self.sealed) or {}
+        data: dict[str, Any] = sealing.unseal(self.sealed, f"the shared SSH credential {self.name}") or {}
         return str(data.get("v", "")), str(data.get("passphrase", ""))
 
 
