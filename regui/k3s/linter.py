@@ -56,11 +56,19 @@ tls-path-breaks-hosts-toml        error     —      a TLS path Go's %q escapes 
 configs-key-breaks-config-toml    error     —      a configs key with auth that K3s's config.toml
                                                    template cannot quote (``'`` for config v3, ``"``
                                                    or ``\\`` for v2, control characters for both)
-hosts-toml-invalid                error     —      a generated hosts.toml is not valid TOML
+hosts-toml-invalid                error     —      a hosts.toml K3s writes with the nodes' flags
+                                                   (see Agent flags) is not valid TOML
 restart-required                  info      10     any content: only read at service start
 too-large                         error     —      beyond regui's limits (regui/k3s/limits.py):
                                                    not analysed
 ================================  ========  =====  ============================================
+
+Agent flags (``flags``): what each node runs K3s with changes the hosts.toml files it writes, so
+``hosts-toml-invalid`` checks them as written with each set of engine options given (generate_hosts's
+``disable_default_endpoint``, ``embedded_registry``, ``ipv6_primary``): a cluster's, and those its nodes set
+for themselves. Without them (a file imported or linted on the command line) a node may run with
+either: the file is checked without and with the embedded registry, the one flag that can make it
+invalid (the other options only drop a server line or move the registry's address).
 
 Plain-HTTP heuristic (``endpoint-plain-http-guess``): a scheme-less endpoint whose port is 80,
 or whose host is a non-loopback IP literal with an explicit port other than 443, is most
@@ -71,6 +79,7 @@ scheme-less endpoint gets ``endpoint-no-scheme``, which only says what K3s picks
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +92,12 @@ from .parse import parse_registries
 from .urls import URLError, normalized, split_host_port_lenient
 
 EMBEDDED_ADDRESSES = frozenset(a for p in SUPERVISOR_PORT for a in embedded_registry_addresses(p))
+# The engine's options of one node (regui.registries.selectors.engine_flags); missing ones are off.
+Flags = Mapping[str, bool]
+# The nodes' flags unknown: either may be on.
+EITHER_EMBEDDED: tuple[Flags, ...] = ({}, {"embedded_registry": True})
+FLAG_WORDS = {"disable_default_endpoint": "--disable-default-registry-endpoint",
+              "embedded_registry": "--embedded-registry"}
 
 
 @dataclass(frozen=True)
@@ -292,29 +307,32 @@ def _toml_reads_go_quote(value: str) -> bool:
     return True
 
 
-def _hosts_toml_validity(reg: Registries, program: str, out: list[Finding]) -> None:
+def _hosts_toml_validity(reg: Registries, program: str, flags: Sequence[Flags], out: list[Finding]) -> None:
     if any(f.code in PREDICTS_BROKEN_TOML for f in out):
         return
     seen: set[str] = set()
-    # The embedded registry adds endpoints, which can collide (e.g. "*" and "_default" share a dir).
-    results = [generate_from_registries(reg, program), generate_from_registries(reg, program, embedded_registry=True)]
-    for name, toml_text in ((n, t) for r in results for n, t in r.hosts_dirs.items()):
-        try:
-            tomllib.loads(toml_text)
-        except tomllib.TOMLDecodeError as e:
-            if name in seen:
-                continue
-            seen.add(name)
-            section = "mirrors" if name == "_default" or name in reg.mirrors else "configs"
-            key = "*" if name == "_default" else name
-            out.append(Finding("hosts-toml-invalid", "error", (section, key), f"certs.d/{name}/hosts.toml would "
-                               f"not be valid TOML ({e}); containerd rejects it and ignores every mirror and "
-                               "TLS setting for this registry.", "Remove control characters, quotes and "
-                               "backslashes from paths, endpoints and rewrites.", None))
+    for options in flags:
+        result = generate_from_registries(reg, program, bool(options.get("disable_default_endpoint")),
+                                          bool(options.get("embedded_registry")), bool(options.get("ipv6_primary")))
+        on = [words for name, words in FLAG_WORDS.items() if options.get(name)]
+        with_flags = f" with {' and '.join(on)}" if on else ""
+        for name, toml_text in result.hosts_dirs.items():
+            try:
+                tomllib.loads(toml_text)
+            except tomllib.TOMLDecodeError as e:
+                if name in seen:
+                    continue
+                seen.add(name)
+                section = "mirrors" if name == "_default" or name in reg.mirrors else "configs"
+                key = "*" if name == "_default" else name
+                out.append(Finding("hosts-toml-invalid", "error", (section, key), f"certs.d/{name}/hosts.toml "
+                                   f"would not be valid TOML{with_flags} ({e}); containerd rejects it and ignores "
+                                   "every mirror and TLS setting for this registry.", "Remove control characters, "
+                                   "quotes and backslashes from paths, endpoints and rewrites.", None))
 
 
-def lint(yaml_text: Any, program: str = "k3s") -> list[Finding]:
-    """Findings for a registries.yaml. Never raises."""
+def lint(yaml_text: Any, program: str = "k3s", flags: Sequence[Flags] | None = None) -> list[Finding]:
+    """Findings for a registries.yaml. Never raises. `flags`: the engine options of the nodes (see above)."""
     program = program if program in ("k3s", "rke2") else "k3s"
     try:
         reg = parse_registries(yaml_text)
@@ -327,10 +345,10 @@ def lint(yaml_text: Any, program: str = "k3s") -> list[Finding]:
         return [Finding("parse-error", "error", (), f"{program} refuses this file{where}: {e.message}. The agent "
                         "keeps retrying 'Waiting to retrieve agent configuration' and containerd/kubelet never "
                         "start.", _parse_error_hint(e.message), e.line)]
-    return lint_registries(reg, program)
+    return lint_registries(reg, program, flags)
 
 
-def lint_registries(reg: Registries, program: str = "k3s") -> list[Finding]:
+def lint_registries(reg: Registries, program: str = "k3s", flags: Sequence[Flags] | None = None) -> list[Finding]:
     """Findings for an already parsed file (the insight tabs parse once for all three)."""
     program = program if program in ("k3s", "rke2") else "k3s"
     out: list[Finding] = []
@@ -342,7 +360,7 @@ def lint_registries(reg: Registries, program: str = "k3s") -> list[Finding]:
         by_host = config_hosts(reg)
         for name, mirror in reg.mirrors.items():
             out.extend(Finding(*f) for f in lint_mirror(reg, name, mirror, by_host))
-        _hosts_toml_validity(reg, program, out)
+        _hosts_toml_validity(reg, program, EITHER_EMBEDDED if flags is None else flags, out)
         if reg.mirrors or reg.configs:
             services = "rke2-server / rke2-agent" if program == "rke2" else "k3s / k3s-agent"
             out.append(Finding("restart-required", "info", (), f"{program} reads registries.yaml only at start: "

@@ -10,7 +10,12 @@ from regui.k3s.hosts import generate_from_registries
 from regui.k3s.linter import lint_registries
 from regui.registries.models import Cluster
 from regui.registries.render import tls_dir
-from regui.registries.selectors import cluster_foreign_secrets, cluster_render, keyed_payload
+from regui.registries.selectors import (
+    cluster_foreign_secrets,
+    cluster_render,
+    keyed_payload,
+    nodes_engine_flags,
+)
 from regui.remote.script import RemoteFile
 
 
@@ -84,7 +89,8 @@ def _check(cluster: Cluster, text: str) -> str:
     result = generate_from_registries(registries, cluster.distro)
     if result.parse_error:
         raise RenderRefused(f"{cluster.distro} would refuse this file: {result.parse_error}")
-    errors = [f for f in lint_registries(registries, cluster.distro) if f.severity == "error"]
+    flags = nodes_engine_flags(cluster)  # the hosts.toml files the nodes write, as they run K3s
+    errors = [f for f in lint_registries(registries, cluster.distro, flags) if f.severity == "error"]
     if errors:
         raise RenderRefused("Lint errors must be fixed before a push: " + "; ".join(f.message for f in errors))
     return text

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from .models import Cluster
-from .selectors import cluster_render
+from .selectors import cluster_render, nodes_engine_flags
 
 
 def add_source_arguments(parser: CommandParser) -> None:
@@ -32,6 +32,13 @@ def load_source(options: dict[str, Any]) -> tuple[str, str]:
             raise CommandError(f"no cluster named {name!r}")
         return cluster_render(cluster), options.get("program") or cluster.distro
     return source_read(file), options.get("program") or "k3s"
+
+
+def source_flags(options: dict[str, Any]) -> list[dict[str, bool]] | None:
+    """The engine options the nodes of --cluster run with (nodes_engine_flags); None for FILE: unknown."""
+    name = options.get("cluster") or ""
+    cluster = Cluster.objects.filter(name=name).first() if name else None
+    return nodes_engine_flags(cluster) if cluster is not None else None
 
 
 def source_read(file: str) -> str:

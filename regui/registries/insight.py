@@ -3,13 +3,14 @@ the fields they are about. Pure Python (no Django): the engine does the work, th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from regui.k3s import RegistriesParseError, generate_hosts, lint, parse_registries
 from regui.k3s.explain import PullExplanation, explain_from_result
 from regui.k3s.hosts import GenerateResult, generate_from_registries
-from regui.k3s.linter import Finding, lint_registries
+from regui.k3s.linter import Finding, Flags, lint_registries
 
 from .draft import AUTH_NONE, ConfigBox, Draft, MirrorBox, RewriteRow, draft_limits
 from .validation import ca_bundle_without_ca
@@ -109,19 +110,20 @@ def refusal(message: str, program: str) -> Insight:
 
 def draft_insight(
     yaml_text: str, draft: Draft, *, program: str, disable_default: bool = False, embedded: bool = False,
-    ipv6: bool = False, image: str = "",
+    ipv6: bool = False, image: str = "", lint_flags: Sequence[Flags] | None = None,
 ) -> Insight:
     # One parse for the three tabs; the hosts.toml tab and Explain use the same flags, so Explain
-    # reads the files the tab shows.
+    # reads the files the tab shows. The lint checks the files the nodes write (`lint_flags`: their
+    # engine options, see regui/k3s/linter.py), not the ones the preview's flags try.
     try:
         reg = parse_registries(yaml_text)
     except RegistriesParseError:
         hosts = generate_hosts(yaml_text, program=program, disable_default_endpoint=disable_default,
                                embedded_registry=embedded, ipv6_primary=ipv6)  # the refusal, as the tab says it
-        findings = lint(yaml_text, program=program)
+        findings = lint(yaml_text, program=program, flags=lint_flags)
     else:
         hosts = generate_from_registries(reg, program, disable_default, embedded, ipv6)
-        findings = lint_registries(reg, program)
+        findings = lint_registries(reg, program, lint_flags)
     slots = _Slots(draft)
     linked = [LinkedFinding(f, slots.slot(f.path)) for f in [*findings, *ca_bundle_findings(draft)]]
     linked.sort(key=lambda lf: SEVERITY_ORDER.get(lf.finding.severity, 3))
@@ -155,11 +157,13 @@ def ca_bundle_findings(draft: Draft) -> list[Finding]:
     return out
 
 
-def lint_errors_by_slot(yaml_text: str, draft: Draft, *, program: str) -> dict[str, list[str]]:
-    """Lint errors as form errors; findings about no particular field go under `__all__`."""
+def lint_errors_by_slot(yaml_text: str, draft: Draft, *, program: str,
+                        flags: Sequence[Flags] | None = None) -> dict[str, list[str]]:
+    """Lint errors as form errors; findings about no particular field go under `__all__`. `flags`: the
+    nodes' engine options (None: unknown, see regui/k3s/linter.py)."""
     errors: dict[str, list[str]] = {}
     slots = _Slots(draft)
-    for f in lint(yaml_text, program=program):
+    for f in lint(yaml_text, program=program, flags=flags):
         if f.severity != "error":
             continue
         slot = slots.slot(f.path) or "__all__"

@@ -158,6 +158,21 @@ def engine_flags(cluster: Cluster) -> dict[str, bool]:
             "embedded_registry": cluster.embedded_registry, "ipv6_primary": cluster.ipv6_primary}
 
 
+def nodes_engine_flags(cluster: Cluster) -> list[dict[str, bool]]:
+    """Every set of engine options the cluster's nodes run with as regui knows them: the cluster's first
+    (for the nodes that follow it, and those added later), then each other one the nodes' own settings
+    make. What a node's K3s config file says is read by its checks (nodechecks.services.node_flags)."""
+    base = engine_flags(cluster)
+    out = [base]
+    own = cluster.nodes.values_list("disable_default_registry_endpoint", "embedded_registry").order_by().distinct()
+    for no_default, embedded in own:
+        flags = {**base, **({} if no_default is None else {"disable_default_endpoint": no_default}),
+                 **({} if embedded is None else {"embedded_registry": embedded})}
+        if flags not in out:
+            out.append(flags)
+    return out
+
+
 def keyed_payload(cluster: Cluster) -> tuple[str, str, list[TLSFile], str]:
     """(redacted render, real render, TLS files it names, the real render's sync key: core/fingerprints.py)
     from one read of the cluster: the key names the secret values this render holds, not others saved a

@@ -36,7 +36,7 @@ from .revisions import record_registries_changes, revision_create
 from .secret_hosts import new_host_errors, typed_by_after
 from .secret_names import secret_name_for
 from .secret_transport import weakened_transport_errors
-from .selectors import draft_render, secret_infos
+from .selectors import draft_render, nodes_engine_flags, secret_infos
 from .sharing import may_share, secret_change_refusal, sharing_errors
 from .snapshots import snapshot_of
 from .unsaved import unsaved_discard
@@ -95,7 +95,8 @@ def draft_problems(draft: Draft, *, cluster: Cluster) -> Errors:
     if errors:
         return errors
     # What the form checks cannot see (e.g. a hostname no image can match) K3s's rules can.
-    return lint_errors_by_slot(draft_render(draft, distro=cluster.distro), draft, program=cluster.distro)
+    return lint_errors_by_slot(draft_render(draft, distro=cluster.distro), draft, program=cluster.distro,
+                               flags=nodes_engine_flags(cluster))
 
 
 @transaction.atomic

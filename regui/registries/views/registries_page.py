@@ -33,7 +33,7 @@ from ..draft import (
 )
 from ..insight import draft_insight, refusal, refused_insight
 from ..models import Cluster
-from ..selectors import draft_from_cluster, draft_render, secret_infos, secrets_for_choice
+from ..selectors import draft_from_cluster, draft_render, nodes_engine_flags, secret_infos, secrets_for_choice
 from ..services import InvalidDraft, StaleRevision, registries_save
 from .sections import refused_unread, render_sections, with_empty_boxes
 
@@ -126,6 +126,7 @@ def registries_insight(request: HttpRequest, name: str) -> HttpResponse:
         draft_render(draft, distro=cluster.distro), draft, program=cluster.distro, image=image,
         disable_default=bool(request.POST.get("flag_disable_default")),
         embedded=bool(request.POST.get("flag_embedded")), ipv6=bool(request.POST.get("flag_ipv6")),
+        lint_flags=nodes_engine_flags(cluster),
     )
     return render(request, "registries/partials/_insight.html", {"cluster": cluster, "insight": insight})
 

@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand
 
 from regui.k3s import lint
-from regui.registries.cli import add_source_arguments, load_source, to_json
+from regui.registries.cli import add_source_arguments, load_source, source_flags, to_json
 
 
 class Command(BaseCommand):
@@ -16,7 +16,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         text, program = load_source(options)
-        findings = lint(text, program=program)
+        # --cluster: the hosts.toml files its nodes write; a FILE: with and without the embedded registry.
+        findings = lint(text, program=program, flags=source_flags(options))
         if options["json"]:
             self.stdout.write(to_json(findings))
         else:
