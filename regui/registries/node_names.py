@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 from collections.abc import Iterator
 
 from regui.k3s import Auth, Registries
@@ -59,9 +60,31 @@ def _shown(parsed: Registries) -> Iterator[tuple[tuple[object, ...], str, str]]:
                 yield ("configs", host, "tls", f), "a TLS path", getattr(config.tls, f)
 
 
-def _holds(text: str, credentials: set[str]) -> bool:
-    text = text.casefold()
-    return any(c == text or (len(c) >= _CONTAINED_FROM and c in text) for c in credentials)
+_REASONS = 50  # lines named at most: any one withholds the file
+
+
+def _holding(shown: list[tuple[int, str, str]], credentials: set[str]) -> dict[int, str]:
+    """The lines whose text holds a credential, and what that text is. One search of each credential
+    through all the text (joined, casefolded): the file's values can come to hundreds of KiB."""
+    texts = [text.casefold() for _, _, text in shown]
+    joined = "\0".join(texts)
+    starts = [0]
+    for text in texts:
+        starts.append(starts[-1] + len(text) + 1)
+    found: dict[int, str] = {}
+    whole = {text: i for i, text in reversed(list(enumerate(texts)))}
+    for credential in credentials:
+        if len(credential) < _CONTAINED_FROM:
+            hits = [whole[credential]] if credential in whole else []
+        else:
+            hits, at = [], joined.find(credential)
+            while at >= 0 and len(found) + len(hits) < _REASONS:
+                hits.append(i := bisect.bisect_right(starts, at) - 1)
+                at = joined.find(credential, starts[i + 1])
+        found.update((shown[i][0], shown[i][1]) for i in hits)
+        if len(found) >= _REASONS:
+            break
+    return found
 
 
 def withheld(parsed: Registries) -> list[str]:
@@ -71,9 +94,8 @@ def withheld(parsed: Registries) -> list[str]:
                for path, (line, form) in parsed.name_forms.items() if path[0] in ("mirrors", "configs")}
     auths = [c.auth for c in parsed.configs.values() if c.auth is not None] + list(parsed.auths.values())
     if credentials := _credentials(iter(auths)):
-        for where, what, text in _shown(parsed):
-            line = parsed.lines.get(where, 0)
-            if text and line not in reasons and _holds(text, credentials):
-                reasons[line] = (f"line {line}: {what} holds a credential of this file (a password, auth or "
-                                 "identity_token value, or its base64)")
+        shown = [(parsed.lines.get(where, 0), what, text) for where, what, text in _shown(parsed) if text]
+        for line, what in _holding(shown, credentials).items():
+            reasons.setdefault(line, f"line {line}: {what} holds a credential of this file (a password, auth or "
+                                     "identity_token value, or its base64)")
     return [reasons[line] for line in sorted(reasons)]

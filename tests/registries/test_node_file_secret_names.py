@@ -108,3 +108,10 @@ def test_a_node_file_written_as_k3s_users_write_it_is_read_as_it_is(text):
 def test_a_short_password_that_is_a_whole_name_is_withheld():
     text = "configs:\n  reg.example.com:\n    auth: {username: robot, password: qy}\nmirrors:\n  QY:\n    endpoint: [https://m]\n"
     assert [r.split(":")[0] for r in withheld(parse_registries(text))] == ["line 5"]
+
+
+def test_each_line_that_holds_it_is_named_up_to_fifty():
+    text = CONFIG + f"mirrors:\n  docker.io:\n    endpoint:\n      - https://{PW}.example.com\n      - https://x/{PW}\n"
+    assert [r.split(":")[0] for r in withheld(parse_registries(text))] == ["line 9", "line 10"]
+    many = CONFIG + "mirrors:\n" + "".join(f"  m{i}.{PW}:\n    endpoint: [https://m]\n" for i in range(80))
+    assert len(withheld(parse_registries(many))) == 50
