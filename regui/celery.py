@@ -2,15 +2,31 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from typing import Any
 
 from celery import Celery, Task
 from celery.signals import task_postrun, task_prerun, worker_process_init
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regui.settings")
 
 app = Celery("regui")
+
+
+@app.on_configure.connect
+def _settings_or_a_sentence(sender: Celery | None = None, **_: Any) -> None:
+    """Celery reads the settings first while it parses the worker's options, where a configuration
+    mistake was a traceback: said in one line and status 2 instead, as manage.py says it."""
+    try:
+        settings.INSTALLED_APPS  # noqa: B018  (reads the settings module)
+    except ImproperlyConfigured as exc:
+        print(f"regui: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -18,7 +18,7 @@ _env_file = os.environ.get("REGUI_ENV_FILE", str(BASE_DIR / "var" / "regui.env")
 if _env_file and Path(_env_file).is_file():
     environ.Env.read_env(_env_file, overwrite=False)
 
-from regui.core.config import env, env_secret  # noqa: E402  (after the env file is read)
+from regui.core.config import database_url, env, env_secret  # noqa: E402  (after the env file is read)
 
 DATA_DIR = Path(env.str("REGUI_DATA_DIR", default=str(BASE_DIR / "var")))
 # Before anything writes there: the folder 0700, what regui writes 0600 (umask), older files fixed.
@@ -41,6 +41,10 @@ from regui.core.crypto import parse_keyring  # noqa: E402
 REGUI_ENCRYPTION_KEYS = parse_keyring(env_secret("REGUI_ENCRYPTION_KEYS"))
 
 ALLOWED_HOSTS = env.list("REGUI_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+if not ALLOWED_HOSTS and not DEBUG:
+    # Django would start, and answer every request 400 (its container's health check too).
+    raise ImproperlyConfigured("REGUI_ALLOWED_HOSTS is empty: every request would be refused (400). Set it to the "
+                               "host names regui is reached by, comma-separated (e.g. regui.example.com,localhost).")
 CSRF_TRUSTED_ORIGINS = env.list("REGUI_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -101,11 +105,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'regui.sqlite3'}"
-    )
-}
+DATABASES = {"default": database_url(f"sqlite:///{DATA_DIR / 'regui.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the Celery worker write to one file; wait for the lock instead of failing.
     # WAL lets the worker's push threads and the web server write without taking turns on a

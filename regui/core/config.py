@@ -1,20 +1,58 @@
 """Reading configuration from the environment: django-environ's FileAwareEnv, so that any `NAME`
-may be given as a file named by `NAME_FILE` (Docker and Kubernetes secrets)."""
+may be given as a file named by `NAME_FILE` (Docker and Kubernetes secrets).
+
+A value that cannot be read as what it must be stops start-up with ImproperlyConfigured naming the
+variable (manage.py, gunicorn and the worker print it as one line): django-environ would raise a bare
+ValueError (a traceback), and would take any misspelt switch ("ture") as off."""
 
 from __future__ import annotations
 
 import os
+from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-env = environ.FileAwareEnv()
+_KINDS = {int: "a whole number", float: "a number"}
+_TRUE = {s.lower() for s in environ.Env.BOOLEAN_TRUE_STRINGS}
+_FALSE = {"false", "off", "no", "n", "0", ""}
+
+
+class Env(environ.FileAwareEnv):
+    def get_value(self, var: str, cast: Any = None, default: Any = environ.Env.NOTSET,
+                  parse_default: bool = False) -> Any:
+        if cast is bool and var in os.environ and os.environ[var].strip().lower() not in _TRUE | _FALSE:
+            raise ImproperlyConfigured(f"{var} must be true or false (or on/off, yes/no, 1/0), "
+                                       f"not {os.environ[var]!r}.")
+        if cast in _KINDS and var in os.environ:
+            try:  # django-environ's own float() drops what is no digit: "5s" was 5.0
+                cast(os.environ[var].strip())
+            except ValueError:
+                raise ImproperlyConfigured(f"{var} must be {_KINDS[cast]}, not {os.environ[var]!r}.") from None
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{var}_FILE={os.environ.get(f'{var}_FILE')} cannot be read: {exc}") from None
+
+
+env = Env()
 
 
 def env_secret(name: str, default: str | None = None) -> str | None:
     """NAME, or the contents of the file NAME_FILE names, without the file's trailing newline."""
-    try:
-        value = env.get_value(name, default=default)
-    except OSError as exc:
-        raise ImproperlyConfigured(f"{name}_FILE={os.environ.get(f'{name}_FILE')} cannot be read: {exc}") from exc
+    value = env.get_value(name, default=default)
     return value.strip() if isinstance(value, str) else value
+
+
+def database_url(default: str) -> dict[str, Any]:
+    """DATABASE_URL (or DATABASE_URL_FILE) as Django's DATABASES entry. A scheme django-environ does not
+    know would become an ENGINE of that name, and Django's error a paragraph ending "Check the above
+    exception"; the URL itself is never quoted (it may hold a password)."""
+    raw = env_secret("DATABASE_URL", default=default) or default
+    scheme = urlsplit(raw).scheme if "://" in raw else ""
+    if scheme not in environ.Env.DB_SCHEMES:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL: {scheme!r} is no database scheme regui knows (postgres://user@host:5432/name, "
+            "sqlite:////absolute/path.sqlite3, mysql://...).")
+    return environ.Env.db_url_config(raw)
