@@ -71,3 +71,17 @@ class KeyringErrorMiddleware:
             return None
         log.warning("%s %s: %s", request.method, request.path, exception)
         return render(request, "core/keyring_error.html", {"reason": str(exception)}, status=409)
+
+
+class HealthCheckMiddleware:
+    """/healthz answers before anything looks at the request's Host: a container's health check asks
+    127.0.0.1:8000, which REGUI_ALLOWED_HOSTS (the names users reach regui by) need not hold, and was
+    refused 400 there, so the container never became healthy. It reads nothing and says only "ok"."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
+            return HttpResponse("ok", content_type="text/plain")
+        return self.get_response(request)

@@ -82,3 +82,13 @@ def test_with_the_https_redirect_on_the_health_check_still_answers_over_http(set
     assert client.get("/healthz").status_code == 200
     r = client.get("/login/")
     assert r.status_code == 301 and r["Location"].startswith("https://")
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_whatever_host_it_is_asked_by(settings):
+    """The container's health check asks 127.0.0.1:8000, which REGUI_ALLOWED_HOSTS need not hold."""
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["regui.example.com"]
+    assert Client().get("/healthz", HTTP_HOST="127.0.0.1:8000").status_code == 200
+    assert Client().get("/login/", HTTP_HOST="127.0.0.1:8000").status_code == 400
