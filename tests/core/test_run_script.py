@@ -31,6 +31,7 @@ def test_bin_run_serves_the_site_with_a_worker_and_stopping_it_stops_both(tmp_pa
     home = tmp_path / "home"
     home.mkdir()
     env = app_env(tmp_path, REGUI_LISTEN=f"127.0.0.1:{port}", REGUI_WORKER_CONCURRENCY="1", HOME=str(home),
+                  REGUI_LOG_LEVEL="DEBUG",
                   PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
     migrated(env)
     made = manage(env, "ensure_admin")
@@ -59,6 +60,7 @@ def test_bin_run_serves_the_site_with_a_worker_and_stopping_it_stops_both(tmp_pa
         server = urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5).headers.get("Server", "")
         assert server.startswith("gunicorn"), "served by gunicorn (request timeouts), not runserver"
         assert "ready." in log.read_text(), "the Celery worker started beside the web server"
+        assert "DEBUG/MainProcess" in log.read_text(), "the worker logs at REGUI_LOG_LEVEL"
         # One per user, shared by every gunicorn of that user: a second regui would take it over.
         assert not (home / ".gunicorn").exists(), "gunicorn made its per-user control socket"
         pids = [int(p) for p in re.findall(r"pid (\d+)", log.read_text())]
