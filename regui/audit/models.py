@@ -186,8 +186,11 @@ class AuditEvent(models.Model):
     @property
     def action_text(self) -> str:
         """The action as History shows it. A push's bad end (failed, interrupted) is recorded as a push
-        entry with the status it ended in, often by the system: it says so, not "started a push"."""
+        entry with the status it ended in, often by the system: it says so, not "started a push"; nor does
+        a request for a push an unfinished job already does (joined to it)."""
         if self.action == self.Action.PUSH:
+            if "asked_again_for" in (self.changes or {}):  # pushes/joining.py: no job of its own was made
+                return "asked for a push already under way"
             status = (self.changes or {}).get("status")
             if isinstance(status, list) and status and status[-1] in ("failed", "interrupted"):
                 return f"push {status[-1]}"

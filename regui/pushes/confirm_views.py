@@ -8,6 +8,7 @@ again) or when no target node has an approved host key (saying which)."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
+from uuid import uuid4
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -20,9 +21,10 @@ from regui.registries.models import Cluster
 
 from .confirm import push_preview
 from .forms import PushChoicesForm
+from .joining import replays, token_job
 from .models import PushJob
 from .selectors import failed_nodes
-from .services import effective_policy, failed_nodes_of, push_job_create, unfinished_nodes
+from .services import Requested, effective_policy, failed_nodes_of, push_job_request, unfinished_nodes
 
 
 def confirm_redirect(name: str, data) -> HttpResponse:
@@ -76,6 +78,10 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
     if request.method == "POST":
         ids = {int(i) for i in request.POST.getlist("nodes") if i.isascii() and i.isdigit() and len(i) < 18}
         nodes = list(cluster.nodes.select_related("cluster").filter(pk__in=ids).order_by("name"))
+        token = _token(request.POST.get("token", ""))
+        # Sent again (a browser's retry, a second click): its job, even if the registries changed since.
+        if (job := token_job(cluster, token)) and replays(job, nodes, restart=restart, policy=policy):
+            return requested_redirect(request, Requested(job, "again"))
         preview = push_preview(cluster, nodes, restart=restart, policy=policy)
         shown = request.POST.get("revision", "")
         if shown != str(cluster.revision):
@@ -87,12 +93,12 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
             messages.error(request, "Some of these nodes no longer exist: look at the plan again.")
         else:
             # The render the preview just checked is not checked again before the job is queued (issue 13).
-            job = push_job_create(cluster=cluster, user=request.user, nodes=nodes, restart=restart, policy=policy,
-                                  checked=preview.checked)
-            if job.status == PushJob.Status.REFUSED:
-                messages.error(request, f"Nothing was pushed: {job.message}")
+            asked = push_job_request(cluster=cluster, user=request.user, nodes=nodes, restart=restart,
+                                     policy=policy, checked=preview.checked, token=token)
+            if asked.job.status == PushJob.Status.REFUSED:
+                messages.error(request, f"Nothing was pushed: {asked.job.message}")
                 return redirect("node-list", name)
-            return redirect("job-detail", job.pk)
+            return requested_redirect(request, asked)
         return render(request, "pushes/push_confirm.html", _context(cluster, scope, preview, data, choices), status=409)
     if scope == "rerun" and not nodes:
         messages.info(request, "Nothing to re-run: every node of this job finished.")
@@ -109,9 +115,26 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
                   status=409 if preview.refused else 200)
 
 
+def requested_redirect(request: HttpRequest, asked: Requested) -> HttpResponse:
+    """To the job a request made or joined, saying which when it was not made for this request."""
+    job = asked.job
+    noun = "drift check" if job.kind == PushJob.Kind.DRIFT else "push"
+    if asked.how == "joined":
+        messages.info(request, f"An identical {noun} is already {job.status} (job #{job.pk}) — showing it. "
+                               "Nothing was queued twice.")
+    elif asked.how == "again":
+        messages.info(request, f"This confirmation was sent already: it queued job #{job.pk} — showing it.")
+    return redirect("job-detail", job.pk)
+
+
+def _token(raw: str) -> str:
+    """The confirmation page's token as sent, when it is one (uuid4().hex); else none."""
+    return raw if len(raw) == 32 and raw.isascii() and raw.isalnum() else ""
+
+
 def _context(cluster: Cluster, scope: str, preview, data, choices: PushChoicesForm) -> dict:
     # The push's own rolling choices go on to the confirming POST as they came.
     chosen = [(k, data[k]) for k in choices.base_fields if data.get(k)]
     return {"cluster": cluster, "scope": scope, "preview": preview, "node_param": data.get("node", ""),
-            "job_param": data.get("job", ""),
+            "job_param": data.get("job", ""), "token": uuid4().hex,
             "write_only": not preview.restart, "chosen": chosen}

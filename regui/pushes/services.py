@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from celery import current_app
@@ -20,6 +21,7 @@ from regui.registries.models import Cluster
 
 from .files import RenderRefused, check_render, render_digest
 from .jobplan import first_chunks, job_policy, place_results
+from .joining import identical_job, join_record, replays, token_job
 from .models import PushJob, PushPolicy, PushResult
 from .nodepush import _finish, node_push  # noqa: F401  (imported from here by callers and tests)
 from .outcomes import job_fail
@@ -69,7 +71,8 @@ def push_policy_save(*, cluster: Cluster, values: dict[str, Any]) -> PushPolicy:
 
 def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = None, restart: bool = True,
                     kind: str = PushJob.Kind.PUSH, policy: Policy | None = None,
-                    origin: PushJob | None = None, started_by: str = "", checked: str = "") -> PushJob:
+                    origin: PushJob | None = None, started_by: str = "", checked: str = "",
+                    token: str = "") -> PushJob:
     """Record a job for the given nodes (all by default) with its plan, and queue its first step;
     refused renders never queue. `started_by` names a starter that is no user (DRIFT_WATCH_ACTOR): a
     periodic drift check writes no entry of its own (the watch records what changed). `checked`: the
@@ -83,7 +86,7 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
     job = PushJob(cluster=cluster, kind=kind, restart=restart, revision=cluster.revision, policy=policy.as_dict(),
                   origin=origin, created_by=user if getattr(user, "is_authenticated", False) else None,
                   created_by_name=getattr(user, "username", "") or started_by, request_id=actor.request_id,
-                  source_ip=actor.source_ip)
+                  source_ip=actor.source_ip, confirm_token=token)
     try:
         if not nodes:
             raise RenderRefused("No nodes to push to: add nodes to the cluster first.")
@@ -99,7 +102,8 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
     # Planned before anything is written: the job, its results and its first chunks go in three INSERTs.
     results = [PushResult(job=job, node=n, node_name=n.name, role=n.role) for n in nodes]
     first = place_results(job, results)
-    with transaction.atomic():
+    # No savepoint inside a request's transaction (push_job_request): nothing here is tried and undone.
+    with transaction.atomic(savepoint=False):
         job.save()
         # Not bulk_create: its per-value preparation took 1.35 ms of CPU for 30 results, this 0.37, before
         # the job is queued (nothing reads the results' ids here).
@@ -114,6 +118,36 @@ def push_job_create(*, cluster: Cluster, user=None, nodes: list[Node] | None = N
         # Ids only: the worker reads everything else (secrets included) from the database itself.
         transaction.on_commit(lambda: queue_chunks(job.pk, first))
     return job
+
+
+@dataclass(frozen=True)
+class Requested:
+    """What a person's request for a push came to: `how` is "new" (this job was made for it), "joined" (an
+    identical job not finished takes it: joining.py) or "again" (this confirmation's POST made it already)."""
+
+    job: PushJob
+    how: str
+
+
+def push_job_request(*, cluster: Cluster, user=None, nodes: list[Node], restart: bool = True,
+                     kind: str = PushJob.Kind.PUSH, policy: Policy | None = None, origin: PushJob | None = None,
+                     checked: str = "", token: str = "") -> Requested:
+    """A push (or drift check) a person asks for: the job it makes, or the one that already does exactly
+    this (joining.py), whose history then records who asked. `token`: the confirmation page's."""
+    policy = policy or effective_policy(cluster)
+    with transaction.atomic():
+        # Serializes two requests for one cluster (and a save of its registries): the second sees the
+        # first's job. NO KEY: the job's and others' inserts that refer to the cluster are not held up.
+        locked = Cluster.objects.select_for_update(no_key=True).get(pk=cluster.pk)
+        owner = token_job(locked, token)
+        if owner is not None and replays(owner, nodes, restart=restart, policy=policy):
+            return Requested(owner, "again")
+        if job := identical_job(locked, nodes, kind=kind, restart=restart, policy=policy):
+            join_record(job, nodes)
+            return Requested(job, "joined")
+        job = push_job_create(cluster=locked, user=user, nodes=nodes, restart=restart, kind=kind, policy=policy,
+                              origin=origin, checked=checked, token="" if owner else token)
+    return Requested(job, "new")
 
 
 def policy_refusal(cluster: Cluster, policy: Policy, restart: bool) -> str:
@@ -206,6 +240,12 @@ def push_job_rerun(job: PushJob, user=None) -> PushJob:
     """A new job, with the same choices, for exactly the nodes `job` left unfinished that still exist.
     Nodes already at the target report "unchanged". Refused (RevisionChanged) when the cluster's
     revision is no longer the job's."""
+    return push_job_rerun_request(job, user).job
+
+
+def push_job_rerun_request(job: PushJob, user=None) -> Requested:
+    """push_job_rerun as a person's request: an unfinished job that pushes those nodes already, with the
+    same choices, takes it (push_job_request), as when a double click sends it twice."""
     nodes = unfinished_nodes(job)
     if not nodes:
         raise RenderRefused("Nothing to re-run: every node of this job finished.")
@@ -214,5 +254,5 @@ def push_job_rerun(job: PushJob, user=None) -> PushJob:
         raise RevisionChanged(refusal)
     if job.kind == PushJob.Kind.PUSH and (refusal := keyless_refusal(nodes)):
         raise RenderRefused(refusal)  # as the confirmation page would say
-    return push_job_create(cluster=cluster, user=user, nodes=nodes, restart=job.restart, kind=job.kind,
-                           policy=job_policy(job), origin=job)
+    return push_job_request(cluster=cluster, user=user, nodes=nodes, restart=job.restart, kind=job.kind,
+                            policy=job_policy(job), origin=job)

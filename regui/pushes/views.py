@@ -12,7 +12,7 @@ from regui.core.roles import OPERATOR, require_role
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
 
-from .confirm_views import confirm_redirect
+from .confirm_views import confirm_redirect, requested_redirect
 from .files import RenderRefused
 from .forms import PushChoicesForm
 from .jobplan import job_plan, job_policy
@@ -23,8 +23,8 @@ from .services import (
     RevisionChanged,
     effective_policy,
     failed_nodes_of,
-    push_job_create,
-    push_job_rerun,
+    push_job_request,
+    push_job_rerun_request,
     rerun_refusal,
 )
 
@@ -58,12 +58,12 @@ def cluster_push(request: HttpRequest, name: str) -> HttpResponse:
     if not choices.is_valid():
         messages.error(request, f"Nothing was checked: {choices.problems()}")
         return redirect("node-list", name)
-    job = push_job_create(cluster=cluster, user=request.user, kind=PushJob.Kind.DRIFT,
-                          policy=effective_policy(cluster, choices.overrides()))
-    if job.status == PushJob.Status.REFUSED:
-        messages.error(request, f"Nothing was checked: {job.message}")
+    asked = push_job_request(cluster=cluster, user=request.user, kind=PushJob.Kind.DRIFT,
+                             nodes=list(cluster.nodes.all()), policy=effective_policy(cluster, choices.overrides()))
+    if asked.job.status == PushJob.Status.REFUSED:
+        messages.error(request, f"Nothing was checked: {asked.job.message}")
         return redirect("node-list", name)
-    return redirect("job-detail", job.pk)
+    return requested_redirect(request, asked)
 
 
 def _rerun(request: HttpRequest, cluster: Cluster) -> HttpResponse:
@@ -77,17 +77,17 @@ def _rerun(request: HttpRequest, cluster: Cluster) -> HttpResponse:
         messages.error(request, "Only a job that has ended can be re-run.")
         return redirect("job-detail", source.pk)
     try:
-        job = push_job_rerun(source, user=request.user)
+        asked = push_job_rerun_request(source, user=request.user)
     except RevisionChanged as exc:
         messages.error(request, f"Nothing was pushed: {exc}")
         return redirect("job-detail", source.pk)
     except RenderRefused as exc:
         messages.info(request, str(exc))
         return redirect("job-detail", source.pk)
-    if job.status == PushJob.Status.REFUSED:
-        messages.error(request, f"Nothing was pushed: {job.message}")
+    if asked.job.status == PushJob.Status.REFUSED:
+        messages.error(request, f"Nothing was pushed: {asked.job.message}")
         return redirect("job-detail", source.pk)
-    return redirect("job-detail", job.pk)
+    return requested_redirect(request, asked)
 
 
 def _job_key(job: PushJob) -> str:
