@@ -25,6 +25,7 @@ from collections.abc import Iterable
 
 from django.db.models import Count, Q
 
+from regui.audit.models import AuditEvent, ObjectType
 from regui.audit.services import audit_object
 from regui.inventory.models import Node
 from regui.registries.models import Cluster
@@ -74,3 +75,10 @@ def join_record(job: PushJob, nodes: Iterable[Node]) -> None:
     names = sorted(n.name for n in nodes)
     audit_object(job, "push", {JOINED: [None, names]}, revision=job.revision,
                  message=f"asked for the same push while job #{job.pk} was {job.status}: no second job was queued")
+
+
+def joined_askers(job: PushJob) -> list[str]:
+    """Who else asked for `job`'s push while it was on its way (join_record), first first, each once."""
+    names = AuditEvent.objects.filter(object_type=ObjectType.PUSH_JOB, object_id=str(job.pk),
+                                      changes__has_key=JOINED).order_by("id").values_list("actor_name", flat=True)
+    return list(dict.fromkeys(n or "system" for n in names))

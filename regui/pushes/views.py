@@ -16,6 +16,7 @@ from .confirm_views import confirm_redirect, requested_redirect
 from .files import RenderRefused
 from .forms import PushChoicesForm
 from .jobplan import job_plan, job_policy
+from .joining import joined_askers
 from .liveness import WorkerWatch
 from .models import PushJob, PushResult
 from .outcome import job_outcome, jobs_outcomes, ready_wait
@@ -109,6 +110,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {
         "job": job, "cluster": job.cluster, "results": results, "wait": wait, "poll": wait.poll if wait else 1,
         "job_key": "" if wants_fragment(request) else _job_key(job),
+        "askers": [] if wants_fragment(request) else joined_askers(job),
         "outcome": job_outcome(job, results), "plan": job_plan(job, results) if results else None,
         "ready_wait": ready_wait(job, results),
         "followups": job.followups.order_by("pk"), "unfinished": len(unfinished) if not job.is_active else 0,

@@ -66,10 +66,12 @@ def test_a_second_operator_asking_for_a_queued_push_lands_on_it_and_history_name
     as_bob = client_of(bob)
     second = confirm(as_bob, page(as_bob))
     assert PushJob.objects.get() == job and sent == [0], "nothing queued twice"
-    assert f"An identical push is already queued (job #{job.pk}) — showing it." in told(as_bob, second)
+    text = told(as_bob, second)
+    assert f"An identical push is already queued (job #{job.pk}) — showing it." in text
     (start, action, _), joined = entries(job)
     assert (start, action) == ("olivia", "started a push")
     assert joined == ("bob", "asked for a push already under way", {"asked_again_for": [None, ["a1", "a2", "s1"]]})
+    assert re.search(r"· also asked for by bob\s*</p>", text), "the job page names who else asked"
 
 
 def test_one_nodes_push_joins_a_queued_push_to_all_nodes(fleet, queued):
@@ -80,6 +82,20 @@ def test_one_nodes_push_joins_a_queued_push_to_all_nodes(fleet, queued):
     again = confirm(client, page(client, f"node={a1.pk}"))
     assert PushJob.objects.get() == job and again["Location"] == f"/jobs/{job.pk}/"
     assert entries(job)[-1][2] == {"asked_again_for": [None, ["a1"]]}
+
+
+def test_push_to_failed_nodes_confirmed_by_two_operators_is_one_job(fleet, queued, make_user):
+    _, run = queued
+    fleet.add("agent", "agent")
+    fleet["a1"].set_systemctl(restart_fails=True)
+    olivia, bob = client_of(fleet.user), client_of(make_user("bob", "operator"))
+    job = run(services.push_job_create(cluster=fleet.cluster, user=fleet.user), 0)
+    assert {r.node_name: r.status for r in job.results.all()} == {"a1": "failed", "a2": "changed"}
+    pages = [page(c, "scope=failed") for c in (olivia, bob)]  # both open the page before either confirms
+    first, second = confirm(olivia, pages[0]), confirm(bob, pages[1])
+    again = PushJob.objects.exclude(pk=job.pk).get()
+    assert list(again.results.values_list("node_name", flat=True)) == ["a1"]
+    assert first["Location"] == second["Location"] == f"/jobs/{again.pk}/"
 
 
 def test_a_request_for_nodes_the_queued_push_does_not_hold_gets_a_job_of_its_own(fleet, queued):
