@@ -19,6 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("--username", default=os.environ.get("REGUI_ADMIN_USER", "admin"))
 
     def handle(self, *args, username: str, **options):
+        if not username.strip():
+            raise CommandError("the admin's username (--username or REGUI_ADMIN_USER) is empty")
+        try:  # what the Users page would take, so the account is one regui's forms can name
+            User._meta.get_field("username").run_validators(username)
+        except ValidationError as exc:
+            raise CommandError(f"{username!r} cannot be a username: " + " ".join(exc.messages)) from None
         if User.objects.filter(username=username).exists():
             self.stdout.write(f"Admin account {username!r} exists.")
             return
