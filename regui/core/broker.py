@@ -335,6 +335,12 @@ class Transport(filesystem.Transport):
     Channel = Channel
     driver_name = "regui-filesystem"
 
+    @property
+    def default_connection_params(self) -> dict[str, Any]:
+        # A folder has no host: kombu's default of "localhost" made it warn "No hostname was supplied"
+        # each time a connection was cloned (Celery's producer pool: every task sent).
+        return {"port": None, "hostname": ""}
+
     def __init__(self, client: Any, **kwargs: Any) -> None:
         super().__init__(client, **kwargs)
         # What this process has declared, per folder: kombu keeps one for all, so a binding made

@@ -188,3 +188,13 @@ def test_exchange_names_that_leave_the_control_folder_are_refused(tmp_path, name
 
     with connect(tmp_path) as conn, pytest.raises(ChannelError):
         conn.default_channel.get_table(name)
+
+
+def test_connecting_warns_of_no_missing_hostname(tmp_path, caplog):
+    """A folder needs no host: kombu's "No hostname was supplied" warning came with every push a worker
+    queued (each chunk's next step), in the web server's log and in every manage.py that sent a task."""
+    with caplog.at_level("WARNING"), connect(tmp_path) as conn:
+        with conn.Pool(limit=1).acquire() as pooled:  # Celery sends from a pool of the connection's clones
+            publish(pooled, {"n": 1})
+        assert take(conn) is not None
+    assert not [r for r in caplog.records if "hostname" in r.getMessage()]
