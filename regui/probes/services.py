@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from regui.audit import context as audit_context
 from regui.audit.services import audit_object
+from regui.core.crypto import KeyringError
 from regui.registries.models import Cluster
 from regui.registries.selectors import cluster_foreign_secrets
 from regui.remote.registry_http import OK, Limits
@@ -88,6 +89,9 @@ def registry_test_run(test_id: int) -> RegistryTest:
         return test
     try:
         _run(test)
+    except KeyringError as exc:  # a key dropped from the ring: no bug, said as it is
+        log.warning("registry test %s refused: %s", test_id, exc)
+        test.status, test.summary = Status.REFUSED, str(exc)
     except Exception as exc:  # the page must not wait forever for a test that broke
         log.exception("registry test %s failed", test_id)
         test.status, test.summary = Status.FAILED, f"Internal error ({type(exc).__name__}): see the worker log."

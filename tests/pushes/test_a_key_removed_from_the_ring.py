@@ -13,6 +13,7 @@ from django.test import Client
 
 from regui.core import crypto
 from regui.inventory.models import Node
+from regui.probes.services import registry_test_create, registry_test_run
 from regui.registries.models import Secret
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,3 +73,13 @@ def test_a_page_that_needs_a_secret_no_key_opens_answers_409_saying_which(fleet,
     text = response.content.decode()
     assert response.status_code == 409
     assert f"the secret {SECRET} cannot be opened" in text and "rotate_secret_keys" in text
+
+
+def test_a_registry_test_that_needs_a_secret_no_key_opens_is_refused_saying_which(fleet, caplog):
+    seal_with_a_removed_key(Secret, Secret.objects.get(name=SECRET).pk, {"password": "push-secret-7Q"})
+    test = registry_test_create(cluster=fleet.cluster, registry="mirror.example.com:5000", enqueue=False)
+    with caplog.at_level(logging.INFO):
+        test = registry_test_run(test.pk)
+    assert test.status == "refused"
+    assert test.summary.startswith(f"the secret {SECRET} cannot be opened") and "Internal error" not in test.summary
+    assert no_traceback(caplog)
