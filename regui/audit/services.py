@@ -73,13 +73,14 @@ def audit_object(obj: Audited | AbstractBaseUser, action: str, changes: dict | N
 
 
 def audit_change(obj: Audited, before: dict[str, Any] | None, extra: dict | None = None, *,
-                 message: str = "") -> AuditEvent | None:
+                 message: str = "", revision: int | None = None) -> AuditEvent | None:
     """Record a create (`before` None) or an update of `obj` against its earlier `audit_snapshot`;
-    an update that changed nothing is not recorded."""
+    an update that changed nothing is not recorded. `revision`: the one the change made."""
     changes = {**diff_fields(before or {}, audit_snapshot(obj)), **(extra or {})}
     if before is not None and not changes:
         return None
-    return audit_object(obj, "update" if before is not None else "create", changes, message=message)
+    return audit_object(obj, "update" if before is not None else "create", changes, revision=revision,
+                        message=message)
 
 
 def audit_delete(obj: Audited, *, message: str = "") -> AuditEvent:

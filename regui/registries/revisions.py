@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 
+from regui.audit.labels import field_label
 from regui.audit.models import Revision
 from regui.audit.services import audit_object, audit_view, diff_fields
 
 from .models import Cluster, Mirror, RegistryConfig
-from .selectors import keyed_payload
-from .snapshots import Snapshot
+from .selectors import keyed_payload, keyed_render
+from .snapshots import Snapshot, snapshot_of
+
+# Settings that say nothing of the nodes' file, left out of a revision's words.
+_NOT_SETTINGS = ("name", "description")
 
 
 def record_registries_changes(cluster: Cluster, before: Snapshot, after: Snapshot, revision: int,
@@ -48,3 +52,26 @@ def revision_for_key(cluster: Cluster, key: str) -> Revision | None:
     if not key:
         return None
     return cluster.revisions.filter(sync_key=key).order_by("-number").first()
+
+
+def revision_for_settings(cluster: Cluster, changes: dict[str, list], user=None) -> Revision | None:
+    """A revision of the file, when a change of the cluster's settings (`changes`: diff_fields of its
+    audit snapshots) changed it, as a save of its registries would: the distro names where the TLS files
+    regui owns are. Else the node list (against the render now) and the cluster list (against the newest
+    revision) disagree about nodes pushed since, and their push names a revision whose file they do not
+    hold. None when the file is the newest revision's, or the registries were never saved."""
+    newest = cluster.revisions.order_by("-number").values_list("sync_key", flat=True).first()
+    locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
+    if newest is None or keyed_render(locked)[1] == newest:
+        return None
+    locked.revision += 1
+    locked.updated_by = user if getattr(user, "is_authenticated", False) else None
+    locked.save(update_fields=["revision", "updated_by", "updated_at"])
+    words = [f"{field_label(Cluster.audit_type, field)} {_word(old)} → {_word(new)}" for field, (old, new) in changes.items()
+             if field not in _NOT_SETTINGS]
+    return revision_create(cluster=locked, number=locked.revision, message="Cluster settings: " + ", ".join(words),
+                           snapshot=snapshot_of(locked), user=user)
+
+
+def _word(value: object) -> str:
+    return ("on" if value else "off") if isinstance(value, bool) else str(value)

@@ -32,7 +32,7 @@ from .draft import (
 )
 from .insight import lint_errors_by_slot
 from .models import Cluster, Mirror, RegistryConfig, Secret, new_value_id
-from .revisions import record_registries_changes, revision_create
+from .revisions import record_registries_changes, revision_create, revision_for_settings
 from .secret_hosts import new_host_errors, typed_by_after
 from .secret_names import secret_name_for
 from .secret_transport import weakened_transport_errors
@@ -366,11 +366,20 @@ def secret_delete(*, secret: Secret, user=None) -> None:
     secret.delete()
 
 
+@transaction.atomic
 def cluster_save(*, form, user=None) -> Cluster:
-    """Create or update a cluster from its form, recording what changed."""
-    before = audit_snapshot(Cluster.objects.get(pk=form.instance.pk)) if form.instance.pk else None
-    cluster = form.save()
-    audit_change(cluster, before)
+    """Create or update a cluster from its form, recording what changed; a change that changes its file
+    (the distro) is a revision of it too (revision_for_settings)."""
+    if form.instance.pk is None:
+        cluster = form.save()
+        audit_change(cluster, None)
+        return cluster
+    before = audit_snapshot(Cluster.objects.get(pk=form.instance.pk))
+    cluster = form.save(commit=False)
+    cluster.save(update_fields=[*form.fields, "updated_at"])  # not the revision: a save may have moved it on
+    revision = revision_for_settings(cluster, diff_fields(before, audit_snapshot(cluster)), user)
+    audit_change(cluster, before, revision=revision.number if revision else None)
+    cluster.refresh_from_db()
     return cluster
 
 
