@@ -33,6 +33,23 @@ Status = PushResult.Status
 HEALTHY = (Status.CHANGED, Status.UNCHANGED)
 
 
+class Programs:
+    """A chunk's node programs, each built once for the nodes that need the same one (the same files and
+    options, as a chunk's agents do): building one is ~0.15 ms of CPU, on the CPUs the nodes' sessions
+    use, per node. Its backup stamp is then the first such node's, a few milliseconds early for the others.
+    One per chunk step, gone with it: the programs hold the render, secret values and all."""
+
+    def __init__(self) -> None:
+        self._built: dict[tuple, str] = {}
+
+    def get(self, files: list[RemoteFile], **options) -> str:
+        key = (tuple(files), tuple(sorted(options.items())))
+        program = self._built.get(key)
+        if program is None:
+            program = self._built[key] = push_program(files, **options)
+        return program
+
+
 def _finish(result: PushResult, status: str, message: str, *, save: bool = True, **fields) -> None:
     result.status, result.message = status, message
     result.finished_at = timezone.now()
@@ -105,7 +122,7 @@ def _connect(target: ssh.Target) -> transport.Session:
 def node_push(job: PushJob, result: PushResult, files: list[RemoteFile], node: Node | None = None,
               started: bool = False, sink: ResultSink | None = None,
               held: list[NodeOutcome] | None = None, ready: Preconnected | None = None,
-              ahead: Preconnected | None = None) -> str:
+              ahead: Preconnected | None = None, programs: Programs | None = None) -> str:
     """Push (or check) one node and record the outcome. Returns the final status.
 
     Database writes are few and grouped (one to start, one transaction to finish): many nodes run
@@ -113,7 +130,8 @@ def node_push(job: PushJob, result: PushResult, files: list[RemoteFile], node: N
     job already locked the node and marked the result running (see `start_all`). With `held`, the
     outcome of a node that restarted healthy goes there instead, for the Ready gate to finish.
     `ready`: connections opened ahead of time for this step; `ahead`: those for the next one, told when
-    this node no longer needs the CPU to connect (see Preconnected)."""
+    this node no longer needs the CPU to connect (see Preconnected). `programs`: the chunk's, shared by its
+    nodes (see Programs)."""
     node = node or Node.objects.select_related("cluster").get(pk=result.node_id or 0)
     if not started and not _try_lock(node.pk, job.pk):
         result.status, result.message = Status.RUNNING, "waiting until no other push works on this node"
@@ -129,7 +147,7 @@ def node_push(job: PushJob, result: PushResult, files: list[RemoteFile], node: N
     result.node_update = {}
     result.restart_epoch = None
     try:
-        status = _node_push_locked(job, result, node, files, ready, ahead)
+        status = _node_push_locked(job, result, node, files, ready, ahead, programs or Programs())
     except BaseException:
         _unlock(node.pk, job.pk)
         raise
@@ -174,14 +192,14 @@ def drift_worth_recording(job: PushJob, node: Node, result: PushResult) -> bool:
 
 
 def _node_push_locked(job: PushJob, result: PushResult, node: Node, files: list[RemoteFile],
-                      ready: Preconnected | None = None, ahead: Preconnected | None = None) -> str:
+                      ready: Preconnected | None, ahead: Preconnected | None, programs: Programs) -> str:
     check = job.kind == PushJob.Kind.DRIFT
     key = files_key(files)
     if not check and (not key or node.last_sync_key != key):
         # regui did not write these secret values there: the node's bytes may be equal, but saying so
         # would answer a guess saved in place of a secret (core/fingerprints.py). Written, and a change.
         files = [replace(f, force=True) for f in files]
-    program = push_program(files, mode="check" if check else "push", service=node.service,
+    program = programs.get(files, mode="check" if check else "push", service=node.service,
                            restart=job.restart, force_restart=job.restart and node.restart_pending,
                            wait_seconds=settings.REGUI_RESTART_WAIT, owned_dir=owned_tls_dir(node.cluster),
                            restart_pending=node.restart_pending, stamp_restart=job_policy(job).ready_gate)

@@ -36,7 +36,7 @@ from .files import PushFiles, RenderRefused, cluster_files, files_key
 from .gate import ready_gate
 from .jobplan import job_policy, plan_results
 from .models import PushChunk, PushJob, PushResult
-from .nodepush import _finish, node_push, start_all
+from .nodepush import Programs, _finish, node_push, start_all
 from .outcomes import chunk_end, job_fail, job_stop
 from .preconnect import Preconnected
 from .sink import NodeOutcome, ResultSink
@@ -262,11 +262,13 @@ def _run_nodes(job: PushJob, index: int, results: list[PushResult], files: list[
     gating = job_policy(job).ready_gate and job.kind == PushJob.Kind.PUSH and job.restart
     held: list[NodeOutcome] = []
     decision: dict[str, int | None] = {}
+    programs = Programs()
 
     def one(result: PushResult) -> str:
         try:
             return node_push(job, result, files, node=nodes.get(result.node_id or 0), started=result.pk in started,
-                             sink=sink, held=held if gating else None, ready=ready, ahead=ahead)
+                             sink=sink, held=held if gating else None, ready=ready, ahead=ahead,
+                             programs=programs)
         except Exception as exc:  # one node's bug must not take the others down
             log.exception("push of node %s failed", result.node_name)
             _finish(result, Status.FAILED, f"internal error ({type(exc).__name__}: {exc}); see the worker log")
