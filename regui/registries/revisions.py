@@ -54,6 +54,22 @@ def revision_for_key(cluster: Cluster, key: str) -> Revision | None:
     return cluster.revisions.filter(sync_key=key).order_by("-number").first()
 
 
+# How a revision made by a change of the cluster's settings begins its message: a registries page
+# opened before it is told that the settings moved, not that someone saved the registries.
+SETTINGS_MESSAGE = "Cluster settings: "
+
+
+def stale_message(cluster: Cluster, opened: int) -> str:
+    """Why a save from a page opened at revision `opened` is refused: what was saved since."""
+    newest = cluster.revisions.order_by("-number").only("number", "message").first()
+    if newest is not None and newest.number == cluster.revision and newest.message.startswith(SETTINGS_MESSAGE):
+        return (f"The cluster's settings changed the file (now revision {cluster.revision}: "
+                f"{newest.message.removeprefix(SETTINGS_MESSAGE)}) after you opened the page (revision {opened}). "
+                "Reload to see the file they make, then make your changes again.")
+    return (f"Someone saved these registries (now revision {cluster.revision}) after you opened the page "
+            f"(revision {opened}). Reload to see their changes, then make yours again.")
+
+
 def revision_for_settings(cluster: Cluster, changes: dict[str, list], user=None) -> Revision | None:
     """A revision of the file, when a change of the cluster's settings (`changes`: diff_fields of its
     audit snapshots) changed it, as a save of its registries would: the distro names where the TLS files
@@ -69,7 +85,7 @@ def revision_for_settings(cluster: Cluster, changes: dict[str, list], user=None)
     locked.save(update_fields=["revision", "updated_by", "updated_at"])
     words = [f"{field_label(Cluster.audit_type, field)} {_word(old)} → {_word(new)}" for field, (old, new) in changes.items()
              if field not in _NOT_SETTINGS]
-    return revision_create(cluster=locked, number=locked.revision, message="Cluster settings: " + ", ".join(words),
+    return revision_create(cluster=locked, number=locked.revision, message=SETTINGS_MESSAGE + ", ".join(words),
                            snapshot=snapshot_of(locked), user=user)
 
 

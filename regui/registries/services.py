@@ -32,7 +32,7 @@ from .draft import (
 )
 from .insight import lint_errors_by_slot
 from .models import Cluster, Mirror, RegistryConfig, Secret, new_value_id
-from .revisions import record_registries_changes, revision_create, revision_for_settings
+from .revisions import record_registries_changes, revision_create, revision_for_settings, stale_message
 from .secret_hosts import new_host_errors, typed_by_after
 from .secret_names import secret_name_for
 from .secret_transport import weakened_transport_errors
@@ -112,10 +112,7 @@ def registries_save(*, cluster: Cluster, draft: Draft, user=None, strict: bool =
     back with its revision unchanged (a restore still makes a revision: it says what was restored)."""
     locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
     if draft.revision != locked.revision:
-        raise StaleRevision(
-            f"Someone saved these registries (now revision {locked.revision}) after you opened the page "
-            f"(revision {draft.revision}). Reload to see their changes, then make yours again."
-        )
+        raise StaleRevision(stale_message(locked, draft.revision))
     draft = drop_blank_boxes(draft)
     # A save that keeps other problems as K3s takes them (an import, a restore) still never lets the
     # cluster name a secret it may not use: its nodes would receive the values.

@@ -14,7 +14,7 @@ from regui.audit.models import AuditEvent, Revision
 from regui.pushes.selectors import node_rows, saved_badge_filters
 from regui.registries.forms import ClusterForm
 from regui.registries.selectors import cluster_sync_key, draft_from_cluster
-from regui.registries.services import cluster_save, registries_save
+from regui.registries.services import StaleRevision, cluster_save, registries_save
 from tests.certs import key_and_cert
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -102,3 +102,20 @@ def test_a_settings_form_read_before_a_save_of_the_registries_does_not_put_the_r
     assert form.is_valid()
     saved = registries_save(cluster=pushed.cluster, draft=draft_from_cluster(pushed.cluster), strict=False)
     assert cluster_save(form=form, user=pushed.user).revision == saved.revision
+
+
+def test_a_registries_page_opened_before_a_distro_change_is_told_the_settings_changed_the_file(pushed, client):
+    opened = draft_from_cluster(pushed.cluster)
+    edit(client, pushed.cluster, distro="rke2")
+    with pytest.raises(StaleRevision) as refused:
+        registries_save(cluster=pushed.cluster, draft=opened, strict=False)
+    assert str(refused.value).startswith(
+        f"The cluster's settings changed the file (now revision {pushed.cluster.revision}: Distro k3s → rke2) "
+        f"after you opened the page (revision {opened.revision}).")
+
+
+def test_a_registries_page_opened_before_someone_s_save_is_told_someone_saved(pushed):
+    opened = draft_from_cluster(pushed.cluster)
+    saved = registries_save(cluster=pushed.cluster, draft=draft_from_cluster(pushed.cluster), strict=False)
+    with pytest.raises(StaleRevision, match=rf"^Someone saved these registries \(now revision {saved.revision}\)"):
+        registries_save(cluster=pushed.cluster, draft=opened, strict=False)
