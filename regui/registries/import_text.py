@@ -206,13 +206,6 @@ def _unstorable(parsed: Registries, program: str) -> list[str]:
     return problems
 
 
-def has_userinfo(url: str) -> bool:
-    # By hand: urlsplit raises on some strings K3s takes (e.g. a lone "[").
-    rest = url.split("://", 1)[1] if "://" in url else url
-    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
-    return "@" in netloc
-
-
 def registries_redacted(text: str, source: str, program: str = "K3s") -> str:
     """A file someone else wrote, as regui would show it: same content, credentials replaced by markers."""
     try:

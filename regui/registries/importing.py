@@ -29,13 +29,13 @@ from .draft import (
 from .import_text import (
     ImportRefused,
     ImportStale,
-    has_userinfo,
     keys_named,
     printable,
     read_registries,
     reads_nothing,
 )
 from .models import Cluster, Secret
+from .node_names import has_userinfo
 from .secret_hosts import new_host_errors
 from .secret_names import secret_name_for
 from .selectors import draft_from_cluster, secret_id

@@ -16,12 +16,34 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import re
+import unicodedata
 from collections.abc import Iterator
 
 from regui.k3s import Auth, Registries
 
 # A credential this short is withheld only where it is the whole text: `io` would withhold docker.io.
 _CONTAINED_FROM = 4
+# What a page does not show as a character of its own: format characters (a zero-width space, a soft
+# hyphen) and marks set over the letter before them.
+_UNSEEN = ("Cf", "Mn", "Me")
+
+
+def folded(text: str) -> str:
+    """`text` as a reader tells it apart: casefolded, Unicode's compatibility forms as their letters
+    (fullwidth `ｈ` is h), accents however composed, nothing that does not print as a character."""
+    if text.isascii():
+        return text.casefold()
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    return "".join(c for c in text if unicodedata.category(c) not in _UNSEEN)
+
+
+def has_userinfo(url: str) -> bool:
+    """Whether an endpoint carries credentials (`https://user:password@host`). By hand: urlsplit raises on
+    some strings K3s takes (e.g. a lone "[")."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    return "@" in netloc
 
 
 def _credentials(auths: Iterator[Auth]) -> set[str]:
@@ -39,7 +61,7 @@ def _credentials(auths: Iterator[Auth]) -> set[str]:
     for value in found:
         raw = value.encode("utf-8", "surrogatepass")
         encoded.update(e.decode().rstrip("=") for e in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)))
-    return {v.casefold() for v in found | encoded}
+    return {f for v in found | encoded if (f := folded(v))}
 
 
 def _shown(parsed: Registries) -> Iterator[tuple[tuple[object, ...], str, str]]:
@@ -66,7 +88,7 @@ _REASONS = 50  # lines named at most: any one withholds the file
 def _holding(shown: list[tuple[int, str, str]], credentials: set[str]) -> dict[int, str]:
     """The lines whose text holds a credential, and what that text is. One search of each credential
     through all the text (joined, casefolded): the file's values can come to hundreds of KiB."""
-    texts = [text.casefold() for _, _, text in shown]
+    texts = [folded(text) for _, _, text in shown]
     joined = "\0".join(texts)
     starts = [0]
     for text in texts:
@@ -92,6 +114,12 @@ def withheld(parsed: Registries) -> list[str]:
     reasons = {line: f"line {line}: a registry name under {path[0]} is written as {form}; of a node's file "
                      "regui reads names only as plain or quoted text"
                for path, (line, form) in parsed.name_forms.items() if path[0] in ("mirrors", "configs")}
+    for host, mirror in parsed.mirrors.items():
+        for i, endpoint in enumerate(mirror.endpoints):
+            if has_userinfo(endpoint):
+                line = parsed.lines.get(("mirrors", host, "endpoint", i), 0)
+                reasons.setdefault(line, f"line {line}: an endpoint holds credentials (user:password@); regui "
+                                         "neither shows nor keeps them")
     auths = [c.auth for c in parsed.configs.values() if c.auth is not None] + list(parsed.auths.values())
     if credentials := _credentials(iter(auths)):
         shown = [(parsed.lines.get(where, 0), what, text) for where, what, text in _shown(parsed) if text]

@@ -36,7 +36,6 @@ from .draft import (
 )
 from .import_text import (
     ImportRefused,
-    has_userinfo,
     keys_named,
     lost_indentation,
     printable,
@@ -44,6 +43,7 @@ from .import_text import (
     reads_nothing,
 )
 from .models import Cluster, Secret
+from .node_names import has_userinfo
 from .render import tls_dir
 from .services import draft_problems
 

@@ -115,3 +115,37 @@ def test_each_line_that_holds_it_is_named_up_to_fifty():
     assert [r.split(":")[0] for r in withheld(parse_registries(text))] == ["line 9", "line 10"]
     many = CONFIG + "mirrors:\n" + "".join(f"  m{i}.{PW}:\n    endpoint: [https://m]\n" for i in range(80))
     assert len(withheld(parse_registries(many))) == 50
+
+
+# The same credential, written so that it reads the same on a page: Unicode's compatibility forms
+# (fullwidth letters), another composition of an accent, characters that do not print (a zero-width
+# space, a soft hyphen) or marks over its letters.
+DISGUISED = {
+    "fullwidth letters": "".join(chr(ord(c) + 0xFEE0) if c.isalnum() else c for c in PW),
+    "a zero-width space inside": PW[:5] + "\u200b" + PW[5:],
+    "a soft hyphen inside": PW[:5] + "\u00ad" + PW[5:],
+    "a combining mark over a letter": PW[:3] + "\u0332" + PW[3:],
+}
+
+
+@pytest.mark.parametrize("what", list(DISGUISED))
+def test_a_credential_written_so_that_it_reads_the_same_is_withheld(what):
+    text = CONFIG + f"mirrors:\n  \"{DISGUISED[what]}\":\n    endpoint: [https://m.example.com]\n"
+    assert [r.split(":")[0] for r in withheld(parse_registries(text))] == ["line 7"]
+    assert registries_redacted(text, "n1's file").startswith("# regui does not show this file")
+
+
+def test_an_accented_password_is_withheld_however_its_accent_is_composed():
+    text = ("configs:\n  reg.example.com:\n    auth: {username: robot, password: \"caf\u00e9-pass\"}\n"
+            "mirrors:\n  \"cafe\u0301-pass\":\n    endpoint: [https://m.example.com]\n")
+    assert [r.split(":")[0] for r in withheld(parse_registries(text))] == ["line 5"]
+
+
+def test_an_endpoint_with_credentials_in_it_is_withheld_even_when_they_are_no_auth_of_the_file():
+    """`https://bob:pw@host`: K3s's file has no other place for that password, and the import refuses it
+    anyway; the preview showed it."""
+    text = "mirrors:\n  docker.io:\n    endpoint:\n      - https://m.example.com\n      - \"https://bob:zz-pw-77@m.example.com\"\n"
+    (reason,) = withheld(parse_registries(text))
+    assert reason.startswith("line 5:") and "zz-pw" not in reason and "bob" not in reason
+    shown = registries_redacted(text, "n1's file")
+    assert "zz-pw-77" not in shown and shown.startswith("# regui does not show this file")
