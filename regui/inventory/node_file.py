@@ -14,10 +14,14 @@ from regui.registries.selectors import cluster_sync_key
 from .models import Node
 
 
+def node_file_is_ours(node: Node, text: str) -> bool:
+    """Whether regui wrote this very file there (or confirmed the node holds what it wrote): its text is
+    then the registries' own at some revision, shown by regui's pages already."""
+    return bool(node.last_sync_key) and hashlib.sha256(text.encode()).hexdigest() == node.last_sha256
+
+
 def node_file_is_current(node: Node, text: str) -> bool:
-    sha = hashlib.sha256(text.encode()).hexdigest()
-    return (bool(node.last_sync_key) and sha == node.last_sha256
-            and node.last_sync_key == cluster_sync_key(node.cluster))
+    return node_file_is_ours(node, text) and node.last_sync_key == cluster_sync_key(node.cluster)
 
 
 def unchanged_import_message(node: Node) -> str:

@@ -16,7 +16,7 @@ from .forms import BulkNodesForm, NodeForm
 from .jumphosts.routing import jump_for
 from .jumphosts.services import CLUSTERS, node_jump_choice
 from .models import Node
-from .node_file import node_file_is_current, unchanged_import_message
+from .node_file import node_file_is_current, node_file_is_ours, unchanged_import_message
 from .scan_report import scan_reported
 from .services import (
     NodeError,
@@ -161,7 +161,7 @@ def node_import(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         try:
             result = registries_import(cluster=node.cluster, text=text,
                                        replace=bool(request.POST.get("replace")), user=request.user,
-                                       typed=False)
+                                       typed=False, ours=node_file_is_ours(node, text))
         except ImportRefused as exc:
             messages.error(request, f"{exc} {' '.join(exc.details)}")
             return redirect("node-detail", name, pk)
@@ -176,5 +176,7 @@ def node_import(request: HttpRequest, name: str, pk: int) -> HttpResponse:
         return redirect("node-detail", name, pk)
     request.session[key] = sealing.seal(text)
     return render(request, "inventory/node_import.html", {
-        "cluster": node.cluster, "node": node, "preview": registries_redacted(text, f"{node.name}'s file", node.cluster.get_distro_display()),
+        "cluster": node.cluster, "node": node,
+        "preview": registries_redacted(text, f"{node.name}'s file", node.cluster.get_distro_display(),
+                                       ours=node_file_is_ours(node, text)),
     })

@@ -33,11 +33,12 @@ class ImportStale(ImportRefused):
     would happen any more."""
 
 
-def read_registries(text: str, program: str, typed: bool = True) -> Registries:
+def read_registries(text: str, program: str, typed: bool = True, ours: bool = False) -> Registries:
     """The file as `program` (K3s or RKE2) reads it; ImportRefused when it refuses the file, or when
     regui cannot keep some value as it is. (The Registries page's Edit as YAML reads text with it too.)
     `typed=False`: a file no one who reads the refusal wrote (a node's): no line of it is quoted, and
-    one whose names or values may be a credential of it is refused (node_names.py)."""
+    one whose names or values may be a credential of it is refused (node_names.py), unless `ours`: regui
+    wrote that very file there (see registries_redacted)."""
     try:
         parsed = parse_registries(text)
     except RegistriesTooLarge as exc:
@@ -47,7 +48,7 @@ def read_registries(text: str, program: str, typed: bool = True) -> Registries:
                             getattr(exc, "line", None),
                             details=shell_lines(text, quote=typed)) from None
     # Before anything that names a registry (the checks below, the plan, its warnings, the save).
-    if not typed and (reasons := withheld(parsed)):
+    if not typed and not ours and (reasons := withheld(parsed)):
         raise ImportRefused(f"{program} reads this file, but regui does not import it: some text it would show "
                             "is a credential of the file, or written so that it can stand for one. Fix these "
                             "lines on the node and import again.", details=reasons)
@@ -206,15 +207,19 @@ def _unstorable(parsed: Registries, program: str) -> list[str]:
     return problems
 
 
-def registries_redacted(text: str, source: str, program: str = "K3s") -> str:
-    """A file someone else wrote, as regui would show it: same content, credentials replaced by markers."""
+def registries_redacted(text: str, source: str, program: str = "K3s", ours: bool = False) -> str:
+    """A file someone else wrote, as regui would show it: same content, credentials replaced by markers.
+    `ours`: a node's file that regui wrote there itself (its sha256 and sync key recorded for the node) is
+    not withheld (node_names.py): its text is the registries' own, which regui's pages show already, next
+    to the cluster's secret values. Withheld, it would tell whoever typed a guess of a secret where text
+    is shown (a rewrite, a username) and pushed it whether the guess holds the secret, and which line."""
     try:
         parsed = parse_registries(text)
     except RegistriesTooLarge as exc:
         return f"# regui does not read this file: {exc}\n"
     except RegistriesParseError as exc:
         return f"# {program} would refuse this file: {exc.unquoted}\n"  # someone else's file: no value quoted
-    if reasons := withheld(parsed):
+    if not ours and (reasons := withheld(parsed)):
         return "".join(f"# {line}\n" for line in [
             "regui does not show this file: some text it would show is a credential of the file, or is "
             "written so that it can stand for one.", *reasons])

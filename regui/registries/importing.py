@@ -130,12 +130,12 @@ def _message_for(errors: Errors, draft: Draft) -> list[str]:
 
 
 def registries_import_plan(*, cluster: Cluster, text: str, replace: bool, message: str = "",
-                           user: Any = None, typed: bool = True) -> ImportPlan:
+                           user: Any = None, typed: bool = True, ours: bool = False) -> ImportPlan:
     """What importing `text` would make of the cluster's registries, as `user` imports it (None: the
     system); ImportRefused (with the reason) when it must not be imported. Writes nothing. `typed=False`:
-    a node's file, whose lines a refusal does not quote (see read_registries)."""
+    a node's file, whose lines a refusal does not quote (see read_registries); `ours`: one regui wrote there."""
     program = cluster.get_distro_display()
-    parsed = read_registries(text, program, typed)
+    parsed = read_registries(text, program, typed, ours)
     if not parsed.mirrors and not parsed.configs:
         raise reads_nothing(parsed, text, program, typed)
     before = draft_from_cluster(cluster)
@@ -245,15 +245,17 @@ def plan_changes(plan: ImportPlan) -> list[Change]:
 
 @transaction.atomic
 def registries_import(*, cluster: Cluster, text: str, replace: bool, user=None, message: str = "",
-                      revision: int | None = None, typed: bool = True) -> ImportResult:
+                      revision: int | None = None, typed: bool = True, ours: bool = False) -> ImportResult:
     """Create the file's mirrors, configs and inline credentials (as secrets), or save nothing.
     `revision`: the one the confirmed preview was made against (ImportStale if it is not current).
-    `typed=False`: `user` did not write the file (a node's, holding what regui pushed there)."""
+    `typed=False`: `user` did not write the file (a node's, holding what regui pushed there); `ours`: regui
+    wrote that very file there (registries_redacted says why that matters)."""
     locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
     if revision is not None and locked.revision != revision:
         raise ImportStale(f"The registries of {cluster.name} were saved (revision {locked.revision}) after this "
                           f"preview was made (revision {revision}): look at the changes again.")
-    plan = registries_import_plan(cluster=locked, text=text, replace=replace, message=message, user=user, typed=typed)
+    plan = registries_import_plan(cluster=locked, text=text, replace=replace, message=message, user=user, typed=typed,
+                                  ours=ours)
     result = ImportResult(mirrors=plan.mirrors, configs=plan.configs, warnings=plan.warnings)
     if not plan.changes:
         result.saved = False  # a revision that changes nothing would only hide the real ones
