@@ -8,7 +8,7 @@ from regui.core import sealing
 from regui.core.htmx import wants_fragment
 from regui.core.roles import OPERATOR, require_role
 from regui.pushes.selectors import node_list_page, node_rows
-from regui.registries.import_text import registries_redacted
+from regui.registries.import_text import node_file_shown
 from regui.registries.importing import ImportRefused, registries_import
 from regui.registries.models import Cluster
 
@@ -174,9 +174,9 @@ def node_import(request: HttpRequest, name: str, pk: int) -> HttpResponse:
     except NodeError as exc:
         messages.error(request, f"Import from {node.name} failed: {exc}")
         return redirect("node-detail", name, pk)
-    request.session[key] = sealing.seal(text)
+    preview, refused = node_file_shown(text, f"{node.name}'s file", node.cluster.get_distro_display(),
+                                       ours=node_file_is_ours(node, text))
+    request.session[key] = sealing.seal(text)  # refused or not: a confirmation sent anyway says why, in full
     return render(request, "inventory/node_import.html", {
-        "cluster": node.cluster, "node": node,
-        "preview": registries_redacted(text, f"{node.name}'s file", node.cluster.get_distro_display(),
-                                       ours=node_file_is_ours(node, text)),
+        "cluster": node.cluster, "node": node, "preview": preview, "refused": refused,
     })

@@ -213,16 +213,24 @@ def registries_redacted(text: str, source: str, program: str = "K3s", ours: bool
     not withheld (node_names.py): its text is the registries' own, which regui's pages show already, next
     to the cluster's secret values. Withheld, it would tell whoever typed a guess of a secret where text
     is shown (a rewrite, a username) and pushed it whether the guess holds the secret, and which line."""
+    return node_file_shown(text, source, program, ours)[0]
+
+
+def node_file_shown(text: str, source: str, program: str = "K3s", ours: bool = False) -> tuple[str, str]:
+    """(registries_redacted, why nothing of the file can be imported or ""): the node's import page offers
+    no confirmation that would only be refused."""
     try:
         parsed = parse_registries(text)
     except RegistriesTooLarge as exc:
-        return f"# regui does not read this file: {exc}\n"
+        return f"# regui does not read this file: {exc}\n", "regui does not read a file this large."
     except RegistriesParseError as exc:
-        return f"# {program} would refuse this file: {exc.unquoted}\n"  # someone else's file: no value quoted
+        # someone else's file: no value quoted
+        return f"# {program} would refuse this file: {exc.unquoted}\n", f"{program} would refuse it."
     if not ours and (reasons := withheld(parsed)):
         return "".join(f"# {line}\n" for line in [
             "regui does not show this file: some text it would show is a credential of the file, or is "
-            "written so that it can stand for one.", *reasons])
+            "written so that it can stand for one.", *reasons]), ("some text it would show is a credential of "
+                                                                 "the file, or can stand for one (lines above).")
     spec = RegistriesSpec(
         mirrors=tuple(MirrorSpec(h, tuple(m.endpoints), tuple(m.rewrites.items())) for h, m in parsed.mirrors.items()),
         configs=tuple(
@@ -234,4 +242,6 @@ def registries_redacted(text: str, source: str, program: str = "K3s", ours: bool
             for h, c in parsed.configs.items()
         ),
     )
-    return render_yaml(spec, redact=True)
+    refusal = ("it holds no registry." if not parsed.mirrors and not parsed.configs else
+               "regui cannot keep some of its values as they are." if _unstorable(parsed, program) else "")
+    return render_yaml(spec, redact=True), refusal
