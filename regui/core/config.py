@@ -50,9 +50,20 @@ def database_url(default: str) -> dict[str, Any]:
     know would become an ENGINE of that name, and Django's error a paragraph ending "Check the above
     exception"; the URL itself is never quoted (it may hold a password)."""
     raw = env_secret("DATABASE_URL", default=default) or default
-    scheme = urlsplit(raw).scheme if "://" in raw else ""
+    unreadable = ImproperlyConfigured(
+        "DATABASE_URL cannot be read as a URL (postgres://user:password@host:5432/name): a character of the "
+        "user or password that a URL gives a meaning (/ ? # [ ] @ :) must be written percent-encoded "
+        "(/ as %2F, ? as %3F, # as %23, @ as %40), and the port must be a number.")
+    try:
+        scheme = urlsplit(raw).scheme if "://" in raw else ""
+    except ValueError:  # its message can quote part of the password ("Invalid IPv6 URL" does not, others may)
+        raise unreadable from None
     if scheme not in environ.Env.DB_SCHEMES:
         raise ImproperlyConfigured(
             f"DATABASE_URL: {scheme!r} is no database scheme regui knows (postgres://user@host:5432/name, "
             "sqlite:////absolute/path.sqlite3, mysql://...).")
-    return environ.Env.db_url_config(raw)
+    try:
+        return environ.Env.db_url_config(raw)
+    except ValueError:
+        # urllib's "Port could not be cast to integer value as 'hunter'": the password's first characters.
+        raise unreadable from None
