@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,9 +36,13 @@ def _line(n: Node) -> int:
     return n.start_mark.line + 1
 
 
+# An anchor's name can be any word of the file (its password too): not said of a file the reader did not write.
+_ITSELF = "yaml: an anchor's value contains itself"
+
+
 class _Fatal(Exception):
-    def __init__(self, message: str, line: int | None = None) -> None:
-        self.message, self.line = message, line
+    def __init__(self, message: str, line: int | None = None, unquoted: str = "") -> None:
+        self.message, self.line, self.unquoted = message, line, unquoted
 
 
 _FIELDS = {
@@ -63,7 +68,7 @@ class _Decoder:
         if self.steps > _MAX_STEPS:
             raise _Fatal("yaml: document contains excessive aliasing", _line(n))
         if id(n) in self.active and id(n) in self.aliases:  # before its value's type is looked at
-            raise _Fatal(f"yaml: anchor '{self.aliases[id(n)]}' value contains itself", _line(n))
+            raise _Fatal(f"yaml: anchor '{self.aliases[id(n)]}' value contains itself", _line(n), _ITSELF)
 
     def at(self, n: Node) -> int:
         """The line a value is used on, for lint and the import: an alias's own, not its anchor's."""
@@ -102,7 +107,7 @@ class _Decoder:
         try:
             tag = resolve_scalar(n)
         except TagMismatch as e:
-            raise _Fatal(f"yaml: {e}", _line(n)) from None
+            raise _Fatal(f"yaml: {e}", _line(n), f"yaml: {e.unquoted}") from None
         if tag != "!!binary":
             return tag, None
         try:
@@ -163,7 +168,7 @@ class _Decoder:
 
     def guarded(self, n: Node, fn: Callable[[], _T]) -> _T:
         if id(n) in self.active:
-            raise _Fatal(f"yaml: anchor '{self.aliases.get(id(n), '')}' value contains itself", _line(n))
+            raise _Fatal(f"yaml: anchor '{self.aliases.get(id(n), '')}' value contains itself", _line(n), _ITSELF)
         self.active.add(id(n))
         try:
             return fn()
@@ -348,11 +353,14 @@ def parse_registries(text: Any) -> Registries:
     except RegistriesParseError:
         raise
     except _Fatal as e:
-        raise RegistriesParseError(e.message, e.line) from None
+        raise RegistriesParseError(e.message, e.line, e.unquoted) from None
     except yaml.YAMLError as e:
-        raise RegistriesParseError(*yaml_error(e, text)) from None
+        message, line = yaml_error(e, text)
+        # An alias names its anchor, which can be any word of the file (its password too).
+        unquoted = re.sub(r"unknown anchor .* referenced", "unknown anchor referenced", message, flags=re.S)
+        raise RegistriesParseError(message, line, unquoted) from None
     except RecursionError:
         raise RegistriesParseError("yaml: exceeded max depth") from None
     except Exception as e:  # PyYAML oddities must surface as "refused", never as a crash
-        raise RegistriesParseError(f"yaml: {e}") from None
+        raise RegistriesParseError(f"yaml: {e}", None, "yaml: the file cannot be read") from None
     return reg

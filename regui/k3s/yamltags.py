@@ -31,7 +31,12 @@ NULLS = {"", "~", "null", "Null", "NULL"}
 
 
 class TagMismatch(Exception):
-    """yaml.v2 ``failf("cannot decode ...")``: an explicit tag its text does not resolve to."""
+    """yaml.v2 ``failf("cannot decode ...")``: an explicit tag its text does not resolve to. `unquoted`:
+    the message without the text (RegistriesParseError.unquoted)."""
+
+    def __init__(self, message: str, unquoted: str) -> None:
+        super().__init__(message)
+        self.unquoted = unquoted
 
 
 def _int_fits(text: str) -> bool:
@@ -83,7 +88,7 @@ def resolve_scalar(n: ScalarNode) -> str:
         return got
     if want == "!!float" and got == "!!int":
         return want
-    raise TagMismatch(f"cannot decode {got} `{n.value}` as a {want}")
+    raise TagMismatch(f"cannot decode {got} `{n.value}` as a {want}", f"cannot decode {got} as a {want}")
 
 
 def is_plain(n: Node) -> bool:
