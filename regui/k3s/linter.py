@@ -23,8 +23,10 @@ insecure-skip-verify-on-http      warning   5      ``insecure_skip_verify`` for 
 endpoint-override-path            warn/inf  4      path not ""/"/"/"/v2": used verbatim, no /v2 added
 default-endpoint-listed           info      6      the upstream itself is listed as an endpoint
 duplicate-endpoint                warning   6      the same URL after normalisation, dropped
-mirror-without-endpoints          info      8, 10  a mirror with no endpoints (no-op unless
-                                                   the embedded registry is on)
+mirror-without-endpoints          warn/inf  8, 10  a mirror with no endpoints (no-op unless
+                                                   the embedded registry is on; a warning where
+                                                   it is with --disable-default-registry-endpoint:
+                                                   only peers are asked)
 mirror-key-never-matches          error     —      key cannot be a registry in an image name
 invalid-registry-key              error     —      K3s cannot parse a mirror/config key: skipped
 config-port-mismatch              warning   2      endpoint and config key differ only by port
@@ -42,7 +44,8 @@ default-dir-collision             warning   —      ``"*"`` and ``_default`` co
                                                    mirror-key-never-matches)
 disable-default-ineffective       warning   8      mirror name also a configs key: with
                                                    --disable-default-registry-endpoint the
-                                                   upstream server line is kept anyway
+                                                   upstream server line is kept anyway (not
+                                                   said when no node runs the flag)
 rewrite-invalid-regex             error     9      pattern RE2/Go cannot compile (skipped)
 rewrite-breaks-hosts-toml         error     9      ``\\``, ``"`` or control char in a rewrite
 rewrite-ambiguous-group           error     9      ``$1x`` in a replacement (group named "1x")
@@ -69,6 +72,8 @@ Agent flags (``flags``): what each node runs K3s with changes the hosts.toml fil
 for themselves. Without them (a file imported or linted on the command line) a node may run with
 either: the file is checked without and with the embedded registry, the one flag that can make it
 invalid (the other options only drop a server line or move the registry's address).
+``mirror-without-endpoints`` and ``disable-default-ineffective`` also say what the flags given make of
+the entry (shared peer to peer, pulls only from peers, an upstream kept); without flags, both cases.
 
 Plain-HTTP heuristic (``endpoint-plain-http-guess``): a scheme-less endpoint whose port is 80,
 or whose host is a non-loopback IP literal with an explicit port other than 443, is most
@@ -359,7 +364,7 @@ def lint_registries(reg: Registries, program: str = "k3s", flags: Sequence[Flags
         _default_dir_collisions(reg, out)
         by_host = config_hosts(reg)
         for name, mirror in reg.mirrors.items():
-            out.extend(Finding(*f) for f in lint_mirror(reg, name, mirror, by_host))
+            out.extend(Finding(*f) for f in lint_mirror(reg, name, mirror, by_host, flags))
         _hosts_toml_validity(reg, program, EITHER_EMBEDDED if flags is None else flags, out)
         if reg.mirrors or reg.configs:
             services = "rke2-server / rke2-agent" if program == "rke2" else "k3s / k3s-agent"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .model import Mirror, Registries
@@ -13,6 +13,8 @@ from .urls import URLError, is_localhost, normalized, parse_ip, split_host_port_
 
 # (code, severity, path, message, hint, line)
 Raw = tuple[str, str, tuple[Any, ...], str, str, "int | None"]
+# The engine options of each kind of node (linter.Flags); None: not known (a file linted on its own).
+AgentFlags = Sequence[Mapping[str, bool]] | None
 
 FROZEN_REGISTRY = "k8s.gcr.io"
 _FROZEN = ("k8s.gcr.io has been frozen since 3 April 2023 and is being phased out: images published since "
@@ -104,9 +106,52 @@ def config_hosts(reg: Registries) -> dict[str, str]:
     return first
 
 
+def _who(some: Sequence[Mapping[str, bool]], flags: Sequence[Mapping[str, bool]] | None) -> str:
+    return "the cluster's nodes" if flags is not None and len(some) == len(flags) else "some of the cluster's nodes"
+
+
+def _without_endpoints(key: str, flags: AgentFlags) -> tuple[str, str, str]:
+    """(severity, message, hint) of mirror-without-endpoints: what the entry does on the nodes, as their
+    flags make K3s write it (spec §2.9 and §5; checked against hosts.generate_from_registries)."""
+    if is_localhost(key):
+        # The embedded registry neither serves nor shares a loopback registry (spegel InjectMirror).
+        return ("info", "This mirror has no endpoints, so K3s writes no hosts.toml for it, and the embedded "
+                "registry does not share loopback registries: the entry has no effect.",
+                "Add endpoints, or remove the entry.")
+    if flags is None:
+        return ("info", "This mirror has no endpoints: without the embedded registry it writes no hosts.toml and "
+                "the upstream is used as usual; with --embedded-registry it opts the registry into peer-to-peer "
+                "sharing.", "Add endpoints, or keep it only for the embedded registry.")
+    what = "every registry without a mirror of its own" if key == "*" else key
+    sharing = [f for f in flags if f.get("embedded_registry")]
+    if not sharing:
+        return ("info", "This mirror has no endpoints and the cluster's nodes run without the embedded registry: "
+                "K3s writes no hosts.toml for it and the upstream is used as usual, so the entry has no effect.",
+                f"Add endpoints, or remove the entry (with --embedded-registry it would opt {what} into "
+                "peer-to-peer sharing).")
+    only_peers = [f for f in sharing if f.get("disable_default_endpoint")]
+    said = (f"This mirror has no endpoints: with --embedded-registry, which {_who(sharing, flags)} run, it opts "
+            f"{what} into peer-to-peer sharing (containerd asks the embedded registry first")
+    if not only_peers:
+        said += ", then the upstream)."
+    elif len(only_peers) == len(sharing):
+        said += ("), and with --disable-default-registry-endpoint there is no upstream after it: pulls fail when "
+                 "no peer has the image.")
+    else:
+        said += (", then the upstream); on the nodes that also run --disable-default-registry-endpoint there is "
+                 "no upstream after it: pulls fail when no peer has the image.")
+    if len(sharing) < len(flags):
+        said += " On the nodes without the embedded registry K3s writes no hosts.toml for it: the upstream is used."
+    if only_peers:
+        return ("warning", said, "Add endpoints (listing the upstream keeps it reachable), or keep it so if every "
+                "image is sure to be on a peer.")
+    return ("info", said, "Add endpoints to pull through a mirror as well; none are needed for sharing.")
+
+
 def lint_mirror(reg: Registries, key: str, mirror: Mirror,
-                by_host: dict[str, str] | None = None) -> Iterator[Raw]:
-    """Findings for one mirror; ``by_host`` is ``config_hosts(reg)``, passed in when linting many."""
+                by_host: dict[str, str] | None = None, flags: AgentFlags = None) -> Iterator[Raw]:
+    """Findings for one mirror; ``by_host`` is ``config_hosts(reg)``, passed in when linting many;
+    ``flags`` the nodes' engine options (linter.Flags), None when not known."""
     by_host = config_hosts(reg) if by_host is None else by_host
     path, line = ("mirrors", key), reg.lines.get(("mirrors", key))
     default_url: str | None = None
@@ -130,10 +175,8 @@ def lint_mirror(reg: Registries, key: str, mirror: Mirror,
                "Add the same mirror for registry.k8s.io (keep this one while images still name k8s.gcr.io).",
                line)
     if not mirror.endpoints:
-        yield ("mirror-without-endpoints", "info", path, "This mirror has no endpoints: without the embedded "
-               "registry it writes no hosts.toml and the upstream is used as usual; with --embedded-registry "
-               "it opts the registry into peer-to-peer sharing.", "Add endpoints, or keep it only for the "
-               "embedded registry.", line)
+        severity, message, hint = _without_endpoints(key, flags)
+        yield ("mirror-without-endpoints", severity, path, message, hint, line)
     seen: dict[str, int] = {}
     received_rewrites = False
     last = len(mirror.endpoints) - 1
@@ -223,10 +266,17 @@ def lint_mirror(reg: Registries, key: str, mirror: Mirror,
                "(rewrites never apply to the default/server endpoint), so they have no effect.",
                "To rewrite a registry's own pulls, list an endpoint that differs textually from the default, "
                "e.g. https://registry.example.com:443.", reg.lines.get((*path, "rewrite")))
-    if key != "*" and key in reg.configs and mirror.endpoints:
-        yield ("disable-default-ineffective", "warning", ("configs", key), f"If you use "
-               f"--disable-default-registry-endpoint: configs has the same key as the mirror {key!r}, so K3s "
-               "reuses the configs entry and keeps the upstream server line for this registry anyway.",
+    # With the nodes' flags known and none of them removing the upstream, the warning is about a flag
+    # nobody runs: noise beside the findings that matter, and the Lint tab lints again with the flags
+    # of the moment, so turning the flag on later brings it back when it starts to apply.
+    removing = None if flags is None else [f for f in flags if f.get("disable_default_endpoint")]
+    if key != "*" and key in reg.configs and mirror.endpoints and removing != []:
+        said = ("If you use --disable-default-registry-endpoint: " if removing is None else
+                f"--disable-default-registry-endpoint, which {_who(removing, flags)} run, does not remove "
+                f"{key}'s upstream: ")
+        yield ("disable-default-ineffective", "warning", ("configs", key), f"{said}configs has the same key as "
+               f"the mirror {key!r}, so K3s reuses the configs entry and keeps the upstream server line for "
+               "this registry anyway.",
                "Move the TLS/auth to the endpoints' host keys, or accept that the upstream stays reachable.",
                reg.lines.get(("configs", key)))
     yield from _rewrites(reg, key, mirror)
