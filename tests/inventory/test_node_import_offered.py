@@ -39,3 +39,12 @@ def test_a_file_that_cannot_be_imported_is_offered_no_import(fake_ssh, cluster, 
 def test_a_file_that_can_be_imported_is_offered_import(fake_ssh, cluster, operator_client):
     page = _preview(fake_ssh, cluster, operator_client, "mirrors:\n  docker.io:\n    endpoint: [https://m.example.com]\n")
     assert BUTTON in page and "Nothing can be imported" not in page
+
+
+def test_a_viewer_cannot_read_a_nodes_file_nor_confirm_its_import(fake_ssh, cluster, viewer_client):
+    fake = fake_ssh.node("n1")
+    fake.write("/etc/rancher/k3s/registries.yaml", b"mirrors:\n  docker.io:\n    endpoint: [https://m.example.com]\n")
+    url = f"/clusters/{cluster.name}/nodes/{register(cluster, fake).pk}/import/"
+    assert viewer_client.post(url).status_code == 403
+    assert viewer_client.post(url, {"confirm": "1", "replace": "1"}).status_code == 403
+    assert not any(k.startswith("node-import-") for k, _ in viewer_client.session.items())
