@@ -14,26 +14,39 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-_KINDS = {int: "a whole number", float: "a number"}
+_KINDS = {int: "a whole number", float: "a number", bool: "true or false (or on/off, yes/no, 1/0)"}
 _TRUE = {s.lower() for s in environ.Env.BOOLEAN_TRUE_STRINGS}
 _FALSE = {"false", "off", "no", "n", "0", ""}
+
+
+def _is(cast: Any, text: str) -> bool:
+    if cast is bool:
+        return text.strip().lower() in _TRUE | _FALSE
+    try:  # django-environ's own float() drops what is no digit: "5s" was 5.0
+        cast(text.strip())
+    except ValueError:
+        return False
+    return True
 
 
 class Env(environ.FileAwareEnv):
     def get_value(self, var: str, cast: Any = None, default: Any = environ.Env.NOTSET,
                   parse_default: bool = False) -> Any:
-        if cast is bool and var in os.environ and os.environ[var].strip().lower() not in _TRUE | _FALSE:
-            raise ImproperlyConfigured(f"{var} must be true or false (or on/off, yes/no, 1/0), "
-                                       f"not {os.environ[var]!r}.")
-        if cast in _KINDS and var in os.environ:
-            try:  # django-environ's own float() drops what is no digit: "5s" was 5.0
-                cast(os.environ[var].strip())
-            except ValueError:
-                raise ImproperlyConfigured(f"{var} must be {_KINDS[cast]}, not {os.environ[var]!r}.") from None
+        file_var = f"{var}_FILE"
         try:
+            if cast in _KINDS and os.environ.get(file_var):  # django-environ reads the file, not {var}
+                if not _is(cast, self.ENVIRON[var]):
+                    # Its content is not quoted: a file may hold a secret (a password mounted there by mistake).
+                    raise ImproperlyConfigured(f"{file_var}={os.environ[file_var]}: the file must hold "
+                                               f"{_KINDS[cast]}, and holds something else (not shown here).")
+            elif cast in _KINDS and var in os.environ and not _is(cast, os.environ[var]):
+                raise ImproperlyConfigured(f"{var} must be {_KINDS[cast]}, not {os.environ[var]!r}.")
             return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
         except OSError as exc:
-            raise ImproperlyConfigured(f"{var}_FILE={os.environ.get(f'{var}_FILE')} cannot be read: {exc}") from None
+            raise ImproperlyConfigured(f"{file_var}={os.environ.get(file_var)} cannot be read: {exc}") from None
+        except UnicodeDecodeError:  # its message quotes a byte of the file
+            raise ImproperlyConfigured(f"{file_var}={os.environ.get(file_var)} cannot be read: "
+                                       "it is not UTF-8 text.") from None
 
 
 env = Env()
