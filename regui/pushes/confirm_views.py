@@ -81,7 +81,7 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
         token = _token(request.POST.get("token", ""))
         # Sent again (a browser's retry, a second click): its job, even if the registries changed since.
         if (job := token_job(cluster, token)) and replays(job, nodes, restart=restart, policy=policy):
-            return requested_redirect(request, Requested(job, "again"))
+            return _answer(request, name, Requested(job, "again"))
         preview = push_preview(cluster, nodes, restart=restart, policy=policy)
         shown = request.POST.get("revision", "")
         if shown != str(cluster.revision):
@@ -93,12 +93,9 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
             messages.error(request, "Some of these nodes no longer exist: look at the plan again.")
         else:
             # The render the preview just checked is not checked again before the job is queued (issue 13).
-            asked = push_job_request(cluster=cluster, user=request.user, nodes=nodes, restart=restart,
-                                     policy=policy, checked=preview.checked, token=token)
-            if asked.job.status == PushJob.Status.REFUSED:
-                messages.error(request, f"Nothing was pushed: {asked.job.message}")
-                return redirect("node-list", name)
-            return requested_redirect(request, asked)
+            return _answer(request, name, push_job_request(
+                cluster=cluster, user=request.user, nodes=nodes, restart=restart, policy=policy,
+                checked=preview.checked, token=token))
         return render(request, "pushes/push_confirm.html", _context(cluster, scope, preview, data, choices), status=409)
     if scope == "rerun" and not nodes:
         messages.info(request, "Nothing to re-run: every node of this job finished.")
@@ -113,6 +110,14 @@ def push_confirm(request: HttpRequest, name: str) -> HttpResponse:
     preview = push_preview(cluster, nodes, restart=restart, policy=policy)
     return render(request, "pushes/push_confirm.html", _context(cluster, scope, preview, data, choices),
                   status=409 if preview.refused else 200)
+
+
+def _answer(request: HttpRequest, name: str, asked: Requested) -> HttpResponse:
+    """A confirmation's answer; the same when its page is sent again (its token names the job it made)."""
+    if asked.job.status == PushJob.Status.REFUSED:
+        messages.error(request, f"Nothing was pushed: {asked.job.message}")
+        return redirect("node-list", name)
+    return requested_redirect(request, asked)
 
 
 def requested_redirect(request: HttpRequest, asked: Requested) -> HttpResponse:

@@ -16,7 +16,8 @@ first job its nodes failed "held for too long". Now a request joins a job when:
 
 Two requests at once are serialized on the cluster's row (SELECT ... FOR NO KEY UPDATE, which saves of
 the registries take too), so the second sees the first's job. The confirmation page carries a token:
-its POST sent again (a browser's retry, a second click) lands on the job it made even after it ended.
+its POST sent again (a browser's retry, a second click) lands on the job it made even after it ended, and
+is told again why nothing was pushed when its job was refused (a fresh page asks anew).
 """
 
 from __future__ import annotations
@@ -60,9 +61,12 @@ def token_job(cluster: Cluster, token: str) -> PushJob | None:
 
 def replays(job: PushJob, nodes: Iterable[Node], *, restart: bool, policy: Policy) -> bool:
     """Whether a confirmation sent again asks for what its job (token_job) does: a page sent again after
-    its write-only box or its nodes were changed is another request."""
+    its write-only box or its nodes were changed is another request. A refused job holds no nodes (none
+    were planned): the same page sent again is refused the same way, whatever has changed since."""
     if job.restart != restart or not _same_policy(job, policy):
         return False
+    if job.status == PushJob.Status.REFUSED:
+        return True
     return set(job.results.values_list("node_id", flat=True)) == {n.pk for n in nodes}
 
 

@@ -1,0 +1,46 @@
+"""Edges of asking again for a push (regui/pushes/joining.py): a confirmation whose push was refused and
+is sent again, rolling policies written two ways that mean the same, and a request that joined a job which
+then stopped before reaching its nodes. Fake nodes; jobs only queued (`queued`) where one must wait."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.messages import get_messages
+
+from regui.audit.models import AuditEvent
+from regui.pushes import services
+from regui.pushes.files import RenderRefused
+from regui.pushes.models import PushJob
+
+from .test_identical_push_requests import client_of, confirm, page, told
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def said(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_a_refused_confirmation_sent_again_is_refused_the_same_way_and_queues_no_second_attempt(
+        fleet, monkeypatch):
+    fleet.add("agent")
+    client = client_of(fleet.user)
+    fields = page(client)
+
+    def refuse(text):  # a refusal the plan's own check did not see (it changed in between)
+        raise RenderRefused("K3s would refuse this file: line 3: mapping values are not allowed here")
+
+    monkeypatch.setattr(services, "render_digest", refuse)
+    first = confirm(client, fields)
+    refused = PushJob.objects.get()
+    assert refused.status == "refused" and refused.confirm_token == fields["token"][0]
+    expected = ["Nothing was pushed: K3s would refuse this file: line 3: mapping values are not allowed here"]
+    assert first["Location"] == "/clusters/prod/nodes/" and said(first) == expected
+    told(client, first)  # the node list shows the message (and so uses it up)
+    monkeypatch.undo()  # the cause is gone: the page's answer stays the one it had; a fresh page pushes
+    again = confirm(client, fields)
+    assert again["Location"] == "/clusters/prod/nodes/" and said(again) == expected
+    assert PushJob.objects.get() == refused
+    assert AuditEvent.objects.filter(object_type="push_job").count() == 1, "one refusal in history, not two"
+    confirm(client, page(client))
+    assert PushJob.objects.latest("pk").status != "refused"
