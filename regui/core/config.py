@@ -61,12 +61,16 @@ def env_secret(name: str, default: str | None = None) -> str | None:
 def database_url(default: str) -> dict[str, Any]:
     """DATABASE_URL (or DATABASE_URL_FILE) as Django's DATABASES entry. A scheme django-environ does not
     know would become an ENGINE of that name, and Django's error a paragraph ending "Check the above
-    exception"; the URL itself is never quoted (it may hold a password)."""
+    exception"; the URL itself is never quoted (it may hold a password). A `#` is refused wherever it stands:
+    the rest is the URL's fragment."""
     raw = env_secret("DATABASE_URL", default=default) or default
     unreadable = ImproperlyConfigured(
         "DATABASE_URL cannot be read as a URL (postgres://user:password@host:5432/name): a character of the "
-        "user or password that a URL gives a meaning (/ ? # [ ] @ :) must be written percent-encoded "
+        "user, password or database name that a URL gives a meaning (/ ? # [ ] @ :) must be written percent-encoded "
         "(/ as %2F, ? as %3F, # as %23, @ as %40), and the port must be a number.")
+    if "#" in raw:
+        # A fragment, which django-environ drops: "/re#gui" opened database "re", "a#b.sqlite3" the file "a".
+        raise unreadable
     try:
         scheme = urlsplit(raw).scheme if "://" in raw else ""
     except ValueError:  # its message can quote part of the password ("Invalid IPv6 URL" does not, others may)
