@@ -42,6 +42,12 @@ class Policy:
     pause_seconds: int = 0  # between two steps, after a step that restarted a node
     ready_gate: bool = False  # after a restart, wait until Kubernetes reports the node Ready
 
+    def __post_init__(self) -> None:
+        # One spelling for one meaning (" 010 %" is "10%"): two requests alike are one push (joining.py).
+        match = _AT_ONCE.fullmatch(self.agents_at_once or "")
+        if match:
+            object.__setattr__(self, "agents_at_once", f"{int(match[1])}{match[2]}")
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 

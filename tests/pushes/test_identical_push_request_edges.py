@@ -11,6 +11,7 @@ from regui.audit.models import AuditEvent
 from regui.pushes import services
 from regui.pushes.files import RenderRefused
 from regui.pushes.models import PushJob
+from regui.pushes.plan import Policy
 
 from .test_identical_push_requests import client_of, confirm, page, told
 
@@ -44,3 +45,19 @@ def test_a_refused_confirmation_sent_again_is_refused_the_same_way_and_queues_no
     assert AuditEvent.objects.filter(object_type="push_job").count() == 1, "one refusal in history, not two"
     confirm(client, page(client))
     assert PushJob.objects.latest("pk").status != "refused"
+
+
+@pytest.mark.parametrize("written", ["010", " 10", "10 ", "0010"])
+def test_agents_at_once_written_another_way_that_means_the_same_joins_the_queued_push(fleet, queued, written):
+    fleet.add("agent", "agent")
+    client = client_of(fleet.user)
+    confirm(client, page(client, "scope=all&agents_at_once=10"))
+    job = PushJob.objects.get()
+    again = confirm(client, {**page(client), "agents_at_once": [written]})
+    assert PushJob.objects.get() == job and again["Location"] == f"/jobs/{job.pk}/"
+
+
+def test_a_policy_is_kept_as_its_plain_number_or_percentage():
+    assert Policy(agents_at_once=" 010 %").agents_at_once == "10%"
+    assert Policy(agents_at_once="007") == Policy(agents_at_once="7")
+    assert Policy(agents_at_once="ten").agents_at_once == "ten", "left as typed: policy_problem says why"
