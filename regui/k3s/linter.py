@@ -332,8 +332,14 @@ def _hosts_toml_validity(reg: Registries, program: str, flags: Sequence[Flags], 
                 key = "*" if name == "_default" else name
                 out.append(Finding("hosts-toml-invalid", "error", (section, key), f"certs.d/{name}/hosts.toml "
                                    f"would not be valid TOML{with_flags} ({e}); containerd rejects it and ignores "
-                                   "every mirror and TLS setting for this registry.", "Remove control characters, "
-                                   "quotes and backslashes from paths, endpoints and rewrites.", None))
+                                   "every mirror and TLS setting for this registry.", _invalid_hint(reg, name), None))
+
+
+def _invalid_hint(reg: Registries, name: str) -> str:
+    # K3s writes "*" and a `_default` mirror into the same file: the duplicate is theirs, not a stray quote's.
+    if name == "_default" and "*" in reg.mirrors and "_default" in reg.mirrors:
+        return 'Remove the `_default` mirror and list its endpoints under "*" (K3s writes both to certs.d/_default).'
+    return "Remove control characters, quotes and backslashes from paths, endpoints and rewrites."
 
 
 def lint(yaml_text: Any, program: str = "k3s", flags: Sequence[Flags] | None = None) -> list[Finding]:

@@ -52,3 +52,10 @@ def test_a_file_broken_without_any_flag_says_so_without_naming_one():
     assert generate_hosts(broken).hosts_dirs["_default"].count('[host."https://a/v2"]') == 2
     found = invalid(lint(broken, flags=[PLAIN]))
     assert found and "--embedded-registry" not in found[0].message
+
+
+def test_a_file_broken_by_the_default_mirror_beside_the_wildcard_is_told_to_merge_them_not_to_remove_quotes():
+    # The Lint tab's hint said "Remove control characters, quotes and backslashes": none are in this file.
+    (finding,) = invalid(lint(MERGED, flags=[EMBEDDED]))
+    assert "_default" in finding.hint and '"*"' in finding.hint
+    assert "control characters" not in finding.hint
