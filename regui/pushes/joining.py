@@ -82,7 +82,13 @@ def join_record(job: PushJob, nodes: Iterable[Node]) -> None:
 
 
 def joined_askers(job: PushJob) -> list[str]:
-    """Who else asked for `job`'s push while it was on its way (join_record), first first, each once."""
-    names = AuditEvent.objects.filter(object_type=ObjectType.PUSH_JOB, object_id=str(job.pk),
-                                      changes__has_key=JOINED).order_by("id").values_list("actor_name", flat=True)
-    return list(dict.fromkeys(n or "system" for n in names))
+    """Who else asked for `job`'s push while it was on its way (join_record), first first, each once, with
+    the nodes they asked for when not all of the job's ("bob (a3)"): should the job stop or be interrupted
+    before them, its page says whose nodes were skipped."""
+    asked: dict[str, set[str]] = {}
+    for name, changes in AuditEvent.objects.filter(
+            object_type=ObjectType.PUSH_JOB, object_id=str(job.pk), changes__has_key=JOINED).order_by("id").values_list(
+            "actor_name", "changes"):
+        asked.setdefault(name or "system", set()).update((changes[JOINED] or [None, []])[1] or [])
+    every = set(job.results.values_list("node_name", flat=True))
+    return [name if nodes >= every else f"{name} ({', '.join(sorted(nodes))})" for name, nodes in asked.items()]
