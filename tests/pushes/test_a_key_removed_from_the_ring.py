@@ -72,7 +72,16 @@ def test_a_page_that_needs_a_secret_no_key_opens_answers_409_saying_which(fleet,
     response = getattr(client, method)(path.format(node=node.pk))
     text = response.content.decode()
     assert response.status_code == 409
-    assert f"the secret {SECRET} cannot be opened" in text and "rotate_secret_keys" in text
+    assert f"The secret {SECRET} cannot be opened" in text and "rotate_secret_keys" in text
+
+
+def test_the_page_says_it_in_a_sentence_that_begins_with_a_capital(fleet, make_user):
+    # The push's message reads "...: the secret x cannot be opened"; alone on the page it opens a paragraph.
+    seal_with_a_removed_key(Secret, Secret.objects.get(name=SECRET).pk, {"password": "push-secret-7Q"})
+    client = Client(raise_request_exception=False)
+    client.force_login(make_user("vic", "viewer"))
+    text = client.get("/clusters/prod/nodes/").content.decode()
+    assert f'data-refusal>The secret {SECRET} cannot be opened' in text
 
 
 def test_a_registry_test_that_needs_a_secret_no_key_opens_is_refused_saying_which(fleet, caplog):
