@@ -91,7 +91,8 @@ def registry_test_run(test_id: int) -> RegistryTest:
         _run(test)
     except KeyringError as exc:  # a key dropped from the ring: no bug, said as it is
         log.warning("registry test %s refused: %s", test_id, exc)
-        test.status, test.summary = Status.REFUSED, str(exc)
+        reason = str(exc)  # made to follow a colon in a push's result; here it stands alone
+        test.status, test.summary = Status.REFUSED, reason[:1].upper() + reason[1:]
     except Exception as exc:  # the page must not wait forever for a test that broke
         log.exception("registry test %s failed", test_id)
         test.status, test.summary = Status.FAILED, f"Internal error ({type(exc).__name__}): see the worker log."

@@ -90,5 +90,6 @@ def test_a_registry_test_that_needs_a_secret_no_key_opens_is_refused_saying_whic
     with caplog.at_level(logging.INFO):
         test = registry_test_run(test.pk)
     assert test.status == "refused"
-    assert test.summary.startswith(f"the secret {SECRET} cannot be opened") and "Internal error" not in test.summary
+    # The summary stands alone on the Registries page: a sentence of its own, as the other summaries are.
+    assert test.summary.startswith(f"The secret {SECRET} cannot be opened") and "Internal error" not in test.summary
     assert no_traceback(caplog)
