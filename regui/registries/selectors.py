@@ -217,3 +217,10 @@ def cluster_sync_key(cluster: Cluster) -> str:
 def secret_node_state(secret: Secret) -> tuple[str, str, str]:
     """What of a secret reaches the nodes: its values' identity, its username and its certificate."""
     return (secret.value_id, secret.username, secret.certificate)
+
+
+def cluster_settings_token(cluster: Cluster) -> str:
+    """What the settings form was opened on: a form posted with another was opened before someone changed
+    the settings, and saving it would put their old values back without a word."""
+    values = [str(getattr(cluster, field)) for field in Cluster.audit_fields]
+    return hashlib.sha256("\0".join(values).encode()).hexdigest()[:16]

@@ -12,6 +12,7 @@ from regui.pushes.services import cluster_policy, push_policy_save
 
 from ..forms import ClusterDeleteForm, ClusterForm
 from ..models import Cluster
+from ..selectors import cluster_settings_token
 from ..services import cluster_delete as cluster_delete_service
 from ..services import cluster_save
 
@@ -34,10 +35,17 @@ def cluster_edit(request: HttpRequest, name: str) -> HttpResponse:
 def _cluster_form(request: HttpRequest, cluster: Cluster | None) -> HttpResponse:
     """A cluster's form with its default rolling policy, saved together: a new cluster when None."""
     distro = cluster.distro if cluster is not None else None  # before the form sets the new one
+    now = cluster_settings_token(cluster) if cluster is not None else ""
+    opened = request.POST.get("opened_settings", "") or now
     form = ClusterForm(request.POST or None, instance=cluster)
     policy = PushPolicyForm(request.POST or None, prefix="policy",
                             instance=cluster_policy(cluster) if cluster is not None else None)
-    if request.method == "POST" and form.is_valid() and policy.is_valid():
+    stale = request.method == "POST" and opened != now
+    if stale:
+        form.is_valid()
+        form.add_error(None, "Someone changed this cluster's settings after you opened this form. Reload to see "
+                             "them, then make your changes again.")
+    elif request.method == "POST" and form.is_valid() and policy.is_valid():
         with transaction.atomic():
             saved = cluster_save(form=form, user=request.user)
             push_policy_save(cluster=saved, values=policy.cleaned_data)
@@ -45,9 +53,10 @@ def _cluster_form(request: HttpRequest, cluster: Cluster | None) -> HttpResponse
                 nodes_file_moved(cluster=saved)
         messages.success(request, f"Cluster {saved.name} {'created' if cluster is None else 'saved'}.")
         return redirect("cluster-registries", saved.name)
-    context = {"form": form, "policy_form": policy, **({"cluster": cluster} if cluster is not None else {})}
+    context = {"form": form, "policy_form": policy, "opened_settings": opened,
+               **({"cluster": cluster} if cluster is not None else {})}
     return render(request, "registries/cluster_form.html", context,
-                  status=400 if form.errors or policy.errors else 200)
+                  status=409 if stale else 400 if form.errors or policy.errors else 200)
 
 
 @require_role(OPERATOR)
